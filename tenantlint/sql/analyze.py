@@ -1,0 +1,156 @@
+"""`analyze_sql`: SQL text -> tenant-scope issues, one statement at a time.
+
+Parsed statements go to the scope walker (TL101/102/104/002), the INSERT check (TL103)
+and the session checks (TL105/106/107). Statements that do not parse still get the
+token-level checks, and, when they begin as a query naming a tenant table, TL002 (the
+tenant column is named somewhere, or a hole might hold it) or TL101 (it is not).
+"""
+from __future__ import annotations
+
+from tenantlint.sql import glot
+from tenantlint.sql.glot import exp
+from tenantlint.sql.predicates import is_hole_name
+from tenantlint.sql.scope import ScopeWalker, Tables
+from tenantlint.sql.session import HoleNames, token_issues, tree_issues
+from tenantlint.sql.statements import QUERY_WORDS, START_WORDS, Statement, looks_like_sql, parse_statements
+from tenantlint.sql.types import SqlIssue, SqlPolicy, SqlText
+
+SCOPED_AWAY = frozenset({"TL002", "TL101", "TL102", "TL103", "TL104"})
+_TABLE_KWS = frozenset({"FROM", "JOIN", "INTO", "UPDATE", "TABLE", "USING"})
+# A query that fails to parse must still look like one: prose such as "Update orders
+# failed: %s" lacks the clause that every real statement of that kind has.
+_REQUIRED = {"SELECT": "FROM", "UPDATE": "SET", "DELETE": "FROM", "INSERT": "INTO", "MERGE": "USING", "WITH": "AS"}
+
+
+def analyze_sql(sql: SqlText, policy: SqlPolicy, *, scoped: bool = False) -> list[SqlIssue] | None:
+    """Issues for a piece of SQL, or None when the text is not SQL at all. Never raises."""
+    try:
+        text = sql.text
+        if not isinstance(text, str) or not looks_like_sql(text):
+            return None
+        statements = parse_statements(text, (policy.dialect or "postgres").lower(), policy.max_sql_chars)
+        tables = Tables.from_policy(policy)
+        holes = HoleNames(sql.holes)
+        found: list[SqlIssue] | None = None
+        for st in statements:
+            issues = _statement(st, tables, holes)
+            if issues is not None:
+                found = (found or []) + issues
+    except Exception:  # noqa: BLE001 - a linter bug must never abort a scan
+        return None
+    if found is None:
+        return None
+    out: list[SqlIssue] = []
+    for issue in found:
+        if issue not in out and not (scoped and issue.code in SCOPED_AWAY):
+            out.append(issue)
+    return out
+
+
+def _statement(st: Statement, tables: Tables, holes: HoleNames) -> list[SqlIssue] | None:
+    words = st.words
+    if not words or words[0] not in START_WORDS:
+        return None
+    tree = st.tree
+    is_cmd = tree is not None and glot.is_command(tree)
+    issues = token_issues(list(st.toks), holes, is_cmd)
+    if tree is None:
+        unparsed = _unparsed(st, tables)
+        if unparsed is None:
+            return issues or None
+        return issues + unparsed
+    if is_cmd:
+        return issues or None
+    if _is_prose(tree):
+        return None
+    try:
+        issues += tree_issues(tree, holes)
+        issues += _judge(tree, tables)
+    except Exception:  # noqa: BLE001 - an AST shape we did not foresee: fail closed
+        issues += _unparsed(st, tables) or []
+    return issues
+
+
+def _is_prose(tree: exp.Expression) -> bool:
+    """`select` or "Select one": a SELECT of bare words, no FROM, no WHERE."""
+    if not isinstance(tree, exp.Select) or tree.args.get(glot.FROM) or tree.args.get("where"):
+        return False
+    items = tree.expressions
+    return not items or all(isinstance(e, exp.Column) and not e.table for e in items)
+
+
+def _judge(tree: exp.Expression, tables: Tables) -> list[SqlIssue]:
+    walker = ScopeWalker(tables)
+    extra: list[SqlIssue] = []
+    if isinstance(tree, exp.Insert):
+        extra += _insert_columns(tree.this, tables)
+    elif isinstance(tree, exp.Merge):
+        whens = tree.args.get("whens")
+        for when in (whens.expressions if whens is not None else ()):
+            then = when.args.get("then")
+            if isinstance(then, exp.Insert) and isinstance(then.this, exp.Tuple):
+                extra += _check_insert(tree.this, [c.name for c in then.this.expressions], tables)
+    if isinstance(tree, (exp.Query, exp.Update, exp.Delete, exp.Merge, exp.Insert)):
+        walker.query(tree, None, frozenset())
+    return extra + walker.issues
+
+
+def _insert_columns(target, tables: Tables) -> list[SqlIssue]:
+    if isinstance(target, exp.Schema) and isinstance(target.this, exp.Table):
+        cols = [c.name for c in target.expressions if isinstance(c, (exp.Identifier, exp.Column))]
+        return _check_insert(target.this, cols, tables)
+    return []  # no column list: cannot tell which columns are set
+
+
+def _check_insert(table, cols: list[str], tables: Tables) -> list[SqlIssue]:
+    if not isinstance(table, exp.Table):
+        return []
+    name = str(table.name).lower()
+    tenant_cols = tables.tenant.get(name)
+    if not tenant_cols or name in tables.trusted or not cols:
+        return []
+    if tenant_cols & {str(c).lower() for c in cols}:
+        return []
+    col = sorted(tenant_cols)[0]
+    return [SqlIssue("TL103", f"INSERT into `{name}` does not set `{col}`", name)]
+
+
+def _unparsed(st: Statement, tables: Tables) -> list[SqlIssue] | None:
+    toks, words = st.toks, st.words
+    if not toks:
+        return None
+    first = words[0]
+    if not st.mutation:
+        if first not in QUERY_WORDS or _REQUIRED[first] not in words:
+            return None
+    named: list[str] = []
+    aliases: set[int] = set()
+    for i, w in enumerate(words):
+        if w not in _TABLE_KWS:
+            continue
+        j, name = i + 1, ""
+        while j < len(toks) and toks[j].kind in ("VAR", "IDENTIFIER", "DOT"):
+            if toks[j].kind != "DOT":
+                name = toks[j].text.lower()
+            j += 1
+            if j < len(toks) and toks[j].kind != "DOT" and toks[j - 1].kind != "DOT":
+                break
+        if name in tables.tenant and name not in tables.trusted:
+            named.append(name)
+            aliases.update({j, j + 1} if j < len(words) and words[j] == "AS" else {j})
+    if not named:
+        return None
+    cols = frozenset().union(*(tables.tenant[n] for n in named))
+    mentions = any(
+        t.kind in ("VAR", "IDENTIFIER") and t.text.lower() in cols and i not in aliases
+        and not (i + 1 < len(toks) and toks[i + 1].kind == "DOT")
+        for i, t in enumerate(toks))
+    clause_hole = any(t.kind == "VAR" and is_hole_name(t.text) for t in toks)
+    out = []
+    for name in dict.fromkeys(named):
+        col = sorted(tables.tenant[name])[0]
+        if mentions or clause_hole:
+            out.append(SqlIssue("TL002", f"`{name}`: the query does not parse, so its `{col}` scope cannot be verified", name))
+        else:
+            out.append(SqlIssue("TL101", f"`{name}` is queried without a `{col}` predicate", name))
+    return out

@@ -1,0 +1,248 @@
+"""Which tenant table occurrences are anchored, scope by scope (SPEC: "What scoped
+means for SQL").
+
+A scope is one SELECT (or UPDATE/DELETE/MERGE with its FROM/USING tables). Each tenant
+table in it is an occurrence, keyed by alias. Conjuncts of WHERE and JOIN ON anchor an
+occurrence directly (tenant column = caller-chosen value) or tie it to another
+occurrence's tenant column; anchoring then flows along ties to a fixed point, and into
+correlated / LATERAL subqueries, which are walked after their enclosing scope is
+decided. Derived tables, CTE bodies and UNION branches are scopes of their own.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tenantlint.sql import glot
+from tenantlint.sql.glot import exp
+from tenantlint.sql.predicates import (
+    anchored_by, columns_in, conjuncts, is_hole_name, is_hole_node, ties, weakening,
+)
+from tenantlint.sql.types import SqlIssue
+
+
+@dataclass(eq=False)
+class Occ:
+    table: str
+    key: str
+    cols: frozenset[str]
+    verb: str
+    anchored: bool = False
+    weak: str = ""
+    ties: list["Occ"] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Scope:
+    parent: "Scope | None"
+    keys: dict[str, Occ | None] = field(default_factory=dict)
+    occs: list[Occ] = field(default_factory=list)
+    clause_hole: bool = False
+
+    def lookup(self, key: str) -> tuple[bool, Occ | None]:
+        scope: Scope | None = self
+        while scope is not None:
+            if key in scope.keys:
+                return True, scope.keys[key]
+            scope = scope.parent
+        return False, None
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The policy's table knowledge, case-folded once per analysis."""
+
+    tenant: dict[str, frozenset[str]]  # table -> tenant columns
+    trusted: frozenset[str]
+
+    @classmethod
+    def from_policy(cls, policy) -> "Tables":
+        glob = {g.lower() for g in policy.global_tables}
+        default = frozenset(c.lower() for c in policy.tenant_columns)
+        tenant = {}
+        for name, tt in policy.tenant_tables.items():
+            key = name.lower().split(".")[-1].strip('"`[]')
+            if key in glob:
+                continue
+            cols = frozenset(c.lower() for c in (tt.tenant_columns if tt is not None else ())) or default
+            tenant[key] = cols
+        return cls(tenant, frozenset(t.lower().split(".")[-1] for t in policy.trusted_tables))
+
+
+_VERBS = {exp.Update: "updated", exp.Delete: "deleted from", exp.Merge: "merged into"}
+
+
+class ScopeWalker:
+    """Walks one statement's queries and collects TL101/TL102/TL104/TL002 issues."""
+
+    def __init__(self, tables: Tables):
+        self.tables = tables
+        self.issues: list[SqlIssue] = []
+
+    # -- queries -------------------------------------------------------------------
+    def query(self, node, parent: Scope | None, ctes: frozenset[str]) -> None:
+        while isinstance(node, (exp.Subquery, exp.Paren)):
+            node = node.this
+        if not isinstance(node, exp.Expression):
+            return
+        with_ = node.args.get(glot.WITH)
+        if with_ is not None:
+            names = frozenset(c.alias_or_name.lower() for c in with_.expressions)
+            ctes = ctes | names
+            for cte in with_.expressions:
+                self.query(cte.this, parent, ctes)
+        if isinstance(node, exp.SetOperation):
+            self.query(node.this, parent, ctes)
+            self.query(node.expression, parent, ctes)
+        elif isinstance(node, (exp.Select, exp.Update, exp.Delete, exp.Merge)):
+            self.scope(node, parent, ctes)
+        else:
+            self.nested(node, parent, ctes, skip=())
+
+    def nested(self, node, scope: Scope | None, ctes: frozenset[str], skip) -> None:
+        """Walk into an expression and judge every query found inside it."""
+        stack = list(node.iter_expressions()) if node is not None else []
+        while stack:
+            cur = stack.pop()
+            if any(cur is s for s in skip) or isinstance(cur, exp.With):
+                continue
+            if isinstance(cur, (exp.Query, exp.Subquery)):
+                self.query(cur, scope, ctes)
+                continue
+            stack.extend(cur.iter_expressions())
+
+    def scope(self, node, parent: Scope | None, ctes: frozenset[str]) -> None:
+        sc = Scope(parent)
+        sources = glot.query_sources(node)
+        later = []
+        for src in sources:
+            alias = src.alias.lower() if isinstance(src, exp.Expression) and src.alias else ""
+            if is_hole_name(alias):
+                sc.clause_hole = True  # `FROM orders {where_clause}`
+            if isinstance(src, exp.Table):
+                self._add_table(sc, src, node, ctes)
+            elif isinstance(src, exp.Lateral) or (isinstance(src, exp.Subquery) and src.args.get("lateral")):
+                sc.keys[alias] = None
+                later.append(src)
+            elif isinstance(src, exp.Subquery):
+                sc.keys[alias] = None
+                self.query(src.this, parent, ctes)
+            else:
+                sc.keys[alias] = None
+                later.append(src)
+        self._judge_conditions(sc, node, sources)
+        self._resolve(sc)
+        for src in later:
+            if isinstance(src, exp.Lateral):
+                self.query(src.this, sc, ctes)
+            else:
+                self.nested(src, sc, ctes, skip=())
+        self.nested(node, sc, ctes, skip=[s for s in sources if not isinstance(s, exp.Join)])
+        self._emit(sc)
+
+    def _add_table(self, sc: Scope, src: exp.Table, node, ctes) -> None:
+        name = str(src.name).lower()
+        key = str(src.alias_or_name).lower()
+        if (name in ctes and not src.args.get("db")) or name not in self.tables.tenant:
+            sc.keys[key] = None
+            return
+        verb = _VERBS.get(type(node), "read") if src is node.this else "read"
+        occ = Occ(name, key, self.tables.tenant[name], verb, anchored=name in self.tables.trusted)
+        sc.keys[key] = occ
+        sc.occs.append(occ)
+
+    # -- conditions ----------------------------------------------------------------
+    def _resolver(self, sc: Scope):
+        def resolve(col: exp.Column) -> list[Occ]:
+            name = str(col.name).lower()
+            qual = str(col.table).lower() if col.table else ""
+            if qual:
+                found, occ = sc.lookup(qual)
+                return [occ] if found and occ is not None and name in occ.cols else []
+            return [o for o in sc.occs if name in o.cols]
+        return resolve
+
+    def _judge_conditions(self, sc: Scope, node, sources) -> None:
+        conds = []
+        for key in ("where", "prewhere"):
+            clause = node.args.get(key)
+            if clause is not None:
+                conds += conjuncts(clause.this)
+        if isinstance(node, exp.Merge):
+            conds += conjuncts(node.args.get("on"))
+        seen: list[Occ] = []
+        for src in sources:
+            join = glot.join_of(src)
+            if join is not None:
+                conds += conjuncts(join.args.get("on"))
+                self._using(sc, src, join, seen)
+            occ = sc.keys.get(str(src.alias_or_name).lower()) if isinstance(src, exp.Table) else None
+            if occ is not None:
+                seen.append(occ)
+        resolve = self._resolver(sc)
+        for cond in conds:
+            if is_hole_node(cond):
+                sc.clause_hole = True
+                continue
+            anchored = anchored_by(cond, resolve)
+            for occ in anchored:
+                if occ in sc.occs:
+                    occ.anchored = True
+            if anchored:
+                continue
+            tied = ties(cond, resolve)
+            if tied is not None:
+                left, right = tied
+                for a in left:
+                    for b in right:
+                        if a is b:
+                            a.weak = a.weak or "a comparison with itself"
+                        else:
+                            a.ties.append(b)
+                            b.ties.append(a)
+                continue
+            for col in columns_in(cond):
+                why = weakening(col, cond)
+                if why:
+                    for occ in resolve(col):
+                        if occ in sc.occs and not occ.weak:
+                            occ.weak = why
+
+    def _using(self, sc: Scope, src, join: exp.Join, seen: list[Occ]) -> None:
+        """`JOIN t USING (tenant_id)` ties t to every earlier table with that column."""
+        occ = sc.keys.get(str(src.alias_or_name).lower())
+        if occ is None:
+            return
+        for ident in join.args.get("using") or ():
+            col = str(ident.name).lower()
+            if col in occ.cols:
+                for other in seen:
+                    if col in other.cols:
+                        occ.ties.append(other)
+                        other.ties.append(occ)
+
+    @staticmethod
+    def _resolve(sc: Scope) -> None:
+        changed = True
+        while changed:
+            changed = False
+            for occ in sc.occs:
+                if not occ.anchored and any(t.anchored for t in occ.ties):
+                    occ.anchored = changed = True
+
+    def _emit(self, sc: Scope) -> None:
+        some_anchored = any(o.anchored for o in sc.occs)
+        for occ in sc.occs:
+            if occ.anchored:
+                continue
+            col = sorted(occ.cols)[0]
+            if occ.weak:
+                why = occ.weak if occ.weak.startswith("a ") else f"by {occ.weak}"
+                self.issues.append(SqlIssue("TL102", f"`{occ.table}`: the `{col}` predicate is weakened {why}", occ.table))
+            elif sc.clause_hole:
+                self.issues.append(SqlIssue(
+                    "TL002", f"`{occ.table}`: the `{col}` scope depends on an interpolated clause and cannot be verified", occ.table))
+            elif some_anchored:
+                self.issues.append(SqlIssue(
+                    "TL104", f"`{occ.table}` is joined without tying its `{col}` to the anchored tenant", occ.table))
+            else:
+                self.issues.append(SqlIssue("TL101", f"`{occ.table}` is {occ.verb} without a `{col}` predicate", occ.table))

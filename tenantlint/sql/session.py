@@ -1,0 +1,144 @@
+"""Session and RLS statements: TL105 (session-level tenant settings), TL107 (RLS
+bypass) and TL106 (interpolated identifiers).
+
+sqlglot reads most of these (`SET search_path`, `ALTER TABLE ... DISABLE ROW LEVEL
+SECURITY`, `CREATE ROLE ... BYPASSRLS`) as an opaque `Command`, so they are matched on
+the token stream, where comments are already gone, rather than on the AST or raw text.
+"""
+from __future__ import annotations
+
+from tenantlint.sql.glot import Tok, exp
+from tenantlint.sql.predicates import HOLE_RE, func_name, unwrap
+from tenantlint.sql.types import SqlIssue
+
+_OFF = {"OFF", "FALSE", "0", "NO"}
+_FALSE = {"false", "f", "off", "0", "no"}
+
+
+def _seq(words: list[str], seq: tuple[str, ...]) -> bool:
+    n = len(seq)
+    return any(tuple(words[i:i + n]) == seq for i in range(len(words) - n + 1))
+
+
+def _table_after_table_kw(toks: list[Tok]) -> str:
+    """The last part of the (possibly qualified) name after TABLE [IF EXISTS] [ONLY]."""
+    words = [t.upper for t in toks]
+    if "TABLE" not in words:
+        return ""
+    i = words.index("TABLE") + 1
+    while i < len(words) and words[i] in ("IF", "EXISTS", "ONLY"):
+        i += 1
+    name = ""
+    while i < len(toks):
+        if toks[i].kind != "DOT":
+            name = toks[i].text
+            if not (i + 1 < len(toks) and toks[i + 1].kind == "DOT"):
+                break
+        i += 1
+    return name.lower()
+
+
+class HoleNames:
+    """Hole markers of a SqlText that may stand for identifiers (not psycopg `composed`)."""
+
+    def __init__(self, holes):
+        self.composed = {h.marker.lower() for h in holes if h.kind == "composed"}
+        self.names = {h.marker.lower(): (h.name or h.marker) for h in holes}
+
+    def find(self, text: str) -> list[str]:
+        """Non-composed hole markers inside `text`, by their source names."""
+        out = []
+        for m in HOLE_RE.finditer(text or ""):
+            marker = m.group(0).lower()
+            if marker not in self.composed:
+                out.append(self.names.get(marker, marker))
+        return out
+
+
+def token_issues(toks: list[Tok], holes: HoleNames, is_command: bool) -> list[SqlIssue]:
+    if not toks:
+        return []
+    words = [t.upper for t in toks]
+    first = words[0]
+    issues: list[SqlIssue] = []
+    if first == "SET":
+        issues += _set_issues(toks, words, holes)
+    if first == "ALTER" and len(words) > 1 and words[1] == "TABLE":
+        table = _table_after_table_kw(toks)
+        for seq, what in ((("DISABLE", "ROW", "LEVEL", "SECURITY"), "DISABLE ROW LEVEL SECURITY"),
+                          (("NO", "FORCE", "ROW", "LEVEL", "SECURITY"), "NO FORCE ROW LEVEL SECURITY")):
+            if _seq(words, seq):
+                issues.append(SqlIssue("TL107", f"`{what}` on `{table}` lets queries bypass row-level security", table))
+    if first in ("CREATE", "ALTER") and len(words) > 1 and words[1] in ("ROLE", "USER") and "BYPASSRLS" in words:
+        issues.append(SqlIssue("TL107", "a role with `BYPASSRLS` ignores every row-level security policy"))
+    if is_command and first != "SET":
+        # Opaque DDL/DCL (CREATE SCHEMA, DROP SCHEMA, GRANT...): every unquoted hole
+        # names something, since values are not written there.
+        for t in toks:
+            if t.kind != "STRING":
+                for name in holes.find(t.text):
+                    issues.append(SqlIssue("TL106", f"`{name}` is interpolated into an identifier; use sql.Identifier"))
+    return issues
+
+
+def _set_issues(toks: list[Tok], words: list[str], holes: HoleNames) -> list[SqlIssue]:
+    i = 1
+    local = False
+    if len(words) > 1 and words[1] in ("LOCAL", "SESSION"):
+        local = words[1] == "LOCAL"
+        i = 2
+    j = i
+    while j < len(toks) and toks[j].kind != "EQ" and words[j] != "TO":
+        j += 1
+    name = "".join(t.text for t in toks[i:j]).lower()
+    values = toks[j + 1:]
+    issues = []
+    if name == "row_security" and values and values[0].upper in _OFF:
+        issues.append(SqlIssue("TL107", "`row_security = off` lets queries bypass row-level security"))
+    if name == "search_path" or ("." in name and not name.startswith(".")):
+        if not local:
+            issues.append(SqlIssue(
+                "TL105", f"session-level `SET {name}` outlives the transaction on pooled connections; use `SET LOCAL`"))
+        if name == "search_path":
+            for t in values:
+                if t.kind != "STRING":
+                    for hole in holes.find(t.text):
+                        issues.append(SqlIssue("TL106", f"`{hole}` is interpolated into the search_path; use sql.Identifier"))
+    return issues
+
+
+def tree_issues(tree: exp.Expression, holes: HoleNames) -> list[SqlIssue]:
+    """`set_config(..., false)` and holes in table / schema names."""
+    issues: list[SqlIssue] = []
+    for node in tree.find_all(exp.Func):
+        if func_name(node) != "set_config":
+            continue
+        args = node.expressions if isinstance(node, exp.Anonymous) else list(node.iter_expressions())
+        if len(args) != 3:
+            continue
+        setting, value, is_local = (unwrap(a) for a in args)
+        name = setting.name.lower() if isinstance(setting, exp.Literal) else ""
+        if _is_false(is_local):
+            issues.append(SqlIssue(
+                "TL105", f"`set_config('{name}', ..., false)` is session-level on pooled connections; pass true"))
+        if name == "row_security" and isinstance(value, exp.Literal) and value.name.lower() in _FALSE:
+            issues.append(SqlIssue("TL107", "`set_config('row_security', 'off', ...)` bypasses row-level security"))
+    for table in tree.find_all(exp.Table):
+        parts = [("catalog", "schema"), ("db", "schema"), ("this", "table")]
+        for argname, what in parts:
+            ident = table.args.get(argname)
+            if isinstance(ident, exp.Identifier):
+                for hole in holes.find(ident.name):
+                    if isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() == "SCHEMA":
+                        what = "schema"
+                    issues.append(SqlIssue(
+                        "TL106", f"`{hole}` is interpolated into a {what} name; use sql.Identifier", str(table.name).lower()))
+    return issues
+
+
+def _is_false(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Boolean):
+        return not node.this
+    if isinstance(node, exp.Literal):
+        return node.name.lower() in _FALSE
+    return False

@@ -1,0 +1,152 @@
+"""Text -> statements: pre-screen, placeholder normalization, split, parse (cached).
+
+Every string literal of a scanned codebase passes through `looks_like_sql`, so that is
+one anchored regex on the first word; only candidates are tokenized and parsed, once
+per distinct (text, dialect), thanks to an LRU cache.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from tenantlint.sql import glot
+from tenantlint.sql.normalize import normalize_placeholders
+
+QUERY_WORDS = frozenset({"SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "MERGE"})
+START_WORDS = QUERY_WORDS | {
+    "ALTER", "SET", "CREATE", "DROP", "TRUNCATE", "REPLACE", "UPSERT", "GRANT",
+    "REVOKE", "VALUES", "RESET", "COMMENT",
+}
+# Leading whitespace, comments and parentheses, then the first word.
+_LEAD = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/|\()*([A-Za-z_]+)", re.S)
+MAX_DEPTH = 64  # nesting beyond this makes sqlglot slow or recursive; treat as unparseable
+
+
+def first_word(text: str) -> str:
+    m = _LEAD.match(text)
+    return m.group(1).upper() if m else ""
+
+
+def looks_like_sql(text: str) -> bool:
+    """The cheap pre-screen: does the text start with a statement keyword?"""
+    return first_word(text) in START_WORDS
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of a text. `tree` is None when it did not parse (`error` says why).
+    `toks` are the statement's own tokens (comments excluded) from the normalized text."""
+
+    text: str
+    offset: int
+    toks: tuple[glot.Tok, ...]
+    tree: object = None  # exp.Expression; typed loosely to keep sqlglot out of signatures
+    error: str = ""
+    mutation: bool = False  # a ClickHouse ALTER TABLE ... DELETE/UPDATE, read as DML
+
+    @property
+    def words(self) -> list[str]:
+        return [t.upper for t in self.toks]
+
+
+def split_tokens(toks: list[glot.Tok]) -> list[list[glot.Tok]]:
+    chunks: list[list[glot.Tok]] = [[]]
+    for t in toks:
+        if t.kind == "SEMICOLON":
+            chunks.append([])
+        else:
+            chunks[-1].append(t)
+    return [c for c in chunks if c]
+
+
+def _too_deep(toks: list[glot.Tok]) -> bool:
+    depth = 0
+    for t in toks:
+        if t.kind in ("L_PAREN", "L_BRACKET", "L_BRACE"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif t.kind in ("R_PAREN", "R_BRACKET", "R_BRACE"):
+            depth -= 1
+    return False
+
+
+def _mutation_text(toks: list[glot.Tok], text: str) -> str | None:
+    """`ALTER TABLE t [ON CLUSTER c] DELETE WHERE p` -> `DELETE FROM t WHERE p` (and
+    UPDATE likewise), so ClickHouse mutations get the same scope analysis as DML."""
+    if len(toks) < 4 or toks[0].upper != "ALTER" or toks[1].upper != "TABLE":
+        return None
+    i = 2
+    name_start = toks[i].start
+    while i + 1 < len(toks) and toks[i + 1].kind == "DOT":
+        i += 2
+    name = text[name_start:toks[i].end + 1]
+    i += 1
+    if i + 1 < len(toks) and toks[i].upper == "ON" and toks[i + 1].upper == "CLUSTER":
+        i += 3
+    if i >= len(toks):
+        return None
+    rest = text[toks[i].end + 1:toks[-1].end + 1]
+    if toks[i].upper == "DELETE":
+        return f"DELETE FROM {name} {rest}"
+    if toks[i].upper == "UPDATE":
+        return f"UPDATE {name} SET {rest}"
+    return None
+
+
+def _parse_one(toks: list[glot.Tok], text: str, dialect: str) -> Statement:
+    start, end = toks[0].start, toks[-1].end + 1
+    body = text[start:end]
+    if _too_deep(toks):
+        return Statement(body, start, tuple(toks), None, "too-deep")
+    mutation = _mutation_text(toks, text)
+    try:
+        if mutation is not None:
+            mtoks = glot.tokenize(mutation, dialect)
+            tree = glot.parse_tokens(mtoks, mutation, dialect)
+        else:
+            tree = glot.parse_tokens(toks, text, dialect)
+    except BaseException as e:  # noqa: BLE001 - sqlglot raises many things; never crash
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            raise
+        return Statement(body, start, tuple(toks), None, type(e).__name__, mutation is not None)
+    return Statement(body, start, tuple(toks), tree, "", mutation is not None)
+
+
+@lru_cache(maxsize=4096)
+def parse_statements(text: str, dialect: str = "postgres", limit: int = 100_000) -> tuple[Statement, ...]:
+    """Normalize, tokenize once, split on `;` tokens and parse each statement.
+
+    Over `limit` characters the text is tokenized (linear) but not parsed: parse cost
+    can be super-linear on pathological input. A text that does not tokenize yields a
+    single failed statement over the whole text."""
+    norm = normalize_placeholders(text, dialect)
+    try:
+        toks = glot.tokenize(norm, dialect)
+    except BaseException as e:  # noqa: BLE001
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            raise
+        return (Statement(norm, 0, (), None, "tokenize"),)
+    out = []
+    for chunk in split_tokens(toks):
+        if len(norm) > limit:
+            out.append(Statement(norm[chunk[0].start:chunk[-1].end + 1], chunk[0].start,
+                                 tuple(chunk), None, "too-long"))
+        else:
+            out.append(_parse_one(chunk, norm, dialect))
+    return tuple(out)
+
+
+def split_statements(text: str, dialect: str = "postgres") -> list[tuple[int, str]]:
+    """(offset, text) of each statement of a `.sql` file; semicolons inside strings,
+    comments and dollar-quoted bodies do not split. Never raises: a text that does not
+    tokenize is returned whole."""
+    try:
+        toks = glot.tokenize(text, dialect)
+    except BaseException as e:  # noqa: BLE001
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            raise
+        stripped = text.strip()
+        return [(text.find(stripped), stripped)] if stripped else []
+    return [(c[0].start, text[c[0].start:c[-1].end + 1]) for c in split_tokens(toks)]
