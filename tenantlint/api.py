@@ -1,0 +1,22 @@
+"""The programmatic entry point: what `tenantlint scan` does, minus printing."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from tenantlint.config import Settings, load_settings
+from tenantlint.diagnostics import Report
+
+
+def scan_paths(paths: Sequence[str | Path], *, config: str | Path | None = None, cwd: Path | None = None,
+               settings: Settings | None = None, jobs: int = 1, warn_unused_ignores: bool = False) -> Report:
+    from tenantlint.discover import build_catalog
+    from tenantlint.engine import scan
+    from tenantlint.files import collect
+
+    cwd = Path(cwd or Path.cwd())
+    if settings is None:
+        settings = load_settings(Path(config) if config else None, cwd=cwd)
+    files = collect([str(p) for p in paths] or ["."], settings, cwd=cwd)
+    catalog = build_catalog(settings)
+    return scan(files, settings, catalog, jobs=jobs, warn_unused_ignores=warn_unused_ignores)

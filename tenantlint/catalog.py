@@ -1,0 +1,238 @@
+"""The tenant catalog: which tables and models are tenant-scoped and how the schema
+protects them. Built once per scan from the whole project under the config root (not
+only the files named), so the answer for a file never depends on which files were named.
+
+Discovery is split into small discoverers (`tenantlint/discover/`) that turn one file
+into facts; this module merges the facts: model inheritance across files, config
+overrides, global tables, RLS state per table."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from tenantlint.config import Settings
+from tenantlint.sql.types import DdlFact, SqlPolicy, TenantTable
+
+
+@dataclass(frozen=True)
+class TableFact:
+    """A table definition found in the tree."""
+
+    name: str
+    columns: tuple[str, ...]
+    path: str
+    line: int
+    origin: str  # sql | alembic | sqlalchemy | django
+    end_line: int = 0
+    indexed_columns: tuple[str, ...] = ()  # columns that lead an index here (PK, index=True, FK...)
+
+
+@dataclass(frozen=True)
+class SchemaFact:
+    """An RLS, policy or index statement about a table, wherever it appears."""
+
+    ddl: DdlFact
+    path: str
+    line: int
+
+
+@dataclass(frozen=True)
+class ModelFact:
+    """An ORM class as declared, before its bases are resolved."""
+
+    name: str
+    qualname: str
+    bases: tuple[str, ...]
+    framework: str  # sqlalchemy | django
+    path: str
+    line: int
+    table: str | None = None  # explicit __tablename__ / Meta.db_table
+    default_table: str | None = None  # e.g. Django's <app>_<model>
+    columns: tuple[str, ...] = ()
+    relations: Mapping[str, str] = field(default_factory=dict)  # relation name -> column (tenant -> tenant_id)
+    indexed_columns: tuple[str, ...] = ()
+    abstract: bool = False
+    extra: Mapping[str, object] = field(default_factory=dict)  # framework specifics (managers...)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    qualname: str
+    framework: str
+    table: str | None
+    tenant_columns: frozenset[str]
+    tenant_relations: frozenset[str]  # relation names whose column is a tenant column
+    path: str
+    line: int
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class RlsState:
+    enabled: bool = False
+    forced: bool = False
+    tenant_policy: bool = False
+    policy_with_check: bool = False
+    indexed: bool = False
+
+
+@dataclass
+class TenantCatalog:
+    tenant_columns: frozenset[str]
+    tables: dict[str, TenantTable] = field(default_factory=dict)
+    definitions: dict[str, list[TableFact]] = field(default_factory=dict)
+    models: dict[str, ModelInfo] = field(default_factory=dict)
+    global_tables: frozenset[str] = frozenset()
+    rls: dict[str, RlsState] = field(default_factory=dict)
+    schema_facts: list[SchemaFact] = field(default_factory=list)
+    trusted_tables: frozenset[str] = frozenset()
+    dialect: str = "postgres"
+
+    def is_tenant_table(self, name: str) -> bool:
+        return name.lower().rsplit(".", 1)[-1].strip('"`[]') in self.tables
+
+    def model(self, name: str) -> ModelInfo | None:
+        """A tenant model by class name or dotted path."""
+        if name in self.models:
+            return self.models[name]
+        return self.models.get(name.rsplit(".", 1)[-1])
+
+    def sql_policy(self) -> SqlPolicy:
+        return SqlPolicy(
+            tenant_columns=self.tenant_columns,
+            tenant_tables=self.tables,
+            global_tables=self.global_tables,
+            trusted_tables=self.trusted_tables,
+            dialect=self.dialect,
+        )
+
+
+def _norm(name: str) -> str:
+    return name.lower().rsplit(".", 1)[-1].strip('"`[]')
+
+
+def assemble(settings: Settings, tables: Iterable[TableFact], models: Iterable[ModelFact],
+             schema: Iterable[SchemaFact]) -> TenantCatalog:
+    """Merge discovered facts with the config into one catalog."""
+    tenant_columns = frozenset(c.lower() for c in settings.tenant_columns)
+    globals_raw = {g for g in settings.global_tables}
+    catalog = TenantCatalog(tenant_columns=tenant_columns, dialect=settings.dialect)
+
+    model_facts = list(models)
+    resolved = _resolve_models(model_facts)
+    global_models = {g.rsplit(".", 1)[-1] for g in globals_raw}
+    forced_models = {m.rsplit(".", 1)[-1] for m in settings.tenant_models}
+    global_tables = {_norm(g) for g in globals_raw}
+    for fact, columns, relations in resolved:
+        table = fact.table or fact.default_table
+        if fact.name in global_models and table:
+            global_tables.add(_norm(table))
+
+    for fact in tables:
+        catalog.definitions.setdefault(_norm(fact.name), []).append(fact)
+    for name, facts in catalog.definitions.items():
+        cols = frozenset(c.lower() for f in facts for c in f.columns) & tenant_columns
+        if cols and name not in global_tables:
+            catalog.tables[name] = TenantTable(name, cols)
+    for name in settings.tenant_tables:
+        key = _norm(name)
+        if key not in global_tables:
+            known = catalog.tables.get(key)
+            catalog.tables[key] = TenantTable(key, known.tenant_columns if known else tenant_columns)
+
+    for fact, columns, relations in resolved:
+        if fact.abstract or fact.name in global_models:
+            continue
+        tcols = frozenset(c.lower() for c in columns) & tenant_columns
+        trels = frozenset(r for r, col in relations.items() if col.lower() in tenant_columns)
+        if not tcols and fact.name not in forced_models and fact.qualname not in settings.tenant_models:
+            continue
+        tcols = tcols or tenant_columns
+        table = fact.table or fact.default_table
+        catalog.models[fact.name] = ModelInfo(
+            name=fact.name, qualname=fact.qualname, framework=fact.framework,
+            table=_norm(table) if table else None, tenant_columns=tcols, tenant_relations=trels,
+            path=fact.path, line=fact.line, extra=fact.extra,
+        )
+        if table and _norm(table) not in global_tables:
+            key = _norm(table)
+            known = catalog.tables.get(key)
+            catalog.tables[key] = TenantTable(key, (known.tenant_columns if known else frozenset()) | tcols)
+            if key not in catalog.definitions and fact.framework:
+                catalog.definitions.setdefault(key, []).append(TableFact(
+                    name=key, columns=tuple(columns), path=fact.path, line=fact.line, origin=fact.framework,
+                    indexed_columns=fact.indexed_columns))
+
+    catalog.global_tables = frozenset(global_tables)
+    _apply_schema(catalog, list(schema))
+    if settings.trust_rls:
+        catalog.trusted_tables = frozenset(
+            t for t, state in catalog.rls.items() if state.enabled and state.forced and t in catalog.tables)
+    return catalog
+
+
+def _apply_schema(catalog: TenantCatalog, facts: list[SchemaFact]) -> None:
+    catalog.schema_facts = facts
+    for name, defs in catalog.definitions.items():
+        state = catalog.rls.setdefault(name, RlsState())
+        tcols = catalog.tables[name].tenant_columns if name in catalog.tables else catalog.tenant_columns
+        if any(f.indexed_columns and f.indexed_columns[0].lower() in tcols for f in defs) or any(
+            c.lower() in tcols for f in defs for c in f.indexed_columns):
+            state.indexed = True
+    # Facts are applied in path order, then line order: a later DISABLE undoes an ENABLE.
+    for fact in sorted(facts, key=lambda f: (f.path, f.line)):
+        ddl = fact.ddl
+        state = catalog.rls.setdefault(_norm(ddl.table), RlsState())
+        tcols = catalog.tables[_norm(ddl.table)].tenant_columns if _norm(ddl.table) in catalog.tables else catalog.tenant_columns
+        if ddl.kind == "enable_rls":
+            state.enabled = True
+        elif ddl.kind == "force_rls":
+            state.forced = True
+        elif ddl.kind == "policy":
+            if set(c.lower() for c in ddl.columns) & tcols:
+                state.tenant_policy = True
+                state.policy_with_check = state.policy_with_check or ddl.with_check
+        elif ddl.kind == "index":
+            if ddl.columns and ddl.columns[0].lower() in tcols:
+                state.indexed = True
+
+
+def _resolve_models(facts: list[ModelFact]) -> list[tuple[ModelFact, tuple[str, ...], dict[str, str]]]:
+    """Columns and relations of each model including those of its bases and mixins,
+    which may be declared in other files (matched by class name)."""
+    by_name: dict[str, list[ModelFact]] = {}
+    for fact in facts:
+        by_name.setdefault(fact.name, []).append(fact)
+
+    def collect(fact: ModelFact, seen: set[str]) -> tuple[list[str], dict[str, str], list[str]]:
+        columns = list(fact.columns)
+        relations = dict(fact.relations)
+        indexed = list(fact.indexed_columns)
+        for base in fact.bases:
+            short = base.rsplit(".", 1)[-1]
+            if short in seen:
+                continue
+            for parent in by_name.get(short, ()):
+                cols, rels, idx = collect(parent, seen | {short})
+                columns.extend(c for c in cols if c not in columns)
+                indexed.extend(c for c in idx if c not in indexed)
+                for k, v in rels.items():
+                    relations.setdefault(k, v)
+        return columns, relations, indexed
+
+    out = []
+    for fact in facts:
+        cols, rels, idx = collect(fact, {fact.name})
+        if tuple(idx) != fact.indexed_columns:
+            fact = replace(fact, indexed_columns=tuple(idx))
+        out.append((fact, tuple(cols), rels))
+    return out
+
+
+def relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()

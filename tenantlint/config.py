@@ -1,0 +1,175 @@
+"""Find `[tool.tenantlint]` (pyproject.toml) or a `tenantlint.toml`, validate it, and
+freeze it into Settings. A bad key or value is a ConfigError (exit 2), never ignored:
+a security gate whose config silently fails open protects nothing."""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class ConfigError(Exception):
+    """A usage or configuration problem: reported in one line, exit 2."""
+
+
+DEFAULT_EXCLUDES = (
+    ".git", ".hg", ".svn", ".bzr", ".venv", "venv", ".env", "env", ".tox", ".nox",
+    "node_modules", "build", "dist", "__pycache__", ".mypy_cache", ".pytest_cache",
+    ".ruff_cache", ".tenantlint_cache", "site-packages", "*.egg-info", ".eggs",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path = Path(".")
+    config_file: Path | None = None
+    tenant_columns: tuple[str, ...] = ("tenant_id",)
+    tenant_tables: tuple[str, ...] = ()
+    tenant_models: tuple[str, ...] = ()
+    global_tables: tuple[str, ...] = ()
+    discover: bool = True
+    scope_providers: tuple[str, ...] = ()
+    trust_rls: bool = False
+    allow_raw_connections: tuple[str, ...] = ()
+    require_rls: bool = False
+    global_key_prefixes: tuple[str, ...] = ("global:",)
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDES
+    extend_exclude: tuple[str, ...] = ()
+    force_exclude: bool = False
+    require_reason: bool = False
+    dialect: str = "postgres"
+    max_file_size: int = 5_000_000
+    # API catalog extensions, as given (validated by tenantlint.apis).
+    sinks: Mapping[str, Any] = field(default_factory=dict)
+    connections: Mapping[str, Any] = field(default_factory=dict)
+    caches: Mapping[str, Any] = field(default_factory=dict)
+    vector_stores: Mapping[str, Any] = field(default_factory=dict)
+    object_stores: Mapping[str, Any] = field(default_factory=dict)
+
+    def fingerprint(self) -> str:
+        """A hash of everything that can change results (for the cache)."""
+        data = asdict(self)
+        data["root"] = str(self.root)
+        data["config_file"] = str(self.config_file)
+        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+_LIST_KEYS = {
+    "tenant-columns", "tenant-tables", "tenant-models", "global-tables", "scope-providers",
+    "allow-raw-connections", "global-key-prefixes", "select", "ignore", "exclude", "extend-exclude",
+}
+_BOOL_KEYS = {"discover", "trust-rls", "require-rls", "require-reason", "force-exclude"}
+_TABLE_KEYS = {"sinks", "connections", "caches", "vector-stores", "object-stores"}
+KNOWN_KEYS = _LIST_KEYS | _BOOL_KEYS | _TABLE_KEYS | {"per-file-ignores", "dialect", "max-file-size"}
+DIALECTS = (
+    "postgres", "mysql", "sqlite", "clickhouse", "bigquery", "snowflake", "duckdb",
+    "redshift", "tsql", "oracle", "trino", "presto", "spark", "databricks", "hive",
+)
+
+
+def find_config(start: Path) -> Path | None:
+    """Walk up from `start` to the first tenantlint.toml, or pyproject.toml with our section."""
+    for folder in (start, *start.parents):
+        candidate = folder / "tenantlint.toml"
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                continue
+            if "tenantlint" in data.get("tool", {}):
+                return pyproject
+    return None
+
+
+def load_settings(config: Path | None = None, cwd: Path | None = None) -> Settings:
+    """Settings from an explicit file, else the nearest one, else defaults rooted at cwd."""
+    cwd = (cwd or Path.cwd()).resolve()
+    path = config if config is not None else find_config(cwd)
+    if path is None:
+        return Settings(root=cwd)
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML in {path}: {exc}") from None
+    if path.name == "pyproject.toml":
+        section = data.get("tool", {}).get("tenantlint", {})
+        where = f"{path} [tool.tenantlint]"
+    else:
+        section = data.get("tool", {}).get("tenantlint", data) if set(data) == {"tool"} else data
+        where = str(path)
+    return settings_from_mapping(section, root=path.resolve().parent, config_file=path.resolve(), where=where)
+
+
+def settings_from_mapping(section: Mapping[str, Any], root: Path, config_file: Path | None = None,
+                          where: str = "config") -> Settings:
+    if not isinstance(section, Mapping):
+        raise ConfigError(f"{where}: expected a table of settings")
+    values: dict[str, Any] = {"root": root, "config_file": config_file}
+    for key, value in section.items():
+        if key not in KNOWN_KEYS:
+            hint = f" (did you mean `{key.replace('_', '-')}`?)" if key.replace("_", "-") in KNOWN_KEYS else ""
+            raise ConfigError(f"{where}: unknown key `{key}`{hint}")
+        attr = key.replace("-", "_")
+        if key in _LIST_KEYS:
+            values[attr] = _str_list(value, key, where)
+        elif key in _BOOL_KEYS:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: `{key}` must be true or false")
+            values[attr] = value
+        elif key in _TABLE_KEYS:
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{where}: `{key}` must be a table")
+            values[attr] = dict(value)
+        elif key == "per-file-ignores":
+            values[attr] = _per_file_ignores(value, where)
+        elif key == "dialect":
+            if not isinstance(value, str) or value.lower() not in DIALECTS:
+                raise ConfigError(f"{where}: `dialect` must be one of {', '.join(DIALECTS)}")
+            values[attr] = value.lower()
+        elif key == "max-file-size":
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ConfigError(f"{where}: `max-file-size` must be a positive number of bytes")
+            values[attr] = value
+    if "tenant_columns" in values:
+        values["tenant_columns"] = tuple(c.lower() for c in values["tenant_columns"])
+        if not values["tenant_columns"]:
+            raise ConfigError(f"{where}: `tenant-columns` must name at least one column")
+    settings = Settings(**values)
+    from tenantlint.rules import validate_codes  # late: rules import config's types
+
+    for key in ("select", "ignore"):
+        validate_codes(getattr(settings, key), f"{where}: `{key}`")
+    for _glob, codes in settings.per_file_ignores:
+        validate_codes(codes, f"{where}: `per-file-ignores`")
+    return settings
+
+
+def _str_list(value: Any, key: str, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: `{key}` must be a list of strings")
+    return tuple(value)
+
+
+def _per_file_ignores(value: Any, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: `per-file-ignores` must be a table of glob = [codes]")
+    return tuple((glob, _str_list(codes, "per-file-ignores", where)) for glob, codes in value.items())

@@ -1,0 +1,192 @@
+"""Files in, Report out. Never raises on user code: a file that cannot be read or
+parsed becomes a TL001 finding and the scan goes on. A crash inside a checker is our
+bug, not the user's: it is raised as InternalError so the CLI fails loudly (exit 2)
+rather than passing with findings silently dropped."""
+from __future__ import annotations
+
+import fnmatch
+import sys
+import threading
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import libcst as cst
+
+from tenantlint.catalog import TenantCatalog, relative
+from tenantlint.config import Settings
+from tenantlint.context import FileContext, resolve_positions
+from tenantlint.diagnostics import Diagnostic, Location, Report, with_fingerprints
+from tenantlint.files import module_name
+from tenantlint.rules import CHECKERS, matches, rule_for
+from tenantlint.source import read_source
+from tenantlint.suppressions import Suppressions, python_suppressions, sql_suppressions
+
+# libcst recurses in Python over deep trees; a big thread stack and recursion limit turn
+# most "too deep" failures on valid code into successful parses.
+_STACK_SIZE = 512 * 1024 * 1024
+_RECURSION_LIMIT = 30_000
+
+
+class InternalError(Exception):
+    """A bug in tenantlint itself (a checker crashed)."""
+
+
+@dataclass
+class FileResult:
+    path: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    suppressions: Suppressions = field(default_factory=Suppressions)
+
+
+@dataclass(frozen=True)
+class Selection:
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def wants(self, code: str, path: str = "") -> bool:
+        if self.select and not matches(code, self.select):
+            return False
+        if matches(code, self.ignore):
+            return False
+        for glob, codes in self.per_file_ignores:
+            if fnmatch.fnmatch(path, glob) and matches(code, codes):
+                return False
+        return True
+
+
+def parse_error(path: str, message: str, line: int = 1, column: int = 1) -> Diagnostic:
+    rule = rule_for("TL001")
+    return Diagnostic(code="TL001", name=rule.name, severity=rule.severity, message=message, path=path,
+                      location=Location(line, column, line, column), snippet=message, suppress_lines=(line, line))
+
+
+def check_file(path: Path, settings: Settings, catalog: TenantCatalog) -> FileResult:
+    rel = relative(path, settings.root)
+    source = read_source(path, settings.max_file_size)
+    if source.text is None:
+        return FileResult(rel, [parse_error(rel, source.error)])
+    if path.suffix == ".sql":
+        from tenantlint.sqlfile import check_sql_file
+
+        return FileResult(rel, check_sql_file(source.text, rel, settings, catalog), sql_suppressions(source.text))
+    return _run_deep(lambda: _check_python(source.text, rel, settings, catalog))
+
+
+def _run_deep(job):
+    """Run `job` on a thread with a large stack and a high recursion limit."""
+    box: dict = {}
+
+    def target() -> None:
+        old = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(old, _RECURSION_LIMIT))
+        try:
+            box["value"] = job()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            box["error"] = exc
+        finally:
+            sys.setrecursionlimit(old)
+
+    previous = threading.stack_size()
+    try:
+        threading.stack_size(_STACK_SIZE)
+        thread = threading.Thread(target=target, name="tenantlint-parse")
+        thread.start()
+    finally:
+        threading.stack_size(previous)
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _check_python(text: str, rel: str, settings: Settings, catalog: TenantCatalog) -> FileResult:
+    suppressions = python_suppressions(text)
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error"
+        return FileResult(rel, [parse_error(rel, f"syntax error: {message}", exc.raw_line or 1,
+                                            (exc.raw_column or 0) + 1)], suppressions)
+    except RecursionError:
+        return FileResult(rel, [parse_error(rel, "code nested too deeply to parse")], suppressions)
+    except (SyntaxError, ValueError, UnicodeError, MemoryError) as exc:
+        return FileResult(rel, [parse_error(rel, f"cannot parse: {type(exc).__name__}: {exc}")], suppressions)
+    try:
+        wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
+        positions = resolve_positions(wrapper)
+    except RecursionError:
+        return FileResult(rel, [parse_error(rel, "code nested too deeply to analyze")], suppressions)
+    ctx = FileContext(path=rel, source=text, settings=settings, catalog=catalog, module=module,
+                      positions=positions, module_name=module_name(rel))
+    checkers = [checker(ctx) for checker in CHECKERS]
+    current = None
+    try:
+        wrapper.visit_batched(checkers)
+        for current in checkers:
+            current.finish()
+    except RecursionError:
+        return FileResult(rel, [parse_error(rel, "code nested too deeply to analyze")], suppressions)
+    except Exception as exc:  # noqa: BLE001
+        raise InternalError(f"internal error while checking {rel}: {type(exc).__name__}: {exc}") from exc
+    return FileResult(rel, ctx.diagnostics, suppressions)
+
+
+def scan(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog, *, selection: Selection | None = None,
+         jobs: int = 1, warn_unused_ignores: bool = False) -> Report:
+    """Check every file, add the project-level (schema) findings for those files, apply
+    suppressions and selection, and fingerprint what is left."""
+    selection = selection or Selection(settings.select, settings.ignore, settings.per_file_ignores)
+    results = list(_check_all(paths, settings, catalog, jobs))
+    by_path = {r.path: r for r in results}
+    from tenantlint.rules.schema_checks import check_project
+
+    for diag in check_project(catalog, settings):
+        if diag.path in by_path:
+            by_path[diag.path].diagnostics.append(diag)
+
+    report = Report(files_scanned=len(results), root=str(settings.root))
+    kept: list[Diagnostic] = []
+    for result in results:
+        for diag in result.diagnostics:
+            if diag.code != "TL001" and result.suppressions.silences(diag):
+                report.suppressed += 1
+                continue
+            kept.append(diag)
+        kept.extend(_suppression_findings(result, settings, warn_unused_ignores))
+    kept = [d for d in kept if selection.wants(d.code, d.path)]
+    report.diagnostics = with_fingerprints(kept)
+    return report
+
+
+def _suppression_findings(result: FileResult, settings: Settings, warn_unused: bool) -> Iterable[Diagnostic]:
+    rule = rule_for("TL003")
+    for sup in result.suppressions.all():
+        message = None
+        if warn_unused and not sup.used:
+            which = ",".join(sorted(sup.codes)) if sup.codes else "all codes"
+            message = f"unused suppression: nothing here is reported for {which}"
+        elif settings.require_reason and not sup.reason:
+            message = "suppression without a reason: add why after the bracket"
+        if message:
+            yield Diagnostic(code="TL003", name=rule.name, severity=rule.severity, message=message,
+                             path=result.path, location=Location(sup.line, sup.column, sup.line, sup.column),
+                             snippet=message, suppress_lines=(0, 0))
+
+
+def _check_all(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog, jobs: int):
+    if jobs <= 1 or len(paths) < 32:
+        for path in paths:
+            yield check_file(path, settings, catalog)
+        return
+    from tenantlint.pool import check_in_pool
+
+    yield from check_in_pool(paths, settings, catalog, jobs)
+
+
+def sorted_results(diags: list[Diagnostic]) -> list[Diagnostic]:
+    return sorted(diags, key=lambda d: d.sort_key)
+
+
+__all__ = ["scan", "check_file", "Selection", "InternalError", "FileResult", "replace"]

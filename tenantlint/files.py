@@ -1,0 +1,146 @@
+"""Which files a scan reads: folders walked with .gitignore and excludes applied,
+explicitly named files always scanned unless `force-exclude` (as in ruff)."""
+from __future__ import annotations
+
+import fnmatch
+import os
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import pathspec
+
+from tenantlint.config import ConfigError, Settings
+
+SOURCE_SUFFIXES = (".py", ".pyi", ".sql")
+
+
+def _excluded(rel: str, name: str, patterns: Iterable[str]) -> bool:
+    for pattern in patterns:
+        pattern = pattern.rstrip("/")
+        if fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(rel, pattern + "/*"):
+            return True
+    return False
+
+
+def _read_gitignore(folder: Path):
+    path = folder / ".gitignore"
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def walk(folder: Path, settings: Settings) -> Iterator[Path]:
+    """Source files under `folder`, sorted, skipping excluded and git-ignored paths,
+    never following symlinked folders (no loops)."""
+    root = settings.root.resolve()
+    patterns = (*settings.exclude, *settings.extend_exclude)
+    specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
+    # .gitignore files between the project root and the folder apply too.
+    folder = folder.resolve()
+    chain = [root] + [p for p in reversed(folder.parents) if root in p.parents] + ([folder] if folder != root else [])
+    for part in chain:
+        spec = _read_gitignore(part)
+        if spec is not None:
+            specs.append((part, spec))
+
+    def ignored(path: Path, is_dir: bool) -> bool:
+        for base, spec in specs:
+            try:
+                rel = path.relative_to(base).as_posix()
+            except ValueError:
+                continue
+            if spec.match_file(rel + ("/" if is_dir else "")):
+                return True
+        return False
+
+    def rel_to_root(path: Path) -> str:
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def visit(current: Path) -> Iterator[Path]:
+        added = False
+        try:
+            entries = sorted(os.scandir(current), key=lambda e: e.name)
+        except OSError:
+            return
+        if current not in chain:
+            spec = _read_gitignore(current)
+            if spec is not None:
+                specs.append((current, spec))
+                added = True
+        for entry in entries:
+            path = Path(entry.path)
+            rel = rel_to_root(path)
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+                is_file = entry.is_file()
+            except OSError:
+                continue
+            if _excluded(rel, entry.name, patterns) or ignored(path, is_dir):
+                continue
+            if is_dir:
+                yield from visit(path)
+            elif is_file and entry.name.endswith(SOURCE_SUFFIXES):
+                yield path
+            elif entry.is_symlink() and not os.path.exists(entry.path) and entry.name.endswith(SOURCE_SUFFIXES):
+                yield path  # a broken link named like source: reported as unreadable
+        if added:
+            specs.pop()
+
+    yield from visit(folder)
+
+
+def collect(paths: Iterable[str], settings: Settings, cwd: Path | None = None) -> list[Path]:
+    """The files to scan for the paths given on the command line."""
+    cwd = cwd or Path.cwd()
+    out: list[Path] = []
+    seen: set[Path] = set()
+    patterns = (*settings.exclude, *settings.extend_exclude)
+    for raw in paths:
+        path = (cwd / raw) if not os.path.isabs(raw) else Path(raw)
+        if not os.path.lexists(path):
+            raise ConfigError(f"path does not exist: {raw}")
+        if path.is_dir():
+            found: Iterable[Path] = walk(path, settings)
+        else:
+            if settings.force_exclude:
+                rel = relative_to_root(path, settings)
+                if _excluded(rel, path.name, patterns) or any(
+                        _excluded(rel_parent, Path(rel_parent).name, patterns) for rel_parent in _parents(rel)):
+                    continue
+            found = [path]
+        for item in found:
+            key = item.resolve() if item.exists() else item.absolute()
+            if key not in seen:
+                seen.add(key)
+                out.append(item)
+    return out
+
+
+def _parents(rel: str) -> list[str]:
+    parts = rel.split("/")[:-1]
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def relative_to_root(path: Path, settings: Settings) -> str:
+    try:
+        return path.resolve().relative_to(settings.root.resolve()).as_posix()
+    except (ValueError, OSError):
+        return path.as_posix()
+
+
+def module_name(rel: str) -> str:
+    """`src/shop/db.py` -> `shop.db`; `pkg/__init__.py` -> `pkg`."""
+    parts = rel.split("/")
+    if not parts:
+        return ""
+    parts[-1] = parts[-1].rsplit(".", 1)[0]
+    if parts[-1] == "__init__":
+        parts.pop()
+    if parts and parts[0] in ("src", "lib"):
+        parts = parts[1:]
+    return ".".join(p for p in parts if p.isidentifier())

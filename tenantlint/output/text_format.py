@@ -1,0 +1,48 @@
+"""`path:line:col: CODE message`, then one summary line (ruff's shape)."""
+from __future__ import annotations
+
+from collections import Counter
+
+from tenantlint.diagnostics import Report, Severity
+
+_RED, _YELLOW, _BOLD, _DIM, _RESET = "\033[31m", "\033[33m", "\033[1m", "\033[2m", "\033[0m"
+
+
+def render(report: Report, *, color: bool = False, statistics: bool = False, quiet: bool = False) -> str:
+    def paint(text: str, *codes: str) -> str:
+        return "".join(codes) + text + _RESET if color else text
+
+    lines = []
+    if statistics:
+        lines.extend(statistics_table(report, paint))
+    else:
+        for d in report.diagnostics:
+            code = paint(d.code, _BOLD, _RED if d.severity is Severity.ERROR else _YELLOW)
+            where = paint(f"{d.path}:{d.location.line}:{d.location.column}:", _BOLD)
+            lines.append(f"{where} {code} {d.message}")
+    if not quiet:
+        lines.append(summary(report))
+    for stale in report.stale_baseline if not quiet else ():
+        lines.append(f"baseline: {stale} is fixed; rewrite the baseline with --write-baseline to drop it")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def summary(report: Report) -> str:
+    n = len(report.diagnostics)
+    errors = sum(d.severity is Severity.ERROR for d in report.diagnostics)
+    files = f"{report.files_scanned} file{'s' if report.files_scanned != 1 else ''}"
+    extra = []
+    if report.suppressed:
+        extra.append(f"{report.suppressed} suppressed")
+    if report.baselined:
+        extra.append(f"{report.baselined} in baseline")
+    tail = f" ({', '.join(extra)})" if extra else ""
+    if not n:
+        return f"No findings in {files}{tail}."
+    return f"Found {n} finding{'s' if n != 1 else ''} ({errors} error{'s' if errors != 1 else ''}) in {files}{tail}."
+
+
+def statistics_table(report: Report, paint=lambda t, *c: t) -> list[str]:
+    counts = Counter((d.code, d.name, d.severity.value) for d in report.diagnostics)
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
+    return [f"{count:>6}  {code}  {name:<32} {severity}" for (code, name, severity), count in rows]

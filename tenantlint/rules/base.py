@@ -1,0 +1,62 @@
+"""What a rule is (identity and docs) and what a checker is (the code that finds it).
+
+A Rule is a small class whose docstring is its documentation, in ruff's shape
+(`## What it does`, `## Why is this bad?`, `## Example`, `## Use instead`); `tenantlint
+explain` prints it and a test runs its examples. A Checker is a libcst batchable visitor
+for one family of rules: all checkers of a file run in one traversal of one parse.
+"""
+from __future__ import annotations
+
+import inspect
+import re
+from typing import TYPE_CHECKING, ClassVar
+
+import libcst as cst
+from libcst.metadata import PositionProvider
+
+from tenantlint.diagnostics import Severity
+
+if TYPE_CHECKING:
+    from tenantlint.context import FileContext
+
+
+class Rule:
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    summary: ClassVar[str]
+    # The docs example runs with this config (TOML keys) beside it; default: see docs_config.
+    example_config: ClassVar[dict] = {}
+
+    @classmethod
+    def docs(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def example(cls, section: str) -> str:
+        """The first code block under `## <section>` of the docs ('' if none)."""
+        match = re.search(
+            rf"^## {re.escape(section)}\s*\n.*?```(\w*)\n(.*?)```", cls.docs(), re.S | re.M
+        )
+        return match.group(2) if match else ""
+
+
+class Checker(cst.BatchableCSTVisitor):
+    """One family's visitor. Subclasses name the codes they may emit in `codes`."""
+
+    METADATA_DEPENDENCIES = (PositionProvider,)
+    codes: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, ctx: "FileContext") -> None:
+        super().__init__()
+        self.ctx = ctx
+
+    def report(self, code: str, node: cst.CSTNode, message: str, *, end_node: cst.CSTNode | None = None,
+               snippet: str | None = None) -> None:
+        start = self.get_metadata(PositionProvider, node).start
+        end = self.get_metadata(PositionProvider, end_node or node).end
+        self.ctx.report(code, message, start.line, start.column + 1, end.line, end.column + 1,
+                        snippet=snippet if snippet is not None else self.ctx.code_for(node))
+
+    def finish(self) -> None:
+        """Called once after the traversal, for checkers that judge at the end."""

@@ -1,0 +1,39 @@
+"""TL501-TL504, judged once per scan on the tenant catalog and reported at each tenant
+table's definition in the tree (the first `CREATE TABLE`, `op.create_table` or model).
+ENABLE, FORCE, policies and indexes may come from any file: migrations are a sequence."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from tenantlint.catalog import TenantCatalog
+from tenantlint.config import Settings
+from tenantlint.diagnostics import Diagnostic, Location
+from tenantlint.rules import rule_for
+
+
+def check_project(catalog: TenantCatalog, settings: Settings) -> Iterator[Diagnostic]:
+    for name in sorted(catalog.tables):
+        definitions = catalog.definitions.get(name)
+        if not definitions:
+            continue  # tables known only from config are not defined here
+        where = min(definitions, key=lambda d: (d.origin not in ("sql", "alembic", "python"), d.path, d.line))
+        state = catalog.rls.get(name)
+        column = "`" + "`/`".join(sorted(catalog.tables[name].tenant_columns)) + "`"
+        findings = []
+        if settings.require_rls and state is not None:
+            if not state.enabled:
+                findings.append(("TL501", f"`{name}` has no ENABLE ROW LEVEL SECURITY"))
+            elif not state.forced:
+                findings.append(("TL502", f"`{name}` enables row-level security without FORCE: its owner bypasses it"))
+            if state.enabled and not state.tenant_policy:
+                findings.append(("TL503", f"`{name}` has row-level security but no policy on {column}"))
+            elif state.enabled and not state.policy_with_check:
+                findings.append(("TL503", f"`{name}`'s tenant policy has no WITH CHECK: writes can cross tenants"))
+        if state is not None and not state.indexed:
+            findings.append(("TL504", f"`{name}` has no index led by {column}"))
+        for code, message in findings:
+            rule = rule_for(code)
+            line = where.line
+            yield Diagnostic(code=code, name=rule.name, severity=rule.severity, message=message, path=where.path,
+                             location=Location(line, 1, line, 1), context=name, snippet=f"{code}:{name}",
+                             suppress_lines=(line, max(line, where.end_line)))

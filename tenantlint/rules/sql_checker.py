@@ -1,0 +1,260 @@
+"""Finds the SQL in a Python file and hands each statement to `tenantlint.sql`.
+
+Every maximal string expression is a candidate (literals, concatenations, f-strings,
+`%`/`.format` templates). A variable built in pieces (`sql = ...; sql += ...`) is one
+candidate, judged once by its final value at the end of its function and reported at
+its first piece. A string that is only ever folded into a larger one (a module constant
+used as a prefix) is judged there, not on its own. Docstrings are never SQL."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import PositionProvider
+
+from tenantlint.names import matches_name
+from tenantlint.rules.base import Checker
+from tenantlint.sql.recover import Env, Recovered, recover
+
+_STRINGY = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
+
+
+@dataclass
+class Build:
+    """A name bound to SQL text, possibly extended later in the same scope."""
+
+    name: str
+    value: Recovered
+    first: cst.CSTNode
+    last: cst.CSTNode
+    in_provider: bool
+    folded_uses: int = 0
+    bare_uses: int = 0
+    bare_unscoped_uses: int = 0
+
+
+@dataclass
+class Scope:
+    builds: dict[str, Build] = field(default_factory=dict)
+    finished: list[Build] = field(default_factory=list)
+
+
+class SqlChecker(Checker):
+    codes = ("TL002", "TL101", "TL102", "TL103", "TL104", "TL105", "TL106", "TL107")
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.providers = ctx.settings.scope_providers
+        self.policy = ctx.catalog.sql_policy()
+        self.scopes: list[Scope] = [Scope()]
+        self.provider_depth = 0
+        self.root: cst.CSTNode | None = None
+        self.skip_names: set[int] = set()
+        self.env = Env(lookup=self._lookup, qualify=self._qualify, code=ctx.code_for)
+        self._decorated: list[bool] = []
+        self._provider_calls: list[bool] = []
+
+    # -- scopes -----------------------------------------------------------------
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        scoped = any(self._is_provider(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
+                     for d in node.decorators)
+        self._decorated.append(scoped)
+        self.provider_depth += scoped
+        self.scopes.append(Scope())
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._judge_scope(self.scopes.pop())
+        self.provider_depth -= self._decorated.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.scopes.append(Scope())
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        self._judge_scope(self.scopes.pop())
+
+    def leave_Module(self, node: cst.Module) -> None:
+        self._judge_scope(self.scopes[0])
+
+    def visit_With(self, node: cst.With) -> None:
+        self.provider_depth += any(
+            isinstance(item.item, cst.Call) and self._is_provider(item.item.func) for item in node.items)
+
+    def leave_With(self, node: cst.With) -> None:
+        self.provider_depth -= any(
+            isinstance(item.item, cst.Call) and self._is_provider(item.item.func) for item in node.items)
+
+    # -- builds -----------------------------------------------------------------
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            self._bind(node.targets[0].target, node.value, augment=False)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None and isinstance(node.target, cst.Name):
+            self._bind(node.target, node.value, augment=False)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.operator, cst.AddAssign) and isinstance(node.target, cst.Name):
+            self._bind(node.target, node.value, augment=True)
+
+    def _bind(self, target: cst.Name, value: cst.BaseExpression, augment: bool) -> None:
+        if self.root is not None:
+            return
+        scope = self.scopes[-1]
+        name = target.value
+        current = scope.builds.get(name)
+        if augment:
+            if current is None:
+                return
+            addition = recover(value, self.env)
+            if addition is None:
+                addition = Recovered([_opaque(self.ctx.code_for(value))])
+            current.value = current.value + addition
+            current.last = value
+            self.skip_names.add(id(target))
+            self.root = value
+            return
+        folded_before = current.folded_uses if current is not None else 0
+        recovered = recover(value, self.env)
+        if recovered is None or not recovered.has_text:
+            if current is not None:
+                scope.finished.append(scope.builds.pop(name))
+            return
+        self.skip_names.add(id(target))
+        self.root = value
+        if current is not None and self._mentions(value, name):
+            current.folded_uses = folded_before  # `sql = sql + ...` extends, it does not fold
+            current.value = recovered
+            current.last = value
+            return
+        if current is not None:
+            scope.finished.append(scope.builds.pop(name))
+        scope.builds[name] = Build(name, recovered, value, value, self.provider_depth > 0)
+
+    @staticmethod
+    def _mentions(value: cst.CSTNode, name: str) -> bool:
+        found = False
+
+        class Finder(cst.CSTVisitor):
+            def visit_Name(self, node: cst.Name) -> None:
+                nonlocal found
+                found = found or node.value == name
+
+        value.visit(Finder())
+        return found
+
+    def _lookup(self, name: str) -> Recovered | None:
+        for scope in (self.scopes[-1], self.scopes[0]):
+            build = scope.builds.get(name)
+            if build is not None:
+                build.folded_uses += 1
+                return build.value
+        return None
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if self.root is not None or id(node) in self.skip_names:
+            return
+        for scope in (self.scopes[-1], self.scopes[0]):
+            build = scope.builds.get(node.value)
+            if build is not None:
+                build.bare_uses += 1
+                build.bare_unscoped_uses += self.provider_depth == 0
+                return
+
+    # -- standalone strings -----------------------------------------------------
+    def visit_Expr(self, node: cst.Expr) -> None:
+        if self.root is None and isinstance(node.value, _STRINGY):
+            self.root = node.value  # a docstring or bare string statement: never SQL
+
+    def visit_SimpleString(self, node) -> None:
+        self._candidate(node)
+
+    def visit_ConcatenatedString(self, node) -> None:
+        self._candidate(node)
+
+    def visit_FormattedString(self, node) -> None:
+        self._candidate(node)
+
+    def visit_BinaryOperation(self, node) -> None:
+        if isinstance(node.operator, (cst.Add, cst.Modulo)):
+            self._candidate(node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        provider = self._is_provider(node.func)
+        self._provider_calls.append(provider)
+        self.provider_depth += provider
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in ("format", "join"):
+            self._candidate(node)
+
+    def leave_Call(self, node: cst.Call) -> None:
+        self.provider_depth -= self._provider_calls.pop()
+        self._release(node)
+
+    def leave_SimpleString(self, node) -> None:
+        self._release(node)
+
+    def leave_ConcatenatedString(self, node) -> None:
+        self._release(node)
+
+    def leave_FormattedString(self, node) -> None:
+        self._release(node)
+
+    def leave_BinaryOperation(self, node) -> None:
+        self._release(node)
+
+    def leave_Name(self, node) -> None:
+        self._release(node)
+
+    def _release(self, node) -> None:
+        if self.root is node:
+            self.root = None
+
+    def _candidate(self, node: cst.BaseExpression) -> None:
+        if self.root is not None:
+            return
+        recovered = recover(node, self.env)
+        if recovered is None or not recovered.has_text:
+            return
+        self.root = node
+        self._judge(recovered, node, node, scoped=self.provider_depth > 0)
+
+    # -- judging ----------------------------------------------------------------
+    def _judge_scope(self, scope: Scope) -> None:
+        for build in [*scope.finished, *scope.builds.values()]:
+            if build.folded_uses and not build.bare_uses:
+                continue  # judged inside the larger strings it was folded into
+            scoped = build.in_provider or (build.bare_uses > 0 and build.bare_unscoped_uses == 0)
+            self._judge(build.value, build.first, build.last, scoped=scoped)
+
+    def _judge(self, recovered: Recovered, first: cst.CSTNode, last: cst.CSTNode, *, scoped: bool) -> None:
+        from tenantlint.sql import analyze_sql
+
+        issues = analyze_sql(recovered.to_sql(), self.policy, scoped=scoped)
+        if not issues:
+            return
+        start = self.get_metadata(PositionProvider, first).start
+        end = self.get_metadata(PositionProvider, last).end
+        snippet = recovered.to_sql().text
+        seen = set()
+        for issue in issues:
+            key = (issue.code, issue.message)
+            if key in seen:
+                continue
+            seen.add(key)
+            self.ctx.report(issue.code, issue.message, start.line, start.column + 1, end.line, end.column + 1,
+                            snippet=snippet)
+
+    # -- names ------------------------------------------------------------------
+    def _qualify(self, node: cst.BaseExpression) -> str | None:
+        return self.ctx.imports.qualify(node) if self.ctx.imports else None
+
+    def _is_provider(self, func: cst.BaseExpression) -> bool:
+        if not self.providers:
+            return False
+        qualified = self._qualify(func)
+        return any(matches_name(qualified, p) for p in self.providers)
+
+
+def _opaque(code: str):
+    from tenantlint.sql.recover import HolePiece
+
+    return HolePiece("concat", code)

@@ -1,0 +1,279 @@
+"""Python expression -> SQL text with holes.
+
+Folds what Python would fold at run time from literals: implicit and `+`
+concatenation, f-strings, `%` templates, `.format`, `"sep".join([...])`,
+`textwrap.dedent`, psycopg `sql.SQL(...).format(...)`, and names bound to strings
+(through `Env.lookup`). Whatever is only known at run time becomes a Hole, so the
+analysis can tell a value (`tenant_id = {tid}`) from an identifier (`FROM {table}`).
+No sqlglot here: this module only reads libcst nodes."""
+from __future__ import annotations
+
+import ast
+import re
+import string
+from dataclasses import dataclass, field
+from typing import Callable, Union
+
+import libcst as cst
+
+from tenantlint.names import dotted
+from tenantlint.sql.types import Hole, SqlText
+
+Piece = Union[str, "HolePiece"]
+
+
+@dataclass(frozen=True)
+class HolePiece:
+    kind: str
+    name: str = ""
+
+
+@dataclass
+class Recovered:
+    pieces: list = field(default_factory=list)
+    nodes: list = field(default_factory=list)  # the literal nodes that contributed text
+
+    @property
+    def has_text(self) -> bool:
+        return any(isinstance(p, str) and p for p in self.pieces)
+
+    def __add__(self, other: "Recovered") -> "Recovered":
+        return Recovered(self.pieces + other.pieces, self.nodes + other.nodes)
+
+    def to_sql(self) -> SqlText:
+        holes: list[Hole] = []
+        out: list[str] = []
+        for piece in self.pieces:
+            if isinstance(piece, str):
+                out.append(piece)
+            else:
+                marker = f"__tlhole{len(holes)}__"
+                holes.append(Hole(marker=marker, kind=piece.kind, name=piece.name))
+                out.append(marker)
+        return SqlText("".join(out), tuple(holes))
+
+
+def text(value: str, node: cst.CSTNode | None = None) -> Recovered:
+    return Recovered([value], [node] if node is not None else [])
+
+
+def hole(kind: str, name: str = "") -> Recovered:
+    return Recovered([HolePiece(kind, name)])
+
+
+@dataclass
+class Env:
+    """What recovery may consult: names bound to strings, and qualified names."""
+
+    lookup: Callable[[str], Recovered | None] = lambda name: None
+    qualify: Callable[[cst.BaseExpression], str | None] = lambda node: dotted(node)
+    code: Callable[[cst.CSTNode], str] = lambda node: ""
+
+
+_DEDENT = {"textwrap.dedent", "inspect.cleandoc", "dedent", "cleandoc"}
+_SAME_TEXT_METHODS = {"strip", "lstrip", "rstrip", "replace"}
+
+
+def recover(node: cst.BaseExpression, env: Env) -> Recovered | None:
+    """The SQL text an expression evaluates to, or None when it is not string-valued
+    from literals at all."""
+    if isinstance(node, cst.SimpleString):
+        try:
+            value = node.evaluated_value
+        except Exception:  # noqa: BLE001 - libcst raises plain errors on odd literals
+            return None
+        return text(value, node) if isinstance(value, str) else None
+    if isinstance(node, cst.ConcatenatedString):
+        left, right = recover(node.left, env), recover(node.right, env)
+        if left is None or right is None:
+            return None
+        return left + right
+    if isinstance(node, cst.FormattedString):
+        return _fstring(node, env)
+    if isinstance(node, cst.BinaryOperation):
+        if isinstance(node.operator, cst.Add):
+            return _concat(node, env)
+        if isinstance(node.operator, cst.Modulo):
+            return _percent(node, env)
+        return None
+    if isinstance(node, cst.Call):
+        return _call(node, env)
+    if isinstance(node, cst.Name):
+        return env.lookup(node.value)
+    return None
+
+
+def _fstring(node: cst.FormattedString, env: Env) -> Recovered:
+    prefix = node.prefix.lower().replace("f", "")
+    quote = node.end
+    out = Recovered()
+    for part in node.parts:
+        if isinstance(part, cst.FormattedStringText):
+            raw = part.value.replace("{{", "{").replace("}}", "}")
+            try:
+                value = ast.literal_eval(f"{prefix}{quote}{raw}{quote}") if "\\" in raw and "r" not in prefix else raw
+            except (SyntaxError, ValueError):
+                value = raw
+            out = out + text(value, node)
+        else:
+            inner = recover(part.expression, env)
+            if inner is not None and not part.format_spec and part.conversion is None and _is_static(inner):
+                out = out + inner
+            else:
+                out = out + hole("fstring", env.code(part.expression))
+    return out
+
+
+def _is_static(rec: Recovered) -> bool:
+    return all(isinstance(p, str) for p in rec.pieces)
+
+
+def _concat(node: cst.BinaryOperation, env: Env) -> Recovered | None:
+    left, right = recover(node.left, env), recover(node.right, env)
+    if left is None and right is None:
+        return None
+    if left is None:
+        left = hole("concat", env.code(node.left))
+    if right is None:
+        right = hole("concat", env.code(node.right))
+    result = left + right
+    return result if result.has_text else None
+
+
+_PERCENT = re.compile(r"%(?:\((?P<key>[^)]*)\))?[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?(?P<conv>[diouxXeEfFgGcrsa%])")
+
+
+def _percent(node: cst.BinaryOperation, env: Env) -> Recovered | None:
+    template = recover(node.left, env)
+    if template is None or not template.has_text:
+        return None
+    right = node.right
+    positional: list[cst.BaseExpression] = []
+    named: dict[str, cst.BaseExpression] = {}
+    if isinstance(right, cst.Tuple):
+        positional = [el.value for el in right.elements if isinstance(el, cst.Element)]
+    elif isinstance(right, cst.Dict):
+        for el in right.elements:
+            if isinstance(el, cst.DictElement) and isinstance(el.key, cst.SimpleString):
+                try:
+                    named[el.key.evaluated_value] = el.value
+                except Exception:  # noqa: BLE001
+                    pass
+    else:
+        positional = [right]
+    position = 0
+    out = Recovered()
+    for piece in template.pieces:
+        if not isinstance(piece, str):
+            out.pieces.append(piece)
+            continue
+        last = 0
+        for match in _PERCENT.finditer(piece):
+            out.pieces.append(piece[last:match.start()])
+            last = match.end()
+            if match.group("conv") == "%":
+                out.pieces.append("%")
+                continue
+            key = match.group("key")
+            if key is not None:
+                arg = named.get(key)
+                label = key
+            else:
+                arg = positional[position] if position < len(positional) else None
+                position += 1
+                label = env.code(arg) if arg is not None else ""
+            value = recover(arg, env) if arg is not None else None
+            if value is not None and _is_static(value):
+                out.pieces.extend(value.pieces)
+            else:
+                out.pieces.append(HolePiece("percent", label))
+        out.pieces.append(piece[last:])
+    out.nodes = template.nodes
+    return out
+
+
+def _call(node: cst.Call, env: Env) -> Recovered | None:
+    func = node.func
+    qualified = env.qualify(func) or ""
+    if qualified in _DEDENT or qualified.endswith((".dedent", ".cleandoc")):
+        return recover(node.args[0].value, env) if node.args else None
+    if _is_psycopg_sql(qualified):
+        return recover(node.args[0].value, env) if node.args else None
+    if not isinstance(func, cst.Attribute):
+        return None
+    method = func.attr.value
+    receiver = func.value
+    if method == "format":
+        template = recover(receiver, env)
+        if template is None or not template.has_text:
+            return None
+        composed = isinstance(receiver, cst.Call) and _is_psycopg_sql(env.qualify(receiver.func) or "")
+        return _format(template, node, env, composed)
+    if method == "join" and node.args:
+        sep = recover(receiver, env)
+        if sep is None or not _is_static(sep):
+            return None
+        items = node.args[0].value
+        if isinstance(items, (cst.List, cst.Tuple)):
+            parts = [recover(el.value, env) if isinstance(el, cst.Element) else None for el in items.elements]
+            if parts and all(p is not None for p in parts):
+                out = Recovered()
+                for i, part in enumerate(parts):
+                    if i:
+                        out = out + sep
+                    out = out + part
+                return out
+        return hole("concat", env.code(node))
+    if method in _SAME_TEXT_METHODS:
+        return recover(receiver, env)
+    return None
+
+
+def _is_psycopg_sql(qualified: str) -> bool:
+    return qualified in ("psycopg.sql.SQL", "psycopg2.sql.SQL", "sql.SQL") or qualified.endswith(".sql.SQL")
+
+
+def _format(template: Recovered, call: cst.Call, env: Env, composed: bool) -> Recovered:
+    positional = [a.value for a in call.args if a.keyword is None and not a.star]
+    named = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+    has_star = any(a.star for a in call.args)
+    out = Recovered(nodes=template.nodes)
+    auto = 0
+    formatter = string.Formatter()
+    for piece in template.pieces:
+        if not isinstance(piece, str):
+            out.pieces.append(piece)
+            continue
+        try:
+            parsed = list(formatter.parse(piece))
+        except ValueError:
+            out.pieces.append(piece)
+            continue
+        for literal, field_name, _spec, _conv in parsed:
+            out.pieces.append(literal)
+            if field_name is None:
+                continue
+            head = re.split(r"[.\[]", field_name, maxsplit=1)[0]
+            if head == "":
+                arg = positional[auto] if auto < len(positional) else None
+                auto += 1
+            elif head.isdigit():
+                index = int(head)
+                arg = positional[index] if index < len(positional) else None
+            else:
+                arg = named.get(head)
+            label = head or (env.code(arg) if arg is not None else "")
+            if composed:
+                value = recover(arg, env) if arg is not None else None
+                if value is not None and _is_static(value) and isinstance(arg, cst.Call) and _is_psycopg_sql(
+                        env.qualify(arg.func) or ""):
+                    out.pieces.extend(value.pieces)
+                else:
+                    out.pieces.append(HolePiece("composed", label))
+                continue
+            value = recover(arg, env) if arg is not None and head == field_name else None
+            if value is not None:
+                out.pieces.extend(value.pieces)
+            else:
+                out.pieces.append(HolePiece("format", label if not has_star or arg is not None else head))
+    return out

@@ -1,0 +1,28 @@
+"""`.sql` files: each statement goes through the same analysis as SQL in Python."""
+from __future__ import annotations
+
+from tenantlint.catalog import TenantCatalog
+from tenantlint.config import Settings
+from tenantlint.context import FileContext
+from tenantlint.diagnostics import Diagnostic
+from tenantlint.discover.sql_files import _skip_space
+from tenantlint.sql.types import SqlText
+
+
+def check_sql_file(text: str, rel: str, settings: Settings, catalog: TenantCatalog) -> list[Diagnostic]:
+    from tenantlint.sql import analyze_sql, split_statements
+
+    ctx = FileContext(path=rel, source=text, settings=settings, catalog=catalog)
+    policy = catalog.sql_policy()
+    for offset, statement in split_statements(text):
+        issues = analyze_sql(SqlText(statement), policy) or []
+        if not issues:
+            continue
+        start = _skip_space(text, offset)
+        line = ctx.line_of_offset(start)
+        end_line = ctx.line_of_offset(offset + len(statement.rstrip()))
+        column = start - text.rfind("\n", 0, start)
+        for issue in issues:
+            ctx.report(issue.code, issue.message, line, column, end_line, 1,
+                       snippet=statement, suppress_lines=(line, max(line, end_line)))
+    return ctx.diagnostics
