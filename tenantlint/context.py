@@ -85,6 +85,7 @@ class FileContext:
         self.imports = ImportMap(module, module_name) if module is not None else None
         self.index = StatementIndex.build(module, self.positions) if module is not None else StatementIndex()
         self.diagnostics: list[Diagnostic] = []
+        self._providers = None
         self._line_starts = [0]
         for i, ch in enumerate(source):
             if ch == "\n":
@@ -120,6 +121,15 @@ class FileContext:
 
     def scope_at(self, line: int) -> str:
         return self.index.scope_at(line)
+
+    def in_scope_provider(self, node: cst.CSTNode) -> bool:
+        """Inside `with provider(...)`, a `@provider` function, or `provider(<here>)`."""
+        if self._providers is None:
+            from tenantlint.providers import ProviderRanges
+
+            self._providers = ProviderRanges(self.module, self.source, self.settings.scope_providers,
+                                             self.imports, self.positions)
+        return self._providers.contains(self.positions.get(node))
 
 
 def resolve_positions(wrapper: cst.MetadataWrapper):

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import PositionProvider
 
-from tenantlint.names import matches_name
 from tenantlint.rules.base import Checker
 from tenantlint.sql.recover import Env, Recovered, recover
 
@@ -44,27 +43,18 @@ class SqlChecker(Checker):
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self.providers = ctx.settings.scope_providers
         self.policy = ctx.catalog.sql_policy()
         self.scopes: list[Scope] = [Scope()]
-        self.provider_depth = 0
         self.root: cst.CSTNode | None = None
         self.skip_names: set[int] = set()
         self.env = Env(lookup=self._lookup, qualify=self._qualify, code=ctx.code_for)
-        self._decorated: list[bool] = []
-        self._provider_calls: list[bool] = []
 
     # -- scopes -----------------------------------------------------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        scoped = any(self._is_provider(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
-                     for d in node.decorators)
-        self._decorated.append(scoped)
-        self.provider_depth += scoped
         self.scopes.append(Scope())
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._judge_scope(self.scopes.pop())
-        self.provider_depth -= self._decorated.pop()
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.scopes.append(Scope())
@@ -74,14 +64,6 @@ class SqlChecker(Checker):
 
     def leave_Module(self, node: cst.Module) -> None:
         self._judge_scope(self.scopes[0])
-
-    def visit_With(self, node: cst.With) -> None:
-        self.provider_depth += any(
-            isinstance(item.item, cst.Call) and self._is_provider(item.item.func) for item in node.items)
-
-    def leave_With(self, node: cst.With) -> None:
-        self.provider_depth -= any(
-            isinstance(item.item, cst.Call) and self._is_provider(item.item.func) for item in node.items)
 
     # -- builds -----------------------------------------------------------------
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -128,7 +110,7 @@ class SqlChecker(Checker):
             return
         if current is not None:
             scope.finished.append(scope.builds.pop(name))
-        scope.builds[name] = Build(name, recovered, value, value, self.provider_depth > 0)
+        scope.builds[name] = Build(name, recovered, value, value, self.ctx.in_scope_provider(value))
 
     @staticmethod
     def _mentions(value: cst.CSTNode, name: str) -> bool:
@@ -157,7 +139,7 @@ class SqlChecker(Checker):
             build = scope.builds.get(node.value)
             if build is not None:
                 build.bare_uses += 1
-                build.bare_unscoped_uses += self.provider_depth == 0
+                build.bare_unscoped_uses += not self.ctx.in_scope_provider(node)
                 return
 
     # -- standalone strings -----------------------------------------------------
@@ -179,14 +161,10 @@ class SqlChecker(Checker):
             self._candidate(node)
 
     def visit_Call(self, node: cst.Call) -> None:
-        provider = self._is_provider(node.func)
-        self._provider_calls.append(provider)
-        self.provider_depth += provider
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in ("format", "join"):
             self._candidate(node)
 
     def leave_Call(self, node: cst.Call) -> None:
-        self.provider_depth -= self._provider_calls.pop()
         self._release(node)
 
     def leave_SimpleString(self, node) -> None:
@@ -215,7 +193,7 @@ class SqlChecker(Checker):
         if recovered is None or not recovered.has_text:
             return
         self.root = node
-        self._judge(recovered, node, node, scoped=self.provider_depth > 0)
+        self._judge(recovered, node, node, scoped=self.ctx.in_scope_provider(node))
 
     # -- judging ----------------------------------------------------------------
     def _judge_scope(self, scope: Scope) -> None:
@@ -246,12 +224,6 @@ class SqlChecker(Checker):
     # -- names ------------------------------------------------------------------
     def _qualify(self, node: cst.BaseExpression) -> str | None:
         return self.ctx.imports.qualify(node) if self.ctx.imports else None
-
-    def _is_provider(self, func: cst.BaseExpression) -> bool:
-        if not self.providers:
-            return False
-        qualified = self._qualify(func)
-        return any(matches_name(qualified, p) for p in self.providers)
 
 
 def _opaque(code: str):
