@@ -48,8 +48,7 @@ def analyze_sql(sql: SqlText, policy: SqlPolicy, *, scoped: bool = False) -> lis
 
 
 def _statement(st: Statement, tables: Tables, holes: HoleNames) -> list[SqlIssue] | None:
-    words = st.words
-    if not words or words[0] not in START_WORDS:
+    if st.first not in START_WORDS:
         return None
     tree = st.tree
     is_cmd = tree is not None and glot.is_command(tree)
@@ -119,7 +118,7 @@ def _unparsed(st: Statement, tables: Tables) -> list[SqlIssue] | None:
     toks, words = st.toks, st.words
     if not toks:
         return None
-    first = words[0]
+    first = st.first
     if not st.mutation:
         if first not in QUERY_WORDS or _REQUIRED[first] not in words:
             return None

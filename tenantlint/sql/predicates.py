@@ -108,6 +108,8 @@ Resolve = Callable[[exp.Column], list]  # column -> tenant occurrences it names
 def anchored_by(cond: exp.Expression, resolve: Resolve) -> list:
     """Occurrences whose tenant column this conjunct equates to caller-chosen values."""
     cond = unwrap(cond)
+    if cond.args.get("negate"):  # sqlglot 30 spells `IS NOT` / `NOT LIKE` as negate=True
+        return []
     if isinstance(cond, (exp.EQ, exp.NullSafeEQ)):
         for col, other in ((cond.this, cond.expression), (cond.expression, cond.this)):
             col_u = unwrap(col)
@@ -159,8 +161,8 @@ def weakening(col: exp.Column, root: exp.Expression) -> str:
             return "OR"
         if isinstance(node, (exp.NEQ, exp.NullSafeNEQ)):
             return "<>"
-        if isinstance(node, exp.Not):
-            inner = unwrap(node.this)
+        if isinstance(node, exp.Not) or node.args.get("negate"):
+            inner = unwrap(node.this) if isinstance(node, exp.Not) else node
             if isinstance(inner, exp.Is) and isinstance(unwrap(inner.expression), exp.Null):
                 return "IS NOT NULL"
             return "NOT"

@@ -49,6 +49,11 @@ class Statement:
     def words(self) -> list[str]:
         return [t.upper for t in self.toks]
 
+    @property
+    def first(self) -> str:
+        """The leading keyword, past any opening parentheses: `(SELECT ...) UNION ...`."""
+        return next((t.upper for t in self.toks if t.kind != "L_PAREN"), "")
+
 
 def split_tokens(toks: list[glot.Tok]) -> list[list[glot.Tok]]:
     chunks: list[list[glot.Tok]] = [[]]
