@@ -58,8 +58,8 @@ def _statement(st: Statement, tables: Tables, holes: HoleNames) -> list[SqlIssue
         if unparsed is None:
             return issues or None
         return issues + unparsed
-    if is_cmd:
-        return issues or None
+    if is_cmd:  # opaque: SQL only when it is a SET we understood or it tripped a check
+        return issues if issues or st.first == "SET" else None
     if _is_prose(tree):
         return None
     try:
