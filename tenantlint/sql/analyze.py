@@ -71,7 +71,9 @@ def _statement(st: Statement, tables: Tables, holes: HoleNames) -> list[SqlIssue
 
 
 def _is_prose(tree: exp.Expression) -> bool:
-    """`select` or "Select one": a SELECT of bare words, no FROM, no WHERE."""
+    """`select`, "Select one", "Insert coin": bare words that happen to parse."""
+    if isinstance(tree, exp.Insert):
+        return tree.args.get("expression") is None and not tree.args.get("default")
     if not isinstance(tree, exp.Select) or tree.args.get(glot.FROM) or tree.args.get("where"):
         return False
     items = tree.expressions

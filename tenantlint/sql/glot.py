@@ -91,6 +91,9 @@ def is_command(node: exp.Expression) -> bool:
     return isinstance(node, exp.Command)
 
 
+_WRAPPERS = tuple(c for c in (getattr(exp, "Final", None),) if c is not None)
+
+
 def query_sources(node: exp.Expression) -> list[exp.Expression]:
     """The FROM-clause items of a SELECT/UPDATE/DELETE/MERGE, joins included, in order.
 
@@ -104,6 +107,8 @@ def query_sources(node: exp.Expression) -> list[exp.Expression]:
             return
         if not isinstance(src, exp.Expression):
             return
+        while isinstance(src, _WRAPPERS) and isinstance(src.this, exp.Expression):
+            src = src.this  # ClickHouse `FROM t FINAL`
         items.append(src)
         for j in src.args.get(JOINS) or ():
             add(j)
