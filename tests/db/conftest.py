@@ -2,7 +2,7 @@
 dir, listening on a free loopback port, one server for the session and a fresh database
 (and fresh roles) per test.
 
-Finding the server binaries: $TENANTLINT_PG_BINDIR, else `pg_ctl` on PATH, else
+Finding the server binaries: $TENANTLINT_PG_BINDIR (only there, when set), else `pg_ctl` on PATH, else
 `pg_config --bindir`, else the newest /usr/lib/postgresql/*/bin (Debian's `postgresql`
 package). Without them (or without psycopg) every test here is skipped, saying why.
 
@@ -33,8 +33,10 @@ INSTALL_HINT = ("install the PostgreSQL server (Debian/Ubuntu: `apt-get install 
 def find_bindir() -> tuple[Path | None, str]:
     """(folder with initdb and pg_ctl, or None; where we looked)."""
     candidates: list[str] = []
-    if os.environ.get("TENANTLINT_PG_BINDIR"):
-        candidates.append(os.environ["TENANTLINT_PG_BINDIR"])
+    if os.environ.get("TENANTLINT_PG_BINDIR"):  # when set, the only place we look
+        folder = os.environ["TENANTLINT_PG_BINDIR"]
+        ok = all(os.access(os.path.join(folder, exe), os.X_OK) for exe in ("initdb", "pg_ctl", "postgres"))
+        return (Path(folder), "") if ok else (None, f"TENANTLINT_PG_BINDIR={folder}")
     on_path = shutil.which("pg_ctl")
     if on_path:
         candidates.append(os.path.dirname(os.path.realpath(on_path)))
@@ -51,7 +53,7 @@ def find_bindir() -> tuple[Path | None, str]:
     for folder in candidates:
         if folder and all(os.access(os.path.join(folder, exe), os.X_OK) for exe in ("initdb", "pg_ctl", "postgres")):
             return Path(folder), ""
-    looked = "$TENANTLINT_PG_BINDIR, PATH, `pg_config --bindir`, /usr/lib/postgresql/*/bin"
+    looked = "PATH, `pg_config --bindir` or /usr/lib/postgresql/*/bin"
     return None, looked
 
 
@@ -124,7 +126,8 @@ def pg_server():
         pytest.skip(f"database tests skipped: PostgreSQL server binaries (initdb, pg_ctl) not found in "
                     f"{looked}: {INSTALL_HINT}")
     user = _server_user()
-    root = Path(tempfile.mkdtemp(prefix="tenantlint-pg-"))
+    # As root, the server's user must be able to reach the folder: /tmp, not a private $TMPDIR.
+    root = Path(tempfile.mkdtemp(prefix="tenantlint-pg-", dir="/tmp" if user is not None else None))
     if user is not None:
         os.chown(root, user.pw_uid, user.pw_gid)
     server = PgServer(bindir=bindir, root=root, port=_free_port(), user=user)
