@@ -29,7 +29,7 @@ def ddl_facts(text: str, dialect: str = "postgres") -> list[DdlFact]:
     facts: list[DdlFact] = []
     for chunk in split_tokens(toks):
         try:
-            facts += _facts(chunk)
+            facts += [f for f in _facts(chunk) if f.table]
         except Exception:  # noqa: BLE001 - an odd statement never hides the others
             continue
     return facts
