@@ -29,7 +29,7 @@ def analyze_sql(sql: SqlText, policy: SqlPolicy, *, scoped: bool = False) -> lis
         if not isinstance(text, str) or not looks_like_sql(text):
             return None
         statements = parse_statements(text, (policy.dialect or "postgres").lower(), policy.max_sql_chars)
-        tables = Tables.from_policy(policy)
+        tables = _tables(policy)
         holes = HoleNames(sql.holes)
         found: list[SqlIssue] | None = None
         for st in statements:
@@ -45,6 +45,15 @@ def analyze_sql(sql: SqlText, policy: SqlPolicy, *, scoped: bool = False) -> lis
         if issue not in out and not (scoped and issue.code in SCOPED_AWAY):
             out.append(issue)
     return out
+
+
+_LAST_POLICY: list = [None, None]  # (policy, Tables): one policy per scan, folded once
+
+
+def _tables(policy: SqlPolicy) -> Tables:
+    if _LAST_POLICY[0] is not policy:
+        _LAST_POLICY[:] = [policy, Tables.from_policy(policy)]
+    return _LAST_POLICY[1]
 
 
 def _statement(st: Statement, tables: Tables, holes: HoleNames) -> list[SqlIssue] | None:
