@@ -124,6 +124,8 @@ def tree_issues(tree: exp.Expression, holes: HoleNames) -> list[SqlIssue]:
         if name == "row_security" and isinstance(value, exp.Literal) and value.name.lower() in _FALSE:
             issues.append(SqlIssue("TL107", "`set_config('row_security', 'off', ...)` bypasses row-level security"))
     for table in tree.find_all(exp.Table):
+        if _stands_for_subquery(table, holes):
+            continue
         parts = [("catalog", "schema"), ("db", "schema"), ("this", "table")]
         for argname, what in parts:
             ident = table.args.get(argname)
@@ -134,6 +136,13 @@ def tree_issues(tree: exp.Expression, holes: HoleNames) -> list[SqlIssue]:
                     issues.append(SqlIssue(
                         "TL106", f"`{hole}` is interpolated into a {what} name; use sql.Identifier", str(table.name).lower()))
     return issues
+
+
+def _stands_for_subquery(table: exp.Table, holes: HoleNames) -> bool:
+    """`FROM ({sql}) AS s`: a parenthesized hole is a whole subquery, not a table name."""
+    ident = table.args.get("this")
+    return (isinstance(table.parent, (exp.Subquery, exp.Paren)) and not table.args.get("db")
+            and isinstance(ident, exp.Identifier) and HOLE_RE.fullmatch(ident.name or "") is not None)
 
 
 def _is_false(node: exp.Expression) -> bool:

@@ -104,3 +104,12 @@ def test_tl106_message_names_the_python_expression():
                          POLICY)
     assert [i.code for i in issues] == ["TL106"]
     assert "tenant_slug" in issues[0].message and "schema" in issues[0].message
+
+
+
+def test_parenthesized_hole_is_a_subquery_not_an_identifier():
+    text = ("SELECT * FROM (__tlhole0__) AS scoped "
+            "WHERE scoped.tenant_id = current_setting('app.tenant_id')::uuid")
+    assert codes(text, holes=fstring("__tlhole0__")) == set()
+    # ...while a bare hole in FROM is a table name.
+    assert "TL106" in codes("SELECT * FROM __tlhole0__ WHERE tenant_id = %s", holes=fstring("__tlhole0__"))
