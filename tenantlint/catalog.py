@@ -232,7 +232,15 @@ def _resolve_models(facts: list[ModelFact]) -> list[tuple[ModelFact, tuple[str, 
 
 
 def relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    """The path as users see it, relative to the project root; a symlink keeps its own
+    name (a broken link must be reported under the name it has)."""
+    import os
+
+    root = root.resolve()
+    absolute = Path(os.path.normpath(path.absolute()))
+    for candidate in (absolute, absolute.parent.resolve() / absolute.name):
+        try:
+            return candidate.relative_to(root).as_posix()
+        except ValueError:
+            continue
+    return path.as_posix()

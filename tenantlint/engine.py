@@ -106,9 +106,8 @@ def _check_python(text: str, rel: str, settings: Settings, catalog: TenantCatalo
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error"
-        return FileResult(rel, [parse_error(rel, f"syntax error: {message}", exc.raw_line or 1,
-                                            (exc.raw_column or 0) + 1)], suppressions)
+        message, line, column = _syntax_error_details(text, exc)
+        return FileResult(rel, [parse_error(rel, f"syntax error: {message}", line, column)], suppressions)
     except RecursionError:
         return FileResult(rel, [parse_error(rel, "code nested too deeply to parse")], suppressions)
     except (SyntaxError, ValueError, UnicodeError, MemoryError) as exc:
@@ -131,6 +130,20 @@ def _check_python(text: str, rel: str, settings: Settings, catalog: TenantCatalo
     except Exception as exc:  # noqa: BLE001
         raise InternalError(f"internal error while checking {rel}: {type(exc).__name__}: {exc}") from exc
     return FileResult(rel, ctx.diagnostics, suppressions)
+
+
+def _syntax_error_details(text: str, exc: cst.ParserSyntaxError) -> tuple[str, int, int]:
+    """CPython's own message and position read better than libcst's ("'(' was never
+    closed" at the bracket, rather than "Syntax Error @ 5:1" where parsing gave up)."""
+    import ast
+
+    try:
+        ast.parse(text)
+    except SyntaxError as err:
+        return err.msg, err.lineno or 1, err.offset or 1
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return exc.message, exc.raw_line or 1, (exc.raw_column or 0) + 1
 
 
 def scan(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog, *, selection: Selection | None = None,

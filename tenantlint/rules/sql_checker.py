@@ -161,8 +161,8 @@ class SqlChecker(Checker):
             self._candidate(node)
 
     def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Attribute) and node.func.attr.value in ("format", "join"):
-            self._candidate(node)
+        # `.format`, `.join`, `dedent(...)`, psycopg `sql.SQL(...)`: recover() knows which.
+        self._candidate(node)
 
     def leave_Call(self, node: cst.Call) -> None:
         self._release(node)

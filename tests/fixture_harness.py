@@ -1,0 +1,34 @@
+"""Annotated fixture projects: `# expect: TL101` (or `-- expect:` in SQL) on the line
+where a finding must land; `# todo-expect: TL101` marks a known gap (strict xfail).
+Anything unannotated that fires is a failure."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tenantlint.api import scan_paths
+
+MARK = re.compile(r"(?:#|--)\s*(?P<todo>todo-)?expect:\s*(?P<codes>[A-Z]+\d+(?:\s*,\s*[A-Z]+\d+)*)")
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def projects() -> list[Path]:
+    return sorted(p.parent for p in (FIXTURES / "rules").rglob("tenantlint.toml"))
+
+
+def expectations(root: Path) -> tuple[set, set]:
+    expected, todo = set(), set()
+    for path in sorted(root.rglob("*")):
+        if path.suffix not in (".py", ".sql") or not path.is_file():
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for match in MARK.finditer(line):
+                for code in re.split(r"\s*,\s*", match.group("codes")):
+                    item = (path.relative_to(root).as_posix(), number, code)
+                    (todo if match.group("todo") else expected).add(item)
+    return expected, todo
+
+
+def actual(root: Path, **options) -> set:
+    report = scan_paths(["."], config=root / "tenantlint.toml", cwd=root, **options)
+    return {(d.path, d.location.line, d.code) for d in report.diagnostics}

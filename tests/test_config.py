@@ -1,0 +1,80 @@
+"""Config discovery and validation: a bad key or value is an error, never ignored."""
+from __future__ import annotations
+
+import pytest
+
+from tenantlint.config import ConfigError, find_config, load_settings
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_config(tmp_path):
+    settings = load_settings(cwd=tmp_path)
+    assert settings.tenant_columns == ("tenant_id",)
+    assert settings.root == tmp_path.resolve()
+    assert settings.dialect == "postgres"
+
+
+def test_pyproject_section_found_walking_up(tmp_path):
+    write(tmp_path / "pyproject.toml", '[tool.tenantlint]\ntenant-columns = ["Org_ID"]\n')
+    nested = tmp_path / "src" / "pkg"
+    nested.mkdir(parents=True)
+    settings = load_settings(cwd=nested)
+    assert settings.tenant_columns == ("org_id",)
+    assert settings.root == tmp_path.resolve()
+
+
+def test_pyproject_without_section_is_skipped(tmp_path):
+    write(tmp_path / "pyproject.toml", "[project]\nname = 'x'\n")
+    write(tmp_path / "sub" / "pyproject.toml", "[tool.black]\nline-length = 80\n")
+    assert find_config(tmp_path / "sub") is None
+
+
+def test_tenantlint_toml_top_level_keys(tmp_path):
+    write(tmp_path / "tenantlint.toml", 'tenant-tables = ["orders"]\nrequire-rls = true\n')
+    settings = load_settings(cwd=tmp_path)
+    assert settings.tenant_tables == ("orders",)
+    assert settings.require_rls is True
+
+
+def test_explicit_config_file(tmp_path):
+    config = write(tmp_path / "conf" / "custom.toml", 'dialect = "mysql"\n')
+    settings = load_settings(config, cwd=tmp_path)
+    assert settings.dialect == "mysql"
+    assert settings.root == config.parent.resolve()
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ('tenant-colums = ["x"]\n', "unknown key `tenant-colums`"),
+    ('tenant_columns = ["x"]\n', "did you mean `tenant-columns`"),
+    ('tenant-columns = "tenant_id"\n', "`tenant-columns` must be a list of strings"),
+    ('tenant-columns = []\n', "at least one column"),
+    ('trust-rls = "yes"\n', "`trust-rls` must be true or false"),
+    ('dialect = "cobol"\n', "`dialect` must be one of"),
+    ('select = ["TL999"]\n', "unknown rule code `TL999`"),
+    ('per-file-ignores = {"tests/*" = ["XX1"]}\n', "unknown rule code `XX1`"),
+    ('caches = ["x"]\n', "`caches` must be a table"),
+    ('max-file-size = -1\n', "positive number"),
+    ('tenant-columns = [\n', "invalid TOML"),
+])
+def test_bad_config_is_an_error_naming_the_problem(tmp_path, text, fragment):
+    write(tmp_path / "tenantlint.toml", text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(cwd=tmp_path)
+    assert fragment in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_missing_explicit_config(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "nope.toml", cwd=tmp_path)
+
+
+def test_prefix_codes_are_accepted(tmp_path):
+    write(tmp_path / "tenantlint.toml", 'select = ["TL1", "TL301"]\nignore = ["TL104"]\n')
+    settings = load_settings(cwd=tmp_path)
+    assert settings.select == ("TL1", "TL301")

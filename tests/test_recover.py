@@ -1,0 +1,55 @@
+"""Python expression -> SQL text with holes (tenantlint.sql.recover)."""
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+
+from tenantlint.sql.recover import Env, recover
+
+M = "__tlhole{}__"
+
+
+def run(expr: str, names: dict[str, str] | None = None):
+    node = cst.parse_expression(expr)
+    module = cst.parse_module("")
+    values = {k: recover(cst.parse_expression(v), Env()) for k, v in (names or {}).items()}
+    env = Env(lookup=values.get, code=lambda n: module.code_for_node(n))
+    result = recover(node, env)
+    return None if result is None else result.to_sql()
+
+
+@pytest.mark.parametrize("expr, text, holes", [
+    ('"SELECT 1"', "SELECT 1", []),
+    ('"SELECT " "1"', "SELECT 1", []),
+    ('"SELECT " + "1"', "SELECT 1", []),
+    ('r"a\\n"', "a\\n", []),
+    ('f"SELECT * FROM t WHERE id = {x}"', f"SELECT * FROM t WHERE id = {M.format(0)}", [("fstring", "x")]),
+    ('f"{{literal}} {x!r}"', f"{{literal}} {M.format(0)}", [("fstring", "x")]),
+    ('f"a\\tb"', "a\tb", []),
+    ('"SELECT %s" % x', f"SELECT {M.format(0)}", [("percent", "x")]),
+    ('"SELECT %s, %s" % (a, "lit")', f"SELECT {M.format(0)}, lit", [("percent", "a")]),
+    ('"SELECT %(col)s" % {"col": c}', f"SELECT {M.format(0)}", [("percent", "col")]),
+    ('"LIKE \'a%%\' AND %s" % x', f"LIKE 'a%' AND {M.format(0)}", [("percent", "x")]),
+    ('"FROM {} WHERE {w}".format(t, w=cond)', f"FROM {M.format(0)} WHERE {M.format(1)}",
+     [("format", "t"), ("format", "w")]),
+    ('"FROM {0} JOIN {0}".format("orders")', "FROM orders JOIN orders", []),
+    ('"{}".format(*args)', M.format(0), [("format", "")]),
+    ('"SELECT " + cols + " FROM t"', f"SELECT {M.format(0)} FROM t", [("concat", "cols")]),
+    ('" AND ".join(["a = 1", "b = 2"])', "a = 1 AND b = 2", []),
+    ('"WHERE " + " AND ".join(conds)', f"WHERE {M.format(0)}", [("concat", '" AND ".join(conds)')]),
+    ('textwrap.dedent("SELECT 1")', "SELECT 1", []),
+    ('"  SELECT 1 ".strip()', "  SELECT 1 ", []),
+    ('sql.SQL("SET search_path TO {}").format(sql.Identifier(s))', f"SET search_path TO {M.format(0)}",
+     [("composed", "sql.Identifier(s)")]),
+    ('BASE + " WHERE tenant_id = %s"', "SELECT * FROM t WHERE tenant_id = %s", []),
+])
+def test_recover(expr, text, holes):
+    result = run(expr, {"BASE": '"SELECT * FROM t"'})
+    assert result is not None
+    assert result.text == text
+    assert [(h.kind, h.name) for h in result.holes] == holes
+
+
+@pytest.mark.parametrize("expr", ["1 + 2", "x", "b'SELECT 1'", "foo()", "a % b", "x.format(y)"])
+def test_not_string_valued(expr):
+    assert run(expr) is None
