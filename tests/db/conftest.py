@@ -4,7 +4,8 @@ dir, listening on a free loopback port, one server for the session and a fresh d
 
 Finding the server binaries: $TENANTLINT_PG_BINDIR (only there, when set), else `pg_ctl` on PATH, else
 `pg_config --bindir`, else the newest /usr/lib/postgresql/*/bin (Debian's `postgresql`
-package). Without them (or without psycopg) every test here is skipped, saying why.
+package). Without them (or without psycopg) every test here is skipped, saying why;
+with TENANTLINT_REQUIRE_PG=1 (set it in CI) they fail instead.
 
 PostgreSQL refuses to run as root: when the tests run as root, the server runs as the
 user $TENANTLINT_PG_USER (default `postgres`, else `nobody`), through subprocess's
@@ -115,16 +116,22 @@ class PgServer:
                   check=False)
 
 
+def _unavailable(reason: str) -> None:
+    """Skip, saying why; with TENANTLINT_REQUIRE_PG=1 (CI) fail instead: a gate that skips passes."""
+    if os.environ.get("TENANTLINT_REQUIRE_PG", "") not in ("", "0"):
+        pytest.fail(f"{reason} (and TENANTLINT_REQUIRE_PG is set)")
+    pytest.skip(f"database tests skipped: {reason}")
+
+
 @pytest.fixture(scope="session")
 def pg_server():
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        pytest.skip("database tests skipped: psycopg is not installed (pip install 'tenantlint[db]')")
+        _unavailable("psycopg is not installed (pip install 'tenantlint[db]')")
     bindir, looked = find_bindir()
     if bindir is None:
-        pytest.skip(f"database tests skipped: PostgreSQL server binaries (initdb, pg_ctl) not found in "
-                    f"{looked}: {INSTALL_HINT}")
+        _unavailable(f"PostgreSQL server binaries (initdb, pg_ctl) not found in {looked}: {INSTALL_HINT}")
     user = _server_user()
     # As root, the server's user must be able to reach the folder: /tmp, not a private $TMPDIR.
     root = Path(tempfile.mkdtemp(prefix="tenantlint-pg-", dir="/tmp" if user is not None else None))

@@ -92,3 +92,16 @@ def test_without_psycopg_says_install_the_extra(monkeypatch):
     result = run("audit", "--dsn", "postgresql://x@127.0.0.1:1/x")
     assert result.exit_code == 2
     assert "install tenantlint[db]" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_real_subprocess_through_the_main_cli(pgdb):
+    import subprocess
+
+    app = pgdb.role("app")
+    pgdb.execute(SECURE_SCHEMA + f"GRANT SELECT ON orders TO {app};")
+    code = "from tenantlint.cli import main; main()"
+    result = subprocess.run([sys.executable, "-c", code, "db", "audit", "--format", "json"],
+                            env={**__import__("os").environ, "TENANTLINT_DSN": pgdb.dsn(app)},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["diagnostics"] == []
