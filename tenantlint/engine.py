@@ -9,7 +9,7 @@ import sys
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import libcst as cst
 
@@ -117,11 +117,10 @@ def _check_python(text: str, rel: str, settings: Settings, catalog: TenantCatalo
         positions = resolve_positions(wrapper)
     except RecursionError:
         return FileResult(rel, [parse_error(rel, "code nested too deeply to analyze")], suppressions)
-    ctx = FileContext(path=rel, source=text, settings=settings, catalog=catalog, module=module,
-                      positions=positions, module_name=module_name(rel))
-    checkers = [checker(ctx) for checker in CHECKERS]
-    current = None
     try:
+        ctx = FileContext(path=rel, source=text, settings=settings, catalog=catalog, module=module,
+                          positions=positions, module_name=module_name(rel))
+        checkers = [checker(ctx) for checker in CHECKERS]
         wrapper.visit_batched(checkers)
         for current in checkers:
             current.finish()
@@ -147,11 +146,16 @@ def _syntax_error_details(text: str, exc: cst.ParserSyntaxError) -> tuple[str, i
 
 
 def scan(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog, *, selection: Selection | None = None,
-         jobs: int = 1, warn_unused_ignores: bool = False) -> Report:
+         jobs: int = 1, warn_unused_ignores: bool = False, progress: Callable[[str], None] | None = None) -> Report:
     """Check every file, add the project-level (schema) findings for those files, apply
-    suppressions and selection, and fingerprint what is left."""
+    suppressions and selection, and fingerprint what is left. `progress(path)` is called
+    as each file is done (the CLI's progress bar)."""
     selection = selection or Selection(settings.select, settings.ignore, settings.per_file_ignores)
-    results = list(_check_all(paths, settings, catalog, jobs))
+    results = []
+    for result in _check_all(paths, settings, catalog, jobs):
+        results.append(result)
+        if progress is not None:
+            progress(result.path)
     by_path = {r.path: r for r in results}
     from tenantlint.rules.schema_checks import check_project
 

@@ -98,7 +98,7 @@ def _imports(module: cst.Module):
 
 
 def _child_statements(stmt: cst.BaseCompoundStatement):
-    bodies = [stmt.body]
+    bodies = [stmt.body] if hasattr(stmt, "body") else []  # `match` has only cases
     for attr in ("orelse", "finalbody"):
         extra = getattr(stmt, attr, None)
         if extra is not None:
