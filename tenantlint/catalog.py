@@ -76,6 +76,10 @@ class RlsState:
     tenant_policy: bool = False
     policy_with_check: bool = False
     indexed: bool = False
+    # A later DISABLE / NO FORCE (TL107 at that statement): the table keeps `enabled`/
+    # `forced` for TL501/TL502, but is no longer trusted by `trust-rls`.
+    disabled: bool = False
+    unforced: bool = False
 
 
 @dataclass
@@ -119,6 +123,9 @@ def assemble(settings: Settings, tables: Iterable[TableFact], models: Iterable[M
     tenant_columns = frozenset(c.lower() for c in settings.tenant_columns)
     globals_raw = {g for g in settings.global_tables}
     catalog = TenantCatalog(tenant_columns=tenant_columns, dialect=settings.dialect)
+    schema = list(schema)
+    aliases = _aliases(schema)
+    tables = [replace(f, name=aliases[_norm(f.name)]) if _norm(f.name) in aliases else f for f in tables]
 
     model_facts = list(models)
     resolved = _resolve_models(model_facts)
@@ -166,14 +173,22 @@ def assemble(settings: Settings, tables: Iterable[TableFact], models: Iterable[M
                     indexed_columns=fact.indexed_columns))
 
     catalog.global_tables = frozenset(global_tables)
-    _apply_schema(catalog, list(schema))
+    _apply_schema(catalog, schema, aliases)
     if settings.trust_rls:
         catalog.trusted_tables = frozenset(
-            t for t, state in catalog.rls.items() if state.enabled and state.forced and t in catalog.tables)
+            t for t, state in catalog.rls.items()
+            if state.enabled and state.forced and not (state.disabled or state.unforced) and t in catalog.tables)
     return catalog
 
 
-def _apply_schema(catalog: TenantCatalog, facts: list[SchemaFact]) -> None:
+def _aliases(facts: list[SchemaFact]) -> dict[str, str]:
+    """Other names of a table (a Django model's `<app>_<model>` when `db_table` is set)."""
+    return {_norm(f.ddl.extra["alias"]): _norm(f.ddl.table) for f in facts
+            if f.ddl.kind == "alias" and f.ddl.extra.get("alias")}
+
+
+def _apply_schema(catalog: TenantCatalog, facts: list[SchemaFact], aliases: Mapping[str, str] | None = None) -> None:
+    aliases = aliases or {}
     catalog.schema_facts = facts
     for name, defs in catalog.definitions.items():
         state = catalog.rls.setdefault(name, RlsState())
@@ -181,15 +196,24 @@ def _apply_schema(catalog: TenantCatalog, facts: list[SchemaFact]) -> None:
         if any(f.indexed_columns and f.indexed_columns[0].lower() in tcols for f in defs) or any(
             c.lower() in tcols for f in defs for c in f.indexed_columns):
             state.indexed = True
-    # Facts are applied in path order, then line order: a later DISABLE undoes an ENABLE.
+    # Facts are applied in path order, then line order (migrations are a sequence). A
+    # later DISABLE / NO FORCE does not undo `enabled` / `forced`: it is TL107 where it
+    # stands, not TL501/TL502 at the table; it only ends the table's trust.
     for fact in sorted(facts, key=lambda f: (f.path, f.line)):
         ddl = fact.ddl
-        state = catalog.rls.setdefault(_norm(ddl.table), RlsState())
-        tcols = catalog.tables[_norm(ddl.table)].tenant_columns if _norm(ddl.table) in catalog.tables else catalog.tenant_columns
+        if ddl.kind == "alias":
+            continue
+        table = aliases.get(_norm(ddl.table), _norm(ddl.table))
+        state = catalog.rls.setdefault(table, RlsState())
+        tcols = catalog.tables[table].tenant_columns if table in catalog.tables else catalog.tenant_columns
         if ddl.kind == "enable_rls":
-            state.enabled = True
+            state.enabled, state.disabled = True, False
         elif ddl.kind == "force_rls":
-            state.forced = True
+            state.forced, state.unforced = True, False
+        elif ddl.kind == "disable_rls":
+            state.disabled = True
+        elif ddl.kind == "no_force_rls":
+            state.unforced = True
         elif ddl.kind == "policy":
             if set(c.lower() for c in ddl.columns) & tcols:
                 state.tenant_policy = True

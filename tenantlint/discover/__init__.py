@@ -27,9 +27,10 @@ class PyDiscoverer(Protocol):
 
 
 def python_discoverers() -> tuple[PyDiscoverer, ...]:
-    from tenantlint.discover import ddl_strings, orm_models, alembic_ops
+    from tenantlint.discover import ddl_strings, orm_models, alembic_ops, django_migrations
 
-    return (*ddl_strings.DISCOVERERS, *orm_models.DISCOVERERS, *alembic_ops.DISCOVERERS)
+    return (*ddl_strings.DISCOVERERS, *orm_models.DISCOVERERS, *alembic_ops.DISCOVERERS,
+            *django_migrations.DISCOVERERS)
 
 
 def build_catalog(settings: Settings) -> TenantCatalog:

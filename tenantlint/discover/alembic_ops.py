@@ -1,4 +1,234 @@
-"""Alembic migration discovery (`op.create_table`, `op.create_index`, `sa.Table`)."""
+"""Alembic migration discovery (`op.create_table`, `op.create_index`, `op.add_column`,
+`batch_alter_table`) and SQLAlchemy Core `Table(...)` definitions, into catalog facts.
+
+SQL text in `op.execute(...)` is read by `ddl_strings`. Code in `downgrade()` describes
+the schema before this migration, so it is skipped: the catalog is the upgraded schema.
+A column added to an existing table (`add_column`) makes it a tenant table but is not
+its definition: it is recorded with an `-alter` origin, never reported at."""
 from __future__ import annotations
 
-DISCOVERERS: tuple = ()
+import ast
+from typing import Iterable, Iterator
+
+from tenantlint.catalog import SchemaFact, TableFact
+from tenantlint.config import Settings
+from tenantlint.sql.types import DdlFact
+
+
+def string(node: ast.AST | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def call_name(node: ast.AST) -> str:
+    """The last component of a call's callee (`op.create_table` -> `create_table`)."""
+    func = node.func if isinstance(node, ast.Call) else node
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ""
+
+
+def receiver(node: ast.Call) -> str:
+    """The dotted receiver of a method call (`op` in `op.create_table`, `alembic.op`)."""
+    func = node.func
+    if not isinstance(func, ast.Attribute):
+        return ""
+    parts, value = [], func.value
+    while isinstance(value, ast.Attribute):
+        parts.append(value.attr)
+        value = value.value
+    if isinstance(value, ast.Name):
+        parts.append(value.id)
+        return ".".join(reversed(parts))
+    return ""
+
+
+def argument(node: ast.Call, index: int, keyword: str) -> ast.AST | None:
+    for kw in node.keywords:
+        if kw.arg == keyword:
+            return kw.value
+    return node.args[index] if len(node.args) > index and not isinstance(node.args[index], ast.Starred) else None
+
+
+def flag(node: ast.Call, keyword: str) -> bool | None:
+    for kw in node.keywords:
+        if kw.arg == keyword and isinstance(kw.value, ast.Constant):
+            return bool(kw.value.value)
+    return None
+
+
+def strings(node: ast.AST | None) -> list[str] | None:
+    """A list/tuple of names; non-literal elements (expressions) become "" so that an
+    expression never counts as a leading column. A single string is a one-item list."""
+    if string(node) is not None:
+        return [string(node).lower()]
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return [(string(e) or "").lower() for e in node.elts]
+    return None
+
+
+def imports(tree: ast.Module) -> dict[str, str]:
+    """Local name -> dotted path, from every import in the file."""
+    out: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    out[alias.asname] = alias.name
+                else:
+                    out.setdefault(alias.name.split(".")[0], alias.name.split(".")[0])
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                out[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return out
+
+
+def is_downgrade(node: ast.AST) -> bool:
+    return isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("downgrade")
+
+
+_COLUMN = ("Column",)
+_KEYS = ("PrimaryKeyConstraint", "UniqueConstraint")
+
+
+def column_of(node: ast.AST) -> tuple[str, bool] | None:
+    """(name, leads an index) of a `sa.Column("name", ...)` call, else None."""
+    if not (isinstance(node, ast.Call) and call_name(node) in _COLUMN):
+        return None
+    name = string(argument(node, 0, "name"))
+    if not name:
+        return None
+    indexed = bool(flag(node, "index") or flag(node, "unique"))
+    return name.lower(), indexed
+
+
+def table_parts(args: Iterable[ast.AST]) -> tuple[list[str], list[str]]:
+    """(columns, columns leading an index) of `create_table`/`Table` items: columns with
+    `index=True`/`unique=True`, the first `primary_key=True` column (a composite primary
+    key is in column order), and the first column of PK/unique constraints and indexes."""
+    columns: list[str] = []
+    leading: list[str] = []
+    first_pk = None
+    for item in args:
+        col = column_of(item)
+        if col:
+            columns.append(col[0])
+            if col[1]:
+                leading.append(col[0])
+            if first_pk is None and flag(item, "primary_key"):
+                first_pk = col[0]
+            continue
+        if not isinstance(item, ast.Call):
+            continue
+        kind = call_name(item)
+        if kind in _KEYS:
+            cols = [string(a) for a in item.args]
+            if cols and cols[0]:
+                leading.append(cols[0].lower())
+            if kind == "PrimaryKeyConstraint":
+                first_pk = first_pk or ""
+        elif kind == "Index":
+            cols = [string(a) for a in item.args[1:]]
+            if cols and cols[0]:
+                leading.append(cols[0].lower())
+    if first_pk:
+        leading.append(first_pk)
+    return columns, list(dict.fromkeys(leading))
+
+
+class AlembicOps:
+    triggers = (b"create_table", b"create_index", b"Table(", b"batch_alter_table", b"add_column",
+                b"create_primary_key", b"create_unique_constraint")
+
+    def discover(self, tree: ast.Module, path: str, module: str, settings: Settings) -> Iterable:
+        names = imports(tree)
+        ops = {n for n, full in names.items() if full == "alembic.op"}
+        ops |= {f"{n}.op" for n, full in names.items() if full == "alembic"}
+        sqlalchemy = {n for n, full in names.items() if full.split(".")[0] == "sqlalchemy"}
+        if not ops and not sqlalchemy:
+            return []
+        return list(_Walker(path, ops, sqlalchemy, names).run(tree))
+
+
+class _Walker:
+    def __init__(self, path: str, ops: set[str], sqlalchemy: set[str], names: dict[str, str]) -> None:
+        self.path = path
+        self.ops = ops
+        self.sqlalchemy = sqlalchemy
+        self.names = names
+
+    def run(self, tree: ast.Module) -> Iterator:
+        yield from self.visit(tree, {})
+
+    def visit(self, node: ast.AST, batches: dict[str, str]) -> Iterator:
+        if is_downgrade(node):
+            return
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            batches = dict(batches)
+            for item in node.items:
+                call = item.context_expr
+                if (isinstance(call, ast.Call) and call_name(call) == "batch_alter_table"
+                        and receiver(call) in self.ops and isinstance(item.optional_vars, ast.Name)):
+                    table = string(argument(call, 0, "table_name"))
+                    if table:
+                        batches[item.optional_vars.id] = table
+        if isinstance(node, ast.Call):
+            yield from self.call(node, batches)
+        for child in ast.iter_child_nodes(node):
+            yield from self.visit(child, batches)
+
+    def _table_call(self, node: ast.Call) -> bool:
+        """`sa.Table(...)` / `Table(...)` imported from SQLAlchemy (not `sa.table()`)."""
+        if call_name(node) != "Table":
+            return False
+        if isinstance(node.func, ast.Name):
+            return self.names.get("Table", "").startswith("sqlalchemy")
+        return receiver(node).split(".")[0] in self.sqlalchemy
+
+    def call(self, node: ast.Call, batches: dict[str, str]) -> Iterator:
+        name = call_name(node)
+        recv = receiver(node)
+        if self._table_call(node):
+            table = string(argument(node, 0, "name"))
+            columns, leading = table_parts(node.args[1:])
+            if table and columns:
+                yield self.table(table, columns, leading, node, "sqlalchemy")
+            return
+        if recv in self.ops:
+            table_arg = 1
+        elif recv in batches:
+            table_arg = None
+        else:
+            return
+        table = batches[recv] if table_arg is None else None
+        if name == "create_table" and table_arg is not None:
+            table = string(argument(node, 0, "table_name"))
+            columns, leading = table_parts(node.args[1:])
+            if table:
+                yield self.table(table, columns, leading, node, "alembic")
+        elif name == "add_column":
+            if table_arg is not None:
+                table = string(argument(node, 0, "table_name"))
+            column = argument(node, 1 if table_arg is not None else 0, "column")
+            col = column_of(column) if column is not None else None
+            if table and col:
+                leading = [col[0]] if col[1] or flag(column, "primary_key") else []
+                yield self.table(table, [col[0]], leading, node, "alembic-alter")
+        elif name in ("create_index", "create_primary_key", "create_unique_constraint"):
+            if table_arg is not None:
+                table = string(argument(node, table_arg, "table_name"))
+            cols = strings(argument(node, 2 if table_arg is not None else 1, "columns"))
+            if table and cols:
+                yield SchemaFact(DdlFact("index", table.lower().rsplit(".", 1)[-1], tuple(cols)), self.path,
+                                 node.lineno)
+
+    def table(self, name: str, columns: list[str], leading: list[str], node: ast.Call, origin: str) -> TableFact:
+        return TableFact(name=name.lower().rsplit(".", 1)[-1], columns=tuple(columns), path=self.path,
+                         line=node.lineno, origin=origin, end_line=node.end_lineno or node.lineno,
+                         indexed_columns=tuple(leading))
+
+
+DISCOVERERS = (AlembicOps(),)

@@ -1,5 +1,11 @@
-"""Facts from DDL text: `.sql` files and SQL strings in migrations."""
+"""Facts from DDL text: `.sql` files and SQL strings in migrations.
+
+Down migrations describe the schema before a migration, so they are skipped: files named
+`*.down.sql` / `down.sql` (golang-migrate, diesel...), and the down half of a file
+(`-- migrate:down` of dbmate, `-- +goose Down`)."""
 from __future__ import annotations
+
+import re
 
 from tenantlint.catalog import SchemaFact, TableFact
 from tenantlint.config import Settings
@@ -10,6 +16,13 @@ def facts_from_sql(text: str, path: str, settings: Settings, *, base_line: int =
     from tenantlint.sql import ddl_facts
 
     out: list = []
+    if origin == "sql":
+        name = path.rsplit("/", 1)[-1].lower()
+        if name == "down.sql" or name.endswith((".down.sql", "_down.sql")):
+            return []
+        down = _DOWN.search(text)
+        if down:
+            text = text[:down.start()]
     starts = [0]
     for i, ch in enumerate(text):
         if ch == "\n":
@@ -24,10 +37,29 @@ def facts_from_sql(text: str, path: str, settings: Settings, *, base_line: int =
         line = line_of(_skip_space(text, fact.offset))
         if fact.kind == "create_table":
             out.append(TableFact(name=fact.table, columns=fact.columns, path=path, line=line, origin=origin,
-                                 indexed_columns=fact.indexed_leading[:1]))
+                                 end_line=line_of(fact.offset + _statement_length(text, fact.offset)),
+                                 indexed_columns=fact.indexed_leading))
         else:
             out.append(SchemaFact(ddl=fact, path=path, line=line))
     return out
+
+
+_DOWN = re.compile(r"^\s*--\s*(?:migrate:down|\+goose\s+down)\b", re.IGNORECASE | re.MULTILINE)
+
+
+def _statement_length(text: str, offset: int) -> int:
+    """Up to the closing parenthesis of a CREATE TABLE (its suppression span)."""
+    depth = 0
+    for i in range(offset, len(text)):
+        if text[i] == "(":
+            depth += 1
+        elif text[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return i - offset
+        elif text[i] == ";" and depth == 0:
+            return i - offset
+    return 0
 
 
 def _skip_space(text: str, offset: int) -> int:

@@ -10,13 +10,18 @@ from tenantlint.config import Settings
 from tenantlint.diagnostics import Diagnostic, Location
 from tenantlint.rules import rule_for
 
+# Where a table is created by a migration, that is its definition; a model class only
+# when no migration in the tree creates it. `*-alter` facts (a column added to an
+# existing table) are never a definition.
+_MIGRATIONS = ("sql", "python", "alembic", "django-migration")
+
 
 def check_project(catalog: TenantCatalog, settings: Settings) -> Iterator[Diagnostic]:
     for name in sorted(catalog.tables):
-        definitions = catalog.definitions.get(name)
+        definitions = [d for d in catalog.definitions.get(name, ()) if not d.origin.endswith("-alter")]
         if not definitions:
-            continue  # tables known only from config are not defined here
-        where = min(definitions, key=lambda d: (d.origin not in ("sql", "alembic", "python"), d.path, d.line))
+            continue  # tables known only from config (or only altered here) are not defined here
+        where = min(definitions, key=lambda d: (d.origin not in _MIGRATIONS, d.path, d.line))
         state = catalog.rls.get(name)
         column = "`" + "`/`".join(sorted(catalog.tables[name].tenant_columns)) + "`"
         findings = []

@@ -1,0 +1,210 @@
+"""Django migration discovery: `CreateModel` (fields, `db_table`, indexes, unique
+constraints), `AddField`, `AddIndex`, `AddConstraint`, `AlterUniqueTogether`,
+`AlterIndexTogether` and `AlterModelTable`. SQL in `RunSQL` is read by `ddl_strings`.
+
+A model's table is `Meta.db_table`, else `<app_label>_<model>` with the app label taken
+from the folder holding `migrations/`. Later operations name the model, not the table,
+and the `db_table` may be set in another file: they use the default name and an
+`alias` fact maps it to the real table when the catalog is assembled.
+
+A ForeignKey `tenant` gives the column `tenant_id` and is indexed unless
+`db_index=False`; `primary_key`, `unique` and `db_index` fields lead an index too."""
+from __future__ import annotations
+
+import ast
+from typing import Iterable, Iterator
+
+from tenantlint.catalog import SchemaFact, TableFact
+from tenantlint.config import Settings
+from tenantlint.discover.alembic_ops import argument, call_name, flag, imports, string, strings
+from tenantlint.sql.types import DdlFact
+
+_RELATIONS = {"ForeignKey": True, "OneToOneField": True, "ForeignObject": False}
+_OPERATIONS = {"CreateModel", "AddField", "AddIndex", "AddConstraint", "AlterUniqueTogether",
+               "AlterIndexTogether", "AlterModelTable"}
+
+
+def app_label(path: str) -> str | None:
+    parts = path.split("/")
+    if "migrations" in parts[1:]:
+        index = len(parts) - 1 - parts[::-1].index("migrations")
+        return parts[index - 1] if index >= 1 else None
+    return None
+
+
+def field_column(name: str, field: ast.AST) -> tuple[str | None, bool]:
+    """(column, leads an index) of a model field; None for fields with no column."""
+    kind = call_name(field) if isinstance(field, ast.Call) else ""
+    if not kind or kind in ("ManyToManyField", "GenericForeignKey", "GenericRelation"):
+        return None, False
+    db_column = string(argument(field, 99, "db_column")) if isinstance(field, ast.Call) else None
+    if kind in _RELATIONS:
+        column = db_column or f"{name}_id"
+        indexed = kind == "OneToOneField" or flag(field, "db_index") is not False or bool(flag(field, "unique"))
+        return column.lower(), indexed
+    indexed = any(flag(field, k) for k in ("primary_key", "unique", "db_index"))
+    return (db_column or name).lower(), indexed
+
+
+class DjangoMigrations:
+    triggers = tuple(op.encode() for op in sorted(_OPERATIONS))
+
+    def discover(self, tree: ast.Module, path: str, module: str, settings: Settings) -> Iterable:
+        if not any(full.startswith("django.db") for full in imports(tree).values()):
+            return []
+        tenant_columns = {c.lower() for c in settings.tenant_columns}
+        return list(_Reader(path, app_label(path), tenant_columns).run(tree))
+
+
+class _Reader:
+    def __init__(self, path: str, app: str | None, tenant_columns: set[str]) -> None:
+        self.path = path
+        self.app = app
+        self.tenant_columns = tenant_columns
+
+    def default_table(self, model: str) -> str:
+        return f"{self.app}_{model.lower()}" if self.app else model.lower()
+
+    def column(self, field: str, known: dict[str, str]) -> str:
+        """A field name in `fields=[...]` as its column: known fields by their column;
+        `tenant` as `tenant_id` when that is a tenant column (a relation, necessarily)."""
+        field = field.lstrip("-").lower()
+        if field in known:
+            return known[field]
+        if field not in self.tenant_columns and f"{field}_id" in self.tenant_columns:
+            return f"{field}_id"
+        return field
+
+    def run(self, tree: ast.Module) -> Iterator:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and call_name(node) in _OPERATIONS:
+                try:
+                    yield from getattr(self, call_name(node))(node)
+                except (AttributeError, TypeError, ValueError):
+                    continue
+
+    def index(self, table: str, columns: list[str], node: ast.AST) -> SchemaFact:
+        return SchemaFact(DdlFact("index", table, tuple(columns)), self.path, node.lineno)
+
+    def CreateModel(self, node: ast.Call) -> Iterator:
+        model = string(argument(node, 0, "name"))
+        fields = argument(node, 1, "fields")
+        options = argument(node, 2, "options")
+        if not model or not isinstance(fields, (ast.List, ast.Tuple)):
+            return
+        opts = _dict(options)
+        default = self.default_table(model)
+        table = (string(opts.get("db_table")) or default).lower()
+        if table != default:
+            yield SchemaFact(DdlFact("alias", table, extra={"alias": default}), self.path, node.lineno)
+        columns: list[str] = []
+        known: dict[str, str] = {}
+        leading: list[str] = []
+        composite: list[str] = []
+        for item in fields.elts:
+            if not (isinstance(item, ast.Tuple) and len(item.elts) >= 2 and string(item.elts[0])):
+                continue
+            name, field = string(item.elts[0]), item.elts[1]
+            if isinstance(field, ast.Call) and call_name(field) == "CompositePrimaryKey":
+                composite = [string(a) or "" for a in field.args]
+                continue
+            column, indexed = field_column(name, field)
+            if column is None:
+                continue
+            known[name.lower()] = column
+            columns.append(column)
+            if indexed:
+                leading.append(column)
+        if composite and composite[0]:
+            leading.append(self.column(composite[0], known))
+        for group in self.key_groups(opts):
+            if group and group[0]:
+                leading.append(self.column(group[0], known))
+        yield TableFact(name=table, columns=tuple(columns), path=self.path, line=node.lineno,
+                        origin="django-migration", end_line=node.end_lineno or node.lineno,
+                        indexed_columns=tuple(dict.fromkeys(leading)))
+
+    def key_groups(self, opts: dict[str, ast.AST]) -> Iterator[list[str]]:
+        """Field lists of `indexes`, unique `constraints`, `unique_together`, `index_together`."""
+        for key in ("indexes", "constraints"):
+            items = opts.get(key)
+            for item in items.elts if isinstance(items, (ast.List, ast.Tuple)) else ():
+                group = self.constraint_fields(item)
+                if group:
+                    yield group
+        for key in ("unique_together", "index_together"):
+            yield from _together(opts.get(key))
+
+    @staticmethod
+    def constraint_fields(item: ast.AST) -> list[str] | None:
+        if not isinstance(item, ast.Call) or call_name(item) not in ("Index", "UniqueConstraint"):
+            return None
+        fields = strings(argument(item, 99, "fields"))
+        if fields:
+            return fields
+        return [""] if item.args else None  # an expression index leads with no column
+
+    def model_table(self, node: ast.Call, index: int = 0, keyword: str = "model_name") -> str | None:
+        model = string(argument(node, index, keyword))
+        return self.default_table(model) if model else None
+
+    def AddField(self, node: ast.Call) -> Iterator:
+        table = self.model_table(node)
+        name = string(argument(node, 1, "name"))
+        field = argument(node, 2, "field")
+        if not (table and name and field is not None):
+            return
+        column, indexed = field_column(name, field)
+        if column:
+            yield TableFact(name=table, columns=(column,), path=self.path, line=node.lineno, origin="django-alter",
+                            end_line=node.end_lineno or node.lineno, indexed_columns=(column,) if indexed else ())
+
+    def AddIndex(self, node: ast.Call) -> Iterator:
+        yield from self._add_key(node, "index")
+
+    def AddConstraint(self, node: ast.Call) -> Iterator:
+        yield from self._add_key(node, "constraint")
+
+    def _add_key(self, node: ast.Call, keyword: str) -> Iterator:
+        table = self.model_table(node)
+        group = self.constraint_fields(argument(node, 1, keyword))
+        if table and group:
+            yield self.index(table, [self.column(group[0], {})] + group[1:], node)
+
+    def AlterUniqueTogether(self, node: ast.Call) -> Iterator:
+        table = self.model_table(node, 0, "name")
+        for group in _together(argument(node, 1, "unique_together")) if table else ():
+            yield self.index(table, [self.column(group[0], {})], node)
+
+    def AlterIndexTogether(self, node: ast.Call) -> Iterator:
+        table = self.model_table(node, 0, "name")
+        for group in _together(argument(node, 1, "index_together")) if table else ():
+            yield self.index(table, [self.column(group[0], {})], node)
+
+    def AlterModelTable(self, node: ast.Call) -> Iterator:
+        default = self.model_table(node, 0, "name")
+        table = string(argument(node, 1, "table"))
+        if default and table and table.lower() != default:
+            yield SchemaFact(DdlFact("alias", table.lower(), extra={"alias": default}), self.path, node.lineno)
+
+
+def _dict(node: ast.AST | None) -> dict[str, ast.AST]:
+    if not isinstance(node, ast.Dict):
+        return {}
+    return {string(k): v for k, v in zip(node.keys, node.values) if string(k)}
+
+
+def _together(node: ast.AST | None) -> Iterator[list[str]]:
+    """`unique_together`: a set/tuple of tuples of field names, or one tuple."""
+    if not isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return
+    if node.elts and all(string(e) is not None for e in node.elts):
+        yield [string(e).lower() for e in node.elts]
+        return
+    for group in node.elts:
+        fields = strings(group)
+        if fields:
+            yield fields
+
+
+DISCOVERERS = (DjangoMigrations(),)
