@@ -21,6 +21,7 @@ def render(report: Report, **_options) -> str:
             "warnings": sum(d.severity.value == "warning" for d in report.diagnostics),
             "suppressed": report.suppressed,
             "baselined": report.baselined,
+            "stale_baseline": list(report.stale_baseline),
             "by_code": dict(sorted(counts.items())),
         },
     }

@@ -22,8 +22,8 @@ def render(report: Report, *, color: bool = False, statistics: bool = False, qui
             lines.append(f"{where} {code} {d.message}")
     if not quiet:
         lines.append(summary(report))
-    for stale in report.stale_baseline if not quiet else ():
-        lines.append(f"baseline: {stale} is fixed; rewrite the baseline with --write-baseline to drop it")
+    if report.stale_baseline and not quiet:
+        lines.extend(stale_lines(report))
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -42,7 +42,24 @@ def summary(report: Report) -> str:
     return f"Found {n} finding{'s' if n != 1 else ''} ({errors} error{'s' if errors != 1 else ''}) in {files}{tail}."
 
 
+def stale_lines(report: Report) -> list[str]:
+    n = len(report.stale_baseline)
+    head = (f"Baseline: {n} entr{'ies' if n != 1 else 'y'} no longer match{'' if n != 1 else 'es'} a finding "
+            "(fixed); rewrite the baseline with --write-baseline to drop "
+            f"{'them' if n != 1 else 'it'}:")
+    return [head, *(f"  {stale}" for stale in report.stale_baseline)]
+
+
 def statistics_table(report: Report, paint=lambda t, *c: t) -> list[str]:
+    """Counts per code, most frequent first: `count  code  name  severity`."""
     counts = Counter((d.code, d.name, d.severity.value) for d in report.diagnostics)
+    if not counts:
+        return []
     rows = sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
-    return [f"{count:>6}  {code}  {name:<32} {severity}" for (code, name, severity), count in rows]
+    width = max(5, len(str(rows[0][1])))
+    name_width = max(4, *(len(name) for (_c, name, _s), _n in rows))
+    header = f"{'count':>{width}}  {'code':<5}  {'name':<{name_width}}  severity"
+    out = [paint(header, _BOLD)]
+    for (code, name, severity), count in rows:
+        out.append(f"{count:>{width}}  {code:<5}  {name:<{name_width}}  {severity}")
+    return out

@@ -1,0 +1,106 @@
+"""SARIF 2.1.0 for GitHub code scanning (and any other SARIF consumer).
+
+What GitHub needs and this gives: relative artifact URIs with `uriBaseId: %SRCROOT%`
+(resolved against the checkout), every rule with `shortDescription`,
+`fullDescription`, `help.text`/`help.markdown` (the `tenantlint explain` docs),
+`properties.security-severity` (a number as a string: 7.0-8.9 shows as "high"),
+`precision` and tags (`security`, `CWE-639`), and `partialFingerprints` taken from
+the line-independent diagnostic fingerprint, so an alert survives unrelated lines
+moving. Suppressed findings never reach a Report, so they are never in the log."""
+from __future__ import annotations
+
+import json
+import re
+
+from tenantlint import __version__
+from tenantlint.diagnostics import Report, Severity
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://github.com/tenantlint/tenantlint"
+SRCROOT = "%SRCROOT%"
+FINGERPRINT_KEY = "tenantlint/v1"
+
+# GitHub maps security-severity to critical (>= 9.0), high (7.0-8.9), medium (4.0-6.9), low.
+_SECURITY_SEVERITY = {Severity.ERROR: "8.1", Severity.WARNING: "5.3"}
+_SECURITY_SEVERITY_BY_CODE = {"TL001": "3.1", "TL003": "2.0", "TL504": "3.7"}
+# How often a finding of the rule is a true positive.
+_PRECISION_BY_CODE = {"TL001": "very-high", "TL002": "low", "TL003": "very-high", "TL104": "medium",
+                      "TL404": "medium", "TL504": "medium"}
+_EXTRA_CWE = {"TL106": ("CWE-89",), "TL107": ("CWE-284",), "TL301": ("CWE-284",)}
+
+
+def _first_paragraph(markdown: str, section: str = "What it does") -> str:
+    match = re.search(rf"^## {re.escape(section)}\s*\n(.*?)(?:\n\s*\n|\n## |\Z)", markdown, re.S | re.M)
+    text = match.group(1) if match else markdown
+    return " ".join(text.split())
+
+
+def rule_descriptor(rule) -> dict:
+    docs = rule.docs()
+    cwes = ("CWE-639", *_EXTRA_CWE.get(rule.code, ()))
+    tags = ["security", *cwes, *(f"external/cwe/{c.lower()}" for c in cwes)]
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": _first_paragraph(docs) or rule.summary},
+        "help": {"text": docs or rule.summary, "markdown": docs or rule.summary},
+        "defaultConfiguration": {"level": _level(rule.severity)},
+        "properties": {
+            "security-severity": _SECURITY_SEVERITY_BY_CODE.get(rule.code, _SECURITY_SEVERITY[rule.severity]),
+            "precision": _PRECISION_BY_CODE.get(rule.code, "high"),
+            "problem.severity": "error" if rule.severity is Severity.ERROR else "warning",
+            "tags": tags,
+        },
+    }
+
+
+def _level(severity: Severity) -> str:
+    return "error" if severity is Severity.ERROR else "warning"
+
+
+def _artifact(path: str) -> dict:
+    if path.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", path):
+        return {"uri": "file://" + ("" if path.startswith("/") else "/") + path.replace("\\", "/")}
+    return {"uri": path, "uriBaseId": SRCROOT}
+
+
+def render(report: Report, **_options) -> str:
+    from tenantlint.rules import RULES
+
+    index = {rule.code: i for i, rule in enumerate(RULES)}
+    results = []
+    for d in report.diagnostics:
+        loc = d.location
+        region = {"startLine": loc.line, "startColumn": loc.column}
+        if loc.end_line >= loc.line:
+            region["endLine"] = loc.end_line
+            if loc.end_column > 0 and (loc.end_line > loc.line or loc.end_column > loc.column):
+                region["endColumn"] = loc.end_column
+        result = {
+            "ruleId": d.code,
+            "level": _level(d.severity),
+            "message": {"text": d.message},
+            "locations": [{"physicalLocation": {"artifactLocation": _artifact(d.path), "region": region}}],
+            "partialFingerprints": {FINGERPRINT_KEY: d.fingerprint},
+        }
+        if d.code in index:
+            result["ruleIndex"] = index[d.code]
+        results.append(result)
+    document = {
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "tenantlint",
+                "informationUri": INFORMATION_URI,
+                "version": __version__,
+                "semanticVersion": __version__,
+                "rules": [rule_descriptor(rule) for rule in RULES],
+            }},
+            "columnKind": "unicodeCodePoints",
+            "invocations": [{"executionSuccessful": True}],
+            "results": results,
+        }],
+    }
+    return json.dumps(document, indent=2) + "\n"
