@@ -31,11 +31,50 @@ def main() -> None:
     """Find cross-tenant data leaks in multi-tenant Python codebases."""
 
 
+def _also(values: tuple[str, ...]) -> list[tuple[str, Path]]:
+    """`--also sarif:out.sarif` -> [("sarif", Path("out.sarif"))]."""
+    out = []
+    for value in values:
+        fmt, sep, file = value.partition(":")
+        if not sep or not file or fmt.lower() not in FORMATS:
+            raise ConfigError(f"--also expects FORMAT:FILE with FORMAT one of {', '.join(FORMATS)}, got `{value}`")
+        out.append((fmt.lower(), Path(file)))
+    return out
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _show_settings(settings) -> str:
+    import json
+    from dataclasses import fields
+
+    lines = []
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if isinstance(value, Path) or value is None:
+            value = str(value) if value is not None else None
+        elif isinstance(value, tuple) and f.name == "per_file_ignores":
+            value = {glob: list(codes) for glob, codes in value}
+        elif isinstance(value, tuple):
+            value = list(value)
+        elif not isinstance(value, (str, int, bool)):
+            value = dict(value)
+        lines.append(f"{f.name.replace('_', '-')} = {json.dumps(value, default=str)}")
+    return "\n".join(lines) + "\n"
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Config file (pyproject.toml or tenantlint.toml).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE instead of stdout.")
+@click.option("--also", "also", multiple=True, metavar="FORMAT:FILE",
+              help="Also write the same scan as FORMAT to FILE (repeatable), e.g. --also sarif:tenantlint.sarif.")
 @click.option("--select", help="Comma-separated codes or prefixes to report (e.g. TL1,TL301).")
 @click.option("--ignore", help="Comma-separated codes or prefixes not to report.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
@@ -45,52 +84,132 @@ def main() -> None:
 @click.option("--statistics", is_flag=True, help="Counts per rule instead of each finding.")
 @click.option("--force-exclude", is_flag=True, help="Apply excludes to files named explicitly too.")
 @click.option("--warn-unused-ignores", is_flag=True, help="Report suppressions that silence nothing (TL003).")
+@click.option("--baseline", type=click.Path(dir_okay=False), help="Do not report findings recorded in this baseline.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False),
+              help="Record every current finding in FILE (sorted JSON) and exit 0.")
+@click.option("--changed-since", metavar="REV",
+              help="Scan only files changed since the merge base of REV and HEAD, plus untracked ones.")
+@click.option("--add-ignore", metavar="REASON",
+              help="Add `tenantlint: ignore[CODE] REASON` on the line of every current finding and exit 0.")
+@click.option("--show-settings", is_flag=True, help="Print the resolved settings and exit.")
+@click.option("--show-files", is_flag=True, help="Print the files that would be scanned and exit.")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, help="Worker processes (default: one per core).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
-def scan(paths, config_file, fmt, output, select, ignore, exit_zero, fail_on, quiet, statistics, force_exclude,
-         warn_unused_ignores, jobs, no_cache) -> None:
+def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_on, quiet, statistics, force_exclude,
+         warn_unused_ignores, baseline, write_baseline, changed_since, add_ignore, show_settings, show_files, jobs,
+         no_cache) -> None:
     """Scan files and folders (default: the current folder)."""
     from dataclasses import replace
 
+    from tenantlint import baseline as baselines
+    from tenantlint.catalog import relative
+    from tenantlint.config import load_settings
     from tenantlint.diagnostics import Severity
     from tenantlint.discover import build_catalog
     from tenantlint.engine import InternalError, Selection, scan as run_scan
     from tenantlint.files import collect
     from tenantlint.output import render
-    from tenantlint.config import load_settings
+    from tenantlint.output.progress import color_wanted, for_scan
     from tenantlint.rules import validate_codes
 
     try:
+        if add_ignore is not None and not add_ignore.strip():
+            raise ConfigError("--add-ignore needs a reason, e.g. --add-ignore 'legacy: TICKET-123'")
+        if add_ignore is not None and write_baseline:
+            raise ConfigError("--add-ignore and --write-baseline are two ways to adopt: pick one")
+        extra_outputs = _also(also)
         settings = load_settings(Path(config_file) if config_file else None)
         if force_exclude:
             settings = replace(settings, force_exclude=True)
         cli_select, cli_ignore = _codes(select), _codes(ignore)
         validate_codes(cli_select, "--select")
         validate_codes(cli_ignore, "--ignore")
-        files = collect(paths or (".",), settings)
+        if show_settings:
+            click.echo(_show_settings(settings), nl=False)
+            sys.exit(0)
+        if changed_since is not None:
+            from tenantlint.changed import changed_files, within
+
+            named = [Path(p) for p in (paths or (".",))]
+            for p in named:
+                if not os.path.lexists(p):
+                    raise ConfigError(f"path does not exist: {p}")
+            changed = within(changed_files(changed_since, Path.cwd()), named)
+            files = collect([str(p) for p in changed], replace(settings, force_exclude=True))
+        else:
+            files = collect(paths or (".",), settings)
+        if show_files:
+            for path in files:
+                click.echo(relative(path, settings.root))
+            sys.exit(0)
+        entries = baselines.load(Path(baseline)) if baseline else []
     except ConfigError as exc:
         fail(str(exc))
         return
     selection = Selection(cli_select or settings.select, settings.ignore + cli_ignore, settings.per_file_ignores)
+    bar = None if quiet else for_scan(len(files))
     try:
         catalog = build_catalog(settings)
         report = run_scan(files, settings, catalog, selection=selection, jobs=jobs or (os.cpu_count() or 1),
-                          warn_unused_ignores=warn_unused_ignores)
+                          warn_unused_ignores=warn_unused_ignores, progress=bar)
     except InternalError as exc:
         fail(f"{exc} (this is a tenantlint bug: please report it)")
         return
-    color = output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    rendered = render(report, fmt, color=color, statistics=statistics, quiet=quiet)
-    if output:
-        try:
-            Path(output).write_text(rendered, encoding="utf-8")
-        except OSError as exc:
-            fail(f"cannot write {output}: {exc.strerror or exc}")
-    else:
-        click.echo(rendered, nl=False)
+    finally:
+        if bar is not None:
+            bar.close()
+    scanned = {relative(path, settings.root) for path in files}
+    try:
+        if write_baseline:
+            target = Path(write_baseline)
+            old = baselines.load(target) if target.exists() else []
+            keep = [e for e in baselines.outside_scan(old, scanned, selection.wants)
+                    if (settings.root / e.path).exists()]
+            count = baselines.write(target, report.diagnostics, keep=keep)
+            click.echo(f"tenantlint: wrote {count} finding{'s' if count != 1 else ''} to baseline {target}", err=True)
+            sys.exit(0)
+        if entries:
+            baselines.apply(report, entries, scanned, selection.wants)
+        if add_ignore is not None:
+            from tenantlint.add_ignore import add_ignores
+
+            added, changed_count = add_ignores(settings.root, report.diagnostics, add_ignore)
+            click.echo(f"tenantlint: added {added} suppression{'s' if added != 1 else ''} "
+                       f"in {changed_count} file{'s' if changed_count != 1 else ''}", err=True)
+            sys.exit(0)
+        for extra_fmt, extra_file in extra_outputs:
+            _write(extra_file, render(report, extra_fmt, statistics=statistics, quiet=quiet))
+        color = output is None and fmt == "text" and color_wanted(sys.stdout)
+        rendered = render(report, fmt, color=color, statistics=statistics, quiet=quiet)
+        if output:
+            _write(Path(output), rendered)
+        else:
+            click.echo(rendered, nl=False)
+    except ConfigError as exc:
+        fail(str(exc))
+        return
     threshold = Severity(fail_on).rank
     failing = any(d.severity.rank >= threshold for d in report.diagnostics)
     sys.exit(1 if failing and not exit_zero else 0)
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Replace an existing [tool.tenantlint] section or tenantlint.toml.")
+@click.option("--tenant-columns", default="tenant_id", show_default=True,
+              help="Comma-separated column names that tie a row to a tenant.")
+def init(force: bool, tenant_columns: str) -> None:
+    """Write a starter [tool.tenantlint] section with the tenant tables it discovered."""
+    from tenantlint.init import write_starter
+
+    columns = tuple(c.strip() for c in tenant_columns.split(",") if c.strip())
+    try:
+        if not columns:
+            raise ConfigError("--tenant-columns must name at least one column")
+        target = write_starter(Path.cwd(), force=force, tenant_columns=columns)
+    except ConfigError as exc:
+        fail(str(exc))
+        return
+    click.echo(f"tenantlint: wrote a starter configuration to {target.name}; review it, then run `tenantlint scan`")
 
 
 @main.command("rules")
