@@ -68,13 +68,13 @@ def discover(root: Path, tenant_columns: tuple[str, ...] = ("tenant_id",)) -> Di
     )
 
 
-def _list(values, indent: str = "", comment: str = "") -> str:
+def _list(values, *, one_per_line: bool = False, comment: str = "") -> str:
     if not values:
         return "[]"
-    if len(values) <= 3 and sum(len(v) for v in values) < 60:
+    if not one_per_line:
         return "[" + ", ".join(json.dumps(v) for v in values) + "]"
-    inner = "".join(f"{comment}{indent}    {json.dumps(v)},\n" for v in values)
-    return "[\n" + inner + f"{comment}{indent}]"
+    inner = "".join(f"{comment}    {json.dumps(v)},\n" for v in values)
+    return "[\n" + inner + f"{comment}]"
 
 
 def render(found: Discovered, *, pyproject: bool) -> str:
@@ -87,13 +87,13 @@ def render(found: Discovered, *, pyproject: bool) -> str:
     out.append("# and docs/integrations.md. Discovery stays on, so new tenant tables are found too.")
     out.append(f"tenant-columns = {_list(found.tenant_columns)}")
     out.append(f"# Discovered tenant tables ({len(found.tenant_tables)}).")
-    out.append(f"tenant-tables = {_list(found.tenant_tables)}")
+    out.append(f"tenant-tables = {_list(found.tenant_tables, one_per_line=len(found.tenant_tables) > 3)}")
     out.append(f"# Discovered tenant models ({len(found.tenant_models)}).")
-    out.append(f"tenant-models = {_list(found.tenant_models)}")
+    out.append(f"tenant-models = {_list(found.tenant_models, one_per_line=len(found.tenant_models) > 2)}")
     if found.global_looking:
         out.append("# Tables with no tenant column. Shared by every tenant (plans, countries...)?")
         out.append("# Uncomment those that are; a table that should be per-tenant needs a tenant column.")
-        out.append(f"# global-tables = {_list(found.global_looking, comment='# ')}")
+        out.append(f"# global-tables = {_list(found.global_looking, one_per_line=True, comment='# ')}")
     else:
         out.append("global-tables = []")
     out.append("# Context managers / decorators that establish tenant scope, e.g. \"app.db.tenant_context\".")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from clihelp import PROJECT, run
 
-EXPECTED = {("app/orders.py", 10, "TL101"), ("app/orders.py", 16, "TL104"), ("app/reports.py", 8, "TL102")}
+EXPECTED = {("app/orders.py", 10, "TL101"), ("app/orders.py", 16, "TL104"), ("app/reports.py", 6, "TL301"),
+            ("app/reports.py", 8, "TL102")}
 
 
 def found(result) -> set[tuple[str, int, str]]:
@@ -42,7 +43,7 @@ def test_fail_on_error_ignores_warnings():
 
 def test_select_and_ignore():
     assert found(run(["scan", "--format", "json", "--select", "TL101"], PROJECT)) == {("app/orders.py", 10, "TL101")}
-    assert found(run(["scan", "--format", "json", "--ignore", "TL10"], PROJECT)) == set()
+    assert found(run(["scan", "--format", "json", "--ignore", "TL10"], PROJECT)) == {("app/reports.py", 6, "TL301")}
 
 
 def test_unknown_code_in_select_is_a_usage_error():
@@ -84,7 +85,7 @@ def test_output_file_and_also(project: Path):
     result = run(["scan", "--also", "sarif:out/report.sarif", "--also", "github:report.gh"], project)
     assert result.stdout.startswith("app/orders.py:10:17: TL101")  # text on stdout as usual
     sarif = json.loads((project / "out" / "report.sarif").read_text())
-    assert len(sarif["runs"][0]["results"]) == 3
+    assert len(sarif["runs"][0]["results"]) == 4
     assert (project / "report.gh").read_text().startswith("::error file=app/orders.py")
 
 
@@ -104,15 +105,15 @@ def test_unwritable_output_is_exit_2(project: Path):
 def test_quiet_drops_the_summary():
     result = run(["scan", "--quiet"], PROJECT)
     assert "Found" not in result.stdout
-    assert len(result.stdout.splitlines()) == 3
+    assert len(result.stdout.splitlines()) == 4
 
 
 def test_statistics_table():
     result = run(["scan", "--statistics"], PROJECT)
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["count", "code", "name", "severity"]
-    assert [line.split()[:2] for line in lines[1:4]] == [["1", "TL101"], ["1", "TL102"], ["1", "TL104"]]
-    assert lines[-1].startswith("Found 3 findings")
+    assert [line.split()[:2] for line in lines[1:5]] == [["1", "TL101"], ["1", "TL102"], ["1", "TL104"], ["1", "TL301"]]
+    assert lines[-1].startswith("Found 4 findings")
     assert result.exit_code == 1
 
 
@@ -157,7 +158,8 @@ def test_require_reason(project: Path):
 def test_per_file_ignores(project: Path):
     (project / "tenantlint.toml").write_text(
         (project / "tenantlint.toml").read_text() + '[per-file-ignores]\n"app/orders.py" = ["TL1"]\n')
-    assert found(run(["scan", "--format", "json"], project)) == {("app/reports.py", 8, "TL102")}
+    assert found(run(["scan", "--format", "json"], project)) == {("app/reports.py", 8, "TL102"),
+                                                                 ("app/reports.py", 6, "TL301")}
 
 
 def test_subset_of_files_answers_like_a_full_scan():
