@@ -1,10 +1,47 @@
 """TL301: SQL connections opened outside the tenant-aware data layer."""
 from __future__ import annotations
 
+import fnmatch
+
 from tenantlint.diagnostics import Severity
 from tenantlint.rules.base import Checker, Rule
+from tenantlint.stores.walker import ApiChecker, find_arg, literal
 
-CHECKERS: tuple[type[Checker], ...] = ()
+
+class ConnectionChecker(ApiChecker):
+    """Calls the catalog marks `role = "connect"`, outside `allow-raw-connections`."""
+
+    codes = ("TL301",)
+    roles = ("connect",)
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        if self.active and allowed(ctx.path, ctx.settings.allow_raw_connections):
+            self.active = False
+
+    def check(self, call, role, matched) -> None:
+        for spec, _handle, _method in matched:
+            if spec.exempt_arg is not None:
+                value = literal(find_arg(call, spec.exempt_arg, self.value_of))
+                if value is not None and any(fnmatch.fnmatchcase(value, v) for v in spec.exempt_values):
+                    return
+        name = self.ctx.code_for(call.func)
+        self.report("TL301", call, f"`{name}()` opens a raw SQL connection outside the tenant-aware "
+                                   f"data layer (`allow-raw-connections`)")
+
+
+def allowed(path: str, globs) -> bool:
+    """`path` (relative to the config folder) matches a glob, or lies under a listed folder."""
+    for glob in globs:
+        glob = glob.strip().removeprefix("./")
+        if fnmatch.fnmatch(path, glob) or fnmatch.fnmatch(path, glob.rstrip("/") + "/*"):
+            return True
+        if glob.endswith("/**") and fnmatch.fnmatch(path, glob[:-3] + "/*"):
+            return True
+    return False
+
+
+CHECKERS: tuple[type[Checker], ...] = (ConnectionChecker,)
 
 
 class RawConnection(Rule):

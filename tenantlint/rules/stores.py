@@ -2,10 +2,102 @@
 component. Which calls they watch comes from the API catalog packs in `rules/*.toml`."""
 from __future__ import annotations
 
+import libcst as cst
+
 from tenantlint.diagnostics import Severity
 from tenantlint.rules.base import Checker, Rule
+from tenantlint.stores.walker import ApiChecker
 
-CHECKERS: tuple[type[Checker], ...] = ()
+_KEY_CODE = {"cache": "TL401", "object": "TL403"}
+_WHAT = {"cache": "cache key", "object": "object key"}
+
+
+class StoreChecker(ApiChecker):
+    """Cache and object keys (TL401/TL403), vector queries and writes (TL402/TL404)."""
+
+    codes = ("TL401", "TL402", "TL403", "TL404")
+    roles = ("cache", "object", "vector-query", "vector-write")
+
+    def check(self, call, role, matched) -> None:
+        if any(handle is not None and handle.scoped for _spec, handle, _m in matched):
+            return
+        method = matched[0][2]
+        if role in _KEY_CODE:
+            problems = [self._key_problem(call, spec) for spec, _h, _m in matched]
+            if problems and all(problems):
+                self.report(_KEY_CODE[role], call, problems[0])
+            return
+        if any(self._vector_scoped(call, spec, role) for spec, _h, _m in matched):
+            return
+        receiver = self.ctx.code_for(call.func)
+        if len(receiver) > 60:
+            receiver = "..." + receiver[-57:]
+        if role == "vector-query":
+            self.report("TL402", call, f"`{receiver}()` reaches every tenant's vectors: no tenant "
+                                       f"namespace, filter or tenant handle")
+        else:
+            self.report("TL404", call, f"`{receiver}()` writes vectors without tenant metadata or namespace")
+
+    # -- keys -----------------------------------------------------------------------
+    def _key_problem(self, call: cst.Call, spec) -> str | None:
+        """Why this call's key has no tenant component (None: it has one, or none is given)."""
+        what = _WHAT[spec.role]
+        if any(self.tenancy.key_scoped(p) for p in self.args(call, spec.prefix)):
+            return None
+        if spec.key is not None:
+            key = self.arg(call, spec.key)
+            if key is not None and not self.tenancy.key_scoped(key):
+                return f"{what} `{_short(self.ctx.code_for(key))}` has no tenant component"
+        if spec.keys is not None:
+            keys = self.arg(call, spec.keys)
+            if keys is not None and not all(self.tenancy.key_scoped(k) for k in _elements(keys)):
+                return f"{what}s `{_short(self.ctx.code_for(keys))}` have no tenant component"
+        if spec.mapping is not None:
+            mapping = self.arg(call, spec.mapping)
+            if mapping is not None and not all(self.tenancy.key_scoped(k) for k in _mapping_keys(mapping)):
+                return f"{what}s in `{_short(self.ctx.code_for(mapping))}` have no tenant component"
+        if spec.varargs:
+            for arg in call.args:
+                if arg.keyword is None and not self.tenancy.key_scoped(arg.value):
+                    return f"{what} `{_short(self.ctx.code_for(arg.value))}` has no tenant component"
+        if spec.pattern is not None:
+            pattern = self.arg(call, spec.pattern)
+            if pattern is None and spec.pattern_default is not None:
+                return f"no {what} pattern or prefix: the call reaches every tenant's keys"
+            if pattern is not None and not self.tenancy.key_scoped(pattern):
+                return f"{what} pattern `{_short(self.ctx.code_for(pattern))}` crosses tenants"
+        return None
+
+    # -- vectors --------------------------------------------------------------------
+    def _vector_scoped(self, call: cst.Call, spec, role: str) -> bool:
+        if any(self.tenancy.key_scoped(n) for n in self.args(call, spec.namespace)):
+            return True
+        fields = spec.filter if role == "vector-query" else spec.tags
+        if any(self.tenancy.field_scoped(f) for f in self.args(call, fields)):
+            return True
+        return any(arg.star == "**" and self.tenancy.field_scoped(arg.value) for arg in call.args)
+
+
+def _short(code: str) -> str:
+    code = " ".join(code.split())
+    return code if len(code) <= 60 else code[:57] + "..."
+
+
+def _elements(node: cst.BaseExpression):
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        return [el.value for el in node.elements]
+    return [node]
+
+
+def _mapping_keys(node: cst.BaseExpression):
+    if isinstance(node, cst.Dict):
+        return [el.key if isinstance(el, cst.DictElement) else el.value for el in node.elements]
+    if isinstance(node, cst.DictComp):
+        return [node.key]
+    return [node]
+
+
+CHECKERS: tuple[type[Checker], ...] = (StoreChecker,)
 
 
 class CacheKeyUnscoped(Rule):

@@ -1,0 +1,198 @@
+"""Does an expression carry a tenant component?
+
+Two questions, as the contract puts them:
+
+* a **key** (cache key, object key, namespace, `with_tenant(...)` argument) has one when it
+  interpolates or concatenates a *name* that is a tenant column or contains `tenant`
+  (`tenant_id`, `request.tenant.id`, `self.tenant_id`), is built by a call whose name says
+  so (`tenant_key(...)`), or starts with a `global-key-prefixes` entry. String text never
+  counts (`f"tenant:{user_id}"` has none). Local variables are judged by their value, bare
+  parameters by their own name.
+* a **filter** or **metadata** (vector-store `filter=`, `where=`, `metadatas=`, payloads)
+  has one when a *field* it names is a tenant column or contains `tenant`: a dict key, a
+  string (`FieldCondition(key="tenant_id")`, Milvus `"tenant_id == 'a'"`), a keyword
+  (`dict(tenant_id=...)`), a condition built by a call or passed as a variable whose name
+  says tenant. A value that merely is the tenant (`{"user_id": tenant_id}`) is not a field.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+import libcst as cst
+
+from tenantlint.names import dotted
+from tenantlint.sql.recover import Env, recover
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MAX_DEPTH = 12
+# keyword arguments that carry a value to match, not a field or condition
+_VALUE_KEYWORDS = {"value", "values", "any", "eq", "ne", "gt", "gte", "lt", "lte", "text", "except_", "match"}
+
+Lookup = Callable[[str], "cst.BaseExpression | None"]
+
+
+class Tenancy:
+    def __init__(self, tenant_columns, global_prefixes, lookup: Lookup, code: Callable[[cst.CSTNode], str]):
+        self.columns = {c.lower() for c in tenant_columns}
+        self.relations = {c[:-3] for c in self.columns if c.endswith("_id") and len(c) > 3}
+        self.prefixes = tuple(p for p in global_prefixes if p)
+        self.lookup = lookup
+        self.code = code
+
+    # -- names ------------------------------------------------------------------------
+    def word_is_tenant(self, word: str) -> bool:
+        lowered = word.lower()
+        return "tenant" in lowered or lowered in self.columns or lowered in self.relations
+
+    def text_names_tenant(self, value: str) -> bool:
+        return any(self.word_is_tenant(w) for w in _WORD.findall(value))
+
+    # -- keys -------------------------------------------------------------------------
+    def key_scoped(self, node: cst.CSTNode | None) -> bool:
+        return node is not None and (self.is_global(node) or self._key(node, 0))
+
+    def is_global(self, node: cst.CSTNode) -> bool:
+        if not self.prefixes or not isinstance(node, cst.BaseExpression):
+            return False
+        env = Env(lookup=self._recover_lookup, code=self.code)
+        try:
+            folded = recover(node, env)
+        except RecursionError:  # pragma: no cover - absurdly deep expressions
+            return False
+        if folded is None or not folded.pieces or not isinstance(folded.pieces[0], str):
+            return False
+        head = "".join(p for p in folded.pieces[:1])
+        return head.startswith(self.prefixes)
+
+    def _recover_lookup(self, name: str, _depth=[0]):  # noqa: B006 - recursion guard
+        bound = self.lookup(name)
+        if bound is None or _depth[0] > _MAX_DEPTH:
+            return None
+        _depth[0] += 1
+        try:
+            return recover(bound, Env(lookup=self._recover_lookup, code=self.code)) if isinstance(
+                bound, cst.BaseExpression) else None
+        finally:
+            _depth[0] -= 1
+
+    def _key(self, node: cst.CSTNode, depth: int) -> bool:
+        if depth > _MAX_DEPTH:
+            return False
+        step = depth + 1
+        if isinstance(node, cst.Name):
+            bound = self.lookup(node.value)
+            if bound is not None:
+                return self._key(bound, step)
+            return self.word_is_tenant(node.value)
+        if isinstance(node, cst.Attribute):
+            return self.word_is_tenant(node.attr.value) or self._key(node.value, step)
+        if isinstance(node, cst.Call):
+            if any(isinstance(a.keyword, cst.Name) and self.word_is_tenant(a.keyword.value) for a in node.args):
+                return True
+            return self._key(node.func, step) or any(self._key(a.value, step) for a in node.args)
+        if isinstance(node, cst.FormattedString):
+            return any(self._key(p.expression, step) for p in node.parts
+                       if isinstance(p, cst.FormattedStringExpression))
+        if isinstance(node, cst.BinaryOperation):
+            return self._key(node.left, step) or self._key(node.right, step)
+        if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+            return any(self._key(el.value, step) for el in node.elements)
+        if isinstance(node, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+            return self._key(node.elt, step)
+        if isinstance(node, cst.DictComp):
+            return self._key(node.key, step)
+        if isinstance(node, cst.Subscript):
+            return self._key(node.value, step) or any(
+                isinstance(s.slice, cst.Index) and self._key(s.slice.value, step) for s in node.slice)
+        if isinstance(node, cst.IfExp):
+            return self.key_scoped(node.body) and self.key_scoped(node.orelse)
+        if isinstance(node, (cst.Await, cst.UnaryOperation)):
+            return self._key(node.expression, step)
+        if isinstance(node, cst.StarredElement):
+            return self._key(node.value, step)
+        if isinstance(node, cst.Dict):
+            return any(isinstance(el, cst.DictElement) and self._key(el.key, step) for el in node.elements)
+        if isinstance(node, _ForBinding):
+            return self._key(node.iterable, step)
+        return False
+
+    # -- filters and metadata ----------------------------------------------------------
+    def field_scoped(self, node: cst.CSTNode | None) -> bool:
+        return node is not None and self._field(node, 0, named=True)
+
+    def _field(self, node: cst.CSTNode, depth: int, named: bool) -> bool:
+        """`named`: a bare name here stands for a whole condition, so its name counts."""
+        if depth > _MAX_DEPTH:
+            return False
+        step = depth + 1
+        if isinstance(node, cst.Name):
+            bound = self.lookup(node.value)
+            if bound is not None:
+                return self._field(bound, step, named)
+            return named and self.word_is_tenant(node.value)
+        if isinstance(node, cst.SimpleString):
+            try:
+                value = node.evaluated_value
+            except Exception:  # noqa: BLE001
+                return False
+            return isinstance(value, str) and self.text_names_tenant(value)
+        if isinstance(node, cst.ConcatenatedString):
+            return self._field(node.left, step, False) or self._field(node.right, step, False)
+        if isinstance(node, cst.FormattedString):
+            return any(isinstance(p, cst.FormattedStringText) and self.text_names_tenant(p.value) for p in node.parts)
+        if isinstance(node, cst.Dict):
+            for el in node.elements:
+                if isinstance(el, cst.DictElement):
+                    if self._field(el.key, step, True) or self._field(el.value, step, False):
+                        return True
+                elif isinstance(el, cst.StarredDictElement) and self._field(el.value, step, True):
+                    return True
+            return False
+        if isinstance(node, cst.Call):
+            name = dotted(node.func) or ""
+            if any(self.word_is_tenant(w) for w in name.split(".")[-1:]):
+                return True
+            if isinstance(node.func, cst.Attribute) and self._field(node.func.value, step, False):
+                return True
+            for arg in node.args:
+                keyword = arg.keyword.value if isinstance(arg.keyword, cst.Name) else None
+                if keyword and self.word_is_tenant(keyword):
+                    return True
+                if self._field(arg.value, step, keyword not in _VALUE_KEYWORDS):
+                    return True
+            return False
+        if isinstance(node, cst.Attribute):
+            return named and self.word_is_tenant(node.attr.value) or self._field(node.value, step, False)
+        if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+            return any(self._field(el.value, step, named) for el in node.elements)
+        if isinstance(node, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+            return self._field(node.elt, step, named)
+        if isinstance(node, cst.BinaryOperation):  # Weaviate `f1 & f2`, Milvus "a" + "b"
+            return self._field(node.left, step, named) or self._field(node.right, step, named)
+        if isinstance(node, cst.BooleanOperation):
+            return self._field(node.left, step, named) and self._field(node.right, step, named)
+        if isinstance(node, (cst.Await, cst.StarredElement)):
+            return self._field(getattr(node, "expression", None) or node.value, step, named)
+        if isinstance(node, cst.IfExp):
+            return self._field(node.body, step, named) and self._field(node.orelse, step, named)
+        if isinstance(node, cst.Subscript):
+            return self._field(node.value, step, named)
+        if isinstance(node, _ForBinding):
+            return self._field(node.iterable, step, named)
+        return False
+
+
+@dataclass(frozen=True)
+class _ForBinding:
+    """The value of a name bound by `for name in iterable`: judged by the iterable."""
+
+    iterable: cst.BaseExpression
+
+
+def for_binding(iterable: cst.BaseExpression) -> _ForBinding:
+    return _ForBinding(iterable)
+
+
+__all__ = ["Tenancy", "for_binding"]
