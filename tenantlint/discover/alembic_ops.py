@@ -192,8 +192,9 @@ class _Walker:
         name = call_name(node)
         recv = receiver(node)
         if self._table_call(node):
-            table = string(argument(node, 0, "name"))
-            columns, leading = table_parts(node.args[1:])
+            name_node = argument(node, 0, "name")
+            table = string(name_node)
+            columns, leading = table_parts(a for a in node.args if a is not name_node)
             if table and columns:
                 yield self.table(table, columns, leading, node, "sqlalchemy")
             return
@@ -205,8 +206,9 @@ class _Walker:
             return
         table = batches[recv] if table_arg is None else None
         if name == "create_table" and table_arg is not None:
-            table = string(argument(node, 0, "table_name"))
-            columns, leading = table_parts(node.args[1:])
+            name_node = argument(node, 0, "table_name")
+            table = string(name_node)
+            columns, leading = table_parts(a for a in node.args if a is not name_node)
             if table:
                 yield self.table(table, columns, leading, node, "alembic")
         elif name == "add_column":
