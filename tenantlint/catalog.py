@@ -196,12 +196,13 @@ def _apply_schema(catalog: TenantCatalog, facts: list[SchemaFact], aliases: Mapp
         if any(f.indexed_columns and f.indexed_columns[0].lower() in tcols for f in defs) or any(
             c.lower() in tcols for f in defs for c in f.indexed_columns):
             state.indexed = True
-    # Facts are applied in path order, then line order (migrations are a sequence). A
-    # later DISABLE / NO FORCE does not undo `enabled` / `forced`: it is TL107 where it
-    # stands, not TL501/TL502 at the table; it only ends the table's trust.
-    for fact in sorted(facts, key=lambda f: (f.path, f.line)):
+    # Facts are applied in migration order (path order, Alembic files by revision), then
+    # line order. A later DISABLE / NO FORCE does not undo `enabled` / `forced`: it is
+    # TL107 where it stands, not TL501/TL502 at the table; it only ends the table's trust.
+    order = _migration_order(facts)
+    for fact in sorted(facts, key=lambda f: (f.path.rpartition("/")[0], order.get(f.path, 0), f.path, f.line)):
         ddl = fact.ddl
-        if ddl.kind == "alias":
+        if ddl.kind in ("alias", "revision"):
             continue
         table = aliases.get(_norm(ddl.table), _norm(ddl.table))
         state = catalog.rls.setdefault(table, RlsState())
@@ -221,6 +222,24 @@ def _apply_schema(catalog: TenantCatalog, facts: list[SchemaFact], aliases: Mapp
         elif ddl.kind == "index":
             if ddl.columns and ddl.columns[0].lower() in tcols:
                 state.indexed = True
+
+
+def _migration_order(facts: list[SchemaFact]) -> dict[str, int]:
+    """Path -> depth in the Alembic revision graph (1 for a root revision)."""
+    downs = {f.ddl.extra["revision"]: (f.path, [d for d in f.ddl.extra.get("down", "").split(",") if d])
+             for f in facts if f.ddl.kind == "revision"}
+    depth: dict[str, int] = {}
+    for start in downs:  # iterative: revision chains can be longer than the recursion limit
+        stack = [start]
+        while stack:
+            rev = stack[-1]
+            pending = [d for d in downs[rev][1] if d in downs and d not in depth and d not in stack]
+            if rev in depth or not pending:
+                depth.setdefault(rev, 1 + max((depth.get(d, 0) for d in downs[rev][1]), default=0))
+                stack.pop()
+            else:
+                stack.extend(pending)
+    return {path: depth[rev] for rev, (path, _) in downs.items()}
 
 
 def _resolve_models(facts: list[ModelFact]) -> list[tuple[ModelFact, tuple[str, ...], dict[str, str]]]:

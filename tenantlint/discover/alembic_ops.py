@@ -150,7 +150,24 @@ class AlembicOps:
         sqlalchemy = {n for n, full in names.items() if full.split(".")[0] == "sqlalchemy"}
         if not ops and not sqlalchemy:
             return []
-        return list(_Walker(path, ops, sqlalchemy, names).run(tree))
+        facts = list(_Walker(path, ops, sqlalchemy, names).run(tree))
+        return facts + _revision(tree, path) if ops else facts
+
+
+def _revision(tree: ast.Module, path: str) -> list[SchemaFact]:
+    """`revision` / `down_revision` of a migration, so that the catalog reads Alembic's
+    files in revision order (their names are usually hashes, not sequence numbers)."""
+    values: dict[str, list[str]] = {}
+    for stmt in tree.body:
+        target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else \
+            stmt.target if isinstance(stmt, ast.AnnAssign) and stmt.value is not None else None
+        if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+            found = strings(stmt.value) or []
+            values[target.id] = [v for v in found if v]
+    if not values.get("revision"):
+        return []
+    extra = {"revision": values["revision"][0], "down": ",".join(values.get("down_revision", []))}
+    return [SchemaFact(DdlFact("revision", "", extra=extra), path, 0)]
 
 
 class _Walker:

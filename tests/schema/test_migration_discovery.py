@@ -236,3 +236,41 @@ def test_aliases_resolve_django_model_names_to_db_table(tmp_path):
     assert "notes" not in {d.context for d in check_project(catalog, s)}
     codes = {(d.context, d.code) for d in check_project(catalog, s)}
     assert ("invoices", "TL501") in codes and ("billing_line", "TL504") not in codes
+
+
+def _alembic(rev: str, down: str | None, body: str) -> str:
+    return textwrap.dedent(f"""
+        from alembic import op
+        revision = "{rev}"
+        down_revision = {down!r}
+
+        def upgrade():
+            {body}
+    """)
+
+
+def test_alembic_files_are_read_in_revision_order_not_name_order(tmp_path):
+    versions = tmp_path / "alembic" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "f00d_create.py").write_text(_alembic("f00d", None, 'op.execute("""CREATE TABLE t (tenant_id int);\n'
+                                                      'ALTER TABLE t ENABLE ROW LEVEL SECURITY;\n'
+                                                      'ALTER TABLE t FORCE ROW LEVEL SECURITY""")'))
+    (versions / "0bad_disable.py").write_text(_alembic("0bad", "f00d",
+                                                       'op.execute("ALTER TABLE t DISABLE ROW LEVEL SECURITY")'))
+    s = Settings(root=tmp_path, tenant_columns=("tenant_id",), trust_rls=True)
+    facts = [f for p in sorted(versions.glob("*.py")) for f in discover_file(p, s)]
+    catalog = assemble_facts(s, facts)
+    assert catalog.rls["t"].disabled and catalog.trusted_tables == frozenset()
+
+
+def test_revision_graph_with_merges_and_cycles():
+    from tenantlint.catalog import _migration_order
+    from tenantlint.sql.types import DdlFact
+
+    def rev(path, r, down=""):
+        return SchemaFact(DdlFact("revision", "", extra={"revision": r, "down": down}), path, 0)
+
+    order = _migration_order([rev("m.py", "m", "b,c"), rev("a.py", "a"), rev("b.py", "b", "a"),
+                              rev("c.py", "c", "a"), rev("x.py", "x", "y"), rev("y.py", "y", "x")])
+    assert order["a.py"] < order["b.py"] == order["c.py"] < order["m.py"]
+    assert set(order) == {"m.py", "a.py", "b.py", "c.py", "x.py", "y.py"}
