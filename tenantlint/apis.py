@@ -259,7 +259,7 @@ def build_catalog(packs, settings: Settings | None = None, where: str = "config"
                 try:
                     spec = _config_entry(name, value, role, table)
                 except ValueError as exc:
-                    raise ConfigError(f"{where}: `{table}.{name}`: {exc}") from None
+                    raise ConfigError(f"{where}: `{table}.{name}`: {str(exc).removeprefix('entry: ')}") from None
                 catalog.configured.setdefault(name, []).append(spec)
     return catalog
 

@@ -160,6 +160,11 @@ def settings_from_mapping(section: Mapping[str, Any], root: Path, config_file: P
         validate_codes(getattr(settings, key), f"{where}: `{key}`")
     for _glob, codes in settings.per_file_ignores:
         validate_codes(codes, f"{where}: `per-file-ignores`")
+    if any((settings.sinks, settings.connections, settings.caches, settings.vector_stores,
+            settings.object_stores)):
+        from tenantlint.apis import validate_settings  # late: apis imports config
+
+        validate_settings(settings, where)
     return settings
 
 

@@ -30,6 +30,10 @@ _MAX_DEPTH = 12
 # keyword arguments that carry a value to match, not a field or condition
 _VALUE_KEYWORDS = {"value", "values", "any", "eq", "ne", "gt", "gte", "lt", "lte", "text", "except_", "match"}
 
+# The value of a name bound from a store's own listing (`for key in r.scan_iter(...)`): the
+# listing call is judged itself, so the keys it yields are not reported again.
+FROM_STORE = object()
+
 Lookup = Callable[[str], "cst.BaseExpression | None"]
 
 
@@ -80,6 +84,8 @@ class Tenancy:
     def _key(self, node: cst.CSTNode, depth: int) -> bool:
         if depth > _MAX_DEPTH:
             return False
+        if node is FROM_STORE:
+            return True
         step = depth + 1
         if isinstance(node, cst.Name):
             bound = self.lookup(node.value)
@@ -126,6 +132,8 @@ class Tenancy:
         """`named`: a bare name here stands for a whole condition, so its name counts."""
         if depth > _MAX_DEPTH:
             return False
+        if node is FROM_STORE:
+            return True
         step = depth + 1
         if isinstance(node, cst.Name):
             bound = self.lookup(node.value)

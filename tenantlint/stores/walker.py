@@ -18,7 +18,7 @@ import libcst as cst
 from tenantlint.apis import ArgRef, CallSpec, Catalog, Production, catalog_for
 from tenantlint.names import dotted
 from tenantlint.rules.base import Checker
-from tenantlint.stores.tenancy import Tenancy, for_binding
+from tenantlint.stores.tenancy import FROM_STORE, Tenancy, for_binding
 
 _MAX_DEPTH = 16
 _UNKNOWN = object()  # a name bound to something we cannot follow (parameter, tuple target)
@@ -112,7 +112,12 @@ class ApiChecker(Checker):
                 self.scopes[-1][target.value] = Binding(combined)
 
     def visit_For(self, node: cst.For) -> None:
-        if self.active:
+        if not self.active:
+            return
+        iterable = node.iter.expression if isinstance(node.iter, cst.Await) else node.iter
+        if isinstance(iterable, cst.Call) and any(spec.pattern is not None for spec, _h, _m in self.matches(iterable)):
+            self._bind(node.target, FROM_STORE, eager=False)
+        else:
             self._bind(node.target, for_binding(node.iter), eager=False)
 
     def leave_WithItem(self, original_node: cst.WithItem) -> None:
