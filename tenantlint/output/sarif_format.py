@@ -16,7 +16,6 @@ from tenantlint import __version__
 from tenantlint.diagnostics import Report, Severity
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/tenantlint/tenantlint"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "tenantlint/v1"
 
@@ -93,7 +92,6 @@ def render(report: Report, **_options) -> str:
         "runs": [{
             "tool": {"driver": {
                 "name": "tenantlint",
-                "informationUri": INFORMATION_URI,
                 "version": __version__,
                 "semanticVersion": __version__,
                 "rules": [rule_descriptor(rule) for rule in RULES],
