@@ -93,6 +93,7 @@ class TenantCatalog:
     schema_facts: list[SchemaFact] = field(default_factory=list)
     trusted_tables: frozenset[str] = frozenset()
     dialect: str = "postgres"
+    orm: dict = field(default_factory=dict)  # model name -> tenantlint.orm.index.OrmModel
 
     def is_tenant_table(self, name: str) -> bool:
         return name.lower().rsplit(".", 1)[-1].strip('"`[]') in self.tables
@@ -173,6 +174,9 @@ def assemble(settings: Settings, tables: Iterable[TableFact], models: Iterable[M
                     indexed_columns=fact.indexed_columns))
 
     catalog.global_tables = frozenset(global_tables)
+    from tenantlint.orm.index import build_index
+
+    catalog.orm = build_index(model_facts, catalog.models)
     _apply_schema(catalog, schema, aliases)
     if settings.trust_rls:
         catalog.trusted_tables = frozenset(

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from tenantlint.diagnostics import Severity
+from tenantlint.orm.checker import OrmChecker
 from tenantlint.rules.base import Checker, Rule
 
 # The ORM checkers (SQLAlchemy, Django), registered in rules/__init__.
-CHECKERS: tuple[type[Checker], ...] = ()
+CHECKERS: tuple[type[Checker], ...] = (OrmChecker,)
 
 
 class OrmUnscopedQuery(Rule):

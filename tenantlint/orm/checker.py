@@ -1,0 +1,92 @@
+"""The ORM checker: screen the file, follow queries through each function (and module
+and class bodies), judge what was observed, report at the expression that created it."""
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from tenantlint.orm.common import Models, call_name
+from tenantlint.orm.django import Django
+from tenantlint.orm.flow import Flow
+from tenantlint.orm.sqlalchemy import SqlAlchemy
+from tenantlint.orm.state import judge
+from tenantlint.rules.base import Checker
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+ESCAPES = ("scopes_disabled",)
+
+
+class OrmChecker(Checker):
+    codes = ("TL201", "TL202", "TL002")
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        catalog = ctx.catalog
+        self.active = bool(catalog.models) and ctx.module is not None and \
+            not set(catalog.models).isdisjoint(_WORD.findall(ctx.source))
+        self.observed: dict[int, tuple] = {}
+        if self.active:
+            models = Models(ctx)
+            self.frameworks = (Django(models), SqlAlchemy(models))
+            self.always = frozenset(n for n, o in catalog.orm.items() if o.always_scoped)
+
+    def _flow(self) -> Flow:
+        return Flow(self.frameworks, self._observe, self._is_escape)
+
+    def _observe(self, states) -> None:
+        for state in states:
+            entry = self.observed.setdefault(id(state.root), (state.root, set()))
+            entry[1].add(state)
+
+    def _is_escape(self, call: cst.Call) -> bool:
+        return call_name(call.func) in ESCAPES
+
+    def visit_Module(self, node: cst.Module) -> None:
+        if self.active:
+            self._flow().run(list(node.body))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if not self.active:
+            return
+        escaped = any(call_name(d.decorator) in ESCAPES for d in node.decorators)
+        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else [cst.SimpleStatementLine(node.body.body)]
+        self._flow().run(list(body), escaped=escaped)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if not self.active or not isinstance(node.body, cst.IndentedBlock):
+            return
+        # A view's class-level `queryset` is not what runs when the class overrides get_queryset().
+        overrides = any(isinstance(s, cst.FunctionDef) and s.name.value == "get_queryset" for s in node.body.body)
+        self._flow().run(list(node.body.body), observe_end=not overrides)
+
+    def finish(self) -> None:
+        for root, states in sorted(self.observed.values(), key=lambda e: _pos(self, e[0].node)):
+            verdict = judge(states, self.always)
+            if verdict is None or self.ctx.in_scope_provider(root.node):
+                continue
+            pos = self.ctx.positions.get(root.node)
+            if pos is not None:
+                self.ctx.report(verdict.code, self._message(verdict.code, verdict.models), pos.start.line,
+                                pos.start.column + 1, pos.end.line, pos.end.column + 1,
+                                snippet=self.ctx.code_for(root.node))
+
+    def _message(self, code: str, models: list[str]) -> str:
+        parts = []
+        for name in models:
+            info = self.ctx.catalog.models.get(name)
+            cols = "/".join(sorted(info.tenant_columns)) if info else "tenant"
+            table = f" ({info.table})" if info and info.table else ""
+            parts.append((f"`{name}`{table}", cols))
+        what = ", ".join(p[0] for p in parts)
+        cols = " or ".join(sorted({p[1] for p in parts}))
+        if code == "TL202":
+            return f"bulk update/delete on {what} without a tenant filter on `{cols}`"
+        if code == "TL002":
+            return f"{what} is filtered by a condition built elsewhere: its `{cols}` scope cannot be verified"
+        return f"{what} is queried without a tenant filter on `{cols}`"
+
+
+def _pos(checker: OrmChecker, node) -> tuple[int, int]:
+    pos = checker.ctx.positions.get(node)
+    return (pos.start.line, pos.start.column) if pos else (0, 0)

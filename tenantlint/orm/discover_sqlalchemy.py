@@ -1,0 +1,204 @@
+"""SQLAlchemy discovery: declarative classes (1.x `Column`, 2.0 `Mapped`/`mapped_column`,
+`declared_attr` mixins, Flask-SQLAlchemy `db.Model`, SQLModel `table=True`), Core
+`Table(...)` objects (as facts named after the variable holding them), and the models
+named by `with_loader_criteria` inside a `do_orm_execute` listener."""
+from __future__ import annotations
+
+import ast
+import re
+
+from tenantlint.catalog import ModelFact
+from tenantlint.orm.pyast import ImportAliases, base_names, const_str, dotted, is_true, kwarg, top_classes
+
+COLUMN_CALLS = ("Column", "mapped_column", "column_property")
+INDEX_KWARGS = ("index", "primary_key", "unique")
+
+
+def sqlalchemy_facts(tree: ast.Module, path: str, module: str, imports: ImportAliases,
+                     tenant_columns: frozenset[str], bare_classes: bool = True):
+    for cls in top_classes(tree):
+        fact = _class_fact(cls, path, module, imports, bare_classes)
+        if fact is not None:
+            yield fact
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            table = _core_table(node.value)
+            if table is not None:
+                name, columns, indexed = table
+                var = node.targets[0].id
+                yield ModelFact(name=var, qualname=f"{module}.{var}", bases=(), framework="sqlalchemy",
+                                path=path, line=node.lineno, table=name, columns=columns,
+                                indexed_columns=indexed, extra={"core": True})
+    scoped = _loader_criteria(tree)
+    if scoped:
+        yield ModelFact(name=f"<loader-criteria {path}>", qualname="", bases=(), framework="sqlalchemy",
+                        path=path, line=1, abstract=True, extra={"loader_criteria": tuple(scoped)})
+
+
+def _call_name(node: ast.AST) -> str:
+    if isinstance(node, ast.Call):
+        return (dotted(node.func) or "").rsplit(".", 1)[-1]
+    return ""
+
+
+def _column_of(call: ast.Call, default: str) -> tuple[str, bool]:
+    """(column name, indexed)."""
+    name = const_str(call.args[0]) if call.args else None
+    return name or default, any(is_true(kwarg(call, k)) for k in INDEX_KWARGS)
+
+
+def _is_mapped(annotation: ast.AST | None) -> bool:
+    if isinstance(annotation, ast.Subscript):
+        return (dotted(annotation.value) or "").rsplit(".", 1)[-1] == "Mapped"
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        return annotation.value.startswith("Mapped[")
+    return False
+
+
+def _relationship_target(call: ast.Call, annotation: ast.AST | None) -> str | None:
+    if call.args:
+        target = const_str(call.args[0]) or dotted(call.args[0])
+        if target:
+            return target.rsplit(".", 1)[-1]
+    if annotation is not None:
+        names = re.findall(r"[A-Za-z_]\w*", ast.unparse(annotation))
+        names = [n for n in names if n not in ("Mapped", "list", "List", "Optional", "set", "Set", "WriteOnlyMapped",
+                                               "DynamicMapped")]
+        if names:
+            return names[-1]
+    return None
+
+
+def _class_fact(cls: ast.ClassDef, path, module, imports: ImportAliases, bare_classes: bool) -> ModelFact | None:
+    written, qualified = base_names(cls, imports)
+    columns: list[str] = []
+    indexed: list[str] = []
+    rels: dict[str, str] = {}  # relationship name -> target class
+    table = None
+    abstract = False
+    has_table_obj = False
+    own_pk = False
+    sqlmodel_table = any(k.arg == "table" and is_true(k.value) for k in cls.keywords)
+    for stmt in cls.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if any((dotted(d.func if isinstance(d, ast.Call) else d) or "").split(".")[0] == "declared_attr"
+                   or (dotted(d) or "").startswith("declared_attr") for d in stmt.decorator_list):
+                for ret in ast.walk(stmt):
+                    if isinstance(ret, ast.Return) and isinstance(ret.value, ast.Call):
+                        kind = _call_name(ret.value)
+                        if kind in COLUMN_CALLS:
+                            col, idx = _column_of(ret.value, stmt.name)
+                            columns.append(col)
+                            if idx:
+                                indexed.append(col)
+                        elif kind == "relationship":
+                            target = _relationship_target(ret.value, None)
+                            if target:
+                                rels[stmt.name] = target
+            continue
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            target, value, annotation = stmt.targets[0].id, stmt.value, None
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            target, value, annotation = stmt.target.id, stmt.value, stmt.annotation
+        else:
+            continue
+        if target == "__tablename__":
+            table = const_str(value)
+            continue
+        if target == "__abstract__":
+            abstract = is_true(value)
+            continue
+        if target == "__table__":
+            core = _core_table(value) if value is not None else None
+            if core:
+                table, cols, idx = core
+                columns.extend(cols)
+                indexed.extend(idx)
+                has_table_obj = True
+            continue
+        if target == "__table_args__" and value is not None:
+            for call in ast.walk(value):
+                if _call_name(call) == "Index" and len(call.args) > 1:
+                    lead = call.args[1]
+                    lead_name = const_str(lead) or (lead.attr if isinstance(lead, ast.Attribute) else None)
+                    if lead_name:
+                        indexed.append(lead_name)
+            continue
+        kind = _call_name(value) if value is not None else ""
+        if kind in COLUMN_CALLS:
+            col, idx = _column_of(value, target)
+            columns.append(col)
+            own_pk = own_pk or is_true(kwarg(value, "primary_key"))
+            if idx:
+                indexed.append(col)
+        elif kind in ("relationship", "Relationship"):
+            rel_target = _relationship_target(value, annotation)
+            if rel_target:
+                rels[target] = rel_target
+        elif (_is_mapped(annotation) or sqlmodel_table and annotation is not None) and not target.startswith("_"):
+            columns.append(target)
+            if kind == "Field" and any(is_true(kwarg(value, k)) for k in INDEX_KWARGS):
+                indexed.append(target)
+    if not (columns or table or rels or abstract or has_table_obj or (bare_classes and written)):
+        return None
+    relations = {name: f"{name}_id" for name in rels if f"{name}_id" in columns}
+    default_table = None
+    if table is None and own_pk and any(q.endswith(".Model") or q == "Model" for q in qualified):
+        default_table = _snake(cls.name)  # Flask-SQLAlchemy's default name
+    if table is None and sqlmodel_table:
+        default_table = cls.name.lower()
+    return ModelFact(name=cls.name, qualname=f"{module}.{cls.name}", bases=written, framework="sqlalchemy",
+                     path=path, line=cls.lineno, table=table, default_table=default_table,
+                     columns=tuple(columns), relations=relations, indexed_columns=tuple(indexed),
+                     abstract=abstract, extra={"relationships": rels, "base_qualnames": qualified})
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"((?<=[a-z0-9])[A-Z]|(?!^)[A-Z](?=[a-z]))", r"_\1", name).lower()
+
+
+def _core_table(value: ast.AST) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
+    if not (isinstance(value, ast.Call) and _call_name(value) == "Table" and value.args):
+        return None
+    name = const_str(value.args[0])
+    if not name:
+        return None
+    columns, indexed = [], []
+    for arg in value.args[1:]:
+        kind = _call_name(arg)
+        if kind == "Column" and arg.args and const_str(arg.args[0]):
+            col, idx = _column_of(arg, "")
+            columns.append(col)
+            if idx:
+                indexed.append(col)
+        elif kind in ("Index", "PrimaryKeyConstraint", "UniqueConstraint"):
+            leads = arg.args[1:] if kind == "Index" else arg.args
+            if leads and const_str(leads[0]):
+                indexed.append(const_str(leads[0]))
+    return name, tuple(columns), tuple(indexed)
+
+
+def _loader_criteria(tree: ast.Module) -> list[str]:
+    """Models named by with_loader_criteria in functions registered for do_orm_execute."""
+    listeners: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _call_name(node) == "listen" and \
+                any(const_str(a) == "do_orm_execute" for a in node.args) and len(node.args) >= 3:
+            name = dotted(node.args[2])
+            if name:
+                listeners.add(name.rsplit(".", 1)[-1])
+    names: list[str] = []
+    for fn in ast.walk(tree):
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        registered = fn.name in listeners or any(
+            isinstance(d, ast.Call) and _call_name(d) == "listens_for"
+            and any(const_str(a) == "do_orm_execute" for a in d.args) for d in fn.decorator_list)
+        if not registered:
+            continue
+        for call in ast.walk(fn):
+            if isinstance(call, ast.Call) and _call_name(call) == "with_loader_criteria" and call.args:
+                name = dotted(call.args[0])
+                if name:
+                    names.append(name.rsplit(".", 1)[-1])
+    return names

@@ -1,0 +1,193 @@
+"""Django querysets: a manager on a tenant model starts a query; lookups whose first
+path component is the tenant relation or a tenant column (`tenant=`, `tenant_id__in=`,
+`tenant__slug=`, inside a `Q` too) scope it."""
+from __future__ import annotations
+
+import libcst as cst
+
+from tenantlint.orm.common import Models, call_name
+from tenantlint.orm.flow import EMPTY, Flow
+from tenantlint.orm.pyast import lookup_is_tenant
+from tenantlint.orm.state import Root, State
+
+NARROWING = {"filter", "get", "get_or_create", "update_or_create", "aget", "aget_or_create",
+             "aupdate_or_create"}
+TERMINAL = {"get", "get_or_create", "update_or_create", "first", "last", "count", "exists", "aggregate",
+            "in_bulk", "iterator", "latest", "earliest", "contains", "explain", "aget", "aget_or_create",
+            "aupdate_or_create", "afirst", "alast", "acount", "aexists", "aaggregate", "ain_bulk", "alatest",
+            "aearliest", "acontains", "aiterator"}
+WRITES = {"update", "delete", "aupdate", "adelete"}
+NOT_JUDGED = {"raw", "extra", "create", "acreate", "bulk_create", "abulk_create", "bulk_update", "abulk_update"}
+NOT_OPAQUE = {"Exists", "Subquery", "F", "Value", "RawSQL", "ExpressionWrapper", "Case", "When", "Func",
+              "Lower", "Upper", "Coalesce", "Length", "Trunc", "Cast"}
+SHORTCUTS = {"get_object_or_404", "get_list_or_404", "aget_object_or_404", "aget_list_or_404"}
+
+
+class Django:
+    name = "django"
+
+    def __init__(self, models: Models) -> None:
+        self.models = models
+
+    # -- where queries start ------------------------------------------------
+    def root(self, node, flow: Flow):
+        if isinstance(node, cst.Attribute):
+            model = self.models.model_of(node.value, "django")
+            if model is None:
+                return None
+            scoping = self.manager_scopes(model, node.attr.value)
+            if scoping is None:
+                return None
+            root = Root(node, "django", flow.escaped)
+            scoped = frozenset({model}) if scoping and not flow.escaped else frozenset()
+            return frozenset({State(root, frozenset({model}), scoped)})
+        if isinstance(node, cst.Call) and call_name(node.func) in SHORTCUTS and node.args:
+            first = node.args[0].value
+            model = self.models.model_of(first, "django")
+            if model is not None:
+                orm = self.models.orm(model)
+                scoping = bool(orm and orm.managers.get(orm.default_manager or "objects")) and not flow.escaped
+                states = frozenset({State(Root(node, "django", flow.escaped), frozenset({model}),
+                                          frozenset({model}) if scoping else frozenset())})
+            else:
+                states = flow.eval(first)
+            if not states:
+                for arg in node.args[1:]:
+                    flow.walk(arg.value)
+                return EMPTY
+            flow.observe(self.narrow(states, node.args[1:], flow))
+            return EMPTY
+        return None
+
+    def manager_scopes(self, model: str, attr: str) -> bool | None:
+        """Does `Model.<attr>` scope by tenant? None: `attr` is not a manager."""
+        orm = self.models.orm(model)
+        managers = orm.managers if orm else {}
+        if attr in managers:
+            return managers[attr]
+        if attr == "_default_manager":
+            return bool(orm and managers.get(orm.default_manager or "objects"))
+        if attr == "objects" or attr == "_base_manager" or attr.endswith(("objects", "manager")):
+            return False
+        return None
+
+    # -- what a queryset method does ----------------------------------------
+    def method(self, states: frozenset[State], call: cst.Call, name: str, flow: Flow) -> frozenset[State]:
+        if name in NOT_JUDGED:
+            for arg in call.args:
+                flow.walk(arg.value)
+            return EMPTY
+        if name in NARROWING:
+            out = self.narrow(states, call.args, flow)
+        elif name == "none":
+            out = frozenset(s.derive(scoped=s.models) for s in states)
+        elif name in WRITES:
+            for arg in call.args:
+                flow.walk(arg.value)
+            flow.observe(frozenset(s.derive(write=True) for s in states))
+            return EMPTY
+        elif self.scoping_method(states, name):
+            out = frozenset(s.derive(scoped=s.models) for s in states)
+            for arg in call.args:
+                flow.walk(arg.value)
+        else:  # exclude, order_by, values, annotate, a custom queryset method...
+            for arg in call.args:
+                flow.walk(arg.value)
+            out = states
+        if name in TERMINAL:
+            flow.observe(out)
+            return EMPTY
+        return out
+
+    def scoping_method(self, states, name: str) -> bool:
+        """A custom queryset method named for the tenant (`for_tenant(t)`, `of_organization(o)`)."""
+        lowered = name.lower()
+        if "tenant" in lowered:
+            return True
+        for state in states:
+            for tname in self.models.tenant_names(next(iter(state.models), "")):
+                stem = tname[:-3] if tname.endswith("_id") else tname
+                if stem and stem in lowered:
+                    return True
+        return False
+
+    def narrow(self, states: frozenset[State], args, flow: Flow) -> frozenset[State]:
+        out = set()
+        for state in states:
+            model = next(iter(state.models), "")
+            scoped, opaque = self.lookups(args, model, flow)
+            out.add(state.narrowed(frozenset(state.models) if scoped else frozenset(), opaque=opaque and not scoped))
+        for arg in args:
+            flow.walk(arg.value)
+        return frozenset(out)
+
+    def lookups(self, args, model: str, flow: Flow) -> tuple[bool, bool]:
+        info = self.models.info(model)
+        columns = info.tenant_columns if info else frozenset()
+        relations = info.tenant_relations if info else frozenset()
+        scoped = opaque = False
+        for arg in args:
+            if arg.keyword is not None:
+                key = arg.keyword.value
+                if key not in ("defaults", "create_defaults") and lookup_is_tenant(key, columns, relations):
+                    scoped = True
+            elif arg.star == "**":
+                keys = _dict_keys(flow.resolve(arg.value))
+                if keys is None:
+                    opaque = True
+                elif any(lookup_is_tenant(k, columns, relations) for k in keys):
+                    scoped = True
+            elif arg.star == "*":
+                opaque = True
+            else:
+                s, o = self.q_expr(arg.value, columns, relations, flow)
+                scoped, opaque = scoped or s, opaque or o
+        return scoped, opaque
+
+    def q_expr(self, node, columns, relations, flow: Flow, depth: int = 0) -> tuple[bool, bool]:
+        node = flow.resolve(node)
+        if depth > 20:
+            return False, True
+        if isinstance(node, cst.Call) and call_name(node.func) == "Q":
+            scoped = opaque = False
+            for arg in node.args:
+                if arg.keyword is not None:
+                    scoped = scoped or lookup_is_tenant(arg.keyword.value, columns, relations)
+                elif arg.star == "**":
+                    keys = _dict_keys(flow.resolve(arg.value))
+                    opaque = opaque or keys is None
+                    scoped = scoped or bool(keys and any(lookup_is_tenant(k, columns, relations) for k in keys))
+                else:
+                    s, o = self.q_expr(arg.value, columns, relations, flow, depth + 1)
+                    scoped, opaque = scoped or s, opaque or o
+            return scoped, opaque and not scoped
+        if isinstance(node, cst.BinaryOperation):
+            ls, lo = self.q_expr(node.left, columns, relations, flow, depth + 1)
+            rs, ro = self.q_expr(node.right, columns, relations, flow, depth + 1)
+            if isinstance(node.operator, cst.BitAnd):
+                return ls or rs, (lo or ro) and not (ls or rs)
+            if isinstance(node.operator, cst.BitOr):
+                return ls and rs, lo or ro
+            return False, True
+        if isinstance(node, cst.UnaryOperation):
+            return False, False
+        if isinstance(node, cst.Call) and call_name(node.func) in NOT_OPAQUE:
+            return False, False
+        return False, True
+
+
+def _dict_keys(node) -> list[str] | None:
+    """Keys of a literal `{...}` or `dict(...)`; None when they cannot be read."""
+    if isinstance(node, cst.Dict):
+        keys = []
+        for element in node.elements:
+            if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
+                keys.append(element.key.evaluated_value)
+            else:
+                return None
+        return keys
+    if isinstance(node, cst.Call) and call_name(node.func) == "dict":
+        if any(a.keyword is None for a in node.args):
+            return None
+        return [a.keyword.value for a in node.args]
+    return None

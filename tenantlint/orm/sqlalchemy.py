@@ -1,0 +1,279 @@
+"""SQLAlchemy statements and queries: `select()`/`update()`/`delete()` (2.0 and Core),
+`session.query()`, `Model.query` (Flask-SQLAlchemy), `session.get()`. A condition on
+`Model.<tenant column>` (`==`, `in_`), directly or under `and_`, or `filter_by(<tenant
+column>=...)` scopes a model; a join condition equating two tenant columns ties them."""
+from __future__ import annotations
+
+import libcst as cst
+
+from tenantlint.names import dotted
+from tenantlint.orm.common import Models, call_name
+from tenantlint.orm.flow import EMPTY, Flow
+from tenantlint.orm.state import Root, State
+
+CONDITIONS = {"where", "filter", "having"}
+JOINS = {"join", "outerjoin", "join_from", "select_from", "add_entity", "add_columns", "with_entities",
+         "outerjoin_from"}
+TERMINAL = {"all", "first", "one", "one_or_none", "scalar", "count", "get", "paginate", "first_or_404",
+            "one_or_404", "get_or_404", "exists_or_404", "iterator", "scalar_one", "scalar_one_or_none"}
+WRITES = {"update", "delete"}
+GET_CALLS = {"get", "get_one", "aget", "get_or_404", "get_one_or_404"}
+NOT_OPAQUE = {"exists", "true", "false", "literal", "func", "case", "cast", "select", "any_", "all_"}
+
+
+class SqlAlchemy:
+    name = "sqlalchemy"
+
+    def __init__(self, models: Models) -> None:
+        self.models = models
+        self.imports = models.imports
+
+    # -- where queries start ------------------------------------------------
+    def root(self, node, flow: Flow):
+        if isinstance(node, cst.Attribute):
+            if node.attr.value == "query":
+                model = self.models.model_of(node.value, "sqlalchemy")
+                if model and not self._core(model):
+                    return frozenset({State(Root(node, "sqlalchemy"), frozenset({model}), last_entity=model)})
+            return None
+        if not isinstance(node, cst.Call):
+            return None
+        func = node.func
+        kind = self._statement_kind(func)
+        if kind:
+            entities = self.entities([a.value for a in node.args if not a.keyword], flow)
+            for arg in node.args:
+                flow.walk(arg.value)
+            return frozenset({State(Root(node, "sqlalchemy"), frozenset(entities), write=kind != "select",
+                                    dropped=kind == "insert", last_entity=entities[0] if entities else None)})
+        if isinstance(func, cst.Attribute):
+            name = func.attr.value
+            if name == "query" and node.args:
+                entities = self.entities([a.value for a in node.args if not a.keyword], flow)
+                if entities:
+                    for arg in node.args:
+                        flow.walk(arg.value)
+                    return frozenset({State(Root(node, "sqlalchemy"), frozenset(entities), last_entity=entities[0])})
+            elif name in GET_CALLS and node.args and not node.args[0].keyword:
+                model = self.models.model_of(node.args[0].value, "sqlalchemy")
+                if model:
+                    for arg in node.args[1:]:
+                        flow.walk(arg.value)
+                    flow.observe(frozenset({State(Root(node, "sqlalchemy"), frozenset({model}))}))
+                    return EMPTY
+            elif name in ("select", "update", "delete", "insert"):
+                table = self.models.model_of(func.value, "sqlalchemy")
+                if table and self._core(table):
+                    for arg in node.args:
+                        flow.walk(arg.value)
+                    return frozenset({State(Root(node, "sqlalchemy"), frozenset({table}), write=name != "select",
+                                            dropped=name == "insert", last_entity=table)})
+        return None
+
+    def _statement_kind(self, func) -> str | None:
+        last = call_name(func)
+        if last not in ("select", "update", "delete", "insert"):
+            return None
+        qualified = self.imports.qualify(func) if self.imports else None
+        if qualified and qualified.split(".")[0] in ("sqlalchemy", "sqlmodel"):
+            return last
+        if dotted(func) in ("db.select", "db.update", "db.delete", "db.insert"):
+            return last
+        return None
+
+    def _core(self, model: str) -> bool:
+        orm = self.models.orm(model)
+        return bool(orm and orm.core)
+
+    def entities(self, exprs, flow: Flow) -> list[str]:
+        """Tenant models an entity list names: `Task`, `Task.title`, `orders.c.id`, `aliased(Task)`,
+        `func.count(Task.id)` (not those of nested selects, which are queries of their own)."""
+        found: list[str] = []
+
+        def visit(node, depth=0) -> None:
+            if depth > 30:
+                return
+            node = flow.resolve(node) if isinstance(node, cst.Name) else node
+            if isinstance(node, (cst.Name, cst.Attribute)):
+                current = node
+                while isinstance(current, cst.Attribute):
+                    model = self.models.model_of(current, "sqlalchemy")
+                    if model:
+                        break
+                    current = current.value
+                model = self.models.model_of(current, "sqlalchemy")
+                if model and model not in found:
+                    found.append(model)
+                elif isinstance(node, cst.Attribute) and model is None:
+                    target = self.relationship_target(node)
+                    if target and target not in found:
+                        found.append(target)
+                return
+            if isinstance(node, cst.Call):
+                if self._statement_kind(node.func):
+                    return
+                for arg in node.args:
+                    visit(arg.value, depth + 1)
+                if isinstance(node.func, cst.Attribute):
+                    visit(node.func.value, depth + 1)
+                return
+            for child in node.children:
+                if isinstance(child, cst.BaseExpression):
+                    visit(child, depth + 1)
+
+        for expr in exprs:
+            visit(expr)
+        return found
+
+    def relationship_target(self, node: cst.Attribute) -> str | None:
+        """`Project.tasks` -> `Task`, when `tasks` is a relationship to a tenant model."""
+        owner = self.models.model_of(node.value, "sqlalchemy") if isinstance(node.value, (cst.Name, cst.Attribute)) \
+            else None
+        if owner is None:
+            # The owner may be a non-tenant model: look up the relationship on any model.
+            return None
+        orm = self.models.orm(owner)
+        target = orm.relationships.get(node.attr.value) if orm else None
+        return target if target and self.models.info(target) else None
+
+    # -- what a statement/query method does ---------------------------------
+    def method(self, states: frozenset[State], call: cst.Call, name: str, flow: Flow) -> frozenset[State]:
+        args = call.args
+        if name in CONDITIONS:
+            scoped, ties, opaque = self.conditions([a for a in args if not a.keyword], flow)
+            out = frozenset(s.narrowed(scoped, ties, opaque) for s in states)
+        elif name == "filter_by":
+            out = frozenset(self._filter_by(s, args, flow) for s in states)
+        elif name in JOINS:
+            targets = [a.value for a in args if not a.keyword and not self._is_condition(a.value)]
+            conds = [a for a in args if not a.keyword and self._is_condition(a.value)]
+            entities = self.entities(targets, flow)
+            scoped, ties, opaque = self.conditions(conds, flow) if conds else (frozenset(), frozenset(), False)
+            out = frozenset(s.derive(models=s.models | frozenset(entities),
+                                     last_entity=entities[-1] if entities else s.last_entity)
+                            .narrowed(scoped, ties, opaque) for s in states)
+        elif name in WRITES and not any(s.write for s in states):
+            for arg in args:
+                flow.walk(arg.value)
+            flow.observe(frozenset(s.derive(write=True) for s in states))
+            return EMPTY
+        else:
+            out = states
+        for arg in args:
+            flow.walk(arg.value)
+        if name in TERMINAL:
+            flow.observe(out)
+            return EMPTY
+        return out
+
+    def _is_condition(self, node) -> bool:
+        return isinstance(node, (cst.Comparison, cst.BooleanOperation, cst.BinaryOperation, cst.UnaryOperation)) \
+            or call_name(node) in ("and_", "or_", "not_")
+
+    def _filter_by(self, state: State, args, flow: Flow) -> State:
+        targets = [state.last_entity] if state.last_entity in state.models else list(state.models)
+        scoped, opaque = set(), False
+        for arg in args:
+            if arg.star:
+                opaque = True
+            elif arg.keyword is not None:
+                key = arg.keyword.value.lower()
+                scoped |= {m for m in targets if key in self.models.tenant_names(m)}
+        return state.narrowed(frozenset(scoped), opaque=opaque)
+
+    # -- conditions ---------------------------------------------------------
+    def conditions(self, args, flow: Flow):
+        """(scoped models, ties, opaque) of top-level conjuncts."""
+        scoped, ties, opaque = set(), set(), False
+        for arg in args:
+            if arg.star == "*":
+                value = flow.resolve(arg.value)
+                if isinstance(value, (cst.List, cst.Tuple)):
+                    s, t, o = self.cond(value, flow)
+                    scoped |= s
+                    ties |= t
+                    opaque = opaque or o or not s
+                else:
+                    opaque = True
+                continue
+            s, t, o = self.cond(arg.value, flow)
+            scoped |= s
+            ties |= t
+            opaque = opaque or o
+        return frozenset(scoped), frozenset(ties), opaque
+
+    def cond(self, node, flow: Flow, depth: int = 0):
+        none = (frozenset(), frozenset(), False)
+        if depth > 30:
+            return frozenset(), frozenset(), True
+        node = flow.resolve(node)
+        if isinstance(node, (cst.List, cst.Tuple)):
+            return self._all([e.value for e in node.elements], flow, depth)
+        if isinstance(node, cst.Comparison):
+            if len(node.comparisons) != 1 or not isinstance(node.comparisons[0].operator, cst.Equal):
+                return none
+            left, right = self.tenant_ref(node.left), self.tenant_ref(node.comparisons[0].comparator)
+            if left and right:
+                return (frozenset(), frozenset({(left[0], right[0])}), False) if left != right else none
+            ref = left or right
+            return (frozenset({ref[0]}), frozenset(), False) if ref else none
+        if isinstance(node, cst.BooleanOperation):  # `a and b` is a Python bug, not SQL
+            return none
+        if isinstance(node, cst.BinaryOperation):
+            if isinstance(node.operator, cst.BitAnd):
+                return self._all([node.left, node.right], flow, depth)
+            if isinstance(node.operator, cst.BitOr):
+                return self._any([node.left, node.right], flow, depth)
+            return none
+        if isinstance(node, cst.UnaryOperation):
+            return none
+        if isinstance(node, cst.Call):
+            name = call_name(node)
+            if name == "and_":
+                return self._all([a.value for a in node.args], flow, depth)
+            if name == "or_":
+                return self._any([a.value for a in node.args], flow, depth)
+            if name == "not_":
+                return none
+            func = node.func
+            if isinstance(func, cst.Attribute):
+                if func.attr.value == "in_" and self.tenant_ref(func.value):
+                    return frozenset({self.tenant_ref(func.value)[0]}), frozenset(), False
+                if self.entities([func.value], flow) or call_name(func.value) in NOT_OPAQUE:
+                    return none  # a column method: Task.title.ilike(...), Project.tasks.any(...)
+            if name in NOT_OPAQUE or self._statement_kind(func):
+                return none
+            return frozenset(), frozenset(), True  # a helper built the condition elsewhere
+        if isinstance(node, cst.Name) and node.value not in ("True", "False", "None"):
+            return frozenset(), frozenset(), True
+        return none
+
+    def _all(self, nodes, flow, depth):
+        scoped, ties, opaque = set(), set(), False
+        for n in nodes:
+            s, t, o = self.cond(n, flow, depth + 1)
+            scoped |= s
+            ties |= t
+            opaque = opaque or o
+        return frozenset(scoped), frozenset(ties), opaque
+
+    def _any(self, nodes, flow, depth):
+        parts = [self.cond(n, flow, depth + 1) for n in nodes]
+        if not parts:
+            return frozenset(), frozenset(), False
+        scoped = frozenset.intersection(*(p[0] for p in parts))
+        ties = frozenset.intersection(*(p[1] for p in parts))
+        return scoped, ties, any(p[2] for p in parts)
+
+    def tenant_ref(self, node) -> tuple[str, str] | None:
+        """(model, column) for `Model.tenant_id`, `Model.tenant`, `table.c.tenant_id`."""
+        if not isinstance(node, cst.Attribute):
+            return None
+        column = node.attr.value.lower()
+        owner = node.value
+        if isinstance(owner, cst.Attribute) and owner.attr.value in ("c", "columns"):
+            owner = owner.value
+        model = self.models.model_of(owner, "sqlalchemy")
+        if model and column in self.models.tenant_names(model):
+            return model, column
+        return None

@@ -1,0 +1,66 @@
+"""Query values as the flow analysis carries them: a Root is where a query is created
+(where it is reported); a State is one form of it after some narrowing."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import libcst as cst
+
+
+@dataclass(eq=False)
+class Root:
+    node: cst.CSTNode
+    framework: str  # django | sqlalchemy
+    escaped: bool = False  # created under scopes_disabled(): managers do not scope it
+
+
+@dataclass(frozen=True)
+class State:
+    root: Root
+    models: frozenset[str] = frozenset()  # tenant models selected or joined
+    scoped: frozenset[str] = frozenset()
+    ties: frozenset[tuple[str, str]] = frozenset()  # tenant-column equalities (joins)
+    opaque: bool = False  # narrowed by something we cannot read
+    write: bool = False  # a bulk update/delete
+    dropped: bool = False  # raw()/extra()/insert: not an ORM read to judge here
+    last_entity: str | None = None  # SQLAlchemy filter_by() target
+
+    def derive(self, **changes) -> "State":
+        return replace(self, **changes)
+
+    def narrowed(self, scoped=frozenset(), ties=frozenset(), opaque=False) -> "State":
+        return replace(self, scoped=self.scoped | scoped, ties=self.ties | ties, opaque=self.opaque or opaque)
+
+    def unscoped(self, always: frozenset[str] = frozenset()) -> frozenset[str]:
+        scoped = set(self.scoped) | (set(self.models) & set(always))
+        changed = True
+        while changed:
+            changed = False
+            for a, b in self.ties:
+                for x, y in ((a, b), (b, a)):
+                    if x in scoped and y not in scoped:
+                        scoped.add(y)
+                        changed = True
+        return frozenset(m for m in self.models if m not in scoped)
+
+
+@dataclass
+class Verdict:
+    code: str
+    models: list[str] = field(default_factory=list)
+
+
+def judge(states, always: frozenset[str]) -> Verdict | None:
+    """One verdict per root: a bulk write outranks a read, a read outranks an opaque one."""
+    best: Verdict | None = None
+    rank = {"TL202": 3, "TL201": 2, "TL002": 1}
+    for state in states:
+        if state.dropped:
+            continue
+        missing = state.unscoped(always)
+        if not missing:
+            continue
+        code = "TL002" if state.opaque else ("TL202" if state.write else "TL201")
+        if best is None or rank[code] > rank[best.code]:
+            best = Verdict(code, sorted(missing))
+    return best
