@@ -90,12 +90,14 @@ def _set_issues(toks: list[Tok], words: list[str], holes: HoleNames) -> list[Sql
     j = i
     while j < len(toks) and toks[j].kind != "EQ" and words[j] != "TO":
         j += 1
+    if j >= len(toks) or not _is_setting_name(toks[i:j]) or not _is_value_list(toks[j + 1:]):
+        return []  # prose ("Set the column name manually.") is not a SET statement
     name = "".join(t.text for t in toks[i:j]).lower()
     values = toks[j + 1:]
     issues = []
     if name == "row_security" and values and values[0].upper in _OFF:
         issues.append(SqlIssue("TL107", "`row_security = off` lets queries bypass row-level security"))
-    if name == "search_path" or ("." in name and not name.startswith(".")):
+    if _is_tenant_setting(name):
         if not local:
             issues.append(SqlIssue(
                 "TL105", f"session-level `SET {name}` outlives the transaction on pooled connections; use `SET LOCAL`"))
@@ -105,6 +107,40 @@ def _set_issues(toks: list[Tok], words: list[str], holes: HoleNames) -> list[Sql
                     for hole in holes.find(t.text):
                         issues.append(SqlIssue("TL106", f"`{hole}` is interpolated into the search_path; use sql.Identifier"))
     return issues
+
+
+def _is_setting_name(toks: list[Tok]) -> bool:
+    """`search_path`, `app.tenant_id`, `"app"."tenant_id"`: names joined by dots only."""
+    if not toks or len(toks) % 2 == 0:
+        return False
+    for index, tok in enumerate(toks):
+        if index % 2 and tok.text != ".":
+            return False
+        if not index % 2 and (tok.text == "." or tok.kind == "STRING"):
+            return False
+    return True
+
+
+def _is_value_list(toks: list[Tok]) -> bool:
+    """`42`, `'a'`, `:p`, `-1`, `a, b, "c"`: values separated by commas, as SET takes;
+    "None for the full diff" is prose."""
+    values, current = [], []
+    for tok in toks:
+        if tok.kind == "SEMICOLON":
+            break
+        if tok.kind == "COMMA":
+            values.append(current)
+            current = []
+        else:
+            current.append(tok)
+    values.append(current)
+    return all(len(v) == 1 or (len(v) == 2 and v[0].kind in ("COLON", "DASH", "PLUS")) for v in values)
+
+
+def _is_tenant_setting(name: str) -> bool:
+    """What TL105 is about: the search_path (schema-per-tenant) or a custom `x.y`
+    setting (`app.tenant_id`); built-ins like `timezone` do not carry a tenant."""
+    return name == "search_path" or ("." in name and not name.startswith("."))
 
 
 def tree_issues(tree: exp.Expression, holes: HoleNames) -> list[SqlIssue]:
@@ -118,7 +154,7 @@ def tree_issues(tree: exp.Expression, holes: HoleNames) -> list[SqlIssue]:
             continue
         setting, value, is_local = (unwrap(a) for a in args)
         name = setting.name.lower() if isinstance(setting, exp.Literal) else ""
-        if _is_false(is_local):
+        if _is_false(is_local) and _is_tenant_setting(name):
             issues.append(SqlIssue(
                 "TL105", f"`set_config('{name}', ..., false)` is session-level on pooled connections; pass true"))
         if name == "row_security" and isinstance(value, exp.Literal) and value.name.lower() in _FALSE:

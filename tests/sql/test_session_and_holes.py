@@ -113,3 +113,26 @@ def test_parenthesized_hole_is_a_subquery_not_an_identifier():
     assert codes(text, holes=fstring("__tlhole0__")) == set()
     # ...while a bare hole in FROM is a table name.
     assert "TL106" in codes("SELECT * FROM __tlhole0__ WHERE tenant_id = %s", holes=fstring("__tlhole0__"))
+
+
+@pytest.mark.parametrize("text", [
+    "Set the column name manually using db_column.",
+    "Set a default value, or change the on_delete rule.",
+    "SET self.maxDiff to None for the full diff",
+    "SELECT set_config('TimeZone', %s, false)",
+    "SET TIME ZONE 'UTC'",
+])
+def test_prose_and_builtin_settings_are_not_tl105(text):
+    assert "TL105" not in (codes(text) or set())
+
+
+@pytest.mark.parametrize("text", [
+    "SET app.tenant_id = %s",
+    "SET app.tenant_id TO '42'",
+    'SET "app"."tenant_id" = %s',
+    "SET SESSION search_path TO tenant_a, public",
+    "SELECT set_config('app.tenant_id', %s, false)",
+    "SELECT set_config('search_path', %s, false)",
+])
+def test_session_level_tenant_settings_are_tl105(text):
+    assert "TL105" in codes(text)
