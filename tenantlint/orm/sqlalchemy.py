@@ -71,15 +71,26 @@ class SqlAlchemy:
         return None
 
     def _statement_kind(self, func) -> str | None:
-        last = call_name(func)
-        if last not in ("select", "update", "delete", "insert"):
+        if not isinstance(func, (cst.Name, cst.Attribute)):
             return None
         qualified = self.imports.qualify(func) if self.imports else None
-        if qualified and qualified.split(".")[0] in ("sqlalchemy", "sqlmodel"):
+        last = qualified.rsplit(".", 1)[-1] if qualified else ""
+        if last not in ("select", "update", "delete", "insert"):
+            return None
+        if qualified.split(".")[0] in ("sqlalchemy", "sqlmodel"):
             return last
         if dotted(func) in ("db.select", "db.update", "db.delete", "db.insert"):
             return last
         return None
+
+    def model_ref(self, node, flow: Flow | None = None) -> str | None:
+        """A tenant model named directly, or through `alias = aliased(Model)` in the function."""
+        model = self.models.model_of(node, "sqlalchemy")
+        if model is None and flow is not None and isinstance(node, cst.Name):
+            value = flow.resolve(node)
+            if isinstance(value, cst.Call) and call_name(value.func) == "aliased" and value.args:
+                model = self.models.model_of(value.args[0].value, "sqlalchemy")
+        return model
 
     def _core(self, model: str) -> bool:
         orm = self.models.orm(model)
@@ -93,15 +104,14 @@ class SqlAlchemy:
         def visit(node, depth=0) -> None:
             if depth > 30:
                 return
-            node = flow.resolve(node) if isinstance(node, cst.Name) else node
             if isinstance(node, (cst.Name, cst.Attribute)):
                 current = node
                 while isinstance(current, cst.Attribute):
-                    model = self.models.model_of(current, "sqlalchemy")
+                    model = self.model_ref(current, flow)
                     if model:
                         break
                     current = current.value
-                model = self.models.model_of(current, "sqlalchemy")
+                model = self.model_ref(current, flow)
                 if model and model not in found:
                     found.append(model)
                 elif isinstance(node, cst.Attribute) and model is None:
@@ -212,7 +222,7 @@ class SqlAlchemy:
         if isinstance(node, cst.Comparison):
             if len(node.comparisons) != 1 or not isinstance(node.comparisons[0].operator, cst.Equal):
                 return none
-            left, right = self.tenant_ref(node.left), self.tenant_ref(node.comparisons[0].comparator)
+            left, right = self.tenant_ref(node.left, flow), self.tenant_ref(node.comparisons[0].comparator, flow)
             if left and right:
                 return (frozenset(), frozenset({(left[0], right[0])}), False) if left != right else none
             ref = left or right
@@ -237,8 +247,8 @@ class SqlAlchemy:
                 return none
             func = node.func
             if isinstance(func, cst.Attribute):
-                if func.attr.value == "in_" and self.tenant_ref(func.value):
-                    return frozenset({self.tenant_ref(func.value)[0]}), frozenset(), False
+                if func.attr.value == "in_" and self.tenant_ref(func.value, flow):
+                    return frozenset({self.tenant_ref(func.value, flow)[0]}), frozenset(), False
                 if self.entities([func.value], flow) or call_name(func.value) in NOT_OPAQUE:
                     return none  # a column method: Task.title.ilike(...), Project.tasks.any(...)
             if name in NOT_OPAQUE or self._statement_kind(func):
@@ -265,7 +275,7 @@ class SqlAlchemy:
         ties = frozenset.intersection(*(p[1] for p in parts))
         return scoped, ties, any(p[2] for p in parts)
 
-    def tenant_ref(self, node) -> tuple[str, str] | None:
+    def tenant_ref(self, node, flow: Flow | None = None) -> tuple[str, str] | None:
         """(model, column) for `Model.tenant_id`, `Model.tenant`, `table.c.tenant_id`."""
         if not isinstance(node, cst.Attribute):
             return None
@@ -273,7 +283,7 @@ class SqlAlchemy:
         owner = node.value
         if isinstance(owner, cst.Attribute) and owner.attr.value in ("c", "columns"):
             owner = owner.value
-        model = self.models.model_of(owner, "sqlalchemy")
+        model = self.model_ref(owner, flow)
         if model and column in self.models.tenant_names(model):
             return model, column
         return None
