@@ -42,6 +42,11 @@ def run(expr: str, names: dict[str, str] | None = None):
     ('sql.SQL("SET search_path TO {}").format(sql.Identifier(s))', f"SET search_path TO {M.format(0)}",
      [("composed", "sql.Identifier(s)")]),
     ('BASE + " WHERE tenant_id = %s"', "SELECT * FROM t WHERE tenant_id = %s", []),
+    # Identifier quoting is composition, as psycopg's sql.Identifier is (never TL106).
+    ('"DROP TABLE %s" % qn(t)', f"DROP TABLE {M.format(0)}", [("percent", "qn(t)")]),
+    ('"DROP TABLE %s" % connection.ops.quote_name(t)', f"DROP TABLE {M.format(0)}",
+     [("composed", "connection.ops.quote_name(t)")]),
+    ('f"SET search_path TO {quote_ident(s)}"', f"SET search_path TO {M.format(0)}", [("composed", "quote_ident(s)")]),
 ])
 def test_recover(expr, text, holes):
     result = run(expr, {"BASE": '"SELECT * FROM t"'})

@@ -120,7 +120,7 @@ def _fstring(node: cst.FormattedString, env: Env) -> Recovered:
             if inner is not None and not part.format_spec and part.conversion is None and _is_static(inner):
                 out = out + inner
             else:
-                out = out + hole("fstring", env.code(part.expression))
+                out = out + hole(_kind(part.expression, "fstring"), env.code(part.expression))
     return out
 
 
@@ -133,9 +133,9 @@ def _concat(node: cst.BinaryOperation, env: Env) -> Recovered | None:
     if left is None and right is None:
         return None
     if left is None:
-        left = hole("concat", env.code(node.left))
+        left = hole(_kind(node.left, "concat"), env.code(node.left))
     if right is None:
-        right = hole("concat", env.code(node.right))
+        right = hole(_kind(node.right, "concat"), env.code(node.right))
     result = left + right
     return result if result.has_text else None
 
@@ -186,7 +186,7 @@ def _percent(node: cst.BinaryOperation, env: Env) -> Recovered | None:
             if value is not None and _is_static(value):
                 out.pieces.extend(value.pieces)
             else:
-                out.pieces.append(HolePiece("percent", label))
+                out.pieces.append(HolePiece(_kind(arg, "percent"), label))
         out.pieces.append(piece[last:])
     out.nodes = template.nodes
     return out
@@ -227,6 +227,20 @@ def _call(node: cst.Call, env: Env) -> Recovered | None:
     if method in _SAME_TEXT_METHODS:
         return recover(receiver, env)
     return None
+
+
+# Identifier quoting by the driver or framework: the same guarantee as psycopg's
+# sql.Identifier, which SPEC exempts from TL106.
+_QUOTING = {"quote_name", "quote_ident", "quote_identifier", "Identifier", "quoted_name", "escape_identifier"}
+
+
+def _kind(expr: cst.BaseExpression | None, default: str) -> str:
+    if isinstance(expr, cst.Call):
+        func = expr.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        if name in _QUOTING:
+            return "composed"
+    return default
 
 
 def _is_psycopg_sql(qualified: str) -> bool:
@@ -275,5 +289,5 @@ def _format(template: Recovered, call: cst.Call, env: Env, composed: bool) -> Re
             if value is not None:
                 out.pieces.extend(value.pieces)
             else:
-                out.pieces.append(HolePiece("format", label if not has_star or arg is not None else head))
+                out.pieces.append(HolePiece(_kind(arg, "format"), label if not has_star or arg is not None else head))
     return out
