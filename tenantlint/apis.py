@@ -125,6 +125,7 @@ class Catalog:
     distinctive: dict[str, dict[str, list[CallSpec]]] = field(default_factory=dict)  # pack -> method -> specs
     imports: dict[str, tuple[str, ...]] = field(default_factory=dict)  # pack -> module names
     hints: list[tuple[str, str]] = field(default_factory=list)  # (word, kind)
+    pack_roles: dict[str, set[str]] = field(default_factory=dict)  # pack -> roles of its calls
     _screen: re.Pattern | None = None
 
     # -- lookups -------------------------------------------------------------------
@@ -138,10 +139,17 @@ class Catalog:
         return frozenset(pack for pack, mods in self.imports.items()
                          if any(f == m or f.startswith(m + ".") or m.startswith(f + ".") for f in found for m in mods))
 
-    def worth_visiting(self, source: str, packs: frozenset[str]) -> bool:
-        if packs or self.configured:
+    def worth_visiting(self, source: str, packs: frozenset[str], roles) -> bool:
+        """Whether a file can hold a call of these roles: it imports a pack that has such
+        calls, the config adds such wrappers, or it names a hinted receiver (`engine.`)."""
+        roles = set(roles)
+        if any(self.pack_roles.get(pack, set()) & roles for pack in packs):
             return True
-        return any(re.search(rf"\b\w*{re.escape(word)}\w*\s*\.", source) for word, _ in self.hints)
+        if any(spec.role in roles for specs in self.configured.values() for spec in specs):
+            return True
+        return any(self.pack_roles.get(self.kinds[kind].pack, set()) & roles
+                   and re.search(rf"\b\w*{re.escape(word)}\w*\s*\.", source, re.I)
+                   for word, kind in self.hints)
 
     def constructor(self, qualified: str) -> list[Production]:
         found = list(self.constructors.get(qualified, ()))
@@ -302,6 +310,7 @@ def _add_pack(catalog: Catalog, pack: str, data: Mapping) -> None:
     for index, body in enumerate(data.get("calls", [])):
         where = f"calls[{index}]"
         spec = _call_spec(body, pack, label, where)
+        catalog.pack_roles.setdefault(pack, set()).add(spec.role)
         on = _strings(body.get("on", []) if not isinstance(body.get("on"), str) else [body["on"]], f"{where}.on")
         methods = _strings(body.get("methods", []), f"{where}.methods")
         functions = _strings(body.get("functions", []), f"{where}.functions")

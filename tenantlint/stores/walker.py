@@ -47,13 +47,17 @@ class ApiChecker(Checker):
         super().__init__(ctx)
         self.api: Catalog = catalog_for(ctx.settings)
         self.packs = self.api.imported_packs(ctx.source)
-        self.active = ctx.imports is not None and self.api.worth_visiting(ctx.source, self.packs)
+        self.active = ctx.imports is not None and self.api.worth_visiting(ctx.source, self.packs, self.roles)
         self.module_scope: dict[str, Binding] = {}
         self.scopes: list[dict[str, Binding]] = [self.module_scope]
         self.classes: list[dict[str, Binding]] = []
         self.tenancy = Tenancy(ctx.settings.tenant_columns, ctx.settings.global_key_prefixes,
                                self.value_of, ctx.code_for)
         self._resolving: set[int] = set()
+
+    def get_visitors(self):
+        """A file that imports none of the catalog's libraries costs nothing: no visitors."""
+        return super().get_visitors() if self.active else {}
 
     # -- bindings ---------------------------------------------------------------------
     def visit_Module(self, node: cst.Module) -> None:
