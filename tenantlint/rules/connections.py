@@ -49,9 +49,11 @@ class RawConnection(Rule):
     ## What it does
     Flags code that opens a SQL database connection directly, outside the files listed in
     `allow-raw-connections`: a driver's `connect()` (psycopg, psycopg2, asyncpg, pymysql,
-    sqlite3, clickhouse...), `create_engine()`, `engine.connect()`/`raw_connection()`, and
-    Django's `connection.cursor()`. Caches, vector stores and object stores are not SQL
-    connections; an in-memory SQLite (`:memory:`) connection is exempt.
+    sqlite3, clickhouse...) or pool, `create_engine()`, `engine.connect()`/`begin()`/
+    `raw_connection()`, and Django's `connection.cursor()`. Caches, vector stores and object
+    stores are not SQL connections; an in-memory SQLite (`:memory:`, `sqlite://`) connection
+    is exempt. Which calls count comes from the API catalog (`rules/*.toml`); a team's own
+    raw-connection helpers are added with the `connections` config table.
 
     ## Why is this bad?
     The tenant-aware data layer sets `SET LOCAL app.tenant_id` so that row-level security

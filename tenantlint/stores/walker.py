@@ -83,11 +83,27 @@ class ApiChecker(Checker):
         scope: dict[str, Binding] = {}
         params = node.params
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-            scope[param.name.value] = Binding(_UNKNOWN, resolved=True)
+            scope[param.name.value] = Binding(_UNKNOWN, self._annotated(param), resolved=True)
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
                 scope[star.name.value] = Binding(_UNKNOWN, resolved=True)
         self.scopes.append(scope)
+
+    def _annotated(self, param: cst.Param) -> Handle | None:
+        """`def f(r: redis.Redis)`: a parameter annotated with a catalog class is that handle."""
+        if not self.active or param.annotation is None:
+            return None
+        annotation = param.annotation.annotation
+        if isinstance(annotation, cst.SimpleString):
+            try:
+                annotation = cst.parse_expression(annotation.evaluated_value)
+            except Exception:  # noqa: BLE001 - not an expression
+                return None
+        qualified = self.ctx.imports.qualify(annotation) if dotted(annotation) else None
+        for production in self.api.constructor(qualified) if qualified else ():
+            if production.arg is None:
+                return Handle(production.returns)
+        return None
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.scopes.pop()
