@@ -71,7 +71,7 @@ def token_issues(toks: list[Tok], holes: HoleNames, is_command: bool) -> list[Sq
                 issues.append(SqlIssue("TL107", f"`{what}` on `{table}` lets queries bypass row-level security", table))
     if first in ("CREATE", "ALTER") and len(words) > 1 and words[1] in ("ROLE", "USER") and "BYPASSRLS" in words:
         issues.append(SqlIssue("TL107", "a role with `BYPASSRLS` ignores every row-level security policy"))
-    if is_command and first != "SET":
+    if is_command and first != "SET" and _is_ddl_shape(words):
         # Opaque DDL/DCL (CREATE SCHEMA, DROP SCHEMA, GRANT...): every unquoted hole
         # names something, since values are not written there.
         for t in toks:
@@ -79,6 +79,23 @@ def token_issues(toks: list[Tok], holes: HoleNames, is_command: bool) -> list[Sq
                 for name in holes.find(t.text):
                     issues.append(SqlIssue("TL106", f"`{name}` is interpolated into an identifier; use sql.Identifier"))
     return issues
+
+
+_DDL_OBJECTS = {
+    "SCHEMA", "TABLE", "INDEX", "VIEW", "ROLE", "USER", "DATABASE", "SEQUENCE", "FUNCTION", "PROCEDURE",
+    "EXTENSION", "POLICY", "TYPE", "TRIGGER", "MATERIALIZED", "UNIQUE", "OR", "TEMP", "TEMPORARY",
+    "UNLOGGED", "DOMAIN", "COLLATION", "PUBLICATION", "SUBSCRIPTION", "TABLESPACE", "FOREIGN", "IF",
+}
+
+
+def _is_ddl_shape(words: list[str]) -> bool:
+    """`CREATE SCHEMA x`, `DROP TABLE IF EXISTS x`, `GRANT ... ON x`: the object kind
+    follows the verb. "Create not valid constraint %s" is a log message."""
+    if words[0] in ("CREATE", "DROP", "ALTER", "COMMENT", "TRUNCATE"):
+        return len(words) > 1 and (words[1] in _DDL_OBJECTS or words[0] == "TRUNCATE" or words[1] == "ON")
+    if words[0] in ("GRANT", "REVOKE"):
+        return "ON" in words or "TO" in words or "FROM" in words
+    return True
 
 
 def _set_issues(toks: list[Tok], words: list[str], holes: HoleNames) -> list[SqlIssue]:

@@ -136,3 +136,10 @@ def test_prose_and_builtin_settings_are_not_tl105(text):
 ])
 def test_session_level_tenant_settings_are_tl105(text):
     assert "TL105" in codes(text)
+
+
+def test_prose_that_starts_like_ddl_is_not_tl106():
+    holes = fstring("__tlhole0__", "__tlhole1__")
+    assert "TL106" not in (codes("Create not valid constraint __tlhole0__ on model __tlhole1__", holes=holes) or set())
+    assert "TL106" in codes("CREATE SCHEMA tenant___tlhole0__", holes=holes)
+    assert "TL106" in codes("DROP SCHEMA IF EXISTS __tlhole0__ CASCADE", holes=holes)
