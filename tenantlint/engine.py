@@ -9,7 +9,7 @@ import sys
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import libcst as cst
 
@@ -37,6 +37,7 @@ class FileResult:
     path: str
     diagnostics: list[Diagnostic] = field(default_factory=list)
     suppressions: Suppressions = field(default_factory=Suppressions)
+    transient: bool = False  # a verdict about this run (a worker crashed or timed out): never cached
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,9 @@ def parse_error(path: str, message: str, line: int = 1, column: int = 1) -> Diag
                       location=Location(line, column, line, column), snippet=message, suppress_lines=(line, line))
 
 
-def check_file(path: Path, settings: Settings, catalog: TenantCatalog) -> FileResult:
+def check_file(path: Path, settings: Settings, catalog: TenantCatalog, *, isolate: bool = False) -> FileResult:
+    """One file's findings. With `isolate` (the in-process serial mode), a file that looks
+    able to crash or hang the parser is analyzed in a watched subprocess instead."""
     rel = relative(path, settings.root)
     source = read_source(path, settings.max_file_size)
     if source.text is None:
@@ -71,11 +74,51 @@ def check_file(path: Path, settings: Settings, catalog: TenantCatalog) -> FileRe
         from tenantlint.sqlfile import check_sql_file
 
         return FileResult(rel, check_sql_file(source.text, rel, settings, catalog), sql_suppressions(source.text))
-    return _run_deep(lambda: _check_python(source.text, rel, settings, catalog))
+    return _check_python(source.text, rel, settings, catalog, path=path if isolate else None)
+
+
+# A file whose lines are this long, or that CPython's own parser finds too deep, may be
+# one of the shapes that crash libcst's native parser or make it super-linear.
+_RISKY_LINE = 20_000
+
+
+def _check_python(text: str, rel: str, settings: Settings, catalog: TenantCatalog,
+                  path: Path | None = None) -> FileResult:
+    from tenantlint.screen import wanted
+
+    suppressions = python_suppressions(text)
+    checkers = wanted(text, catalog, settings)
+    verdict = _ast_verdict(text)
+    if verdict is None and not checkers:
+        return FileResult(rel, [], suppressions)  # parses, and nothing here can produce a finding
+    if path is not None and (verdict is not None or _long_lines(text)):
+        from tenantlint.pool import check_isolated
+
+        return check_isolated(path, settings, catalog)
+    return _run_deep(lambda: _check_libcst(text, rel, settings, catalog, checkers, suppressions, verdict))
+
+
+def _ast_verdict(text: str) -> SyntaxError | Exception | None:
+    """None when CPython's parser accepts the file, else its error. Cheap (~1/10 of a
+    libcst parse) and it never crashes: CPython guards its own depth."""
+    import ast
+
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError) as exc:
+        return exc
+    return None
+
+
+def _long_lines(text: str) -> bool:
+    return len(text) > _RISKY_LINE and max(map(len, text.splitlines()), default=0) > _RISKY_LINE
 
 
 def _run_deep(job):
-    """Run `job` on a thread with a large stack and a high recursion limit."""
+    """Run `job` on a thread with a large stack and a high recursion limit, the garbage
+    collector paused (libcst allocates millions of small acyclic objects)."""
+    import gc
+
     box: dict = {}
 
     def target() -> None:
@@ -89,29 +132,36 @@ def _run_deep(job):
             sys.setrecursionlimit(old)
 
     previous = threading.stack_size()
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
         threading.stack_size(_STACK_SIZE)
         thread = threading.Thread(target=target, name="tenantlint-parse")
         thread.start()
+        threading.stack_size(previous)
+        thread.join()
     finally:
         threading.stack_size(previous)
-    thread.join()
+        if was_enabled:
+            gc.enable()
     if "error" in box:
         raise box["error"]
     return box["value"]
 
 
-def _check_python(text: str, rel: str, settings: Settings, catalog: TenantCatalog) -> FileResult:
-    suppressions = python_suppressions(text)
+def _check_libcst(text: str, rel: str, settings: Settings, catalog: TenantCatalog, checkers, suppressions,
+                  verdict) -> FileResult:
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        message, line, column = _syntax_error_details(text, exc)
+        message, line, column = _syntax_error_details(text, exc, verdict)
         return FileResult(rel, [parse_error(rel, f"syntax error: {message}", line, column)], suppressions)
     except RecursionError:
         return FileResult(rel, [parse_error(rel, "code nested too deeply to parse")], suppressions)
     except (SyntaxError, ValueError, UnicodeError, MemoryError) as exc:
         return FileResult(rel, [parse_error(rel, f"cannot parse: {type(exc).__name__}: {exc}")], suppressions)
+    if not checkers:
+        return FileResult(rel, [], suppressions)  # CPython rejected it, libcst reads it: valid, nothing wanted
     try:
         wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
         positions = resolve_positions(wrapper)
@@ -120,39 +170,37 @@ def _check_python(text: str, rel: str, settings: Settings, catalog: TenantCatalo
     try:
         ctx = FileContext(path=rel, source=text, settings=settings, catalog=catalog, module=module,
                           positions=positions, module_name=module_name(rel))
-        checkers = [checker(ctx) for checker in CHECKERS]
-        wrapper.visit_batched(checkers)
-        for current in checkers:
+        running = [checker(ctx) for checker in checkers]
+        wrapper.visit_batched(running)
+        for current in running:
             current.finish()
     except RecursionError:
         return FileResult(rel, [parse_error(rel, "code nested too deeply to analyze")], suppressions)
+    except MemoryError:
+        return FileResult(rel, [parse_error(rel, "ran out of memory while analyzing: not analyzed")], suppressions)
     except Exception as exc:  # noqa: BLE001
         raise InternalError(f"internal error while checking {rel}: {type(exc).__name__}: {exc}") from exc
     return FileResult(rel, ctx.diagnostics, suppressions)
 
 
-def _syntax_error_details(text: str, exc: cst.ParserSyntaxError) -> tuple[str, int, int]:
+def _syntax_error_details(text: str, exc: cst.ParserSyntaxError, verdict=None) -> tuple[str, int, int]:
     """CPython's own message and position read better than libcst's ("'(' was never
     closed" at the bracket, rather than "Syntax Error @ 5:1" where parsing gave up)."""
-    import ast
-
-    try:
-        ast.parse(text)
-    except SyntaxError as err:
+    err = verdict if verdict is not None else _ast_verdict(text)
+    if isinstance(err, SyntaxError):
         return err.msg, err.lineno or 1, err.offset or 1
-    except (ValueError, RecursionError, MemoryError):
-        pass
     return exc.message, exc.raw_line or 1, (exc.raw_column or 0) + 1
 
 
 def scan(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog, *, selection: Selection | None = None,
-         jobs: int = 1, warn_unused_ignores: bool = False, progress: Callable[[str], None] | None = None) -> Report:
+         jobs: int = 1, warn_unused_ignores: bool = False, progress: Callable[[str], None] | None = None,
+         use_cache: bool = False) -> Report:
     """Check every file, add the project-level (schema) findings for those files, apply
     suppressions and selection, and fingerprint what is left. `progress(path)` is called
     as each file is done (the CLI's progress bar)."""
     selection = selection or Selection(settings.select, settings.ignore, settings.per_file_ignores)
     results = []
-    for result in _check_all(paths, settings, catalog, jobs):
+    for result in _check_all(paths, settings, catalog, jobs, use_cache):
         results.append(result)
         if progress is not None:
             progress(result.path)
@@ -192,10 +240,42 @@ def _suppression_findings(result: FileResult, settings: Settings, warn_unused: b
                              snippet=message, suppress_lines=(0, 0))
 
 
-def _check_all(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog, jobs: int):
+def _check_all(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog, jobs: int,
+               use_cache: bool = False) -> Iterator[FileResult]:
+    """FileResults in input order: cached ones first looked up, the rest computed in
+    process (one job or a small scan) or on the watched pool, then cached."""
+    cache = None
+    if use_cache:
+        from tenantlint.cache import ResultCache
+
+        cache = ResultCache(settings, catalog)
+        if not cache.usable:
+            cache = None
+    keys: list[str | None] = []
+    hits: dict[int, FileResult] = {}
+    todo: list[Path] = []
+    for index, path in enumerate(paths):
+        key = cache.key(path, relative(path, settings.root)) if cache is not None else None
+        keys.append(key)
+        hit = cache.get(key) if key is not None else None
+        if isinstance(hit, FileResult):
+            hits[index] = hit
+        else:
+            todo.append(path)
+    computed = _compute(todo, settings, catalog, jobs)
+    for index in range(len(paths)):
+        result = hits.get(index)
+        if result is None:
+            result = next(computed)
+            if keys[index] is not None:
+                cache.put(keys[index], result)
+        yield result
+
+
+def _compute(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog, jobs: int) -> Iterator[FileResult]:
     if jobs <= 1 or len(paths) < 32:
         for path in paths:
-            yield check_file(path, settings, catalog)
+            yield check_file(path, settings, catalog, isolate=True)
         return
     from tenantlint.pool import check_in_pool
 

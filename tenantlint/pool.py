@@ -1,28 +1,237 @@
-"""Checking files on several processes: libcst holds the GIL, so threads don't help.
-Results come back in input order, so output is deterministic whatever the timing."""
+"""Checking files on worker processes that may die.
+
+libcst holds the GIL, so threads don't help; and its native parser can segfault on
+valid but extreme code, cannot be interrupted by SIGALRM, and parses some shapes
+super-linearly. So each worker gets one file at a time, the parent watches it, and a
+worker that crashes, runs past the per-file time limit or grows past the memory limit
+is killed and replaced: that file becomes a TL001 saying why, every other result is
+kept. Results are yielded in input order, so output is deterministic whatever the timing.
+
+Limits: `TENANTLINT_FILE_TIMEOUT` (seconds, default 60) and `TENANTLINT_FILE_MEMORY_MB`
+(resident memory of a worker, default 1536)."""
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
+import os
+import signal
+import time
+from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from tenantlint.catalog import TenantCatalog
+from tenantlint.catalog import TenantCatalog, relative
 from tenantlint.config import Settings
 
-_STATE: dict = {}
+_POLL = 0.2
 
 
-def _init(settings: Settings, catalog: TenantCatalog) -> None:
-    _STATE["settings"] = settings
-    _STATE["catalog"] = catalog
+def file_timeout() -> float:
+    return _env_number("TENANTLINT_FILE_TIMEOUT", 60.0)
 
 
-def _work(path: Path):
-    from tenantlint.engine import check_file
-
-    return check_file(path, _STATE["settings"], _STATE["catalog"])
+def file_memory() -> int:
+    return int(_env_number("TENANTLINT_FILE_MEMORY_MB", 1536.0) * 2**20)
 
 
-def check_in_pool(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog, jobs: int) -> Iterator:
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init, initargs=(settings, catalog)) as pool:
-        yield from pool.map(_work, paths, chunksize=max(1, min(16, len(paths) // (jobs * 4) or 1)))
+def _env_number(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def _context():
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+# -- the worker ---------------------------------------------------------------------
+def _worker(conn, settings: Settings, catalog: TenantCatalog, memory: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    from tenantlint.engine import InternalError, check_file
+
+    _cap_address_space(memory)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        index, path = task
+        try:
+            reply = ("ok", check_file(path, settings, catalog))
+        except InternalError as exc:
+            reply = ("bug", str(exc))
+        except MemoryError:
+            reply = ("oom", "")
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails loudly
+            reply = ("bug", f"internal error while checking {path}: {type(exc).__name__}: {exc}")
+        try:
+            conn.send((index, reply))
+        except (OSError, EOFError):
+            return
+        except Exception as exc:  # noqa: BLE001 - an unpicklable result is our bug
+            conn.send((index, ("bug", f"cannot send the result for {path}: {exc}")))
+
+
+def _cap_address_space(memory: int) -> None:
+    """A hard backstop under the parent's resident-memory watch: address space may grow
+    by the memory limit plus the parse thread's stack above what the worker maps now."""
+    try:
+        import resource
+
+        from tenantlint.engine import _STACK_SIZE
+
+        with open("/proc/self/statm") as fh:
+            mapped = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        limit = mapped + _STACK_SIZE + 2 * memory
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, OSError, ValueError):
+        pass
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+# -- the parent ---------------------------------------------------------------------
+@dataclass
+class _Worker:
+    proc: object
+    conn: object
+    task: tuple[int, Path] | None = None
+    started: float = 0.0
+
+
+def check_in_pool(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog, jobs: int, *,
+                  timeout: float | None = None, memory: int | None = None) -> Iterator:
+    """FileResults for `paths`, in order, computed on `jobs` watched worker processes."""
+    from multiprocessing.connection import wait
+
+    from tenantlint.engine import FileResult, InternalError, parse_error
+
+    timeout = timeout or file_timeout()
+    memory = memory or file_memory()
+    ctx = _context()
+    queue = deque(enumerate(paths))
+    done: dict[int, object] = {}
+    workers: list[_Worker] = []
+    bug: list[str] = []
+
+    def spawn() -> _Worker:
+        parent_end, child_end = ctx.Pipe()
+        proc = ctx.Process(target=_worker, args=(child_end, settings, catalog, memory), daemon=True,
+                           name="tenantlint-worker")
+        proc.start()
+        child_end.close()
+        return _Worker(proc, parent_end)
+
+    def assign(worker: _Worker) -> None:
+        worker.task = queue.popleft() if queue else None
+        if worker.task is not None:
+            worker.started = time.monotonic()
+            try:
+                worker.conn.send(worker.task)
+            except (OSError, EOFError):
+                pass  # found dead on the next round
+
+    def fail(worker: _Worker, why: str) -> None:
+        index, path = worker.task
+        rel = relative(path, settings.root)
+        done[index] = FileResult(rel, [parse_error(rel, f"{why}: not analyzed")], transient=True)
+        _kill(worker)
+        workers[workers.index(worker)] = replacement = spawn()
+        assign(replacement)
+
+    try:
+        for _ in range(max(1, min(jobs, len(paths)))):
+            workers.append(spawn())
+        for worker in list(workers):
+            assign(worker)
+        emitted = 0
+        while emitted < len(paths):
+            busy = [w for w in workers if w.task is not None]
+            if not busy and emitted not in done:
+                break  # nothing in flight and nothing to emit: cannot happen, but never spin
+            wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout=_POLL)
+            now = time.monotonic()
+            for worker in busy:
+                reply = _receive(worker)
+                if reply is not None:
+                    index, (status, payload) = reply
+                    if status == "ok":
+                        done[index] = payload
+                    elif status == "oom":
+                        fail(worker, f"ran out of memory (limit {memory // 2**20:,} MB)")
+                        continue
+                    else:
+                        bug.append(payload)
+                        queue.clear()
+                    assign(worker)
+                elif not worker.proc.is_alive():
+                    fail(worker, f"the analysis crashed ({_why(worker.proc.exitcode)})")
+                elif now - worker.started > timeout:
+                    fail(worker, f"the analysis took longer than {timeout:g} s")
+                elif _rss(worker.proc.pid) > memory:
+                    fail(worker, f"the analysis used more than {memory // 2**20:,} MB of memory")
+            if bug:
+                raise InternalError(bug[0])
+            while emitted in done:
+                yield done.pop(emitted)
+                emitted += 1
+    finally:
+        for worker in workers:
+            try:
+                worker.conn.send(None)
+            except (OSError, EOFError):
+                pass
+        for worker in workers:
+            worker.proc.join(timeout=1.0)
+            if worker.proc.is_alive():
+                _kill(worker)
+
+
+def _receive(worker: _Worker):
+    try:
+        if worker.conn.poll():
+            return worker.conn.recv()
+    except (EOFError, OSError):
+        return None
+    return None
+
+
+def _kill(worker: _Worker) -> None:
+    try:
+        worker.proc.kill()
+        worker.proc.join(timeout=5.0)
+    except (OSError, ValueError, AttributeError):
+        pass
+    try:
+        worker.conn.close()
+    except OSError:
+        pass
+
+
+def _why(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            return signal.Signals(-exitcode).name
+        except ValueError:
+            return f"signal {-exitcode}"
+    return f"exit code {exitcode}"
+
+
+def check_isolated(path: Path, settings: Settings, catalog: TenantCatalog):
+    """One risky file, analyzed on a watched worker process (the serial mode's shield)."""
+    return next(iter(check_in_pool([path], settings, catalog, 1)))

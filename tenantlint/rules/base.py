@@ -17,6 +17,8 @@ from libcst.metadata import PositionProvider
 from tenantlint.diagnostics import Severity
 
 if TYPE_CHECKING:
+    from tenantlint.catalog import TenantCatalog
+    from tenantlint.config import Settings
     from tenantlint.context import FileContext
 
 
@@ -50,6 +52,14 @@ class Checker(cst.BatchableCSTVisitor):
     def __init__(self, ctx: "FileContext") -> None:
         super().__init__()
         self.ctx = ctx
+
+    @classmethod
+    def wants(cls, source: str, catalog: "TenantCatalog", settings: "Settings") -> bool:
+        """The screen: can this file produce a finding of this family at all? A cheap
+        text test, run before the file is parsed. Return False only when the checker,
+        run on this file, would report nothing: a file no checker wants skips libcst
+        entirely (it is still checked to parse, for TL001). Default: every file."""
+        return True
 
     def report(self, code: str, node: cst.CSTNode, message: str, *, end_node: cst.CSTNode | None = None,
                snippet: str | None = None) -> None:

@@ -7,6 +7,7 @@ its first piece. A string that is only ever folded into a larger one (a module c
 used as a prefix) is judged there, not on its own. Docstrings are never SQL."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -16,6 +17,23 @@ from tenantlint.rules.base import Checker
 from tenantlint.sql.recover import Env, Recovered, recover
 
 _STRINGY = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
+
+
+def _screen_pattern() -> re.Pattern:
+    """An opening quote, then what `looks_like_sql` skips (whitespace, written escapes
+    such as `\\n`, parentheses, `--` and `/* */` comments), then a statement keyword.
+    `analyze_sql` ignores text whose first word is not one of START_WORDS, and every
+    character of a recovered SQL text comes from a string literal of this file, so a
+    file without such a literal has no SQL to judge. (Not covered: a first keyword
+    split across two literals, `"SEL" + "ECT ..."`.)"""
+    from tenantlint.sql.statements import START_WORDS
+
+    lead = r"(?:\s|\\[ntrfv]|\\\r?\n|\(|--[^\n]*?(?:\\n|\n)|/\*.*?\*/)*"
+    words = "|".join(sorted(START_WORDS))
+    return re.compile(r"['\"]" + lead + r"(?:" + words + r")\b", re.I | re.S)
+
+
+_SCREEN: list[re.Pattern] = []
 
 
 @dataclass
@@ -40,6 +58,14 @@ class Scope:
 
 class SqlChecker(Checker):
     codes = ("TL002", "TL101", "TL102", "TL103", "TL104", "TL105", "TL106", "TL107")
+
+    @classmethod
+    def wants(cls, source: str, catalog, settings) -> bool:
+        """Some string literal starts (after whitespace, comments, parentheses) with a SQL
+        statement keyword."""
+        if not _SCREEN:
+            _SCREEN.append(_screen_pattern())
+        return _SCREEN[0].search(source) is not None
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)

@@ -1,0 +1,268 @@
+"""The result cache, in `.tenantlint_cache/` at the project root.
+
+- Per-file results are keyed by the file's content hash, its path, the settings
+  fingerprint, the tenant catalog's fingerprint and the code fingerprint (tenantlint's
+  version and its own source and rule packs, sqlglot and libcst versions): any change
+  to what can change a result is a miss.
+- The catalog pass keeps each file's facts keyed by its path and `stat` (size, mtime,
+  inode), trusted only when the file was last modified well before it was recorded (a
+  file rewritten within the same clock tick is re-read), so a pre-commit run on a few
+  files does not re-read the project.
+- Entries are written to a temporary file and renamed into place (atomic: concurrent
+  runs at worst both compute the same entry); an entry that does not verify or does
+  not load is a miss, never an error; a cache folder that cannot be written is no cache.
+- Entries are pickles signed with HMAC-SHA256 under a per-user key kept outside the
+  project (`$XDG_CACHE_HOME/tenantlint/key`): a cache folder committed to a repository
+  under review is never unpickled.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import pickle
+import tempfile
+import time
+from dataclasses import fields, is_dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+CACHE_DIR = ".tenantlint_cache"
+_FORMAT = "1"
+_RACY_NS = 2_000_000_000  # a file modified this close to its recording is re-read next time
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """What our own results depend on: versions, plus the size and mtime of every
+    source and pack file of tenantlint (a development checkout changes without a
+    version bump)."""
+    import libcst
+    import sqlglot
+
+    from tenantlint import __version__
+
+    digest = hashlib.sha256(f"{_FORMAT}|{__version__}|{sqlglot.__version__}|{getattr(libcst, 'LIBCST_VERSION', '')}"
+                            .encode())
+    package = Path(__file__).resolve().parent
+    roots = [package, package.parent / "rules"]
+    for root in roots:
+        if not root.is_dir():
+            continue
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            for name in sorted(filenames):
+                if name.endswith((".py", ".toml")):
+                    try:
+                        st = os.stat(os.path.join(dirpath, name))
+                    except OSError:
+                        continue
+                    digest.update(f"{dirpath}/{name}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _secret() -> bytes:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tenantlint"
+    path = base / "key"
+    try:
+        data = path.read_bytes()
+        if len(data) >= 32:
+            return data
+    except OSError:
+        pass
+    key = os.urandom(32)
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=base, prefix=".key")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key)
+        try:
+            os.link(tmp, path)  # first writer wins; the others read its key
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+        return path.read_bytes()
+    except OSError:
+        return key  # no writable home: the cache lives for this process only
+
+
+class Store:
+    """Signed pickles under `<root>/.tenantlint_cache/`, written atomically."""
+
+    def __init__(self, root: Path) -> None:
+        self.dir = Path(root) / CACHE_DIR
+        self.usable = self._prepare()
+        self._key = _secret() if self.usable else b""
+
+    def _prepare(self) -> bool:
+        try:
+            self.dir.mkdir(exist_ok=True)
+            ignore = self.dir / ".gitignore"
+            if not ignore.exists():
+                self._atomic(ignore, b"# Created by tenantlint: the cache is never committed.\n*\n")
+                self._atomic(self.dir / "CACHEDIR.TAG", b"Signature: 8a477f597d28d172789f06886806bc55\n"
+                                                          b"# This file marks a cache folder created by tenantlint.\n")
+            return os.access(self.dir, os.W_OK)
+        except OSError:
+            return False
+
+    def _atomic(self, target: Path, data: bytes) -> None:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+    def _path(self, kind: str, key: str) -> Path:
+        return self.dir / kind / key[:2] / key
+
+    def load(self, kind: str, key: str) -> Any:
+        if not self.usable:
+            return None
+        try:
+            data = self._path(kind, key).read_bytes()
+        except OSError:
+            return None
+        mac, body = data[:32], data[32:]
+        if len(mac) != 32 or not hmac.compare_digest(mac, hmac.new(self._key, body, hashlib.sha256).digest()):
+            return None
+        try:
+            return pickle.loads(body)
+        except Exception:  # noqa: BLE001 - a corrupt or stale entry is a miss
+            return None
+
+    def save(self, kind: str, key: str, value: Any) -> None:
+        if not self.usable:
+            return
+        try:
+            body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            path = self._path(kind, key)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._atomic(path, hmac.new(self._key, body, hashlib.sha256).digest() + body)
+        except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
+            pass
+
+
+def stable_digest(value: Any) -> str:
+    """A hash of a value that does not depend on set order or hash randomization."""
+    digest = hashlib.sha256()
+
+    def feed(obj: Any, depth: int = 0) -> None:
+        if depth > 50:
+            digest.update(b"<deep>")
+            return
+        if obj is None or isinstance(obj, (bool, int, float, str, bytes, Path)):
+            digest.update(f"{type(obj).__name__}:{obj!r};".encode())
+        elif is_dataclass(obj) and not isinstance(obj, type):
+            digest.update(f"<{type(obj).__qualname__}".encode())
+            for f in fields(obj):
+                digest.update(f.name.encode())
+                feed(getattr(obj, f.name), depth + 1)
+            digest.update(b">")
+        elif isinstance(obj, dict) or hasattr(obj, "items") and callable(obj.items):
+            items = sorted(((_sort_key(k), k, v) for k, v in obj.items()), key=lambda t: t[0])
+            digest.update(b"{")
+            for _, k, v in items:
+                feed(k, depth + 1)
+                feed(v, depth + 1)
+            digest.update(b"}")
+        elif isinstance(obj, (set, frozenset)):
+            digest.update(b"#")
+            for _, item in sorted(((_sort_key(i), i) for i in obj), key=lambda t: t[0]):
+                feed(item, depth + 1)
+            digest.update(b"#")
+        elif isinstance(obj, (list, tuple)):
+            digest.update(b"[")
+            for item in obj:
+                feed(item, depth + 1)
+            digest.update(b"]")
+        elif hasattr(obj, "__dict__"):
+            digest.update(f"<{type(obj).__qualname__}".encode())
+            feed(vars(obj), depth + 1)
+            digest.update(b">")
+        else:
+            digest.update(f"{type(obj).__qualname__}:{obj!r};".encode())
+
+    feed(value)
+    return digest.hexdigest()
+
+
+def _sort_key(obj: Any) -> str:
+    return f"{type(obj).__name__}:{obj!r}"
+
+
+class ResultCache:
+    """FileResults of the per-file pass."""
+
+    def __init__(self, settings, catalog) -> None:
+        self.store = Store(settings.root)
+        self.base = hashlib.sha256("|".join(
+            (code_fingerprint(), settings.fingerprint(), catalog_fingerprint(catalog))).encode()).hexdigest()
+
+    @property
+    def usable(self) -> bool:
+        return self.store.usable
+
+    def key(self, path: Path, rel: str) -> str | None:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None  # unreadable: not worth caching, reported each time
+        return hashlib.sha256(f"{self.base}|{rel}|".encode() + hashlib.sha256(data).digest()).hexdigest()
+
+    def get(self, key: str):
+        return self.store.load("results", key)
+
+    def put(self, key: str, result) -> None:
+        if not getattr(result, "transient", False):
+            self.store.save("results", key, result)
+
+
+def catalog_fingerprint(catalog) -> str:
+    fp = getattr(catalog, "_tenantlint_fingerprint", None)
+    if fp is None:
+        fp = stable_digest(catalog)
+        try:
+            object.__setattr__(catalog, "_tenantlint_fingerprint", fp)
+        except (AttributeError, TypeError):
+            pass
+    return fp
+
+
+class FactCache:
+    """The catalog pass's per-file facts, one manifest per settings fingerprint."""
+
+    def __init__(self, settings) -> None:
+        self.store = Store(settings.root)
+        self.key = hashlib.sha256(f"{code_fingerprint()}|{settings.fingerprint()}".encode()).hexdigest()
+        loaded = self.store.load("catalog", self.key)
+        self.old: dict = loaded if isinstance(loaded, dict) else {}
+        self.new: dict = {}
+        self.changed = False
+
+    def facts(self, path: Path, rel: str, compute) -> list:
+        try:
+            st = path.stat()
+            stamp = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+        except OSError:
+            return compute()
+        entry = self.old.get(rel)
+        if entry is not None and entry[0] == stamp and max(stamp[1], stamp[3]) + _RACY_NS < entry[1]:
+            self.new[rel] = entry
+            return list(entry[2])
+        facts = compute()
+        self.new[rel] = (stamp, time.time_ns(), tuple(facts))
+        self.changed = True
+        return facts
+
+    def save(self) -> None:
+        if self.changed or set(self.new) != set(self.old):
+            self.store.save("catalog", self.key, self.new)
