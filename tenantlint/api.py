@@ -9,7 +9,8 @@ from tenantlint.diagnostics import Report
 
 
 def scan_paths(paths: Sequence[str | Path], *, config: str | Path | None = None, cwd: Path | None = None,
-               settings: Settings | None = None, jobs: int = 1, warn_unused_ignores: bool = False) -> Report:
+               settings: Settings | None = None, jobs: int = 1, warn_unused_ignores: bool = False,
+               use_cache: bool = False) -> Report:
     from tenantlint.discover import build_catalog
     from tenantlint.engine import scan
     from tenantlint.files import collect
@@ -18,5 +19,5 @@ def scan_paths(paths: Sequence[str | Path], *, config: str | Path | None = None,
     if settings is None:
         settings = load_settings(Path(config) if config else None, cwd=cwd)
     files = collect([str(p) for p in paths] or ["."], settings, cwd=cwd)
-    catalog = build_catalog(settings)
-    return scan(files, settings, catalog, jobs=jobs, warn_unused_ignores=warn_unused_ignores)
+    catalog = build_catalog(settings, use_cache=use_cache)
+    return scan(files, settings, catalog, jobs=jobs, warn_unused_ignores=warn_unused_ignores, use_cache=use_cache)

@@ -33,13 +33,26 @@ def python_discoverers() -> tuple[PyDiscoverer, ...]:
             *django_migrations.DISCOVERERS)
 
 
-def build_catalog(settings: Settings) -> TenantCatalog:
+def build_catalog(settings: Settings, *, use_cache: bool = False) -> TenantCatalog:
+    """With `use_cache`, each file's facts are kept in the project's cache folder and
+    reused while the file is unchanged (see tenantlint.cache.FactCache)."""
     if not settings.discover:
         return assemble(settings, (), (), ())
     facts: list[Fact] = []
     discoverers = python_discoverers()
+    memo = None
+    if use_cache:
+        from tenantlint.cache import FactCache
+
+        memo = FactCache(settings)
     for path in walk(settings.root, settings):
-        facts.extend(discover_file(path, settings, discoverers))
+        if memo is None:
+            facts.extend(discover_file(path, settings, discoverers))
+        else:
+            facts.extend(memo.facts(path, relative(path, settings.root),
+                                    lambda: discover_file(path, settings, discoverers)))
+    if memo is not None:
+        memo.save()
     return assemble_facts(settings, facts)
 
 
