@@ -15,6 +15,7 @@ from tenantlint.rules.base import Checker
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 ESCAPES = ("scopes_disabled",)
+SHORTCUT_WORDS = frozenset({"get_object_or_404", "get_list_or_404", "aget_object_or_404", "aget_list_or_404"})
 
 
 class OrmChecker(Checker):
@@ -30,9 +31,16 @@ class OrmChecker(Checker):
             models = Models(ctx)
             self.frameworks = (Django(models), SqlAlchemy(models))
             self.always = frozenset(n for n, o in catalog.orm.items() if o.always_scoped)
+            self.names = frozenset(catalog.models) | SHORTCUT_WORDS
 
     def _flow(self) -> Flow:
-        return Flow(self.frameworks, self._observe, self._is_escape)
+        flow = Flow(self.frameworks, self._observe, self._is_escape)
+        flow.relevant = self._relevant
+        return flow
+
+    def _relevant(self, stmt, env) -> bool:
+        words = set(_WORD.findall(self.ctx.code_for(stmt)))
+        return not words.isdisjoint(self.names) or not words.isdisjoint(env)
 
     def _observe(self, states) -> None:
         for state in states:
@@ -51,7 +59,9 @@ class OrmChecker(Checker):
             return
         escaped = any(call_name(d.decorator) in ESCAPES for d in node.decorators)
         body = node.body.body if isinstance(node.body, cst.IndentedBlock) else [cst.SimpleStatementLine(node.body.body)]
-        self._flow().run(list(body), escaped=escaped)
+        flow = self._flow()
+        flow.authorized = "check_object_permissions(" in self.ctx.code_for(node)
+        flow.run(list(body), escaped=escaped)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         if not self.active or not isinstance(node.body, cst.IndentedBlock):

@@ -29,6 +29,7 @@ def django_facts(tree: ast.Module, path: str, module: str, imports: ImportAliase
             yield ModelFact(name=cls.name, qualname=f"{module}.{cls.name}", bases=written, framework="django",
                             path=path, line=cls.lineno, abstract=True,
                             extra={"manager": True, "scoping": _scoping_get_queryset(cls, tenant_columns),
+                                   "scoping_methods": _scoping_methods(cls, tenant_columns),
                                    "base_qualnames": qualified})
             continue
         fact = _model_fact(cls, written, qualified, path, module, app_label, imports)
@@ -37,20 +38,30 @@ def django_facts(tree: ast.Module, path: str, module: str, imports: ImportAliase
 
 
 def _is_manager_class(cls: ast.ClassDef, bases: tuple[str, ...]) -> bool:
-    if any(b.rsplit(".", 1)[-1].endswith(("Manager", "ManagerMixin")) for b in bases):
+    if any(b.rsplit(".", 1)[-1].endswith(("Manager", "ManagerMixin", "QuerySet")) for b in bases):
         return True
     return bool(bases) and method(cls, "get_queryset") is not None and not any(b.endswith("Model") for b in bases)
 
 
 def _scoping_get_queryset(cls: ast.ClassDef, tenant_columns: frozenset[str]) -> bool:
     fn = method(cls, "get_queryset")
-    if fn is None:
-        return False
+    return fn is not None and _filters_by_tenant(fn, tenant_columns)
+
+
+def _filters_by_tenant(fn: ast.AST, tenant_columns: frozenset[str]) -> bool:
     for node in ast.walk(fn):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "filter":
             if any(kw.arg and lookup_is_tenant(kw.arg, tenant_columns, frozenset({"tenant"})) for kw in node.keywords):
                 return True
     return False
+
+
+def _scoping_methods(cls: ast.ClassDef, tenant_columns: frozenset[str]) -> tuple[str, ...]:
+    """Custom manager/queryset methods that filter by tenant (`def for_user(self, user):
+    return self.filter(organization=user.organization)`)."""
+    return tuple(fn.name for fn in cls.body
+                 if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and fn.name != "get_queryset"
+                 and not fn.name.startswith("__") and _filters_by_tenant(fn, tenant_columns))
 
 
 def _field_kind(call: ast.Call, imports: ImportAliases) -> str | None:

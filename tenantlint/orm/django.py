@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tenantlint.names import dotted
 from tenantlint.orm.common import Models, call_name
 from tenantlint.orm.flow import EMPTY, Flow
 from tenantlint.orm.pyast import lookup_is_tenant
@@ -55,7 +56,10 @@ class Django:
                 for arg in node.args[1:]:
                     flow.walk(arg.value)
                 return EMPTY
-            flow.observe(self.narrow(states, node.args[1:], flow))
+            states = self.narrow(states, node.args[1:], flow)
+            if flow.authorized and call_name(node.func) in ("get_object_or_404", "aget_object_or_404"):
+                states = frozenset(s.derive(scoped=s.models) for s in states)
+            flow.observe(states)
             return EMPTY
         return None
 
@@ -79,6 +83,9 @@ class Django:
             return EMPTY
         if name in NARROWING:
             out = self.narrow(states, call.args, flow)
+            if flow.authorized and name in ("get", "aget"):
+                # DRF: the object fetched is then checked by check_object_permissions().
+                out = frozenset(s.derive(scoped=s.models) for s in out)
         elif name == "none":
             out = frozenset(s.derive(scoped=s.models) for s in states)
         elif name in WRITES:
@@ -105,6 +112,9 @@ class Django:
         if "tenant" in lowered:
             return True
         for state in states:
+            orm = self.models.orm(next(iter(state.models), ""))
+            if orm is not None and name in orm.scoping_methods:
+                return True
             for tname in self.models.tenant_names(next(iter(state.models), "")):
                 stem = tname[:-3] if tname.endswith("_id") else tname
                 if stem and stem in lowered:
@@ -131,6 +141,8 @@ class Django:
                 key = arg.keyword.value
                 if key not in ("defaults", "create_defaults") and lookup_is_tenant(key, columns, relations):
                     scoped = True
+                elif key in ("pk", "id") and _object_in_hand(arg.value):
+                    scoped = True  # re-fetching `self.project.id`: the object was loaded already
             elif arg.star == "**":
                 keys = _dict_keys(flow.resolve(arg.value))
                 if keys is None:
@@ -174,6 +186,22 @@ class Django:
         if isinstance(node, cst.Call) and call_name(node.func) in NOT_OPAQUE:
             return False, False
         return False, True
+
+
+UNTRUSTED_PARTS = {"request", "data", "GET", "POST", "query_params", "kwargs", "validated_data", "cleaned_data",
+                   "args", "params", "json", "form"}
+
+
+def _object_in_hand(value) -> bool:
+    """`instance.id`, `self.project.pk`, `task.project_id`: the id of an object already loaded
+    (and judged where it was loaded), not an id that came with the request."""
+    chain = dotted(value) if isinstance(value, cst.Attribute) else None
+    if chain is None:
+        return False
+    parts = chain.split(".")
+    if UNTRUSTED_PARTS.intersection(parts):
+        return False
+    return parts[-1] in ("id", "pk") or parts[-1].endswith("_id")
 
 
 def _dict_keys(node) -> list[str] | None:

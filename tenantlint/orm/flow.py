@@ -26,6 +26,8 @@ class Flow:
         self.env: Env = {}
         self.exprs: dict[str, cst.BaseExpression] = {}  # last value assigned to a name, for Q/conditions
         self.escaped = False
+        self.authorized = False  # the function runs DRF's check_object_permissions() on what it fetched
+        self.relevant = None  # (stmt, env) -> bool: a cheap screen, None to analyze everything
 
     # -- statements ---------------------------------------------------------
     def run(self, body, escaped: bool = False, observe_end: bool = True) -> None:
@@ -44,6 +46,18 @@ class Flow:
 
     def stmt(self, stmt, env: Env) -> Env | None:
         self.env = env
+        if self.relevant is not None and not self.relevant(stmt, env):
+            # Nothing here names a tenant model or a variable holding a query: only
+            # remember simple assignments (Q objects and conditions used later).
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Assign):
+                        for target in small.targets:
+                            if isinstance(target.target, cst.Name):
+                                self.exprs[target.target.value] = small.value
+                    elif isinstance(small, (cst.Return, cst.Raise, cst.Break, cst.Continue)):
+                        return None
+            return env
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
                 env = self.small(small, env)

@@ -22,6 +22,7 @@ class OrmModel:
     always_scoped: bool = False  # every query is scoped outside the checker's view
     relationships: Mapping[str, str] = field(default_factory=dict)  # SQLAlchemy relationship -> class
     core: bool = False  # a Core Table object, not a class
+    scoping_methods: frozenset[str] = frozenset()  # custom manager/queryset methods that filter by tenant
 
 
 def _library(qualified: str, known) -> bool:
@@ -35,6 +36,7 @@ def build_index(facts: Iterable, tenant_models: Iterable[str]) -> dict[str, OrmM
     for fact in facts:
         by_name.setdefault(fact.name, []).append(fact)
     loader_scoped = {n for f in facts for n in f.extra.get("loader_criteria", ())}
+    scoping_methods = frozenset(m for f in facts for m in f.extra.get("scoping_methods", ()))
 
     def ancestors(name: str, seen: set[str]) -> list:
         out = []
@@ -88,5 +90,5 @@ def build_index(facts: Iterable, tenant_models: Iterable[str]) -> dict[str, OrmM
             name=name, framework=chain[0].framework, managers=managers,
             default_manager=default or (order[0] if order else None),
             always_scoped=bool(names & loader_scoped), relationships=relationships,
-            core=bool(chain[0].extra.get("core")))
+            core=bool(chain[0].extra.get("core")), scoping_methods=scoping_methods)
     return index

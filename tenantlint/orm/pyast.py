@@ -21,7 +21,7 @@ class ImportAliases:
     def __init__(self, tree: ast.Module, module: str) -> None:
         self.aliases: dict[str, str] = {}
         package = module.rsplit(".", 1)[0] if "." in module else ""
-        for node in ast.walk(tree):
+        for node in _statements(tree):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -47,6 +47,18 @@ class ImportAliases:
 
     def uses(self, *packages: str) -> bool:
         return any(v.split(".")[0] in packages for v in self.aliases.values())
+
+
+def _statements(tree: ast.Module):
+    """Every statement at any depth of statement bodies (imports live there), not expressions."""
+    stack = list(tree.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        for attr in ("body", "orelse", "finalbody", "handlers", "cases"):
+            value = getattr(node, attr, None)
+            if isinstance(value, list):
+                stack.extend(v for v in value if isinstance(v, (ast.stmt, ast.excepthandler, ast.match_case)))
 
 
 def const_str(node: ast.AST | None) -> str | None:
