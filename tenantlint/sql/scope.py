@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from tenantlint.sql import glot
 from tenantlint.sql.glot import exp
 from tenantlint.sql.predicates import (
-    anchored_by, columns_in, conjuncts, is_hole_name, is_hole_node, ties, weakening,
+    anchored_by, columns_in, conjuncts, is_hole_name, is_hole_node, self_compared, ties, weakening,
 )
 from tenantlint.sql.types import SqlIssue
 
@@ -86,10 +86,16 @@ class ScopeWalker:
             return
         with_ = node.args.get(glot.WITH)
         if with_ is not None:
-            names = frozenset(c.alias_or_name.lower() for c in with_.expressions)
-            ctes = ctes | names
-            for cte in with_.expressions:
-                self.query(cte.this, parent, ctes)
+            names = [c.alias_or_name.lower() for c in with_.expressions]
+            if with_.args.get("recursive"):
+                for cte in with_.expressions:  # WITH RECURSIVE: every name is visible
+                    self.query(cte.this, parent, ctes | frozenset(names))
+            else:
+                # A plain CTE sees only the CTEs before it: in `WITH orders AS (SELECT *
+                # FROM orders)` the body reads the real table, not itself.
+                for k, cte in enumerate(with_.expressions):
+                    self.query(cte.this, parent, ctes | frozenset(names[:k]))
+            ctes = ctes | frozenset(names)
         if isinstance(node, exp.SetOperation):
             self.query(node.this, parent, ctes)
             self.query(node.expression, parent, ctes)
@@ -200,6 +206,11 @@ class ScopeWalker:
                             a.ties.append(b)
                             b.ties.append(a)
                 continue
+            selfish = [o for o in self_compared(cond, resolve) if o in sc.occs]
+            for occ in selfish:
+                occ.weak = occ.weak or "a comparison with itself"
+            if selfish:
+                continue
             for col in columns_in(cond):
                 why = weakening(col, cond)
                 if why:
@@ -208,12 +219,15 @@ class ScopeWalker:
                             occ.weak = why
 
     def _using(self, sc: Scope, src, join: exp.Join, seen: list[Occ]) -> None:
-        """`JOIN t USING (tenant_id)` ties t to every earlier table with that column."""
+        """`JOIN t USING (tenant_id)` (or `NATURAL JOIN t`) ties t to every earlier
+        table with that column."""
         occ = sc.keys.get(str(src.alias_or_name).lower())
         if occ is None:
             return
-        for ident in join.args.get("using") or ():
-            col = str(ident.name).lower()
+        cols = [str(ident.name).lower() for ident in join.args.get("using") or ()]
+        if str(join.args.get("method") or "").upper() == "NATURAL":
+            cols += sorted(occ.cols)  # NATURAL JOIN equates every column both sides have
+        for col in cols:
             if col in occ.cols:
                 for other in seen:
                     if col in other.cols:
