@@ -3,7 +3,9 @@
 `%s`, `%(name)s` and `$1` do not parse in every dialect (`$1` breaks ClickHouse's
 tokenizer, `%s` most of them); `:name` parses everywhere, so positional styles become
 `:tlp_N` and pyformat becomes `:name`. `?` and `:name` already parse everywhere and
-are left alone (`?` is also PostgreSQL's jsonb operator). String literals, quoted
+are left alone (`?` is also PostgreSQL's jsonb operator), except SQLite's numbered
+`?1` (-> `:tlq_1`) and a `?` cast with `::` (sqlglot reads `?::` as one operator
+token, so a space goes between). SQLite's `$name` becomes `:name`. String literals, quoted
 identifiers, comments, dollar-quoted bodies and `::` casts are copied untouched, and
 `%%` (a literal `%` under pyformat) becomes `%`.
 """
@@ -14,6 +16,8 @@ import re
 _NAMED = re.compile(r"%\(([A-Za-z_][A-Za-z0-9_]*)\)s")
 _DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
 _DOLLAR_NUM = re.compile(r"\$(\d+)")
+_QMARK_NUM = re.compile(r"\?(\d+)")
+_SQLITE_NAMED = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _BACKSLASH_DIALECTS = {"mysql", "bigquery", "clickhouse", "snowflake", "spark", "hive", "databricks"}
 
 
@@ -41,11 +45,14 @@ def normalize_placeholders(text: str, dialect: str = "postgres") -> str:
     i = 0
     positional = 0
     backslash = dialect.lower() in _BACKSLASH_DIALECTS
+    sqlite = dialect.lower() in ("sqlite", "sqlite3")
     while i < n:
         c = text[i]
         nxt = text[i + 1] if i + 1 < n else ""
         if c in "'\"`":
-            j = _skip_quoted(text, i, c, backslash and c != '"')
+            # PostgreSQL's E'...' strings take backslash escapes: E'\' ...' is one string
+            escape = c == "'" and i > 0 and text[i - 1] in "eE" and not (i > 1 and (text[i - 2].isalnum() or text[i - 2] == "_"))
+            j = _skip_quoted(text, i, c, (backslash and c != '"') or escape)
             out.append(text[i:j])
             i = j
         elif c == "-" and nxt == "-":
@@ -58,7 +65,7 @@ def normalize_placeholders(text: str, dialect: str = "postgres") -> str:
             j = n if j < 0 else j + 2
             out.append(text[i:j])
             i = j
-        elif c == "$":
+        elif c == "$" and not (sqlite and _SQLITE_NAMED.match(text, i) and not _DOLLAR_TAG.match(text, i)):
             prev = text[i - 1] if i else " "
             m = _DOLLAR_NUM.match(text, i)
             if m and not (prev.isalnum() or prev == "_"):
@@ -74,6 +81,22 @@ def normalize_placeholders(text: str, dialect: str = "postgres") -> str:
                 continue
             out.append(c)
             i += 1
+        elif c == "?" and (nxt.isdigit() or text.startswith("::", i + 1)):
+            prev = text[i - 1] if i else " "
+            m = _QMARK_NUM.match(text, i)
+            if prev.isalnum() or prev == "_":
+                out.append(c)
+                i += 1
+            elif m:  # SQLite `?1`
+                out.append(f":tlq_{m.group(1)}")
+                i = m.end()
+            else:  # `?::uuid`: sqlglot would read `?::` as one operator token
+                out.append("? ")
+                i += 1
+        elif c == "$" and sqlite and _SQLITE_NAMED.match(text, i) and not _DOLLAR_TAG.match(text, i):
+            m = _SQLITE_NAMED.match(text, i)
+            out.append(f":{m.group(1)}")  # SQLite `$name`
+            i = m.end()
         elif c == "%":
             if nxt == "%":
                 out.append("%")
