@@ -12,7 +12,9 @@ from tenantlint.sql.glot import exp
 from tenantlint.sql.predicates import is_hole_name
 from tenantlint.sql.scope import ScopeWalker, Tables
 from tenantlint.sql.session import HoleNames, token_issues, tree_issues
-from tenantlint.sql.statements import QUERY_WORDS, START_WORDS, Statement, looks_like_sql, parse_statements
+from tenantlint.sql.statements import (
+    QUERY_WORDS, START_WORDS, TXN_WORDS, Statement, looks_like_sql, parse_statements,
+)
 from tenantlint.sql.types import SqlIssue, SqlPolicy, SqlText
 
 SCOPED_AWAY = frozenset({"TL002", "TL101", "TL102", "TL103", "TL104"})
@@ -57,7 +59,7 @@ def _tables(policy: SqlPolicy) -> Tables:
 
 
 def _statement(st: Statement, tables: Tables, holes: HoleNames) -> list[SqlIssue] | None:
-    if st.first not in START_WORDS:
+    if st.first not in START_WORDS or st.first in TXN_WORDS or _is_sentence(st.toks):
         return None
     tree = st.tree
     is_cmd = tree is not None and glot.is_command(tree)
@@ -77,6 +79,35 @@ def _statement(st: Statement, tables: Tables, holes: HoleNames) -> list[SqlIssue
     except Exception:  # noqa: BLE001 - an AST shape we did not foresee: fail closed
         issues += _unparsed(st, tables) or []
     return issues
+
+
+# Tokens that prose does not have and SQL nearly always does.
+_SQL_MARKS = frozenset({
+    "STAR", "EQ", "NEQ", "LT", "GT", "LTE", "GTE", "NULLSAFE_EQ", "L_PAREN", "R_PAREN", "DCOLON",
+    "L_BRACKET", "PIPE", "DPIPE", "ARROW", "DARROW", "NULLSAFE_EQ",
+})
+_WORD_KINDS = frozenset({"VAR", "IDENTIFIER", "STRING", "NUMBER"})
+
+
+def _is_sentence(toks) -> bool:
+    """"Delete from orders failed: %s", "Select a file from orders folder": a sentence
+    that happens to parse. Sentence case (`Delete`, not `DELETE` or `delete`), no
+    upper-case keyword after it, and none of SQL's operators, parentheses or qualified
+    names. (Real SQL written "Select id from orders" is read as prose: mixed-case
+    keywords without a single operator are rare in code, log messages are not.)"""
+    if not toks:
+        return False
+    first = toks[0].text
+    if not (len(first) > 1 and first[0].isupper() and first[1:].islower()):
+        return False
+    for k, t in enumerate(toks[1:], 1):
+        if t.kind in _SQL_MARKS:
+            return False
+        if t.kind == "DOT" and k + 1 < len(toks) and toks[k + 1].kind in ("VAR", "IDENTIFIER", "STAR"):
+            return False  # `public.orders`
+        if t.kind not in _WORD_KINDS and t.text.isalpha() and t.text.isupper() and len(t.text) > 1:
+            return False  # `FROM`, `WHERE`: written as SQL
+    return True
 
 
 def _is_prose(tree: exp.Expression) -> bool:
@@ -100,9 +131,38 @@ def _judge(tree: exp.Expression, tables: Tables) -> list[SqlIssue]:
             then = when.args.get("then")
             if isinstance(then, exp.Insert) and isinstance(then.this, exp.Tuple):
                 extra += _check_insert(tree.this, [c.name for c in then.this.expressions], tables)
+    elif isinstance(tree, exp.Copy):
+        return _copy(tree, walker, tables)
     if isinstance(tree, (exp.Query, exp.Update, exp.Delete, exp.Merge, exp.Insert)):
         walker.query(tree, None, frozenset())
     return extra + walker.issues
+
+
+_COPY_ENDS = frozenset({"stdin", "stdout"})
+
+
+def _copy(tree: exp.Expression, walker: ScopeWalker, tables: Tables) -> list[SqlIssue]:
+    """`COPY (SELECT ...) TO` is judged as its query; `COPY orders TO` dumps every
+    tenant's rows (TL101); `COPY orders (cols) FROM` without the tenant column is an
+    INSERT without it (TL103). "Copy orders to the clipboard" names no file."""
+    files = tree.args.get("files") or []
+    if not files or not all((isinstance(f, exp.Literal) and f.is_string)
+                            or (isinstance(f, exp.Identifier) and f.name.lower() in _COPY_ENDS) for f in files):
+        return []
+    target = tree.this
+    if isinstance(target, exp.Subquery):
+        walker.query(target, None, frozenset())
+        return walker.issues
+    if tree.args.get("kind"):  # FROM: a load
+        return _insert_columns(target, tables)
+    table = target.this if isinstance(target, exp.Schema) else target
+    if not isinstance(table, exp.Table):
+        return []
+    name = str(table.name).lower()
+    if name in tables.tenant and name not in tables.trusted:
+        col = sorted(tables.tenant[name])[0]
+        return [SqlIssue("TL101", f"`{name}` is exported by COPY without a `{col}` predicate", name)]
+    return []
 
 
 def _insert_columns(target, tables: Tables) -> list[SqlIssue]:

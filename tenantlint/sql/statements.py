@@ -16,8 +16,11 @@ from tenantlint.sql.normalize import normalize_placeholders
 QUERY_WORDS = frozenset({"SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "MERGE"})
 START_WORDS = QUERY_WORDS | {
     "ALTER", "SET", "CREATE", "DROP", "TRUNCATE", "REPLACE", "UPSERT", "GRANT",
-    "REVOKE", "VALUES", "RESET", "COMMENT",
-}
+    "REVOKE", "VALUES", "RESET", "COMMENT", "COPY",
+} | {"BEGIN", "START", "SAVEPOINT", "COMMIT", "ROLLBACK", "END"}
+# Transaction control is not judged itself, but it opens many multi-statement strings
+# (`BEGIN; DELETE FROM orders; COMMIT;`), so the text is still read.
+TXN_WORDS = frozenset({"BEGIN", "START", "SAVEPOINT", "COMMIT", "ROLLBACK", "END"})
 # Leading whitespace, comments and parentheses, then the first word.
 _LEAD = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/|\()*([A-Za-z_]+)", re.S)
 MAX_DEPTH = 64  # nesting beyond this makes sqlglot slow or recursive; treat as unparseable
@@ -135,7 +138,7 @@ def parse_statements(text: str, dialect: str = "postgres", limit: int = 100_000)
         return (Statement(norm, 0, (), None, "tokenize"),)
     out = []
     for chunk in split_tokens(toks):
-        if len(norm) > limit:
+        if len(text) > limit:  # the written text: normalized placeholders are longer
             out.append(Statement(norm[chunk[0].start:chunk[-1].end + 1], chunk[0].start,
                                  tuple(chunk), None, "too-long"))
         else:
