@@ -109,6 +109,9 @@ def query_sources(node: exp.Expression) -> list[exp.Expression]:
             return
         while isinstance(src, _WRAPPERS) and isinstance(src.this, exp.Expression):
             src = src.this  # ClickHouse `FROM t FINAL`
+        if is_join_group(src):
+            add(src.this)  # `JOIN (b JOIN c ON ...) ON ...`: b and c are sources here
+            return
         items.append(src)
         for j in src.args.get(JOINS) or ():
             add(j)
@@ -130,8 +133,17 @@ def query_sources(node: exp.Expression) -> list[exp.Expression]:
     return items
 
 
+def is_join_group(node: Any) -> bool:
+    """`(b JOIN c ON ...)` in a FROM clause: parentheses around tables, not a query."""
+    return isinstance(node, (exp.Subquery, exp.Paren)) and isinstance(node.this, exp.Table)
+
+
 def join_of(src: exp.Expression) -> exp.Join | None:
+    """The join that brings `src` in: its own, or that of the parenthesized group
+    `JOIN (src JOIN ...) ON ...` it opens."""
     parent = src.parent
+    if is_join_group(parent) and parent.this is src:
+        parent = parent.parent
     return parent if isinstance(parent, exp.Join) else None
 
 

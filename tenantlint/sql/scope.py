@@ -27,6 +27,7 @@ class Occ:
     cols: frozenset[str]
     verb: str
     anchored: bool = False
+    renamed: bool = False  # `orders AS o(tenant_id, id)`: which column is which is unknown
     weak: str = ""
     ties: list["Occ"] = field(default_factory=list)
 
@@ -109,7 +110,13 @@ class ScopeWalker:
         stack = list(node.iter_expressions()) if node is not None else []
         while stack:
             cur = stack.pop()
-            if any(cur is s for s in skip) or isinstance(cur, exp.With):
+            if isinstance(cur, exp.With):
+                continue
+            if any(cur is s for s in skip):
+                stack.extend(cur.args.get(glot.JOINS) or ())  # ON clauses may hold subqueries
+                continue
+            if glot.is_join_group(cur):
+                stack.append(cur.this)
                 continue
             if isinstance(cur, (exp.Query, exp.Subquery)):
                 self.query(cur, scope, ctes)
@@ -152,7 +159,9 @@ class ScopeWalker:
             sc.keys[key] = None
             return
         verb = _VERBS.get(type(node), "read") if src is node.this else "read"
-        occ = Occ(name, key, self.tables.tenant[name], verb, anchored=name in self.tables.trusted)
+        alias = src.args.get("alias")
+        renamed = isinstance(alias, exp.TableAlias) and bool(alias.args.get("columns"))
+        occ = Occ(name, key, self.tables.tenant[name], verb, anchored=name in self.tables.trusted, renamed=renamed)
         sc.keys[key] = occ
         sc.occs.append(occ)
 
@@ -163,35 +172,44 @@ class ScopeWalker:
             qual = str(col.table).lower() if col.table else ""
             if qual:
                 found, occ = sc.lookup(qual)
-                return [occ] if found and occ is not None and name in occ.cols else []
-            return [o for o in sc.occs if name in o.cols]
+                return [occ] if found and occ is not None and name in occ.cols and not occ.renamed else []
+            return [o for o in sc.occs if name in o.cols and not o.renamed]
         return resolve
 
     def _judge_conditions(self, sc: Scope, node, sources) -> None:
-        conds = []
+        # (conjunct, the occurrences it can restrict, or None for all of them). An outer
+        # join's ON does not filter the preserved side: `orders o LEFT JOIN c ON ... AND
+        # o.tenant_id = %s` returns every order.
+        conds: list[tuple[exp.Expression, object]] = []
         for key in ("where", "prewhere"):
             clause = node.args.get(key)
             if clause is not None:
-                conds += conjuncts(clause.this)
+                conds += [(c, None) for c in conjuncts(clause.this)]
+        resolve = self._resolver(sc)
         if isinstance(node, exp.Merge):
-            conds += conjuncts(node.args.get("on"))
+            restrict = self._merge_restrict(sc, node, resolve)
+            conds += [(c, restrict) for c in conjuncts(node.args.get("on"))]
         seen: list[Occ] = []
         for src in sources:
+            occ = sc.keys.get(str(src.alias_or_name).lower()) if isinstance(src, exp.Table) else None
             join = glot.join_of(src)
             if join is not None:
-                conds += conjuncts(join.args.get("on"))
-                self._using(sc, src, join, seen)
-            occ = sc.keys.get(str(src.alias_or_name).lower()) if isinstance(src, exp.Table) else None
+                restrict = _join_restrict(join, occ, sc)
+                conds += [(c, restrict) for c in conjuncts(join.args.get("on"))]
+                self._using(sc, src, join, seen, restrict)
             if occ is not None:
                 seen.append(occ)
-        resolve = self._resolver(sc)
-        for cond in conds:
+        for cond, restrict in conds:
             if is_hole_node(cond):
                 sc.clause_hole = True
                 continue
+
+            def can(o: Occ, restrict=restrict) -> bool:
+                return o in sc.occs and (restrict is None or any(o is r for r in restrict))
+
             anchored = anchored_by(cond, resolve)
             for occ in anchored:
-                if occ in sc.occs:
+                if can(occ):
                     occ.anchored = True
             if anchored:
                 continue
@@ -202,8 +220,10 @@ class ScopeWalker:
                     for b in right:
                         if a is b:
                             a.weak = a.weak or "a comparison with itself"
-                        else:
+                            continue
+                        if can(a):
                             a.ties.append(b)
+                        if can(b):
                             b.ties.append(a)
                 continue
             selfish = [o for o in self_compared(cond, resolve) if o in sc.occs]
@@ -218,7 +238,31 @@ class ScopeWalker:
                         if occ in sc.occs and not occ.weak:
                             occ.weak = why
 
-    def _using(self, sc: Scope, src, join: exp.Join, seen: list[Occ]) -> None:
+    def _merge_restrict(self, sc: Scope, node, resolve):
+        """MERGE's ON is an inner join for WHEN MATCHED; `WHEN NOT MATCHED BY SOURCE`
+        acts on target rows the ON did not match, `WHEN NOT MATCHED` on such source
+        rows, so the ON filters neither of those (unless the clause's own condition
+        anchors it)."""
+        target = [o for o in sc.occs if self._is_target(o, node)]
+        source = [o for o in sc.occs if not any(o is t for t in target)]
+        whens = node.args.get("whens")
+        free: list[Occ] = []
+        for when in (whens.expressions if whens is not None else ()):
+            if when.args.get("matched"):
+                continue
+            side = target if when.args.get("source") else source
+            pinned = [o for c in conjuncts(when.args.get("condition")) for o in anchored_by(c, resolve)]
+            free += [o for o in side if not any(o is p for p in pinned)]
+        if not free:
+            return None
+        return [o for o in sc.occs if not any(o is f for f in free)]
+
+    @staticmethod
+    def _is_target(occ: Occ, node) -> bool:
+        target = node.this
+        return isinstance(target, exp.Table) and str(target.alias_or_name).lower() == occ.key
+
+    def _using(self, sc: Scope, src, join: exp.Join, seen: list[Occ], restrict=None) -> None:
         """`JOIN t USING (tenant_id)` (or `NATURAL JOIN t`) ties t to every earlier
         table with that column."""
         occ = sc.keys.get(str(src.alias_or_name).lower())
@@ -231,8 +275,10 @@ class ScopeWalker:
             if col in occ.cols:
                 for other in seen:
                     if col in other.cols:
-                        occ.ties.append(other)
-                        other.ties.append(occ)
+                        if restrict is None or any(occ is r for r in restrict):
+                            occ.ties.append(other)
+                        if restrict is None or any(other is r for r in restrict):
+                            other.ties.append(occ)
 
     @staticmethod
     def _resolve(sc: Scope) -> None:
@@ -260,3 +306,24 @@ class ScopeWalker:
                     "TL104", f"`{occ.table}` is joined without tying its `{col}` to the anchored tenant", occ.table))
             else:
                 self.issues.append(SqlIssue("TL101", f"`{occ.table}` is {occ.verb} without a `{col}` predicate", occ.table))
+
+
+def _join_restrict(join: exp.Join, occ: Occ | None, sc: Scope):
+    """Which occurrences a join's ON / USING can restrict: all (None) for an inner,
+    cross or semi join; only the joined table for LEFT; all but it for RIGHT; none for
+    FULL and ANTI joins."""
+    side = str(join.args.get("side") or "").upper()
+    kind = str(join.args.get("kind") or "").upper()
+    joined = [occ] if occ is not None else []
+    if glot.is_join_group(join.this):  # `LEFT JOIN (b JOIN c ON ...) ON ...`: b and c
+        keys = {str(t.alias_or_name).lower() for t in join.this.find_all(exp.Table)}
+        joined = [o for o in sc.occs if o.key in keys]
+    if side == "FULL" or kind == "ANTI":
+        return []
+    if kind == "SEMI":
+        return None
+    if side == "LEFT":
+        return joined
+    if side == "RIGHT":
+        return [o for o in sc.occs if not any(o is j for j in joined)]
+    return None
