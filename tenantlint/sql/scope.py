@@ -296,8 +296,8 @@ class ScopeWalker:
                 continue
             col = sorted(occ.cols)[0]
             if occ.weak:
-                why = occ.weak if occ.weak.startswith("a ") else f"by {occ.weak}"
-                self.issues.append(SqlIssue("TL102", f"`{occ.table}`: the `{col}` predicate is weakened {why}", occ.table))
+                self.issues.append(SqlIssue(
+                    "TL102", f"`{occ.table}`: the `{col}` predicate is weakened by {occ.weak}", occ.table))
             elif sc.clause_hole:
                 self.issues.append(SqlIssue(
                     "TL002", f"`{occ.table}`: the `{col}` scope depends on an interpolated clause and cannot be verified", occ.table))

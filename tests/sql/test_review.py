@@ -219,3 +219,24 @@ GAPS = [
 @pytest.mark.parametrize(("dialect", "sql", "expected"), GAPS)
 def test_review_known_gaps(dialect, sql, expected):
     assert codes(sql, dialect=dialect) == expected
+
+
+PATHOLOGICAL = [
+    ("SELECT * FROM orders WHERE tenant_id = %s AND id IN (" + ", ".join(["%s"] * 10000) + ")", set()),
+    ("SELECT * FROM orders WHERE id IN (" + ", ".join(["%s"] * 10000) + ")", {"TL101"}),
+    ("SELECT * FROM orders WHERE " + " OR ".join(f"tenant_id = {i}" for i in range(3000)), {"TL002"}),
+    ("SELECT * FROM orders WHERE tenant_id = %s" + "::text" * 5000, set()),
+    ("SELECT * FROM orders WHERE tenant_id = " + "coalesce(" * 60 + "%s" + ")" * 60, set()),
+    ("SELECT * FROM orders WHERE note = '\U0001F389' AND tenant_id = %s", set()),
+    ("SELECT * FROM {{table}} WHERE {{ cond }}", None),
+    ("SELECT * FROM orders {% if x %} WHERE tenant_id = 1 {% endif %}", {"TL002"}),
+]
+
+
+@pytest.mark.parametrize(("sql", "expected"), PATHOLOGICAL)
+def test_review_pathological_inputs(sql, expected):
+    import time
+
+    start = time.perf_counter()
+    assert codes(sql) == expected
+    assert time.perf_counter() - start < 3.0
