@@ -142,6 +142,8 @@ def _class_fact(cls: ast.ClassDef, path, module, imports: ImportAliases, bare_cl
     if not (columns or table or rels or abstract or has_table_obj or (bare_classes and written)):
         return None
     relations = {name: f"{name}_id" for name in rels if f"{name}_id" in columns}
+    if not written and table is None and not has_table_obj:
+        abstract = True  # a plain mixin: what maps it is its subclasses
     default_table = None
     if table is None and own_pk and any(q.endswith(".Model") or q == "Model" for q in qualified):
         default_table = _snake(cls.name)  # Flask-SQLAlchemy's default name
