@@ -16,7 +16,14 @@ class OrmUnscopedQuery(Rule):
     manager queries and `get_object_or_404`, on a tenant model without a tenant filter
     (`Model.tenant_id == ...`, `filter_by(tenant_id=...)`, `tenant=...`, `tenant__slug=...`,
     `Q(tenant=...)`). A query is judged by its final form in the function: narrowing it
-    on a later line is fine, narrowing it only inside an `if` is not.
+    on a later line is fine, narrowing it only inside an `if` is not. Scoped too: a
+    default manager whose `get_queryset` filters by tenant (django-scopes' `ScopedManager`,
+    django-multitenant's `TenantModel`), a project manager/queryset method that filters
+    by tenant, models named by `with_loader_criteria` in a `do_orm_execute` listener, a
+    fetch followed by DRF's `check_object_permissions`, re-fetching an object in hand by
+    its own id, and code inside a scope provider. `scopes_disabled()`, `_base_manager` and
+    extra plain managers are not. A filter built elsewhere (`filter(q)`, `where(*conds)`)
+    is TL002; `.raw()`/`.extra()` are judged by the SQL rules.
 
     ## Why is this bad?
     `Invoice.objects.get(pk=pk)` in a view returns any tenant's invoice to whoever guesses
