@@ -58,7 +58,7 @@ def code_fingerprint() -> str:
                         st = os.stat(os.path.join(dirpath, name))
                     except OSError:
                         continue
-                    digest.update(f"{dirpath}/{name}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+                    digest.update(f"{dirpath}/{name}|{st.st_size}|{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
 
@@ -160,7 +160,7 @@ def stable_digest(value: Any) -> str:
             digest.update(b"<deep>")
             return
         if obj is None or isinstance(obj, (bool, int, float, str, bytes, Path)):
-            digest.update(f"{type(obj).__name__}:{obj!r};".encode())
+            digest.update(f"{type(obj).__name__}:{obj!r};".encode("utf-8", "backslashreplace"))
         elif is_dataclass(obj) and not isinstance(obj, type):
             digest.update(f"<{type(obj).__qualname__}".encode())
             for f in fields(obj):
@@ -216,7 +216,8 @@ class ResultCache:
             data = path.read_bytes()
         except OSError:
             return None  # unreadable: not worth caching, reported each time
-        return hashlib.sha256(f"{self.base}|{rel}|".encode() + hashlib.sha256(data).digest()).hexdigest()
+        return hashlib.sha256(f"{self.base}|{rel}|".encode("utf-8", "surrogateescape")
+                              + hashlib.sha256(data).digest()).hexdigest()
 
     def get(self, key: str):
         return self.store.load("results", key)

@@ -80,12 +80,17 @@ def check_file(path: Path, settings: Settings, catalog: TenantCatalog, *, isolat
 # A file whose lines are this long, or that CPython's own parser finds too deep, may be
 # one of the shapes that crash libcst's native parser or make it super-linear.
 _RISKY_LINE = 20_000
+_RISKY_SIZE = 1_000_000
 
 
 def _check_python(text: str, rel: str, settings: Settings, catalog: TenantCatalog,
                   path: Path | None = None) -> FileResult:
     from tenantlint.screen import wanted
 
+    if path is not None and len(text) > _RISKY_SIZE:
+        from tenantlint.pool import check_isolated
+
+        return check_isolated(path, settings, catalog)  # even ast.parse may need GBs here
     suppressions = python_suppressions(text)
     checkers = wanted(text, catalog, settings)
     verdict = _ast_verdict(text)
@@ -135,9 +140,16 @@ def _run_deep(job):
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        threading.stack_size(_STACK_SIZE)
-        thread = threading.Thread(target=target, name="tenantlint-parse")
-        thread.start()
+        try:
+            threading.stack_size(_STACK_SIZE)
+            thread = threading.Thread(target=target, name="tenantlint-parse")
+            thread.start()
+        except (RuntimeError, MemoryError, ValueError):  # no room for a big stack: run here, shallower
+            threading.stack_size(previous)
+            try:
+                return job()
+            except RecursionError:
+                raise
         threading.stack_size(previous)
         thread.join()
     finally:

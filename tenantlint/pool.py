@@ -80,7 +80,8 @@ def _worker(conn, settings: Settings, catalog: TenantCatalog, memory: int) -> No
 
 def _cap_address_space(memory: int) -> None:
     """A hard backstop under the parent's resident-memory watch: address space may grow
-    by the memory limit plus the parse thread's stack above what the worker maps now."""
+    by the memory limit plus the parse thread's stack (and its malloc arena) above what
+    the worker maps now."""
     try:
         import resource
 
@@ -88,7 +89,7 @@ def _cap_address_space(memory: int) -> None:
 
         with open("/proc/self/statm") as fh:
             mapped = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        limit = mapped + _STACK_SIZE + 2 * memory
+        limit = mapped + _STACK_SIZE + memory + 512 * 2**20
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
