@@ -24,6 +24,8 @@ TXN_WORDS = frozenset({"BEGIN", "START", "SAVEPOINT", "COMMIT", "ROLLBACK", "END
 # Leading whitespace, comments and parentheses, then the first word.
 _LEAD = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/|\()*([A-Za-z_]+)", re.S)
 MAX_DEPTH = 64  # nesting beyond this makes sqlglot slow or recursive; treat as unparseable
+# `ARRAY[ARRAY[...]]` parse time grows ~1.8x per level (0.06 s at 12, 0.6 s at 16, minutes at 30).
+MAX_BRACKET_DEPTH = 12
 
 
 def first_word(text: str) -> str:
@@ -69,14 +71,16 @@ def split_tokens(toks: list[glot.Tok]) -> list[list[glot.Tok]]:
 
 
 def _too_deep(toks: list[glot.Tok]) -> bool:
-    depth = 0
+    depth = brackets = 0
     for t in toks:
         if t.kind in ("L_PAREN", "L_BRACKET", "L_BRACE"):
             depth += 1
-            if depth > MAX_DEPTH:
+            brackets += t.kind == "L_BRACKET"
+            if depth > MAX_DEPTH or brackets > MAX_BRACKET_DEPTH:
                 return True
         elif t.kind in ("R_PAREN", "R_BRACKET", "R_BRACE"):
             depth -= 1
+            brackets -= t.kind == "R_BRACKET" and brackets > 0
     return False
 
 
