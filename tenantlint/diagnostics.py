@@ -78,7 +78,7 @@ def with_fingerprints(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
         key = (diag.code, diag.path, diag.context, normalize_snippet(diag.snippet))
         index = seen.get(key, 0)
         seen[key] = index + 1
-        digest = hashlib.sha256("\x1f".join(map(str, (*key, index))).encode()).hexdigest()[:20]
+        digest = hashlib.sha256("\x1f".join(map(str, (*key, index))).encode("utf-8", "surrogateescape")).hexdigest()[:20]
         out.append(replace(diag, fingerprint=digest))
     return out
 
