@@ -15,7 +15,7 @@ from tenantlint.sql.session import HoleNames, token_issues, tree_issues
 from tenantlint.sql.statements import (
     QUERY_WORDS, START_WORDS, TXN_WORDS, Statement, looks_like_sql, parse_statements,
 )
-from tenantlint.sql.types import SqlIssue, SqlPolicy, SqlText
+from tenantlint.sql.types import SqlIssue, SqlPolicy, SqlText, predicate
 
 SCOPED_AWAY = frozenset({"TL002", "TL101", "TL102", "TL103", "TL104"})
 _TABLE_KWS = frozenset({"FROM", "JOIN", "INTO", "UPDATE", "TABLE", "USING"})
@@ -161,7 +161,7 @@ def _copy(tree: exp.Expression, walker: ScopeWalker, tables: Tables) -> list[Sql
     name = str(table.name).lower()
     if name in tables.tenant and name not in tables.trusted:
         col = sorted(tables.tenant[name])[0]
-        return [SqlIssue("TL101", f"`{name}` is exported by COPY without a `{col}` predicate", name)]
+        return [SqlIssue("TL101", f"`{name}` is exported by COPY without {predicate(col)}", name)]
     return []
 
 
@@ -222,5 +222,5 @@ def _unparsed(st: Statement, tables: Tables) -> list[SqlIssue] | None:
         if mentions or clause_hole:
             out.append(SqlIssue("TL002", f"`{name}`: the query does not parse, so its `{col}` scope cannot be verified", name))
         else:
-            out.append(SqlIssue("TL101", f"`{name}` is queried without a `{col}` predicate", name))
+            out.append(SqlIssue("TL101", f"`{name}` is queried without {predicate(col)}", name))
     return out

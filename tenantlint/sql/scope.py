@@ -17,7 +17,7 @@ from tenantlint.sql.glot import exp
 from tenantlint.sql.predicates import (
     anchored_by, columns_in, conjuncts, is_hole_name, is_hole_node, self_compared, ties, weakening,
 )
-from tenantlint.sql.types import SqlIssue
+from tenantlint.sql.types import SqlIssue, predicate
 
 
 @dataclass(eq=False)
@@ -305,7 +305,7 @@ class ScopeWalker:
                 self.issues.append(SqlIssue(
                     "TL104", f"`{occ.table}` is joined without tying its `{col}` to the anchored tenant", occ.table))
             else:
-                self.issues.append(SqlIssue("TL101", f"`{occ.table}` is {occ.verb} without a `{col}` predicate", occ.table))
+                self.issues.append(SqlIssue("TL101", f"`{occ.table}` is {occ.verb} without {predicate(col)}", occ.table))
 
 
 def _join_restrict(join: exp.Join, occ: Occ | None, sc: Scope):

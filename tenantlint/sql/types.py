@@ -74,3 +74,9 @@ class DdlFact:
     using: bool = False
     offset: int = 0
     extra: Mapping[str, str] = field(default_factory=dict)
+
+
+def predicate(column: str) -> str:
+    """"a `tenant_id` predicate", "an `organization_id` predicate"."""
+    article = "an" if column[:1].lower() in "aeiou" else "a"
+    return f"{article} `{column}` predicate"
