@@ -81,15 +81,32 @@ class FileContext:
         self.catalog = catalog
         self.module = module
         self.module_name = module_name
-        self.positions = positions or {}
+        # Positions cost more than the parse itself (PositionProvider regenerates the whole
+        # module): `positions` may be a thunk, resolved on first use, so a file in which no
+        # checker reports or asks for source text never pays for them.
+        self._positions = positions if not callable(positions) else None
+        self._resolve_positions = positions if callable(positions) else None
+        self._index: StatementIndex | None = None
         self.imports = ImportMap(module, module_name) if module is not None else None
-        self.index = StatementIndex.build(module, self.positions) if module is not None else StatementIndex()
         self.diagnostics: list[Diagnostic] = []
         self._providers = None
         self._line_starts = [0]
         for i, ch in enumerate(source):
             if ch == "\n":
                 self._line_starts.append(i + 1)
+
+    @property
+    def positions(self):
+        if self._positions is None:
+            self._positions = self._resolve_positions() if self._resolve_positions else {}
+        return self._positions
+
+    @property
+    def index(self) -> StatementIndex:
+        if self._index is None:
+            self._index = StatementIndex.build(self.module, self.positions) if self.module is not None \
+                else StatementIndex()
+        return self._index
 
     def code_for(self, node: cst.CSTNode) -> str:
         pos = self.positions.get(node)

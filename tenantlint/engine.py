@@ -174,14 +174,10 @@ def _check_libcst(text: str, rel: str, settings: Settings, catalog: TenantCatalo
         return FileResult(rel, [parse_error(rel, f"cannot parse: {type(exc).__name__}: {exc}")], suppressions)
     if not checkers:
         return FileResult(rel, [], suppressions)  # CPython rejected it, libcst reads it: valid, nothing wanted
-    try:
-        wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
-        positions = resolve_positions(wrapper)
-    except RecursionError:
-        return FileResult(rel, [parse_error(rel, "code nested too deeply to analyze")], suppressions)
+    wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
     try:
         ctx = FileContext(path=rel, source=text, settings=settings, catalog=catalog, module=module,
-                          positions=positions, module_name=module_name(rel))
+                          positions=lambda: resolve_positions(wrapper), module_name=module_name(rel))
         running = [checker(ctx) for checker in checkers]
         wrapper.visit_batched(running)
         for current in running:

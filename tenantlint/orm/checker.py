@@ -21,6 +21,11 @@ SHORTCUT_WORDS = frozenset({"get_object_or_404", "get_list_or_404", "aget_object
 class OrmChecker(Checker):
     codes = ("TL201", "TL202", "TL002")
 
+    @classmethod
+    def wants(cls, source: str, catalog, settings) -> bool:
+        """The `active` test, before the parse: no tenant model named, nothing to judge."""
+        return bool(catalog.models) and not set(catalog.models).isdisjoint(_WORD.findall(source))
+
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         catalog = ctx.catalog

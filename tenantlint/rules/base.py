@@ -12,7 +12,6 @@ import re
 from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
-from libcst.metadata import PositionProvider
 
 from tenantlint.diagnostics import Severity
 
@@ -46,7 +45,8 @@ class Rule:
 class Checker(cst.BatchableCSTVisitor):
     """One family's visitor. Subclasses name the codes they may emit in `codes`."""
 
-    METADATA_DEPENDENCIES = (PositionProvider,)
+    # No metadata providers: positions come lazily from ctx.positions (see FileContext).
+    METADATA_DEPENDENCIES = ()
     codes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, ctx: "FileContext") -> None:
@@ -63,8 +63,8 @@ class Checker(cst.BatchableCSTVisitor):
 
     def report(self, code: str, node: cst.CSTNode, message: str, *, end_node: cst.CSTNode | None = None,
                snippet: str | None = None) -> None:
-        start = self.get_metadata(PositionProvider, node).start
-        end = self.get_metadata(PositionProvider, end_node or node).end
+        start = self.ctx.positions[node].start
+        end = self.ctx.positions[end_node or node].end
         self.ctx.report(code, message, start.line, start.column + 1, end.line, end.column + 1,
                         snippet=snippet if snippet is not None else self.ctx.code_for(node))
 

@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.metadata import PositionProvider
 
 from tenantlint.rules.base import Checker
 from tenantlint.sql.recover import Env, Recovered, recover
@@ -235,8 +234,8 @@ class SqlChecker(Checker):
         issues = analyze_sql(recovered.to_sql(), self.policy, scoped=scoped)
         if not issues:
             return
-        start = self.get_metadata(PositionProvider, first).start
-        end = self.get_metadata(PositionProvider, last).end
+        start = self.ctx.positions[first].start
+        end = self.ctx.positions[last].end
         snippet = recovered.to_sql().text
         seen = set()
         for issue in issues:
