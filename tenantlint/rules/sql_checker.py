@@ -8,7 +8,7 @@ used as a prefix) is judged there, not on its own. Docstrings are never SQL."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
@@ -44,9 +44,24 @@ class Build:
     first: cst.CSTNode
     last: cst.CSTNode
     in_provider: bool
+    blocks: tuple[int, ...] = ()  # the conditional blocks (if/for/while/try) it was created in
+    # The value on the path where no conditional addition ran: a tenant predicate that
+    # is only appended under `if`/`for` leaves that path unscoped (the fail-open leak).
+    base: Recovered | None = None
     folded_uses: int = 0
     bare_uses: int = 0
     bare_unscoped_uses: int = 0
+
+    def extend(self, full: Recovered, unconditional_base, node: cst.CSTNode, blocks: tuple[int, ...]) -> None:
+        """Grow the value. `unconditional_base()` gives the base path's value when this
+        addition runs on every path (same block as the build)."""
+        if blocks != self.blocks:
+            if self.base is None:
+                self.base = self.value
+        elif self.base is not None:
+            self.base = unconditional_base()
+        self.value = full
+        self.last = node
 
 
 @dataclass
@@ -72,6 +87,8 @@ class SqlChecker(Checker):
         self.scopes: list[Scope] = [Scope()]
         self.root: cst.CSTNode | None = None
         self.skip_names: set[int] = set()
+        self.blocks: list[int] = []
+        self._override: tuple[str, Recovered] | None = None
         self.env = Env(lookup=self._lookup, qualify=self._qualify, code=ctx.code_for)
 
     # -- scopes -----------------------------------------------------------------
@@ -115,8 +132,7 @@ class SqlChecker(Checker):
             addition = recover(value, self.env)
             if addition is None:
                 addition = Recovered([_opaque(self.ctx.code_for(value))])
-            current.value = current.value + addition
-            current.last = value
+            current.extend(current.value + addition, lambda: current.base + addition, value, tuple(self.blocks))
             self.skip_names.add(id(target))
             self.root = value
             return
@@ -130,12 +146,31 @@ class SqlChecker(Checker):
         self.root = value
         if current is not None and self._mentions(value, name):
             current.folded_uses = folded_before  # `sql = sql + ...` extends, it does not fold
-            current.value = recovered
-            current.last = value
+            current.extend(recovered, lambda: self._recover_with(name, current.base, value), value,
+                           tuple(self.blocks))
             return
         if current is not None:
             scope.finished.append(scope.builds.pop(name))
-        scope.builds[name] = Build(name, recovered, value, value, self.ctx.in_scope_provider(value))
+        scope.builds[name] = Build(name, recovered, value, value, self.ctx.in_scope_provider(value),
+                                   blocks=tuple(self.blocks))
+
+    def _recover_with(self, name: str, base: Recovered, value: cst.BaseExpression) -> Recovered:
+        """`value` recovered with `name` standing for `base` (the base path's text)."""
+        self._override = (name, base)
+        try:
+            return recover(value, self.env) or base
+        finally:
+            self._override = None
+
+    # Conditional blocks: code in them may not run, so what they add is not on every path.
+    def visit_If(self, node) -> None:
+        self.blocks.append(id(node))
+
+    def leave_If(self, node) -> None:
+        self.blocks.pop()
+
+    visit_For = visit_While = visit_Try = visit_TryStar = visit_Match = visit_If
+    leave_For = leave_While = leave_Try = leave_TryStar = leave_Match = leave_If
 
     @staticmethod
     def _mentions(value: cst.CSTNode, name: str) -> bool:
@@ -150,6 +185,8 @@ class SqlChecker(Checker):
         return found
 
     def _lookup(self, name: str) -> Recovered | None:
+        if self._override is not None and self._override[0] == name:
+            return self._override[1]
         for scope in (self.scopes[-1], self.scopes[0]):
             build = scope.builds.get(name)
             if build is not None:
@@ -226,12 +263,19 @@ class SqlChecker(Checker):
             if build.folded_uses and not build.bare_uses:
                 continue  # judged inside the larger strings it was folded into
             scoped = build.in_provider or (build.bare_uses > 0 and build.bare_unscoped_uses == 0)
-            self._judge(build.value, build.first, build.last, scoped=scoped)
+            self._judge(build.value, build.first, build.last, scoped=scoped, base=build.base)
 
-    def _judge(self, recovered: Recovered, first: cst.CSTNode, last: cst.CSTNode, *, scoped: bool) -> None:
+    def _judge(self, recovered: Recovered, first: cst.CSTNode, last: cst.CSTNode, *, scoped: bool,
+               base: Recovered | None = None) -> None:
         from tenantlint.sql import analyze_sql
 
-        issues = analyze_sql(recovered.to_sql(), self.policy, scoped=scoped)
+        issues = list(analyze_sql(recovered.to_sql(), self.policy, scoped=scoped) or ())
+        if base is not None:
+            # The path on which no conditional addition ran must be scoped too.
+            found = {i.code for i in issues}
+            for issue in analyze_sql(base.to_sql(), self.policy, scoped=scoped) or ():
+                if issue.code in _SCOPE_CODES and issue.code not in found:
+                    issues.append(replace(issue, message=issue.message + _SOME_PATHS))
         if not issues:
             return
         start = self.ctx.positions[first].start
@@ -249,6 +293,10 @@ class SqlChecker(Checker):
     # -- names ------------------------------------------------------------------
     def _qualify(self, node: cst.BaseExpression) -> str | None:
         return self.ctx.imports.qualify(node) if self.ctx.imports else None
+
+
+_SCOPE_CODES = ("TL101", "TL102", "TL104")
+_SOME_PATHS = " on the path where the conditional additions to it do not run"
 
 
 def _opaque(code: str):
