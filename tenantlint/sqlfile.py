@@ -11,10 +11,15 @@ from tenantlint.sql.types import SqlText
 
 def check_sql_file(text: str, rel: str, settings: Settings, catalog: TenantCatalog) -> list[Diagnostic]:
     from tenantlint.sql import analyze_sql, split_statements
+    from tenantlint.sql.statements import untokenizable
 
     ctx = FileContext(path=rel, source=text, settings=settings, catalog=catalog)
     policy = catalog.sql_policy()
-    for offset, statement in split_statements(text):
+    for offset in untokenizable(text, settings.dialect):
+        line = ctx.line_of_offset(offset)
+        ctx.report("TL001", "this SQL does not tokenize (an unterminated quote or dollar-quoted body?): "
+                   "its statements are not analyzed", line, 1, line, 1, suppress_lines=(line, line))
+    for offset, statement in split_statements(text, settings.dialect):
         issues = analyze_sql(SqlText(statement), policy) or []
         if not issues:
             continue

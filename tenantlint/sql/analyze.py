@@ -38,8 +38,11 @@ def analyze_sql(sql: SqlText, policy: SqlPolicy, *, scoped: bool = False) -> lis
             issues = _statement(st, tables, holes)
             if issues is not None:
                 found = (found or []) + issues
-    except Exception:  # noqa: BLE001 - a linter bug must never abort a scan
-        return None
+    except Exception as exc:  # noqa: BLE001 - a linter bug must neither abort a scan nor pass a query
+        if scoped or not looks_like_sql(sql.text if isinstance(sql.text, str) else ""):
+            return None if not scoped else []
+        return [SqlIssue("TL002", f"this SQL could not be analyzed ({type(exc).__name__} inside tenantlint): "
+                                  "its tenant scope is unverified")]
     if found is None:
         return None
     out: list[SqlIssue] = []

@@ -7,9 +7,11 @@ TABLE clauses (PARTITION BY, INHERITS...) must not make us lose a table's column
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tenantlint.sql import glot
 from tenantlint.sql.glot import Tok
-from tenantlint.sql.statements import split_tokens
+from tenantlint.sql.statements import split_tokens, token_chunks
 from tenantlint.sql.types import DdlFact
 
 _NAME_KINDS = ("VAR", "IDENTIFIER", "DOT")
@@ -22,16 +24,15 @@ _RLS = {
 
 def ddl_facts(text: str, dialect: str = "postgres") -> list[DdlFact]:
     """Facts of every statement in `text`; statements we cannot read are skipped."""
-    try:
-        toks = glot.tokenize(text, dialect)
-    except Exception:  # noqa: BLE001
-        return []
     facts: list[DdlFact] = []
-    for chunk in split_tokens(toks):
-        try:
-            facts += [f for f in _facts(chunk) if f.table]
-        except Exception:  # noqa: BLE001 - an odd statement never hides the others
-            continue
+    # One statement that does not tokenize (an unterminated quote) must not cost the
+    # other statements: the tables they define keep the catalog honest.
+    for offset, toks, _chunk in token_chunks(text, dialect):
+        for chunk in split_tokens(toks or []):
+            try:
+                facts += [replace(f, offset=f.offset + offset) for f in _facts(chunk) if f.table]
+            except Exception:  # noqa: BLE001 - an odd statement never hides the others
+                continue
     return facts
 
 

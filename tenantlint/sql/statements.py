@@ -152,13 +152,47 @@ def parse_statements(text: str, dialect: str = "postgres", limit: int = 100_000)
 
 def split_statements(text: str, dialect: str = "postgres") -> list[tuple[int, str]]:
     """(offset, text) of each statement of a `.sql` file; semicolons inside strings,
-    comments and dollar-quoted bodies do not split. Never raises: a text that does not
-    tokenize is returned whole."""
+    comments and dollar-quoted bodies do not split. Never raises: a region that does not
+    tokenize (an unterminated quote) is returned whole, and `untokenizable()` names it."""
+    out = []
+    for offset, toks, chunk in token_chunks(text, dialect):
+        if toks is None:
+            stripped = chunk.strip()
+            if stripped:
+                out.append((offset + chunk.find(stripped), stripped))
+            continue
+        out += [(offset + c[0].start, chunk[c[0].start:c[-1].end + 1]) for c in split_tokens(toks)]
+    return out
+
+
+def untokenizable(text: str, dialect: str = "postgres") -> list[int]:
+    """Offsets of the regions of `text` that do not tokenize."""
+    return [offset + len(chunk) - len(chunk.lstrip()) for offset, toks, chunk in token_chunks(text, dialect)
+            if toks is None and chunk.strip()]
+
+
+_LINE_END_SEMICOLON = re.compile(r";[ \t]*(?:--[^\n]*)?\n")
+
+
+def token_chunks(text: str, dialect: str = "postgres"):
+    """[(offset, tokens or None, chunk)]: the whole text when it tokenizes; otherwise
+    its `;`-at-end-of-line pieces, each tokenized on its own, so that one unterminated
+    quote costs one statement, not every table of the file."""
+    toks = _tokens(text, dialect)
+    if toks is not None:
+        return [(0, toks, text)]
+    out, start = [], 0
+    for match in _LINE_END_SEMICOLON.finditer(text):
+        out.append((start, text[start:match.end()]))
+        start = match.end()
+    out.append((start, text[start:]))
+    return [(offset, _tokens(chunk, dialect), chunk) for offset, chunk in out]
+
+
+def _tokens(text: str, dialect: str):
     try:
-        toks = glot.tokenize(text, dialect)
+        return glot.tokenize(text, dialect)
     except BaseException as e:  # noqa: BLE001
         if isinstance(e, (KeyboardInterrupt, SystemExit)):
             raise
-        stripped = text.strip()
-        return [(text.find(stripped), stripped)] if stripped else []
-    return [(c[0].start, text[c[0].start:c[-1].end + 1]) for c in split_tokens(toks)]
+        return None

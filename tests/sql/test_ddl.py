@@ -72,3 +72,17 @@ def test_split_statements_respects_strings_comments_and_dollar_quotes():
     assert all(text[off:].startswith(stmt) for off, stmt in parts)
     assert split_statements("") == []
     assert split_statements("SELECT 'oops") == [(0, "SELECT 'oops")]
+
+
+def test_one_untokenizable_statement_does_not_hide_the_others():
+    from tenantlint.sql import ddl_facts, split_statements
+    from tenantlint.sql.statements import untokenizable
+
+    text = ("CREATE TABLE orders (id int, tenant_id int);\n"
+            "SELECT 'unterminated;\n"
+            "CREATE TABLE notes (id int, tenant_id int);\n")
+    assert [f.table for f in ddl_facts(text) if f.kind == "create_table"] == ["orders", "notes"]
+    assert [text[o:].split("\n")[0] for o in untokenizable(text)] == ["SELECT 'unterminated;"]
+    assert any(s.startswith("CREATE TABLE notes") for _, s in split_statements(text))
+    notes = next(f for f in ddl_facts(text) if f.table == "notes")
+    assert text[notes.offset:].startswith("CREATE TABLE notes")

@@ -174,3 +174,16 @@ def test_each_text_is_parsed_once():
     analyze_sql(SqlText(text), POLICY, scoped=True)
     info = parse_statements.cache_info()
     assert (info.misses, info.hits) == (1, 1)
+
+
+def test_an_internal_error_is_tl002_not_silence(monkeypatch):
+    """A bug inside the analysis must not read as 'not SQL': that would pass a query."""
+    import tenantlint.sql.analyze as analyze
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(analyze, "parse_statements", boom)
+    assert codes("SELECT * FROM orders WHERE id = %s") == {"TL002"}
+    assert codes("SELECT * FROM orders WHERE id = %s", scoped=True) == set()
+    assert codes("Thanks for your order") is None
