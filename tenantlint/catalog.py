@@ -57,6 +57,16 @@ class ModelFact:
 
 
 @dataclass(frozen=True)
+class DiscoveryGap:
+    """A file that may define tenant tables or models but could not be read. The catalog
+    is incomplete without it, so it is reported (TL001) whichever files were named."""
+
+    path: str
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     name: str
     qualname: str
@@ -93,6 +103,7 @@ class TenantCatalog:
     schema_facts: list[SchemaFact] = field(default_factory=list)
     trusted_tables: frozenset[str] = frozenset()
     dialect: str = "postgres"
+    gaps: list[DiscoveryGap] = field(default_factory=list)
     orm: dict = field(default_factory=dict)  # model name -> tenantlint.orm.index.OrmModel
 
     def is_tenant_table(self, name: str) -> bool:

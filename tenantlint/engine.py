@@ -213,13 +213,23 @@ def scan(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog, *, s
         if progress is not None:
             progress(result.path)
     by_path = {r.path: r for r in results}
+    scanned = len(results)
+    # A file the catalog could not read makes every other file's answer uncertain: it is
+    # reported whether or not it was named (a pre-commit run on views.py must not pass
+    # because models.py stopped parsing).
+    for gap in catalog.gaps:
+        if gap.path not in by_path:
+            message = (f"{gap.reason}: the tenant tables and models it may define are unknown, "
+                       "so findings in other files may be missing")
+            by_path[gap.path] = FileResult(gap.path, [parse_error(gap.path, message, gap.line)])
+            results.append(by_path[gap.path])
     from tenantlint.rules.schema_checks import check_project
 
     for diag in check_project(catalog, settings):
         if diag.path in by_path:
             by_path[diag.path].diagnostics.append(diag)
 
-    report = Report(files_scanned=len(results), root=str(settings.root))
+    report = Report(files_scanned=scanned, root=str(settings.root))
     kept: list[Diagnostic] = []
     for result in results:
         for diag in result.diagnostics:

@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 from typing import Iterable, Protocol
 
-from tenantlint.catalog import ModelFact, SchemaFact, TableFact, TenantCatalog, assemble, relative
+from tenantlint.catalog import DiscoveryGap, ModelFact, SchemaFact, TableFact, TenantCatalog, assemble, relative
 from tenantlint.config import Settings
 from tenantlint.files import module_name, walk
 from tenantlint.source import read_source
 
-Fact = TableFact | ModelFact | SchemaFact
+Fact = TableFact | ModelFact | SchemaFact | DiscoveryGap
 
 
 class PyDiscoverer(Protocol):
@@ -58,22 +58,24 @@ def build_catalog(settings: Settings, *, use_cache: bool = False) -> TenantCatal
 
 def assemble_facts(settings: Settings, facts: Iterable[Fact]) -> TenantCatalog:
     facts = list(facts)
-    return assemble(
+    catalog = assemble(
         settings,
         [f for f in facts if isinstance(f, TableFact)],
         [f for f in facts if isinstance(f, ModelFact)],
         [f for f in facts if isinstance(f, SchemaFact)],
     )
+    catalog.gaps = sorted((f for f in facts if isinstance(f, DiscoveryGap)), key=lambda g: g.path)
+    return catalog
 
 
 def discover_file(path: Path, settings: Settings, discoverers=None) -> list[Fact]:
-    """Facts of one file; a file that cannot be read or parsed gives none (the
-    per-file pass reports it as TL001)."""
+    """Facts of one file. A file that may define tables or models (a trigger matched)
+    but cannot be read or parsed gives a DiscoveryGap: the catalog is incomplete."""
     rel = relative(path, settings.root)
     if path.suffix == ".sql":
         source = read_source(path, settings.max_file_size)
         if source.text is None:
-            return []
+            return [DiscoveryGap(rel, 1, source.error)]
         from tenantlint.discover.sql_files import facts_from_sql
 
         return facts_from_sql(source.text, rel, settings)
@@ -84,18 +86,20 @@ def discover_file(path: Path, settings: Settings, discoverers=None) -> list[Fact
         data = path.read_bytes()
     except OSError:
         return []
-    if len(data) > settings.max_file_size:
-        return []
     wanted = [d for d in discoverers if any(t in data for t in d.triggers)]
     if not wanted:
         return []
+    if len(data) > settings.max_file_size:
+        return [DiscoveryGap(rel, 1, f"file is {len(data):,} bytes, above max-file-size")]
     source = read_source(path, settings.max_file_size)
     if source.text is None:
-        return []
+        return [DiscoveryGap(rel, 1, source.error)]
     try:
         tree = ast.parse(source.text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return []
+    except SyntaxError as exc:
+        return [DiscoveryGap(rel, exc.lineno or 1, f"syntax error: {exc.msg}")]
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return [DiscoveryGap(rel, 1, f"cannot parse: {type(exc).__name__}")]
     out: list[Fact] = []
     mod = module_name(rel)
     for discoverer in wanted:
