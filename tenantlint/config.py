@@ -95,12 +95,25 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
+_ROOT_MARKERS = (".git", ".hg", "pyproject.toml", "setup.cfg", "setup.py")
+
+
+def project_root(start: Path) -> Path:
+    """Without a config, the project is the nearest folder up from `start` that looks
+    like one (a VCS root or a packaging file), as ruff and pre-commit find it: the
+    catalog must not shrink because the scan was started in a subfolder."""
+    for folder in (start, *start.parents):
+        if any((folder / marker).exists() for marker in _ROOT_MARKERS):
+            return folder
+    return start
+
+
 def load_settings(config: Path | None = None, cwd: Path | None = None) -> Settings:
     """Settings from an explicit file, else the nearest one, else defaults rooted at cwd."""
     cwd = (cwd or Path.cwd()).resolve()
     path = config if config is not None else find_config(cwd)
     if path is None:
-        return Settings(root=cwd)
+        return Settings(root=project_root(cwd))
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")

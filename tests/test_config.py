@@ -78,3 +78,19 @@ def test_prefix_codes_are_accepted(tmp_path):
     write(tmp_path / "tenantlint.toml", 'select = ["TL1", "TL301"]\nignore = ["TL104"]\n')
     settings = load_settings(cwd=tmp_path)
     assert settings.select == ("TL1", "TL301")
+
+
+def test_without_config_the_root_is_the_enclosing_project(tmp_path):
+    (tmp_path / ".git").mkdir()
+    nested = tmp_path / "app" / "views"
+    nested.mkdir(parents=True)
+    assert load_settings(cwd=nested).root == tmp_path.resolve()
+
+
+def test_without_any_project_marker_the_root_is_the_current_folder(tmp_path):
+    nested = tmp_path / "loose"
+    nested.mkdir()
+    markers = (".git", ".hg", "pyproject.toml", "setup.cfg", "setup.py")
+    if any((p / m).exists() for p in nested.resolve().parents for m in markers):
+        pytest.skip("the temporary folder is itself inside a project")
+    assert load_settings(cwd=nested).root == nested.resolve()
