@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 import hmac
 import os
 import pickle
@@ -43,8 +44,9 @@ def code_fingerprint() -> str:
 
     from tenantlint import __version__
 
+    # The interpreter matters too: CPython's own parser decides TL001 and discovery.
     digest = hashlib.sha256(f"{_FORMAT}|{__version__}|{sqlglot.__version__}|{getattr(libcst, 'LIBCST_VERSION', '')}"
-                            .encode())
+                            f"|{sys.version_info[:3]}".encode())
     package = Path(__file__).resolve().parent
     roots = [package, package.parent / "rules"]
     for root in roots:

@@ -124,7 +124,9 @@ def load_settings(config: Path | None = None, cwd: Path | None = None) -> Settin
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML in {path}: {exc}") from None
     if path.name == "pyproject.toml":
-        section = data.get("tool", {}).get("tenantlint", {})
+        if "tenantlint" not in data.get("tool", {}):
+            raise ConfigError(f"{path} has no [tool.tenantlint] section")
+        section = data["tool"]["tenantlint"]
         where = f"{path} [tool.tenantlint]"
     else:
         section = data.get("tool", {}).get("tenantlint", data) if set(data) == {"tool"} else data

@@ -47,14 +47,24 @@ class Selection:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def wants(self, code: str, path: str = "") -> bool:
+        # A file that was not analyzed is reported whatever is selected (as ruff does with
+        # syntax errors): only ignoring TL001 by its exact code silences it.
+        if code == "TL001":
+            return "TL001" not in self.ignore and not any(
+                _glob_matches(path, glob) and "TL001" in codes for glob, codes in self.per_file_ignores)
         if self.select and not matches(code, self.select):
             return False
         if matches(code, self.ignore):
             return False
         for glob, codes in self.per_file_ignores:
-            if fnmatch.fnmatch(path, glob) and matches(code, codes):
+            if _glob_matches(path, glob) and matches(code, codes):
                 return False
         return True
+
+
+def _glob_matches(path: str, glob: str) -> bool:
+    """As ruff: a pattern matches the relative path, or the file name alone."""
+    return fnmatch.fnmatch(path, glob) or fnmatch.fnmatch(path.rsplit("/", 1)[-1], glob)
 
 
 def parse_error(path: str, message: str, line: int = 1, column: int = 1) -> Diagnostic:
@@ -73,8 +83,22 @@ def check_file(path: Path, settings: Settings, catalog: TenantCatalog, *, isolat
     if path.suffix == ".sql":
         from tenantlint.sqlfile import check_sql_file
 
-        return FileResult(rel, check_sql_file(source.text, rel, settings, catalog), sql_suppressions(source.text))
-    return _check_python(source.text, rel, settings, catalog, path=path if isolate else None)
+        result = FileResult(rel, check_sql_file(source.text, rel, settings, catalog), sql_suppressions(source.text))
+    else:
+        result = _check_python(source.text, rel, settings, catalog, path=path if isolate else None)
+    return _pin_parse_errors(result, source.text)
+
+
+def _pin_parse_errors(result: FileResult, text: str) -> FileResult:
+    """A TL001's fingerprint covers the file's content: a baseline that accepted one
+    broken version of a file must not silence the next one (never analyzed either)."""
+    if any(d.code == "TL001" for d in result.diagnostics):
+        import hashlib
+
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        result.diagnostics = [replace(d, snippet=f"{d.snippet}|{digest}") if d.code == "TL001" else d
+                              for d in result.diagnostics]
+    return result
 
 
 # A file whose lines are this long, or that CPython's own parser finds too deep, may be

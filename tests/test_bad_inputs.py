@@ -85,3 +85,22 @@ def test_broken_symlink_is_reported(tmp_path):
     codes, _ = scan(tmp_path, "fine.py", b"y = 2\n")
     report = scan_paths(["."], cwd=tmp_path)
     assert any(d.path == "dangling.py" and d.code == "TL001" for d in report.diagnostics)
+
+
+def test_tl001_fingerprint_follows_the_content(tmp_path):
+    """A baselined parse error must not hide the file's next, different breakage."""
+    (tmp_path / "tenantlint.toml").write_text(CONFIG)
+    bad = tmp_path / "bad.py"
+    bad.write_text("def f(:\n    pass\n")
+    first = scan_paths(["bad.py"], cwd=tmp_path).diagnostics[0].fingerprint
+    bad.write_text("def f(:\n    return 1\n")
+    second = scan_paths(["bad.py"], cwd=tmp_path).diagnostics[0].fingerprint
+    assert first != second
+
+
+def test_tl001_is_reported_whatever_is_selected(tmp_path):
+    from tenantlint.engine import Selection
+
+    assert Selection(select=("TL101",)).wants("TL001", "x.py")
+    assert not Selection(ignore=("TL001",)).wants("TL001", "x.py")
+    assert not Selection(per_file_ignores=(("__init__.py", ("TL101",)),)).wants("TL101", "pkg/__init__.py")

@@ -94,3 +94,9 @@ def test_without_any_project_marker_the_root_is_the_current_folder(tmp_path):
     if any((p / m).exists() for p in nested.resolve().parents for m in markers):
         pytest.skip("the temporary folder is itself inside a project")
     assert load_settings(cwd=nested).root == nested.resolve()
+
+
+def test_explicit_pyproject_without_our_section_is_an_error(tmp_path):
+    config = write(tmp_path / "pyproject.toml", "[project]\nname = 'x'\n")
+    with pytest.raises(ConfigError, match=r"no \[tool.tenantlint\] section"):
+        load_settings(config, cwd=tmp_path)
