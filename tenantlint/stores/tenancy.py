@@ -37,6 +37,14 @@ FROM_STORE = object()
 Lookup = Callable[[str], "cst.BaseExpression | None"]
 
 
+@dataclass(frozen=True)
+class Alternatives:
+    """A name bound to different values on different paths (`if flag: key = a else: key =
+    b`): it has a tenant component only if every value that can reach the use has one."""
+
+    values: tuple
+
+
 class Tenancy:
     def __init__(self, tenant_columns, global_prefixes, lookup: Lookup, code: Callable[[cst.CSTNode], str]):
         self.columns = {c.lower() for c in tenant_columns}
@@ -87,6 +95,8 @@ class Tenancy:
         if node is FROM_STORE:
             return True
         step = depth + 1
+        if isinstance(node, Alternatives):
+            return all(self._key(value, step) for value in node.values)
         if isinstance(node, cst.Name):
             bound = self.lookup(node.value)
             if bound is not None:
@@ -135,6 +145,8 @@ class Tenancy:
         if node is FROM_STORE:
             return True
         step = depth + 1
+        if isinstance(node, Alternatives):
+            return all(self._field(value, step, named) for value in node.values)
         if isinstance(node, cst.Name):
             bound = self.lookup(node.value)
             if bound is not None:

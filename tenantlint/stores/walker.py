@@ -18,7 +18,7 @@ import libcst as cst
 from tenantlint.apis import ArgRef, CallSpec, Catalog, Production, catalog_for
 from tenantlint.names import dotted
 from tenantlint.rules.base import Checker
-from tenantlint.stores.tenancy import FROM_STORE, Tenancy, for_binding
+from tenantlint.stores.tenancy import Alternatives, FROM_STORE, Tenancy, for_binding
 
 _MAX_DEPTH = 16
 _UNKNOWN = object()  # a name bound to something we cannot follow (parameter, tuple target)
@@ -35,6 +35,8 @@ class Binding:
     value: object  # an expression, a for-binding, or _UNKNOWN
     handle: Handle | None = None
     resolved: bool = False
+    blocks: tuple[int, ...] = ()  # the conditional blocks the binding was made in
+    others: tuple = ()  # values bound on other paths that may reach a use
 
 
 class ApiChecker(Checker):
@@ -54,6 +56,7 @@ class ApiChecker(Checker):
         self.tenancy = Tenancy(ctx.settings.tenant_columns, ctx.settings.global_key_prefixes,
                                self.value_of, ctx.code_for)
         self._resolving: set[int] = set()
+        self.blocks: list[int] = []
 
     @classmethod
     def wants(cls, source: str, catalog, settings) -> bool:
@@ -138,7 +141,22 @@ class ApiChecker(Checker):
                 combined = cst.BinaryOperation(previous.value, cst.Add(), original_node.value)
                 self.scopes[-1][target.value] = Binding(combined)
 
+    # Conditional blocks: a name rebound inside one keeps its earlier value as an
+    # alternative, since the block may not run.
+    def visit_If(self, node) -> None:
+        self.blocks.append(id(node))
+
+    def leave_If(self, original_node) -> None:
+        self.blocks.pop()
+
+    # An `else`, a handler and a match case are alternatives to their siblings.
+    visit_While = visit_Try = visit_TryStar = visit_Match = visit_Else = visit_ExceptHandler = visit_If
+    visit_ExceptStarHandler = visit_MatchCase = visit_If
+    leave_While = leave_Try = leave_TryStar = leave_Match = leave_For = leave_Else = leave_If
+    leave_ExceptHandler = leave_ExceptStarHandler = leave_MatchCase = leave_If
+
     def visit_For(self, node: cst.For) -> None:
+        self.blocks.append(id(node))
         if not self.active:
             return
         iterable = node.iter.expression if isinstance(node.iter, cst.Await) else node.iter
@@ -156,7 +174,11 @@ class ApiChecker(Checker):
             return
         scope = self.scopes[-1]
         if isinstance(target, cst.Name):
-            binding = Binding(value)
+            binding = Binding(value, blocks=tuple(self.blocks))
+            previous = scope.get(target.value)
+            if previous is not None and previous.blocks != binding.blocks and len(self.scopes) > 1:
+                # Bound on another path (a branch, a loop): both values may reach a use.
+                binding.others = (*previous.others, previous.value)
             if eager and len(self.scopes) > 1 and isinstance(value, cst.BaseExpression):
                 binding.handle, binding.resolved = self.handle_of(value), True
             scope[target.value] = binding
@@ -176,6 +198,11 @@ class ApiChecker(Checker):
         binding = self.lookup(name)
         if binding is None or binding.value is _UNKNOWN:
             return None
+        here = tuple(self.blocks)
+        if binding.others and here[:len(binding.blocks)] != binding.blocks:
+            # Used outside the block that made the last binding: earlier values may reach.
+            values = (*binding.others, binding.value)
+            return None if any(v is _UNKNOWN for v in values) else Alternatives(values)
         return binding.value
 
     # -- handles ----------------------------------------------------------------------
