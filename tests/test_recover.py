@@ -35,6 +35,9 @@ def run(expr: str, names: dict[str, str] | None = None):
     ('"FROM {0} JOIN {0}".format("orders")', "FROM orders JOIN orders", []),
     ('"{}".format(*args)', M.format(0), [("format", "")]),
     ('"SELECT " + cols + " FROM t"', f"SELECT {M.format(0)} FROM t", [("concat", "cols")]),
+    # A clause concatenated after a word is not glued into an identifier; `_` glues.
+    ('"SELECT * FROM orders" + where', f"SELECT * FROM orders {M.format(0)}", [("concat", "where")]),
+    ('"CREATE SCHEMA tenant_" + slug', f"CREATE SCHEMA tenant_{M.format(0)}", [("concat", "slug")]),
     ('" AND ".join(["a = 1", "b = 2"])', "a = 1 AND b = 2", []),
     ('"WHERE " + " AND ".join(conds)', f"WHERE {M.format(0)}", [("concat", '" AND ".join(conds)')]),
     ('textwrap.dedent("SELECT 1")', "SELECT 1", []),

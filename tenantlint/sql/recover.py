@@ -124,6 +124,20 @@ def _fstring(node: cst.FormattedString, env: Env) -> Recovered:
     return out
 
 
+# `"FROM orders" + where`: a variable concatenated right after a word is usually a
+# clause (" WHERE ..."), and gluing it to `orders` would read as an interpolated table
+# name. Only `_` and `.` glue a concatenated piece into an identifier (`"tenant_" + slug`,
+# `schema + ".orders"`); an f-string's `tenant_{slug}` is glued as written.
+def _ends_word(rec: Recovered) -> bool:
+    last = rec.pieces[-1] if rec.pieces else ""
+    return isinstance(last, str) and last[-1:].isalnum()
+
+
+def _starts_word(rec: Recovered) -> bool:
+    first = rec.pieces[0] if rec.pieces else ""
+    return isinstance(first, str) and first[:1].isalnum()
+
+
 def _is_static(rec: Recovered) -> bool:
     return all(isinstance(p, str) for p in rec.pieces)
 
@@ -134,8 +148,12 @@ def _concat(node: cst.BinaryOperation, env: Env) -> Recovered | None:
         return None
     if left is None:
         left = hole(_kind(node.left, "concat"), env.code(node.left))
+        if _starts_word(right):
+            left = left + text(" ")
     if right is None:
         right = hole(_kind(node.right, "concat"), env.code(node.right))
+        if _ends_word(left):
+            left = left + text(" ")
     result = left + right
     return result if result.has_text else None
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from tenantlint.sql import glot
 from tenantlint.sql.glot import exp
 from tenantlint.sql.predicates import (
-    anchored_by, columns_in, conjuncts, is_hole_name, is_hole_node, self_compared, ties, weakening,
+    anchored_by, columns_in, conjuncts, is_hole_name, is_hole_node, self_compared, ties, unwrap, weakening,
 )
 from tenantlint.sql.types import SqlIssue, predicate
 
@@ -200,8 +200,8 @@ class ScopeWalker:
             if occ is not None:
                 seen.append(occ)
         for cond, restrict in conds:
-            if is_hole_node(cond):
-                sc.clause_hole = True
+            if is_hole_node(cond) or _hole_column_compared(cond):
+                sc.clause_hole = True  # `WHERE {filter}`, `WHERE {col} = %s`: may be the tenant predicate
                 continue
 
             def can(o: Occ, restrict=restrict) -> bool:
@@ -327,3 +327,16 @@ def _join_restrict(join: exp.Join, occ: Occ | None, sc: Scope):
     if side == "RIGHT":
         return [o for o in sc.occs if not any(o is j for j in joined)]
     return None
+
+
+def _hole_column_compared(cond: exp.Expression) -> bool:
+    """`{col} = %s` / `{col} IN (...)`: a hole in the column position of a comparison may
+    name the tenant column; `id = {value}` only fills a value and cannot."""
+    cond = unwrap(cond)
+    if isinstance(cond, exp.EQ):
+        sides = (cond.this, cond.expression)
+        return any(is_hole_node(a) and not (isinstance(unwrap(b), exp.Column) and not is_hole_node(b))
+                   for a, b in (sides, sides[::-1]))
+    if isinstance(cond, exp.In):
+        return is_hole_node(cond.this)
+    return False

@@ -143,3 +143,12 @@ def test_prose_that_starts_like_ddl_is_not_tl106():
     assert "TL106" not in (codes("Create not valid constraint __tlhole0__ on model __tlhole1__", holes=holes) or set())
     assert "TL106" in codes("CREATE SCHEMA tenant___tlhole0__", holes=holes)
     assert "TL106" in codes("DROP SCHEMA IF EXISTS __tlhole0__ CASCADE", holes=holes)
+
+
+def test_a_hole_in_the_column_position_may_be_the_tenant_predicate():
+    holes = fstring("__tlhole0__")
+    assert codes("SELECT * FROM orders WHERE __tlhole0__ = 1", holes=holes) == {"TL002"}
+    assert codes("SELECT * FROM orders WHERE __tlhole0__ IN (%s, %s)", holes=holes) == {"TL002"}
+    # a value hole cannot anchor: it only fills a value compared to another column
+    assert codes("SELECT * FROM orders WHERE id = __tlhole0__", holes=holes) == {"TL101"}
+    assert codes("SELECT * FROM orders WHERE tenant_id = %s AND __tlhole0__ = 1", holes=holes) == set()
