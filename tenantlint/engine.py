@@ -269,9 +269,14 @@ def scan(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog, *, s
 
 def _suppression_findings(result: FileResult, settings: Settings, warn_unused: bool) -> Iterable[Diagnostic]:
     rule = rule_for("TL003")
+    from tenantlint.rules import BY_CODE
+
     for sup in result.suppressions.all():
         message = None
-        if warn_unused and not sup.used:
+        unknown = sorted(c for c in sup.codes or () if not any(k.startswith(c) for k in BY_CODE))
+        if unknown:
+            message = f"suppression names unknown rule code{'s' if len(unknown) > 1 else ''} `{', '.join(unknown)}`"
+        elif warn_unused and not sup.used:
             which = ",".join(sorted(sup.codes)) if sup.codes else "all codes"
             message = f"unused suppression: nothing here is reported for {which}"
         elif settings.require_reason and not sup.reason:

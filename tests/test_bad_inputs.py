@@ -104,3 +104,10 @@ def test_tl001_is_reported_whatever_is_selected(tmp_path):
     assert Selection(select=("TL101",)).wants("TL001", "x.py")
     assert not Selection(ignore=("TL001",)).wants("TL001", "x.py")
     assert not Selection(per_file_ignores=(("__init__.py", ("TL101",)),)).wants("TL101", "pkg/__init__.py")
+
+
+def test_unknown_code_in_a_suppression_is_reported(tmp_path):
+    (tmp_path / "tenantlint.toml").write_text(CONFIG)
+    (tmp_path / "a.py").write_text('def f(cur):\n    cur.execute("SELECT 1")  # tenantlint: ignore[TL999] typo\n')
+    report = scan_paths(["a.py"], cwd=tmp_path)
+    assert [(d.location.line, d.code) for d in report.diagnostics] == [(2, "TL003")]
