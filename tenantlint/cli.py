@@ -13,7 +13,7 @@ import click
 from tenantlint import __version__
 from tenantlint.config import ConfigError
 
-FORMATS = ("text", "json", "sarif", "github")
+from tenantlint.output import FORMATS
 
 
 def _codes(value: str | None) -> tuple[str, ...]:

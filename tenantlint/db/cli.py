@@ -12,7 +12,7 @@ import click
 from tenantlint.db.settings import DEFAULT_TENANT_SETTING, DbSettings
 from tenantlint.diagnostics import Diagnostic, Report, Severity
 
-FORMATS = ("text", "json", "sarif", "github")
+from tenantlint.output import FORMATS
 
 
 class _Exit(Exception):
