@@ -12,7 +12,6 @@ import click
 
 from tenantlint import __version__
 from tenantlint.config import ConfigError
-
 from tenantlint.output import FORMATS
 
 
