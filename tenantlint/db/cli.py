@@ -11,7 +11,6 @@ import click
 
 from tenantlint.db.settings import DEFAULT_TENANT_SETTING, DbSettings
 from tenantlint.diagnostics import Diagnostic, Report, Severity
-
 from tenantlint.output import FORMATS
 
 
