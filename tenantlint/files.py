@@ -78,6 +78,9 @@ def walk(folder: Path, settings: Settings) -> Iterator[Path]:
         try:
             entries = sorted(os.scandir(current), key=lambda e: e.name)
         except OSError:
+            # A folder we cannot list is not silently clean: it is handed on like a file,
+            # and reading it reports why (TL001).
+            yield current
             return
         if current not in chain:
             spec = _read_gitignore(current)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import os
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,10 @@ class Source:
 def read_source(path: Path, max_size: int) -> Source:
     try:
         if path.is_dir():
+            try:
+                os.scandir(path).close()
+            except OSError as exc:
+                return Source(None, f"cannot list folder: {exc.strerror or exc}: its files are not analyzed")
             return Source(None, "is a directory, not a file")
         size = path.stat().st_size
         if size > max_size:

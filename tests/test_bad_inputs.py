@@ -111,3 +111,21 @@ def test_unknown_code_in_a_suppression_is_reported(tmp_path):
     (tmp_path / "a.py").write_text('def f(cur):\n    cur.execute("SELECT 1")  # tenantlint: ignore[TL999] typo\n')
     report = scan_paths(["a.py"], cwd=tmp_path)
     assert [(d.location.line, d.code) for d in report.diagnostics] == [(2, "TL003")]
+
+
+def test_a_folder_that_cannot_be_listed_is_reported(tmp_path, monkeypatch):
+    import os
+
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "hidden.py").write_text(GOOD)
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if os.path.basename(os.fspath(path)) == "locked":
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    codes, report = scan(tmp_path, "other.py", b"x = 1\n")
+    assert [(d.path, d.code) for d in report.diagnostics if d.path.startswith("locked")] == [("locked", "TL001")]
+    assert "cannot list folder" in next(d.message for d in report.diagnostics if d.path == "locked")
