@@ -12,6 +12,7 @@ from typing import Iterable, Iterator
 
 from tenantlint.catalog import SchemaFact, TableFact
 from tenantlint.config import Settings
+from tenantlint.orm.pyast import dotted
 from tenantlint.sql.types import DdlFact
 
 
@@ -34,16 +35,7 @@ def call_name(node: ast.AST) -> str:
 def receiver(node: ast.Call) -> str:
     """The dotted receiver of a method call (`op` in `op.create_table`, `alembic.op`)."""
     func = node.func
-    if not isinstance(func, ast.Attribute):
-        return ""
-    parts, value = [], func.value
-    while isinstance(value, ast.Attribute):
-        parts.append(value.attr)
-        value = value.value
-    if isinstance(value, ast.Name):
-        parts.append(value.id)
-        return ".".join(reversed(parts))
-    return ""
+    return (dotted(func.value) or "") if isinstance(func, ast.Attribute) else ""
 
 
 def argument(node: ast.Call, index: int, keyword: str) -> ast.AST | None:
