@@ -1,6 +1,6 @@
 """Cheap screens before the expensive parse.
 
-Each checker class declares `wants(source, catalog, settings)` (see `rules/base.py`): a
+Each checker class declares `wants(source, catalog, settings)` (see `rulebase.py`): a
 text test that is False only when the checker would report nothing on the file. The
 engine runs only the checkers that want a file, and a file no checker wants skips
 libcst entirely: it is only checked to parse (stdlib `ast`, ~10x cheaper), so it can
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Sequence
 if TYPE_CHECKING:
     from tenantlint.catalog import TenantCatalog
     from tenantlint.config import Settings
-    from tenantlint.rules.base import Checker
+    from tenantlint.rulebase import Checker
 
 
 def enabled() -> bool:

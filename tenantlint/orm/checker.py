@@ -11,7 +11,7 @@ from tenantlint.orm.django import Django
 from tenantlint.orm.flow import Flow
 from tenantlint.orm.sqlalchemy import SqlAlchemy
 from tenantlint.orm.state import judge
-from tenantlint.rules.base import Checker
+from tenantlint.rulebase import Checker
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 ESCAPES = ("scopes_disabled",)

@@ -4,7 +4,7 @@ Adding a rule means adding its class here; a meta-test checks that each one is
 documented, has runnable examples and is exercised by a fixture."""
 from __future__ import annotations
 
-from tenantlint.rules.base import Checker, Rule
+from tenantlint.rulebase import Checker, Rule
 from tenantlint.rules import connections, meta, orm, schema, sql, stores
 
 RULES: tuple[type[Rule], ...] = (

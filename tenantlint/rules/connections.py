@@ -4,7 +4,7 @@ from __future__ import annotations
 import fnmatch
 
 from tenantlint.diagnostics import Severity
-from tenantlint.rules.base import Checker, Rule
+from tenantlint.rulebase import Checker, Rule
 from tenantlint.stores.walker import ApiChecker, find_arg, literal
 
 

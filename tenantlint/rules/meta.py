@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tenantlint.diagnostics import Severity
-from tenantlint.rules.base import Rule
+from tenantlint.rulebase import Rule
 
 
 class ParseError(Rule):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from tenantlint.diagnostics import Severity
 from tenantlint.orm.checker import OrmChecker
-from tenantlint.rules.base import Checker, Rule
+from tenantlint.rulebase import Checker, Rule
 
 # The ORM checkers (SQLAlchemy, Django), registered in rules/__init__.
 CHECKERS: tuple[type[Checker], ...] = (OrmChecker,)

@@ -3,7 +3,7 @@ They are judged on the tenant catalog, at each table's definition."""
 from __future__ import annotations
 
 from tenantlint.diagnostics import Severity
-from tenantlint.rules.base import Rule
+from tenantlint.rulebase import Rule
 
 _CONFIG = {"require-rls": True}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tenantlint.diagnostics import Severity
-from tenantlint.rules.base import Rule
+from tenantlint.rulebase import Rule
 from tenantlint.rules.sql_checker import SqlChecker  # noqa: F401  (registered in rules/__init__)
 
 

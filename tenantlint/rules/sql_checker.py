@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
-from tenantlint.rules.base import Checker
+from tenantlint.rulebase import Checker
 from tenantlint.sql.recover import Env, Recovered, recover
 
 _STRINGY = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from tenantlint.diagnostics import Severity
-from tenantlint.rules.base import Checker, Rule
+from tenantlint.rulebase import Checker, Rule
 from tenantlint.stores.walker import ApiChecker
 
 _KEY_CODE = {"cache": "TL401", "object": "TL403"}

@@ -17,7 +17,7 @@ import libcst as cst
 
 from tenantlint.apis import ArgRef, CallSpec, Catalog, Production, catalog_for
 from tenantlint.names import dotted
-from tenantlint.rules.base import Checker
+from tenantlint.rulebase import Checker
 from tenantlint.stores.tenancy import Alternatives, FROM_STORE, Tenancy, for_binding
 
 _MAX_DEPTH = 16

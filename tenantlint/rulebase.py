@@ -4,6 +4,9 @@ A Rule is a small class whose docstring is its documentation, in ruff's shape
 (`## What it does`, `## Why is this bad?`, `## Example`, `## Use instead`); `tenantlint
 explain` prints it and a test runs its examples. A Checker is a libcst batchable visitor
 for one family of rules: all checkers of a file run in one traversal of one parse.
+
+It lives outside the `rules` package so that checker modules (`orm/`, `stores/`) can
+import it without importing the registry that imports them.
 """
 from __future__ import annotations
 
