@@ -117,7 +117,9 @@ def _check_python(text: str, rel: str, settings: Settings, catalog: TenantCatalo
         return check_isolated(path, settings, catalog)  # even ast.parse may need GBs here
     suppressions = python_suppressions(text)
     checkers = wanted(text, catalog, settings)
-    verdict = _ast_verdict(text)
+    # CPython's verdict decides only the unwanted files and serial-mode isolation; a file
+    # libcst parses anyway needs no second parse (a syntax error computes it lazily).
+    verdict = _ast_verdict(text) if not checkers or path is not None else None
     if verdict is None and not checkers:
         return FileResult(rel, [], suppressions)  # parses, and nothing here can produce a finding
     if path is not None and (verdict is not None or _long_lines(text)):
