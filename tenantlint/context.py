@@ -3,16 +3,14 @@ the statement index that gives each finding its enclosing function and the lines
 which a suppression comment counts."""
 from __future__ import annotations
 
-import bisect
+import ast
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import libcst as cst
-from libcst.metadata import PositionProvider
-
 from tenantlint.config import Settings
 from tenantlint.diagnostics import Diagnostic, Location
-from tenantlint.names import ImportMap, _child_statements
+from tenantlint.names import ImportMap, child_statements
+from tenantlint.positions import Lines, Positions, statement_start
 
 if TYPE_CHECKING:
     from tenantlint.catalog import TenantCatalog
@@ -26,30 +24,24 @@ class StatementIndex:
     scopes: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, qualname)
 
     @classmethod
-    def build(cls, module: cst.Module, positions) -> "StatementIndex":
+    def build(cls, module: ast.Module) -> "StatementIndex":
         index = cls()
 
         def walk(stmts, prefix: str) -> None:
             for stmt in stmts:
-                pos = positions.get(stmt)
-                if pos is None:
-                    continue
-                start, end = pos.start.line, pos.end.line
-                if isinstance(stmt, cst.SimpleStatementLine):
+                start, end = statement_start(stmt), stmt.end_lineno or stmt.lineno
+                children = child_statements(stmt)
+                if not children:
                     index.statements.append((start, end))
                     continue
-                body = getattr(stmt, "body", None)
-                body_pos = positions.get(body) if body is not None else None
                 # A compound statement's header: up to the line its body starts on.
-                header_end = max(start, body_pos.start.line - 1) if body_pos else start
-                if isinstance(body, cst.SimpleStatementSuite):
-                    header_end = start
-                index.statements.append((start, header_end))
+                body = getattr(stmt, "body", None) or children
+                index.statements.append((start, max(start, body[0].lineno - 1)))
                 name = prefix
-                if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-                    name = f"{prefix}.{stmt.name.value}" if prefix else stmt.name.value
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    name = f"{prefix}.{stmt.name}" if prefix else stmt.name
                     index.scopes.append((start, end, name))
-                walk(_child_statements(stmt), name)
+                walk(children, name)
 
         walk(module.body, "")
         index.statements.sort()
@@ -74,53 +66,38 @@ class StatementIndex:
 
 class FileContext:
     def __init__(self, *, path: str, source: str, settings: Settings, catalog: "TenantCatalog",
-                 module: cst.Module | None = None, positions=None, module_name: str = "") -> None:
+                 module: ast.Module | None = None, module_name: str = "") -> None:
         self.path = path
         self.source = source
         self.settings = settings
         self.catalog = catalog
         self.module = module
         self.module_name = module_name
-        # Positions cost more than the parse itself (PositionProvider regenerates the whole
-        # module): `positions` may be a thunk, resolved on first use, so a file in which no
-        # checker reports or asks for source text never pays for them.
-        self._positions = positions if not callable(positions) else None
-        self._resolve_positions = positions if callable(positions) else None
+        self.lines = Lines(source)
+        self.positions = Positions(self.lines)
         self._index: StatementIndex | None = None
         self.imports = ImportMap(module, module_name) if module is not None else None
         self.diagnostics: list[Diagnostic] = []
         self._providers = None
-        self._line_starts = [0]
-        for i, ch in enumerate(source):
-            if ch == "\n":
-                self._line_starts.append(i + 1)
-
-    @property
-    def positions(self):
-        if self._positions is None:
-            self._positions = self._resolve_positions() if self._resolve_positions else {}
-        return self._positions
 
     @property
     def index(self) -> StatementIndex:
         if self._index is None:
-            self._index = StatementIndex.build(self.module, self.positions) if self.module is not None \
+            self._index = StatementIndex.build(self.module) if self.module is not None \
                 else StatementIndex()
         return self._index
 
-    def code_for(self, node: cst.CSTNode) -> str:
+    def code_for(self, node: ast.AST) -> str:
         pos = self.positions.get(node)
         if pos is None:
             return ""
         return self.text_between(pos.start.line, pos.start.column, pos.end.line, pos.end.column)
 
     def text_between(self, line: int, col: int, end_line: int, end_col: int) -> str:
-        start = self._line_starts[line - 1] + col if line - 1 < len(self._line_starts) else len(self.source)
-        end = self._line_starts[end_line - 1] + end_col if end_line - 1 < len(self._line_starts) else len(self.source)
-        return self.source[start:end]
+        return self.source[self.lines.offset(line, col):self.lines.offset(end_line, end_col)]
 
     def line_of_offset(self, offset: int) -> int:
-        return bisect.bisect_right(self._line_starts, offset)
+        return self.lines.line_of_offset(offset)
 
     def report(self, code: str, message: str, line: int, column: int, end_line: int, end_column: int,
                *, snippet: str = "", suppress_lines: tuple[int, int] | None = None) -> None:
@@ -139,7 +116,7 @@ class FileContext:
     def scope_at(self, line: int) -> str:
         return self.index.scope_at(line)
 
-    def in_scope_provider(self, node: cst.CSTNode) -> bool:
+    def in_scope_provider(self, node: ast.AST) -> bool:
         """Inside `with provider(...)`, a `@provider` function, or `provider(<here>)`."""
         if self._providers is None:
             from tenantlint.providers import ProviderRanges
@@ -148,6 +125,3 @@ class FileContext:
                                              self.imports, self.positions)
         return self._providers.contains(self.positions.get(node))
 
-
-def resolve_positions(wrapper: cst.MetadataWrapper):
-    return wrapper.resolve(PositionProvider)

@@ -11,19 +11,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-import libcst as cst
-
 from tenantlint.catalog import TenantCatalog, relative
 from tenantlint.config import Settings
-from tenantlint.context import FileContext, resolve_positions
+from tenantlint.context import FileContext
 from tenantlint.diagnostics import Diagnostic, Location, Report, with_fingerprints
 from tenantlint.files import module_name
 from tenantlint.rules import CHECKERS, matches, rule_for
 from tenantlint.source import read_source
 from tenantlint.suppressions import Suppressions, python_suppressions, sql_suppressions
 
-# libcst recurses in Python over deep trees; a big thread stack and recursion limit turn
-# most "too deep" failures on valid code into successful parses.
+# The checkers recurse in Python over the tree; a big thread stack and recursion limit
+# let them through any code CPython itself accepts but the deepest operator chains.
 _STACK_SIZE = 512 * 1024 * 1024
 _RECURSION_LIMIT = 30_000
 
@@ -101,9 +99,8 @@ def _pin_parse_errors(result: FileResult, text: str) -> FileResult:
     return result
 
 
-# A file whose lines are this long, or that CPython's own parser finds too deep, may be
-# one of the shapes that crash libcst's native parser or make it super-linear.
-_RISKY_LINE = 20_000
+# A file this large may need GBs of syntax tree: in serial mode it is analyzed in a
+# watched subprocess with a memory cap (on the pool every worker is watched anyway).
 _RISKY_SIZE = 1_000_000
 
 
@@ -114,40 +111,15 @@ def _check_python(text: str, rel: str, settings: Settings, catalog: TenantCatalo
     if path is not None and len(text) > _RISKY_SIZE:
         from tenantlint.pool import check_isolated
 
-        return check_isolated(path, settings, catalog)  # even ast.parse may need GBs here
+        return check_isolated(path, settings, catalog)
     suppressions = python_suppressions(text)
     checkers = wanted(text, catalog, settings)
-    # CPython's verdict decides only the unwanted files and serial-mode isolation; a file
-    # libcst parses anyway needs no second parse (a syntax error computes it lazily).
-    verdict = _ast_verdict(text) if not checkers or path is not None else None
-    if verdict is None and not checkers:
-        return FileResult(rel, [], suppressions)  # parses, and nothing here can produce a finding
-    if path is not None and (verdict is not None or _long_lines(text)):
-        from tenantlint.pool import check_isolated
-
-        return check_isolated(path, settings, catalog)
-    return _run_deep(lambda: _check_libcst(text, rel, settings, catalog, checkers, suppressions, verdict))
-
-
-def _ast_verdict(text: str) -> SyntaxError | Exception | None:
-    """None when CPython's parser accepts the file, else its error. Cheap (~1/10 of a
-    libcst parse) and it never crashes: CPython guards its own depth."""
-    import ast
-
-    try:
-        ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError) as exc:
-        return exc
-    return None
-
-
-def _long_lines(text: str) -> bool:
-    return len(text) > _RISKY_LINE and max(map(len, text.splitlines()), default=0) > _RISKY_LINE
+    return _run_deep(lambda: _check_tree(text, rel, settings, catalog, checkers, suppressions))
 
 
 def _run_deep(job):
     """Run `job` on a thread with a large stack and a high recursion limit, the garbage
-    collector paused (libcst allocates millions of small acyclic objects)."""
+    collector paused (a syntax tree is millions of small acyclic objects)."""
     import gc
 
     box: dict = {}
@@ -187,25 +159,31 @@ def _run_deep(job):
     return box["value"]
 
 
-def _check_libcst(text: str, rel: str, settings: Settings, catalog: TenantCatalog, checkers, suppressions,
-                  verdict) -> FileResult:
+def parse_python(text: str):
+    """The stdlib `ast` tree of a file, or the SyntaxError-like exception that stops it.
+    CPython's parser guards its own depth: it raises, it does not crash."""
+    import ast
+
     try:
-        module = cst.parse_module(text)
-    except cst.ParserSyntaxError as exc:
-        message, line, column = _syntax_error_details(text, exc, verdict)
-        return FileResult(rel, [parse_error(rel, f"syntax error: {message}", line, column)], suppressions)
-    except RecursionError:
-        return FileResult(rel, [parse_error(rel, "code nested too deeply to parse")], suppressions)
-    except (SyntaxError, ValueError, UnicodeError, MemoryError) as exc:
-        return FileResult(rel, [parse_error(rel, f"cannot parse: {type(exc).__name__}: {exc}")], suppressions)
+        return ast.parse(text, type_comments=False)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError) as exc:
+        return exc
+
+
+def _check_tree(text: str, rel: str, settings: Settings, catalog: TenantCatalog, checkers,
+                suppressions) -> FileResult:
+    from tenantlint.visit import walk_batched
+
+    tree = parse_python(text)
+    if isinstance(tree, BaseException):
+        return FileResult(rel, [_parse_failure(rel, tree)], suppressions)
     if not checkers:
-        return FileResult(rel, [], suppressions)  # CPython rejected it, libcst reads it: valid, nothing wanted
-    wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
+        return FileResult(rel, [], suppressions)  # parses, and nothing here can produce a finding
     try:
-        ctx = FileContext(path=rel, source=text, settings=settings, catalog=catalog, module=module,
-                          positions=lambda: resolve_positions(wrapper), module_name=module_name(rel))
+        ctx = FileContext(path=rel, source=text, settings=settings, catalog=catalog, module=tree,
+                          module_name=module_name(rel))
         running = [checker(ctx) for checker in checkers]
-        wrapper.visit_batched(running)
+        walk_batched(tree, running)
         for current in running:
             current.finish()
     except RecursionError:
@@ -217,13 +195,17 @@ def _check_libcst(text: str, rel: str, settings: Settings, catalog: TenantCatalo
     return FileResult(rel, ctx.diagnostics, suppressions)
 
 
-def _syntax_error_details(text: str, exc: cst.ParserSyntaxError, verdict=None) -> tuple[str, int, int]:
-    """CPython's own message and position read better than libcst's ("'(' was never
-    closed" at the bracket, rather than "Syntax Error @ 5:1" where parsing gave up)."""
-    err = verdict if verdict is not None else _ast_verdict(text)
-    if isinstance(err, SyntaxError):
-        return err.msg, err.lineno or 1, err.offset or 1
-    return exc.message, exc.raw_line or 1, (exc.raw_column or 0) + 1
+def _parse_failure(rel: str, exc: BaseException) -> Diagnostic:
+    if isinstance(exc, SyntaxError):
+        # The running interpreter's grammar: newer syntax needs tenantlint run on a newer Python.
+        version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+        return parse_error(rel, f"syntax error: {exc.msg} (read as Python {version})", exc.lineno or 1,
+                           exc.offset or 1)
+    if isinstance(exc, RecursionError):
+        return parse_error(rel, "code nested too deeply to parse")
+    if isinstance(exc, MemoryError):
+        return parse_error(rel, "ran out of memory while parsing: not analyzed")
+    return parse_error(rel, f"cannot parse: {type(exc).__name__}: {exc}")
 
 
 def scan(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog, *, selection: Selection | None = None,

@@ -4,13 +4,13 @@ of `provider(...)`. Computed once per file as position ranges, so every checker 
 ORM) asks the same question the same way."""
 from __future__ import annotations
 
-import libcst as cst
+import ast
 
 from tenantlint.names import ImportMap, matches_name
 
 
 class ProviderRanges:
-    def __init__(self, module: cst.Module | None, source: str, providers: tuple[str, ...],
+    def __init__(self, module: ast.Module | None, source: str, providers: tuple[str, ...],
                  imports: ImportMap | None, positions) -> None:
         self.ranges: list[tuple[tuple[int, int], tuple[int, int]]] = []
         if module is None or not providers or imports is None:
@@ -19,38 +19,34 @@ class ProviderRanges:
         if not any(p.rsplit(".", 1)[-1] in source for p in providers):
             return
 
-        def is_provider(func: cst.BaseExpression) -> bool:
+        def is_provider(func: ast.AST) -> bool:
             qualified = imports.qualify(func)
             return any(matches_name(qualified, p) for p in providers)
 
-        ranges = self.ranges
+        def add(nodes) -> None:
+            spans = [positions.get(n) for n in nodes]
+            spans = [s for s in spans if s is not None]
+            if spans:
+                self.ranges.append(((spans[0].start.line, spans[0].start.column),
+                                    (spans[-1].end.line, spans[-1].end.column)))
 
-        class Finder(cst.CSTVisitor):
-            def visit_With(self, node: cst.With) -> None:
-                if any(isinstance(i.item, cst.Call) and is_provider(i.item.func) for i in node.items):
-                    _add(node.body)
-
-            def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-                for d in node.decorators:
-                    target = d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
-                    if is_provider(target):
-                        _add(node.body)
-                        return
-
-            def visit_Call(self, node: cst.Call) -> None:
-                if is_provider(node.func):
-                    for arg in node.args:
-                        _add(arg.value)
-
-        def _add(node: cst.CSTNode) -> None:
-            pos = positions.get(node)
-            if pos is not None:
-                ranges.append(((pos.start.line, pos.start.column), (pos.end.line, pos.end.column)))
-
-        module.visit(Finder())
+        for node in ast.walk(module):
+            if isinstance(node, (ast.With, ast.AsyncWith)):
+                if any(isinstance(i.context_expr, ast.Call) and is_provider(i.context_expr.func) for i in node.items):
+                    add(node.body)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for d in node.decorator_list:
+                    if is_provider(d.func if isinstance(d, ast.Call) else d):
+                        add(node.body)
+                        break
+            elif isinstance(node, ast.Call) and is_provider(node.func):
+                for arg in node.args:
+                    add([arg])
+                for keyword in node.keywords:
+                    add([keyword.value])
 
     def contains(self, pos) -> bool:
-        """Is a libcst CodeRange (or anything with .start/.end) inside a provider?"""
+        """Is a Range (anything with .start/.end) inside a provider?"""
         if pos is None or not self.ranges:
             return False
         start, end = (pos.start.line, pos.start.column), (pos.end.line, pos.end.column)

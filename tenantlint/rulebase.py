@@ -2,8 +2,9 @@
 
 A Rule is a small class whose docstring is its documentation, in ruff's shape
 (`## What it does`, `## Why is this bad?`, `## Example`, `## Use instead`); `tenantlint
-explain` prints it and a test runs its examples. A Checker is a libcst batchable visitor
-for one family of rules: all checkers of a file run in one traversal of one parse.
+explain` prints it and a test runs its examples. A Checker is a batched visitor over the
+stdlib `ast` tree for one family of rules: all checkers of a file run in one traversal
+of one parse (`tenantlint/visit.py`).
 
 It lives outside the `rules` package so that checker modules (`orm/`, `stores/`) can
 import it without importing the registry that imports them.
@@ -14,7 +15,7 @@ import inspect
 import re
 from typing import TYPE_CHECKING, ClassVar
 
-import libcst as cst
+import ast
 
 from tenantlint.diagnostics import Severity
 
@@ -45,26 +46,33 @@ class Rule:
         return match.group(2) if match else ""
 
 
-class Checker(cst.BatchableCSTVisitor):
-    """One family's visitor. Subclasses name the codes they may emit in `codes`."""
+class Checker:
+    """One family's visitor: `visit_<NodeType>` / `leave_<NodeType>` methods (stdlib
+    `ast` type names; async defs, fors and withs reach the plain hooks). Subclasses name
+    the codes they may emit in `codes`."""
 
-    # No metadata providers: positions come lazily from ctx.positions (see FileContext).
-    METADATA_DEPENDENCIES = ()
     codes: ClassVar[tuple[str, ...]] = ()
+    _hook_names: ClassVar[tuple[str, ...] | None] = None
 
     def __init__(self, ctx: "FileContext") -> None:
-        super().__init__()
         self.ctx = ctx
+
+    def get_visitors(self) -> dict:
+        """Hook name -> bound method, for the batched walk."""
+        cls = type(self)
+        if cls.__dict__.get("_hook_names") is None:
+            cls._hook_names = tuple(n for n in dir(cls) if n.startswith(("visit_", "leave_")))
+        return {name: getattr(self, name) for name in cls._hook_names}
 
     @classmethod
     def wants(cls, source: str, catalog: "TenantCatalog", settings: "Settings") -> bool:
         """The screen: can this file produce a finding of this family at all? A cheap
         text test, run before the file is parsed. Return False only when the checker,
-        run on this file, would report nothing: a file no checker wants skips libcst
-        entirely (it is still checked to parse, for TL001). Default: every file."""
+        run on this file, would report nothing: a file no checker wants is only
+        parsed, for TL001, never walked. Default: every file."""
         return True
 
-    def report(self, code: str, node: cst.CSTNode, message: str, *, end_node: cst.CSTNode | None = None,
+    def report(self, code: str, node: ast.AST, message: str, *, end_node: ast.AST | None = None,
                snippet: str | None = None) -> None:
         start = self.ctx.positions[node].start
         end = self.ctx.positions[end_node or node].end

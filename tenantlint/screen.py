@@ -1,10 +1,9 @@
-"""Cheap screens before the expensive parse.
+"""Cheap screens before the walk.
 
 Each checker class declares `wants(source, catalog, settings)` (see `rulebase.py`): a
 text test that is False only when the checker would report nothing on the file. The
 engine runs only the checkers that want a file, and a file no checker wants skips
-libcst entirely: it is only checked to parse (stdlib `ast`, ~10x cheaper), so it can
-still be TL001.
+the walk entirely: it is only parsed, so it can still be TL001.
 
 `TENANTLINT_NO_SCREENS=1` turns screens off (every checker on every file): the test that
 proves screens change no result compares both ways.

@@ -1,7 +1,8 @@
 """Python expression -> SQL text with holes (tenantlint.sql.recover)."""
 from __future__ import annotations
 
-import libcst as cst
+import ast
+
 import pytest
 
 from tenantlint.sql.recover import Env, recover
@@ -10,10 +11,9 @@ M = "__tlhole{}__"
 
 
 def run(expr: str, names: dict[str, str] | None = None):
-    node = cst.parse_expression(expr)
-    module = cst.parse_module("")
-    values = {k: recover(cst.parse_expression(v), Env()) for k, v in (names or {}).items()}
-    env = Env(lookup=values.get, code=lambda n: module.code_for_node(n))
+    node = ast.parse(expr, mode="eval").body
+    values = {k: recover(ast.parse(v, mode="eval").body, Env()) for k, v in (names or {}).items()}
+    env = Env(lookup=values.get, code=lambda n: ast.get_source_segment(expr, n) or "")
     result = recover(node, env)
     return None if result is None else result.to_sql()
 

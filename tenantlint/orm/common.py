@@ -1,7 +1,9 @@
-"""What both ORM analyses share: telling a tenant model from any other name."""
+"""What both ORM analyses share: telling a tenant model from any other name, and a
+call's arguments in source order."""
 from __future__ import annotations
 
-import libcst as cst
+import ast
+from typing import NamedTuple
 
 from tenantlint.names import dotted
 
@@ -13,9 +15,9 @@ class Models:
         self.imports = ctx.imports
         self._cache: dict[str, str | None] = {}
 
-    def model_of(self, node: cst.BaseExpression, framework: str | None = None) -> str | None:
+    def model_of(self, node: ast.expr, framework: str | None = None) -> str | None:
         """The tenant model a Name/Attribute names (`Invoice`, `models.Invoice`), else None."""
-        if not isinstance(node, (cst.Name, cst.Attribute)):
+        if not isinstance(node, (ast.Name, ast.Attribute)):
             return None
         name = dotted(node)
         if name is None:
@@ -55,9 +57,39 @@ class Models:
         return info.tenant_columns | info.tenant_relations
 
 
-def call_name(node: cst.BaseExpression) -> str:
+def call_name(node: ast.expr) -> str:
     """`and_` for `sa.and_(...)`, `Q` for `models.Q(...)`."""
-    if isinstance(node, cst.Call):
+    if isinstance(node, ast.Call):
         node = node.func
-    name = dotted(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
+    name = dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
     return name.rsplit(".", 1)[-1] if name else ""
+
+
+class Arg(NamedTuple):
+    """One argument of a call: `value` (without its star), `keyword` (None for a
+    positional, `*x` or `**x` argument) and `star` ('', '*' or '**')."""
+    value: ast.expr
+    keyword: str | None
+    star: str
+
+
+def call_args(call: ast.Call) -> list[Arg]:
+    """A call's arguments in source order (ast keeps keywords apart from positionals)."""
+    out = [Arg(a.value, None, "*") if type(a) is ast.Starred else Arg(a, None, "") for a in call.args]
+    if call.keywords:
+        keywords = [Arg(k.value, k.arg, "" if k.arg is not None else "**") for k in call.keywords]
+        if any(a.star for a in out):
+            # `f(a=1, *rest)`: a star may follow keywords; order by position.
+            nodes = [*call.args, *call.keywords]
+            merged = sorted(zip(nodes, [*out, *keywords]), key=lambda p: (p[0].lineno, p[0].col_offset))
+            return [arg for _, arg in merged]
+        out.extend(keywords)
+    return out
+
+
+def arg_values(call: ast.Call):
+    """Every argument expression of a call (stars removed)."""
+    for a in call.args:
+        yield a.value if type(a) is ast.Starred else a
+    for k in call.keywords:
+        yield k.value

@@ -3,10 +3,10 @@ path component is the tenant relation or a tenant column (`tenant=`, `tenant_id_
 `tenant__slug=`, inside a `Q` too) scope it."""
 from __future__ import annotations
 
-import libcst as cst
+import ast
 
 from tenantlint.names import dotted
-from tenantlint.orm.common import Models, call_name
+from tenantlint.orm.common import Models, call_args, call_name
 from tenantlint.orm.flow import EMPTY, Flow
 from tenantlint.orm.pyast import lookup_is_tenant
 from tenantlint.orm.state import Root, State
@@ -32,18 +32,19 @@ class Django:
 
     # -- where queries start ------------------------------------------------
     def root(self, node, flow: Flow):
-        if isinstance(node, cst.Attribute):
+        if isinstance(node, ast.Attribute):
             model = self.models.model_of(node.value, "django")
             if model is None:
                 return None
-            scoping = self.manager_scopes(model, node.attr.value)
+            scoping = self.manager_scopes(model, node.attr)
             if scoping is None:
                 return None
             root = Root(node, "django", flow.escaped)
             scoped = frozenset({model}) if scoping and not flow.escaped else frozenset()
             return frozenset({State(root, frozenset({model}), scoped)})
-        if isinstance(node, cst.Call) and call_name(node.func) in SHORTCUTS and node.args:
-            first = node.args[0].value
+        if isinstance(node, ast.Call) and call_name(node.func) in SHORTCUTS and (node.args or node.keywords):
+            args = call_args(node)
+            first = args[0].value
             model = self.models.model_of(first, "django")
             if model is not None:
                 orm = self.models.orm(model)
@@ -53,10 +54,10 @@ class Django:
             else:
                 states = flow.eval(first)
             if not states:
-                for arg in node.args[1:]:
+                for arg in args[1:]:
                     flow.walk(arg.value)
                 return EMPTY
-            states = self.narrow(states, node.args[1:], flow)
+            states = self.narrow(states, args[1:], flow)
             if flow.authorized and call_name(node.func) in ("get_object_or_404", "aget_object_or_404"):
                 states = frozenset(s.derive(scoped=s.models) for s in states)
             flow.observe(states)
@@ -76,29 +77,30 @@ class Django:
         return None
 
     # -- what a queryset method does ----------------------------------------
-    def method(self, states: frozenset[State], call: cst.Call, name: str, flow: Flow) -> frozenset[State]:
+    def method(self, states: frozenset[State], call: ast.Call, name: str, flow: Flow) -> frozenset[State]:
+        args = call_args(call)
         if name in NOT_JUDGED:
-            for arg in call.args:
+            for arg in args:
                 flow.walk(arg.value)
             return EMPTY
         if name in NARROWING:
-            out = self.narrow(states, call.args, flow)
+            out = self.narrow(states, args, flow)
             if flow.authorized and name in ("get", "aget"):
                 # DRF: the object fetched is then checked by check_object_permissions().
                 out = frozenset(s.derive(scoped=s.models) for s in out)
         elif name == "none":
             out = frozenset(s.derive(scoped=s.models) for s in states)
         elif name in WRITES:
-            for arg in call.args:
+            for arg in args:
                 flow.walk(arg.value)
             flow.observe(frozenset(s.derive(write=True) for s in states))
             return EMPTY
         elif self.scoping_method(states, name):
             out = frozenset(s.derive(scoped=s.models) for s in states)
-            for arg in call.args:
+            for arg in args:
                 flow.walk(arg.value)
         else:  # exclude, order_by, values, annotate, a custom queryset method...
-            for arg in call.args:
+            for arg in args:
                 flow.walk(arg.value)
             out = states
         if name in TERMINAL:
@@ -138,7 +140,7 @@ class Django:
         scoped = opaque = False
         for arg in args:
             if arg.keyword is not None:
-                key = arg.keyword.value
+                key = arg.keyword
                 if key not in ("defaults", "create_defaults") and lookup_is_tenant(key, columns, relations):
                     scoped = True
                 elif key in ("pk", "id") and _object_in_hand(arg.value):
@@ -160,11 +162,11 @@ class Django:
         node = flow.resolve(node)
         if depth > 20:
             return False, True
-        if isinstance(node, cst.Call) and call_name(node.func) == "Q":
+        if isinstance(node, ast.Call) and call_name(node.func) == "Q":
             scoped = opaque = False
-            for arg in node.args:
+            for arg in call_args(node):
                 if arg.keyword is not None:
-                    scoped = scoped or lookup_is_tenant(arg.keyword.value, columns, relations)
+                    scoped = scoped or lookup_is_tenant(arg.keyword, columns, relations)
                 elif arg.star == "**":
                     keys = _dict_keys(flow.resolve(arg.value))
                     opaque = opaque or keys is None
@@ -173,17 +175,17 @@ class Django:
                     s, o = self.q_expr(arg.value, columns, relations, flow, depth + 1)
                     scoped, opaque = scoped or s, opaque or o
             return scoped, opaque and not scoped
-        if isinstance(node, cst.BinaryOperation):
+        if isinstance(node, ast.BinOp):
             ls, lo = self.q_expr(node.left, columns, relations, flow, depth + 1)
             rs, ro = self.q_expr(node.right, columns, relations, flow, depth + 1)
-            if isinstance(node.operator, cst.BitAnd):
+            if isinstance(node.op, ast.BitAnd):
                 return ls or rs, (lo or ro) and not (ls or rs)
-            if isinstance(node.operator, cst.BitOr):
+            if isinstance(node.op, ast.BitOr):
                 return ls and rs, lo or ro
             return False, True
-        if isinstance(node, cst.UnaryOperation):
+        if isinstance(node, ast.UnaryOp):
             return False, False
-        if isinstance(node, cst.Call) and call_name(node.func) in NOT_OPAQUE:
+        if isinstance(node, ast.Call) and call_name(node.func) in NOT_OPAQUE:
             return False, False
         return False, True
 
@@ -195,7 +197,7 @@ UNTRUSTED_PARTS = {"request", "data", "GET", "POST", "query_params", "kwargs", "
 def _object_in_hand(value) -> bool:
     """`instance.id`, `self.project.pk`, `task.project_id`: the id of an object already loaded
     (and judged where it was loaded), not an id that came with the request."""
-    chain = dotted(value) if isinstance(value, cst.Attribute) else None
+    chain = dotted(value) if isinstance(value, ast.Attribute) else None
     if chain is None:
         return False
     parts = chain.split(".")
@@ -206,16 +208,16 @@ def _object_in_hand(value) -> bool:
 
 def _dict_keys(node) -> list[str] | None:
     """Keys of a literal `{...}` or `dict(...)`; None when they cannot be read."""
-    if isinstance(node, cst.Dict):
+    if isinstance(node, ast.Dict):
         keys = []
-        for element in node.elements:
-            if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
-                keys.append(element.key.evaluated_value)
+        for key in node.keys:  # None for `**other`
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                keys.append(key.value)
             else:
                 return None
         return keys
-    if isinstance(node, cst.Call) and call_name(node.func) == "dict":
-        if any(a.keyword is None for a in node.args):
+    if isinstance(node, ast.Call) and call_name(node.func) == "dict":
+        if node.args or any(k.arg is None for k in node.keywords):
             return None
-        return [a.keyword.value for a in node.args]
+        return [k.arg for k in node.keywords]
     return None

@@ -8,14 +8,22 @@ narrowed on a later line is judged in its narrowed form, and one narrowed only u
 `if tenant:` reaches the end in both forms: the unnarrowed one is the fail-open leak."""
 from __future__ import annotations
 
+import ast
 from typing import Callable
 
-import libcst as cst
-
+from tenantlint.orm.common import arg_values
 from tenantlint.orm.state import State
+from tenantlint.visit import iter_children
 
 Env = dict[str, frozenset[State]]
 EMPTY: frozenset[State] = frozenset()
+
+_TRY = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_WITH = (ast.With, ast.AsyncWith)
+_ENDS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
+_SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 
 
 class Flow:
@@ -24,10 +32,14 @@ class Flow:
         self._observe = observe
         self._escape_with = escape_with  # with-item call -> bool (scopes_disabled())
         self.env: Env = {}
-        self.exprs: dict[str, cst.BaseExpression] = {}  # last value assigned to a name, for Q/conditions
+        self.exprs: dict[str, ast.expr] = {}  # last value assigned to a name, for Q/conditions
         self.escaped = False
         self.authorized = False  # the function runs DRF's check_object_permissions() on what it fetched
         self.relevant = None  # (stmt, env) -> bool: a cheap screen, None to analyze everything
+        # (first statement of a body) -> bool: the body sits on its header's line (`if x: return qs`,
+        # `def f(): ...`). Such a body is only screened, never analyzed, as the analysis has always
+        # done; None to analyze it like any other.
+        self.inline = None
 
     # -- statements ---------------------------------------------------------
     def run(self, body, escaped: bool = False, observe_end: bool = True) -> None:
@@ -38,114 +50,106 @@ class Flow:
                 self.observe(states)
 
     def block(self, stmts, env: Env | None) -> Env | None:
+        step = self.screened if stmts and self.inline is not None and self.inline(stmts[0]) else self.stmt
         for stmt in stmts:
             if env is None:
                 return None
-            env = self.stmt(stmt, env)
+            env = step(stmt, env)
+        return env
+
+    def screened(self, stmt, env: Env) -> Env | None:
+        """A statement not worth analyzing: only remember simple assignments (Q objects
+        and conditions used later) and whether the path ends here."""
+        self.env = env
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    self.exprs[target.id] = stmt.value
+        elif isinstance(stmt, _ENDS):
+            return None
         return env
 
     def stmt(self, stmt, env: Env) -> Env | None:
         self.env = env
         if self.relevant is not None and not self.relevant(stmt, env):
-            # Nothing here names a tenant model or a variable holding a query: only
-            # remember simple assignments (Q objects and conditions used later).
-            if isinstance(stmt, cst.SimpleStatementLine):
-                for small in stmt.body:
-                    if isinstance(small, cst.Assign):
-                        for target in small.targets:
-                            if isinstance(target.target, cst.Name):
-                                self.exprs[target.target.value] = small.value
-                    elif isinstance(small, (cst.Return, cst.Raise, cst.Break, cst.Continue)):
-                        return None
+            # Nothing here names a tenant model or a variable holding a query.
+            return self.screened(stmt, env)
+        if isinstance(stmt, _DEFS):
             return env
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                env = self.small(small, env)
-                if env is None:
-                    return None
-                self.env = env
-            return env
-        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-            return env
-        if isinstance(stmt, cst.If):
+        if isinstance(stmt, ast.If):
             self.walk(stmt.test)
-            then = self.block(_body(stmt.body), dict(env))
-            if stmt.orelse is None:
-                other = dict(env)
-            elif isinstance(stmt.orelse, cst.If):
-                other = self.stmt(stmt.orelse, dict(env))
-            else:
-                other = self.block(_body(stmt.orelse.body), dict(env))
+            then = self.block(stmt.body, dict(env))
+            # An `elif` is the If alone in `orelse`: running the block runs that If.
+            other = self.block(stmt.orelse, dict(env)) if stmt.orelse else dict(env)
             return merge(then, other)
-        if isinstance(stmt, (cst.For, cst.While)):
-            self.walk(stmt.iter if isinstance(stmt, cst.For) else stmt.test)
-            looped = merge(env, self.block(_body(stmt.body), dict(env)))
-            if stmt.orelse is not None and looped is not None:
-                looped = self.block(_body(stmt.orelse.body), looped)
+        if isinstance(stmt, _LOOPS):
+            self.walk(stmt.test if isinstance(stmt, ast.While) else stmt.iter)
+            looped = merge(env, self.block(stmt.body, dict(env)))
+            if stmt.orelse and looped is not None:
+                looped = self.block(stmt.orelse, looped)
             return looped
-        if isinstance(stmt, cst.Try) or type(stmt).__name__ == "TryStar":
-            after = self.block(_body(stmt.body), dict(env))
+        if isinstance(stmt, _TRY):
+            after = self.block(stmt.body, dict(env))
             outcomes = []
             for handler in stmt.handlers:
-                outcomes.append(self.block(_body(handler.body), merge(env, after) or dict(env)))
-            if stmt.orelse is not None and after is not None:
-                after = self.block(_body(stmt.orelse.body), after)
+                outcomes.append(self.block(handler.body, merge(env, after) or dict(env)))
+            if stmt.orelse and after is not None:
+                after = self.block(stmt.orelse, after)
             result = after
             for outcome in outcomes:
                 result = merge(result, outcome)
-            if stmt.finalbody is not None:
+            if stmt.finalbody:
                 if result is None:
-                    self.block(_body(stmt.finalbody.body), dict(env))
+                    self.block(stmt.finalbody, dict(env))
                     return None
-                return self.block(_body(stmt.finalbody.body), result)
+                return self.block(stmt.finalbody, result)
             return result
-        if isinstance(stmt, cst.With):
+        if isinstance(stmt, _WITH):
             escaped = self.escaped
             for item in stmt.items:
-                self.walk(item.item)
-                if isinstance(item.item, cst.Call) and self._escape_with(item.item):
+                self.walk(item.context_expr)
+                if isinstance(item.context_expr, ast.Call) and self._escape_with(item.context_expr):
                     self.escaped = True
-            out = self.block(_body(stmt.body), env)
+            out = self.block(stmt.body, env)
             self.escaped = escaped
             return out
-        if isinstance(stmt, cst.Match):
+        if isinstance(stmt, ast.Match):
             self.walk(stmt.subject)
             result = dict(env)
             for case in stmt.cases:
-                result = merge(result, self.block(_body(case.body), dict(env)))
+                result = merge(result, self.block(case.body, dict(env)))
             return result
-        self.walk(stmt)
-        return env
+        return self.small(stmt, env)
 
     def small(self, small, env: Env) -> Env | None:
-        if isinstance(small, cst.Assign):
+        if isinstance(small, ast.Assign):
             states = self.eval(small.value)
             for target in small.targets:
-                self.bind(target.target, states, small.value, env)
+                self.bind(target, states, small.value, env)
             return env
-        if isinstance(small, cst.AnnAssign):
+        if isinstance(small, ast.AnnAssign):
             if small.value is not None:
                 self.bind(small.target, self.eval(small.value), small.value, env)
             return env
-        if isinstance(small, cst.Return):
+        if isinstance(small, ast.Return):
             if small.value is not None:
                 self.observe(self.eval(small.value))
             return None
-        if isinstance(small, cst.Raise):
+        if isinstance(small, ast.Raise):
             self.walk(small)
             return None
-        if isinstance(small, (cst.Break, cst.Continue)):
+        if isinstance(small, (ast.Break, ast.Continue)):
             return None
-        if isinstance(small, cst.Expr):
+        if isinstance(small, ast.Expr):
             self.observe(self.eval(small.value))
             return env
         self.walk(small)
         return env
 
     def bind(self, target, states, value, env: Env) -> None:
-        if isinstance(target, cst.Name):
-            env[target.value] = states
-            self.exprs[target.value] = value
+        if isinstance(target, ast.Name):
+            env[target.id] = states
+            self.exprs[target.id] = value
         else:
             self.observe(states)
 
@@ -154,77 +158,77 @@ class Flow:
         if states:
             self._observe(states)
 
-    def walk(self, node: cst.CSTNode) -> None:
+    def walk(self, node: ast.AST) -> None:
         """Evaluate every expression under a node for its effects; consume the values."""
-        if isinstance(node, cst.BaseExpression):
+        if isinstance(node, ast.expr):
             self.observe(self.eval(node))
             return
-        for child in node.children:
+        for child in iter_children(node):
             self.walk(child)
 
-    def eval(self, node: cst.CSTNode) -> frozenset[State]:
-        if isinstance(node, cst.Name):
-            return self.env.get(node.value, EMPTY)
-        if isinstance(node, cst.Await):
-            return self.eval(node.expression)
-        if isinstance(node, cst.IfExp):
-            self.walk(node.test)
-            return self.eval(node.body) | self.eval(node.orelse)
-        if isinstance(node, cst.BooleanOperation):
-            return self.eval(node.left) | self.eval(node.right)
-        if isinstance(node, (cst.Attribute, cst.Call)):
+    def eval(self, node: ast.AST) -> frozenset[State]:
+        if isinstance(node, ast.Name):
+            return self.env.get(node.id, EMPTY)
+        if isinstance(node, (ast.Attribute, ast.Call)):
             for fw in self.frameworks:
                 created = fw.root(node, self)
                 if created is not None:
                     return created
-            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 receiver = self.eval(node.func.value)
                 if receiver:
                     out = EMPTY
                     for fw in self.frameworks:
                         mine = frozenset(s for s in receiver if s.root.framework == fw.name)
                         if mine:
-                            out |= fw.method(mine, node, node.func.attr.value, self)
+                            out |= fw.method(mine, node, node.func.attr, self)
                     return out
-                for arg in node.args:
-                    self.walk(arg.value)
+                for value in arg_values(node):
+                    self.walk(value)
                 return EMPTY
-            if isinstance(node, cst.Attribute):
+            if isinstance(node, ast.Attribute):
                 self.observe(self.eval(node.value))
                 return EMPTY
             self.walk(node.func)
-            for arg in node.args:
-                self.walk(arg.value)
+            for value in arg_values(node):
+                self.walk(value)
             return EMPTY
-        if isinstance(node, cst.Subscript):
+        if isinstance(node, ast.Await):
+            return self.eval(node.value)
+        if isinstance(node, ast.IfExp):
+            self.walk(node.test)
+            return self.eval(node.body) | self.eval(node.orelse)
+        if isinstance(node, ast.BoolOp):
+            out = EMPTY
+            for value in node.values:
+                out |= self.eval(value)
+            return out
+        if isinstance(node, ast.Subscript):
             states = self.eval(node.value)
-            for element in node.slice:
-                self.walk(element)
+            self.walk(node.slice)
             return states  # qs[:10] is still the same query
-        if isinstance(node, (cst.Lambda, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+        if isinstance(node, _SCOPES):
             saved = dict(self.env)
-            for child in node.children:
+            if isinstance(node, ast.Lambda):
+                # A parameter's name counts as a use of the variable it shadows.
+                params = node.args
+                for param in (*params.posonlyargs, *params.args, params.vararg, *params.kwonlyargs, params.kwarg):
+                    if param is not None:
+                        self.observe(self.env.get(param.arg, EMPTY))
+            for child in iter_children(node):
                 self.walk(child)
             self.env = saved
             return EMPTY
-        for child in node.children:
+        for child in iter_children(node):
             self.walk(child)
         return EMPTY
 
-    def resolve(self, node: cst.BaseExpression, depth: int = 0) -> cst.BaseExpression:
+    def resolve(self, node: ast.expr, depth: int = 0) -> ast.expr:
         """A name assigned once in the function stands for its value (Q objects, conditions)."""
-        while isinstance(node, cst.Name) and node.value in self.exprs and depth < 5:
-            node = self.exprs[node.value]
+        while isinstance(node, ast.Name) and node.id in self.exprs and depth < 5:
+            node = self.exprs[node.id]
             depth += 1
         return node
-
-
-def _body(suite) -> list:
-    if isinstance(suite, cst.IndentedBlock):
-        return list(suite.body)
-    if isinstance(suite, cst.SimpleStatementSuite):
-        return [cst.SimpleStatementLine(body=suite.body)]
-    return list(getattr(suite, "body", ()))
 
 
 def merge(a: Env | None, b: Env | None) -> Env | None:

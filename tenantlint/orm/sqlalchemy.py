@@ -4,12 +4,13 @@
 column>=...)` scopes a model; a join condition equating two tenant columns ties them."""
 from __future__ import annotations
 
-import libcst as cst
+import ast
 
 from tenantlint.names import dotted
-from tenantlint.orm.common import Models, call_name
+from tenantlint.orm.common import Models, call_args, call_name
 from tenantlint.orm.flow import EMPTY, Flow
 from tenantlint.orm.state import Root, State
+from tenantlint.visit import iter_children
 
 CONDITIONS = {"where", "filter", "having"}
 JOINS = {"join", "outerjoin", "join_from", "select_from", "add_entity", "add_columns", "with_entities",
@@ -19,6 +20,7 @@ TERMINAL = {"all", "first", "one", "one_or_none", "scalar", "count", "get", "pag
 WRITES = {"update", "delete"}
 GET_CALLS = {"get", "get_one", "aget", "get_or_404", "get_one_or_404"}
 NOT_OPAQUE = {"exists", "true", "false", "literal", "func", "case", "cast", "select", "any_", "all_"}
+_ROOT_METHODS = {"query", "select", "update", "delete", "insert"} | GET_CALLS
 
 
 class SqlAlchemy:
@@ -30,48 +32,52 @@ class SqlAlchemy:
 
     # -- where queries start ------------------------------------------------
     def root(self, node, flow: Flow):
-        if isinstance(node, cst.Attribute):
-            if node.attr.value == "query":
+        if isinstance(node, ast.Attribute):
+            if node.attr == "query":
                 model = self.models.model_of(node.value, "sqlalchemy")
                 if model and not self._core(model):
                     return frozenset({State(Root(node, "sqlalchemy"), frozenset({model}), last_entity=model)})
             return None
-        if not isinstance(node, cst.Call):
+        if not isinstance(node, ast.Call):
             return None
         func = node.func
         kind = self._statement_kind(func)
         if kind:
-            entities = self.entities([a.value for a in node.args if not a.keyword], flow)
-            for arg in node.args:
+            args = call_args(node)
+            entities = self.entities([a.value for a in args if not a.keyword], flow)
+            for arg in args:
                 flow.walk(arg.value)
             return frozenset({State(Root(node, "sqlalchemy"), frozenset(entities), write=kind != "select",
                                     dropped=kind == "insert", last_entity=entities[0] if entities else None)})
-        if isinstance(func, cst.Attribute):
-            name = func.attr.value
-            if name == "query" and node.args:
-                entities = self.entities([a.value for a in node.args if not a.keyword], flow)
+        if isinstance(func, ast.Attribute):
+            name = func.attr
+            if name not in _ROOT_METHODS:
+                return None
+            args = call_args(node)
+            if name == "query" and args:
+                entities = self.entities([a.value for a in args if not a.keyword], flow)
                 if entities:
-                    for arg in node.args:
+                    for arg in args:
                         flow.walk(arg.value)
                     return frozenset({State(Root(node, "sqlalchemy"), frozenset(entities), last_entity=entities[0])})
-            elif name in GET_CALLS and node.args and not node.args[0].keyword:
-                model = self.models.model_of(node.args[0].value, "sqlalchemy")
+            elif name in GET_CALLS and args and not args[0].keyword:
+                model = self.models.model_of(args[0].value, "sqlalchemy")
                 if model:
-                    for arg in node.args[1:]:
+                    for arg in args[1:]:
                         flow.walk(arg.value)
                     flow.observe(frozenset({State(Root(node, "sqlalchemy"), frozenset({model}))}))
                     return EMPTY
             elif name in ("select", "update", "delete", "insert"):
                 table = self.models.model_of(func.value, "sqlalchemy")
                 if table and self._core(table):
-                    for arg in node.args:
+                    for arg in args:
                         flow.walk(arg.value)
                     return frozenset({State(Root(node, "sqlalchemy"), frozenset({table}), write=name != "select",
                                             dropped=name == "insert", last_entity=table)})
         return None
 
     def _statement_kind(self, func) -> str | None:
-        if not isinstance(func, (cst.Name, cst.Attribute)):
+        if not isinstance(func, (ast.Name, ast.Attribute)):
             return None
         qualified = self.imports.qualify(func) if self.imports else None
         last = qualified.rsplit(".", 1)[-1] if qualified else ""
@@ -86,10 +92,10 @@ class SqlAlchemy:
     def model_ref(self, node, flow: Flow | None = None) -> str | None:
         """A tenant model named directly, or through `alias = aliased(Model)` in the function."""
         model = self.models.model_of(node, "sqlalchemy")
-        if model is None and flow is not None and isinstance(node, cst.Name):
+        if model is None and flow is not None and isinstance(node, ast.Name):
             value = flow.resolve(node)
-            if isinstance(value, cst.Call) and call_name(value.func) == "aliased" and value.args:
-                model = self.models.model_of(value.args[0].value, "sqlalchemy")
+            if isinstance(value, ast.Call) and call_name(value.func) == "aliased" and (value.args or value.keywords):
+                model = self.models.model_of(call_args(value)[0].value, "sqlalchemy")
         return model
 
     def _core(self, model: str) -> bool:
@@ -104,9 +110,9 @@ class SqlAlchemy:
         def visit(node, depth=0) -> None:
             if depth > 30:
                 return
-            if isinstance(node, (cst.Name, cst.Attribute)):
+            if isinstance(node, (ast.Name, ast.Attribute)):
                 current = node
-                while isinstance(current, cst.Attribute):
+                while isinstance(current, ast.Attribute):
                     model = self.model_ref(current, flow)
                     if model:
                         break
@@ -114,41 +120,40 @@ class SqlAlchemy:
                 model = self.model_ref(current, flow)
                 if model and model not in found:
                     found.append(model)
-                elif isinstance(node, cst.Attribute) and model is None:
+                elif isinstance(node, ast.Attribute) and model is None:
                     target = self.relationship_target(node)
                     if target and target not in found:
                         found.append(target)
                 return
-            if isinstance(node, cst.Call):
+            if isinstance(node, ast.Call):
                 if self._statement_kind(node.func):
                     return
-                for arg in node.args:
+                for arg in call_args(node):
                     visit(arg.value, depth + 1)
-                if isinstance(node.func, cst.Attribute):
+                if isinstance(node.func, ast.Attribute):
                     visit(node.func.value, depth + 1)
                 return
-            for child in node.children:
-                if isinstance(child, cst.BaseExpression):
-                    visit(child, depth + 1)
+            for child in _operands(node):
+                visit(child, depth + 1)
 
         for expr in exprs:
             visit(expr)
         return found
 
-    def relationship_target(self, node: cst.Attribute) -> str | None:
+    def relationship_target(self, node: ast.Attribute) -> str | None:
         """`Project.tasks` -> `Task`, when `tasks` is a relationship to a tenant model."""
-        owner = self.models.model_of(node.value, "sqlalchemy") if isinstance(node.value, (cst.Name, cst.Attribute)) \
+        owner = self.models.model_of(node.value, "sqlalchemy") if isinstance(node.value, (ast.Name, ast.Attribute)) \
             else None
         if owner is None:
             # The owner may be a non-tenant model: look up the relationship on any model.
             return None
         orm = self.models.orm(owner)
-        target = orm.relationships.get(node.attr.value) if orm else None
+        target = orm.relationships.get(node.attr) if orm else None
         return target if target and self.models.info(target) else None
 
     # -- what a statement/query method does ---------------------------------
-    def method(self, states: frozenset[State], call: cst.Call, name: str, flow: Flow) -> frozenset[State]:
-        args = call.args
+    def method(self, states: frozenset[State], call: ast.Call, name: str, flow: Flow) -> frozenset[State]:
+        args = call_args(call)
         if name in CONDITIONS:
             scoped, ties, opaque = self.conditions([a for a in args if not a.keyword], flow)
             out = frozenset(s.narrowed(scoped, ties, opaque) for s in states)
@@ -177,7 +182,7 @@ class SqlAlchemy:
         return out
 
     def _is_condition(self, node) -> bool:
-        return isinstance(node, (cst.Comparison, cst.BooleanOperation, cst.BinaryOperation, cst.UnaryOperation)) \
+        return isinstance(node, (ast.Compare, ast.BoolOp, ast.BinOp, ast.UnaryOp)) \
             or call_name(node) in ("and_", "or_", "not_")
 
     def _filter_by(self, state: State, args, flow: Flow) -> State:
@@ -187,7 +192,7 @@ class SqlAlchemy:
             if arg.star:
                 opaque = True
             elif arg.keyword is not None:
-                key = arg.keyword.value.lower()
+                key = arg.keyword.lower()
                 scoped |= {m for m in targets if key in self.models.tenant_names(m)}
         return state.narrowed(frozenset(scoped), opaque=opaque)
 
@@ -198,7 +203,7 @@ class SqlAlchemy:
         for arg in args:
             if arg.star == "*":
                 value = flow.resolve(arg.value)
-                if isinstance(value, (cst.List, cst.Tuple)):
+                if isinstance(value, (ast.List, ast.Tuple)):
                     s, t, o = self.cond(value, flow)
                     scoped |= s
                     ties |= t
@@ -217,44 +222,44 @@ class SqlAlchemy:
         if depth > 30:
             return frozenset(), frozenset(), True
         node = flow.resolve(node)
-        if isinstance(node, (cst.List, cst.Tuple)):
-            return self._all([e.value for e in node.elements], flow, depth)
-        if isinstance(node, cst.Comparison):
-            if len(node.comparisons) != 1 or not isinstance(node.comparisons[0].operator, cst.Equal):
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return self._all([e.value if isinstance(e, ast.Starred) else e for e in node.elts], flow, depth)
+        if isinstance(node, ast.Compare):
+            if len(node.ops) != 1 or not isinstance(node.ops[0], ast.Eq):
                 return none
-            left, right = self.tenant_ref(node.left, flow), self.tenant_ref(node.comparisons[0].comparator, flow)
+            left, right = self.tenant_ref(node.left, flow), self.tenant_ref(node.comparators[0], flow)
             if left and right:
                 return (frozenset(), frozenset({(left[0], right[0])}), False) if left != right else none
             ref = left or right
             return (frozenset({ref[0]}), frozenset(), False) if ref else none
-        if isinstance(node, cst.BooleanOperation):  # `a and b` is a Python bug, not SQL
+        if isinstance(node, ast.BoolOp):  # `a and b` is a Python bug, not SQL
             return none
-        if isinstance(node, cst.BinaryOperation):
-            if isinstance(node.operator, cst.BitAnd):
+        if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.BitAnd):
                 return self._all([node.left, node.right], flow, depth)
-            if isinstance(node.operator, cst.BitOr):
+            if isinstance(node.op, ast.BitOr):
                 return self._any([node.left, node.right], flow, depth)
             return none
-        if isinstance(node, cst.UnaryOperation):
+        if isinstance(node, ast.UnaryOp):
             return none
-        if isinstance(node, cst.Call):
+        if isinstance(node, ast.Call):
             name = call_name(node)
             if name == "and_":
-                return self._all([a.value for a in node.args], flow, depth)
+                return self._all([a.value for a in call_args(node)], flow, depth)
             if name == "or_":
-                return self._any([a.value for a in node.args], flow, depth)
+                return self._any([a.value for a in call_args(node)], flow, depth)
             if name == "not_":
                 return none
             func = node.func
-            if isinstance(func, cst.Attribute):
-                if func.attr.value == "in_" and self.tenant_ref(func.value, flow):
+            if isinstance(func, ast.Attribute):
+                if func.attr == "in_" and self.tenant_ref(func.value, flow):
                     return frozenset({self.tenant_ref(func.value, flow)[0]}), frozenset(), False
                 if self.entities([func.value], flow) or call_name(func.value) in NOT_OPAQUE:
                     return none  # a column method: Task.title.ilike(...), Project.tasks.any(...)
             if name in NOT_OPAQUE or self._statement_kind(func):
                 return none
             return frozenset(), frozenset(), True  # a helper built the condition elsewhere
-        if isinstance(node, cst.Name) and node.value not in ("True", "False", "None"):
+        if isinstance(node, ast.Name):  # True/False/None are constants
             return frozenset(), frozenset(), True
         return none
 
@@ -277,13 +282,33 @@ class SqlAlchemy:
 
     def tenant_ref(self, node, flow: Flow | None = None) -> tuple[str, str] | None:
         """(model, column) for `Model.tenant_id`, `Model.tenant`, `table.c.tenant_id`."""
-        if not isinstance(node, cst.Attribute):
+        if not isinstance(node, ast.Attribute):
             return None
-        column = node.attr.value.lower()
+        column = node.attr.lower()
         owner = node.value
-        if isinstance(owner, cst.Attribute) and owner.attr.value in ("c", "columns"):
+        if isinstance(owner, ast.Attribute) and owner.attr in ("c", "columns"):
             owner = owner.value
         model = self.model_ref(owner, flow)
         if model and column in self.models.tenant_names(model):
             return model, column
         return None
+
+
+def _operands(node: ast.expr) -> tuple:
+    """The sub-expressions an entity list is searched through: operands, not the items
+    of literals or the right side of a comparison (`Task.id == other.id` names `Task`)."""
+    if isinstance(node, ast.Compare):
+        return (node.left,)
+    if isinstance(node, ast.Subscript):
+        return (node.value,)
+    if isinstance(node, (ast.BinOp, ast.BoolOp, ast.UnaryOp, ast.Await, ast.NamedExpr, ast.Yield)):
+        return tuple(iter_children(node))
+    if isinstance(node, ast.IfExp):
+        return (node.body, node.test, node.orelse)
+    if isinstance(node, ast.Lambda):
+        return (node.body,)
+    if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
+        return (node.elt,)
+    if isinstance(node, ast.DictComp):
+        return (node.key, node.value)
+    return ()  # literals, f-strings, starred items

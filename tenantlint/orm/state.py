@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-import libcst as cst
+import ast
 
 
 @dataclass(eq=False)
 class Root:
-    node: cst.CSTNode
+    node: ast.AST
     framework: str  # django | sqlalchemy
     escaped: bool = False  # created under scopes_disabled(): managers do not scope it
 

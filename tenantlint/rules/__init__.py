@@ -31,7 +31,7 @@ RULES: tuple[type[Rule], ...] = (
     schema.TenantIndexMissing,
 )
 
-# Per-file checkers, in the order they visit (each is a batchable libcst visitor).
+# Per-file checkers, in the order they visit (batched visitors over one `ast` tree).
 CHECKERS: tuple[type[Checker], ...] = (
     sql.SqlChecker,
     *orm.CHECKERS,

@@ -7,15 +7,12 @@ its first piece. A string that is only ever folded into a larger one (a module c
 used as a prefix) is judged there, not on its own. Docstrings are never SQL."""
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field, replace
 
-import libcst as cst
-
 from tenantlint.rulebase import Checker
 from tenantlint.sql.recover import Env, Recovered, recover
-
-_STRINGY = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 
 
 def _screen_pattern() -> re.Pattern:
@@ -41,8 +38,8 @@ class Build:
 
     name: str
     value: Recovered
-    first: cst.CSTNode
-    last: cst.CSTNode
+    first: ast.expr
+    last: ast.expr
     in_provider: bool
     blocks: tuple[int, ...] = ()  # the conditional blocks (if/for/while/try) it was created in
     # The value on the path where no conditional addition ran: a tenant predicate that
@@ -52,7 +49,7 @@ class Build:
     bare_uses: int = 0
     bare_unscoped_uses: int = 0
 
-    def extend(self, full: Recovered, unconditional_base, node: cst.CSTNode, blocks: tuple[int, ...]) -> None:
+    def extend(self, full: Recovered, unconditional_base, node: ast.expr, blocks: tuple[int, ...]) -> None:
         """Grow the value. `unconditional_base()` gives the base path's value when this
         addition runs on every path (same block as the build)."""
         if blocks != self.blocks:
@@ -85,46 +82,49 @@ class SqlChecker(Checker):
         super().__init__(ctx)
         self.policy = ctx.catalog.sql_policy()
         self.scopes: list[Scope] = [Scope()]
-        self.root: cst.CSTNode | None = None
+        self.root: ast.AST | None = None
         self.skip_names: set[int] = set()
+        # The text parts of f-strings (and their format specs): pieces of a larger
+        # string, never candidates of their own.
+        self.fstring_parts: set[int] = set()
         self.blocks: list[int] = []
         self._override: tuple[str, Recovered] | None = None
         self.env = Env(lookup=self._lookup, qualify=self._qualify, code=ctx.code_for)
 
     # -- scopes -----------------------------------------------------------------
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         self.scopes.append(Scope())
 
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+    def leave_FunctionDef(self, node: ast.FunctionDef) -> None:
         self._judge_scope(self.scopes.pop())
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self.scopes.append(Scope())
 
-    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+    def leave_ClassDef(self, node: ast.ClassDef) -> None:
         self._judge_scope(self.scopes.pop())
 
-    def leave_Module(self, node: cst.Module) -> None:
+    def leave_Module(self, node: ast.Module) -> None:
         self._judge_scope(self.scopes[0])
 
     # -- builds -----------------------------------------------------------------
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
-            self._bind(node.targets[0].target, node.value, augment=False)
+    def visit_Assign(self, node: ast.Assign) -> None:
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            self._bind(node.targets[0], node.value, augment=False)
 
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None and isinstance(node.target, cst.Name):
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None and isinstance(node.target, ast.Name):
             self._bind(node.target, node.value, augment=False)
 
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if isinstance(node.operator, cst.AddAssign) and isinstance(node.target, cst.Name):
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        if isinstance(node.op, ast.Add) and isinstance(node.target, ast.Name):
             self._bind(node.target, node.value, augment=True)
 
-    def _bind(self, target: cst.Name, value: cst.BaseExpression, augment: bool) -> None:
+    def _bind(self, target: ast.Name, value: ast.expr, augment: bool) -> None:
         if self.root is not None:
             return
         scope = self.scopes[-1]
-        name = target.value
+        name = target.id
         current = scope.builds.get(name)
         if augment:
             if current is None:
@@ -154,7 +154,7 @@ class SqlChecker(Checker):
         scope.builds[name] = Build(name, recovered, value, value, self.ctx.in_scope_provider(value),
                                    blocks=tuple(self.blocks))
 
-    def _recover_with(self, name: str, base: Recovered, value: cst.BaseExpression) -> Recovered:
+    def _recover_with(self, name: str, base: Recovered, value: ast.expr) -> Recovered:
         """`value` recovered with `name` standing for `base` (the base path's text)."""
         self._override = (name, base)
         try:
@@ -173,16 +173,10 @@ class SqlChecker(Checker):
     leave_For = leave_While = leave_Try = leave_TryStar = leave_Match = leave_If
 
     @staticmethod
-    def _mentions(value: cst.CSTNode, name: str) -> bool:
-        found = False
-
-        class Finder(cst.CSTVisitor):
-            def visit_Name(self, node: cst.Name) -> None:
-                nonlocal found
-                found = found or node.value == name
-
-        value.visit(Finder())
-        return found
+    def _mentions(value: ast.expr, name: str) -> bool:
+        if type(value) is ast.Name:
+            return value.id == name
+        return any(type(node) is ast.Name and node.id == name for node in ast.walk(value))
 
     def _lookup(self, name: str) -> Recovered | None:
         if self._override is not None and self._override[0] == name:
@@ -194,61 +188,76 @@ class SqlChecker(Checker):
                 return build.value
         return None
 
-    def visit_Name(self, node: cst.Name) -> None:
+    def visit_Name(self, node: ast.Name) -> None:
         if self.root is not None or id(node) in self.skip_names:
             return
         for scope in (self.scopes[-1], self.scopes[0]):
-            build = scope.builds.get(node.value)
+            build = scope.builds.get(node.id)
             if build is not None:
                 build.bare_uses += 1
                 build.bare_unscoped_uses += not self.ctx.in_scope_provider(node)
                 return
 
     # -- standalone strings -----------------------------------------------------
-    def visit_Expr(self, node: cst.Expr) -> None:
-        if self.root is None and isinstance(node.value, _STRINGY):
-            self.root = node.value  # a docstring or bare string statement: never SQL
+    def visit_Expr(self, node: ast.Expr) -> None:
+        value = node.value
+        if self.root is None and (type(value) is ast.JoinedStr or type(value) is ast.Constant
+                                  and isinstance(value.value, (str, bytes))):
+            self.root = value  # a docstring or bare string statement: never SQL
 
-    def visit_SimpleString(self, node) -> None:
-        self._candidate(node)
-
-    def visit_ConcatenatedString(self, node) -> None:
-        self._candidate(node)
-
-    def visit_FormattedString(self, node) -> None:
-        self._candidate(node)
-
-    def visit_BinaryOperation(self, node) -> None:
-        if isinstance(node.operator, (cst.Add, cst.Modulo)):
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if type(node.value) is str and id(node) not in self.fstring_parts:
             self._candidate(node)
 
-    def visit_Call(self, node: cst.Call) -> None:
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
+        parts = self.fstring_parts
+        for part in node.values:
+            if type(part) is ast.Constant:
+                parts.add(id(part))
+        if id(node) not in parts:  # a format spec is part of its f-string
+            self._candidate(node)
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> None:
+        if node.format_spec is not None:
+            self.fstring_parts.add(id(node.format_spec))
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        if isinstance(node.op, (ast.Add, ast.Mod)):
+            self._candidate(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
         # `.format`, `.join`, `dedent(...)`, psycopg `sql.SQL(...)`: recover() knows which.
         self._candidate(node)
 
-    def leave_Call(self, node: cst.Call) -> None:
+    def leave_Call(self, node: ast.Call) -> None:
         self._release(node)
 
-    def leave_SimpleString(self, node) -> None:
+    def leave_Constant(self, node: ast.Constant) -> None:
+        self.fstring_parts.discard(id(node))
         self._release(node)
 
-    def leave_ConcatenatedString(self, node) -> None:
+    def leave_JoinedStr(self, node: ast.JoinedStr) -> None:
+        self.fstring_parts.discard(id(node))
         self._release(node)
 
-    def leave_FormattedString(self, node) -> None:
+    def leave_BinOp(self, node: ast.BinOp) -> None:
         self._release(node)
 
-    def leave_BinaryOperation(self, node) -> None:
+    def leave_Name(self, node: ast.Name) -> None:
         self._release(node)
 
-    def leave_Name(self, node) -> None:
-        self._release(node)
+    def leave_Assign(self, node) -> None:
+        # A bound value of any kind (`q += obj.sql`) was the root: release it with its
+        # statement, or the rest of the file would never be read.
+        self._release(node.value)
+
+    leave_AnnAssign = leave_AugAssign = leave_Assign
 
     def _release(self, node) -> None:
         if self.root is node:
             self.root = None
 
-    def _candidate(self, node: cst.BaseExpression) -> None:
+    def _candidate(self, node: ast.expr) -> None:
         if self.root is not None:
             return
         recovered = recover(node, self.env)
@@ -265,7 +274,7 @@ class SqlChecker(Checker):
             scoped = build.in_provider or (build.bare_uses > 0 and build.bare_unscoped_uses == 0)
             self._judge(build.value, build.first, build.last, scoped=scoped, base=build.base)
 
-    def _judge(self, recovered: Recovered, first: cst.CSTNode, last: cst.CSTNode, *, scoped: bool,
+    def _judge(self, recovered: Recovered, first: ast.expr, last: ast.expr, *, scoped: bool,
                base: Recovered | None = None) -> None:
         from tenantlint.sql import analyze_sql
 
@@ -291,7 +300,7 @@ class SqlChecker(Checker):
                             snippet=snippet)
 
     # -- names ------------------------------------------------------------------
-    def _qualify(self, node: cst.BaseExpression) -> str | None:
+    def _qualify(self, node: ast.expr) -> str | None:
         return self.ctx.imports.qualify(node) if self.ctx.imports else None
 
 

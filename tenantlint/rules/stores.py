@@ -2,7 +2,7 @@
 component. Which calls they watch comes from the API catalog packs in `rules/*.toml`."""
 from __future__ import annotations
 
-import libcst as cst
+import ast
 
 from tenantlint.diagnostics import Severity
 from tenantlint.rulebase import Checker, Rule
@@ -39,7 +39,7 @@ class StoreChecker(ApiChecker):
             self.report("TL404", call, f"`{receiver}()` writes vectors without tenant metadata or namespace")
 
     # -- keys -----------------------------------------------------------------------
-    def _key_problem(self, call: cst.Call, spec) -> str | None:
+    def _key_problem(self, call: ast.Call, spec) -> str | None:
         """Why this call's key has no tenant component (None: it has one, or none is given)."""
         what = _WHAT[spec.role]
         if any(self.tenancy.key_scoped(p) for p in self.args(call, spec.prefix)):
@@ -57,9 +57,9 @@ class StoreChecker(ApiChecker):
             if mapping is not None and not all(self.tenancy.key_scoped(k) for k in _mapping_keys(mapping)):
                 return f"{what}s in `{_short(self.ctx.code_for(mapping))}` have no tenant component"
         if spec.varargs:
-            for arg in call.args:
-                if arg.keyword is None and not self.tenancy.key_scoped(arg.value):
-                    return f"{what} `{_short(self.ctx.code_for(arg.value))}` has no tenant component"
+            for value in _unnamed(call):
+                if not self.tenancy.key_scoped(value):
+                    return f"{what} `{_short(self.ctx.code_for(value))}` has no tenant component"
         if spec.pattern is not None:
             pattern = self.arg(call, spec.pattern)
             if pattern is None and spec.pattern_default is not None:
@@ -69,13 +69,13 @@ class StoreChecker(ApiChecker):
         return None
 
     # -- vectors --------------------------------------------------------------------
-    def _vector_scoped(self, call: cst.Call, spec, role: str) -> bool:
+    def _vector_scoped(self, call: ast.Call, spec, role: str) -> bool:
         if any(self.tenancy.key_scoped(n) for n in self.args(call, spec.namespace)):
             return True
         fields = spec.filter if role == "vector-query" else spec.tags
         if any(self.tenancy.field_scoped(f) for f in self.args(call, fields)):
             return True
-        return any(arg.star == "**" and self.tenancy.field_scoped(arg.value) for arg in call.args)
+        return any(kw.arg is None and self.tenancy.field_scoped(kw.value) for kw in call.keywords)
 
 
 def _short(code: str) -> str:
@@ -83,16 +83,24 @@ def _short(code: str) -> str:
     return code if len(code) <= 60 else code[:57] + "..."
 
 
-def _elements(node: cst.BaseExpression):
-    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
-        return [el.value for el in node.elements]
+def _unnamed(call: ast.Call) -> list[ast.expr]:
+    """The values of a call's arguments without a keyword, in order: positional ones,
+    `*args` (as `args`) and `**kwargs` (as `kwargs`)."""
+    values = [a.value if isinstance(a, ast.Starred) else a for a in call.args]
+    values.extend(kw.value for kw in call.keywords if kw.arg is None)
+    return values
+
+
+def _elements(node: ast.expr):
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return [el.value if isinstance(el, ast.Starred) else el for el in node.elts]
     return [node]
 
 
-def _mapping_keys(node: cst.BaseExpression):
-    if isinstance(node, cst.Dict):
-        return [el.key if isinstance(el, cst.DictElement) else el.value for el in node.elements]
-    if isinstance(node, cst.DictComp):
+def _mapping_keys(node: ast.expr):
+    if isinstance(node, ast.Dict):
+        return [key if key is not None else value for key, value in zip(node.keys, node.values)]
+    if isinstance(node, ast.DictComp):
         return [node.key]
     return [node]
 

@@ -5,7 +5,7 @@ concatenation, f-strings, `%` templates, `.format`, `"sep".join([...])`,
 `textwrap.dedent`, psycopg `sql.SQL(...).format(...)`, and names bound to strings
 (through `Env.lookup`). Whatever is only known at run time becomes a Hole, so the
 analysis can tell a value (`tenant_id = {tid}`) from an identifier (`FROM {table}`).
-No sqlglot here: this module only reads libcst nodes."""
+No sqlglot here: this module only reads stdlib `ast` nodes."""
 from __future__ import annotations
 
 import ast
@@ -13,8 +13,6 @@ import re
 import string
 from dataclasses import dataclass, field
 from typing import Callable, Union
-
-import libcst as cst
 
 from tenantlint.names import dotted
 from tenantlint.sql.types import Hole, SqlText
@@ -53,7 +51,7 @@ class Recovered:
         return SqlText("".join(out), tuple(holes))
 
 
-def text(value: str, node: cst.CSTNode | None = None) -> Recovered:
+def text(value: str, node: ast.AST | None = None) -> Recovered:
     return Recovered([value], [node] if node is not None else [])
 
 
@@ -66,61 +64,50 @@ class Env:
     """What recovery may consult: names bound to strings, and qualified names."""
 
     lookup: Callable[[str], Recovered | None] = lambda name: None
-    qualify: Callable[[cst.BaseExpression], str | None] = lambda node: dotted(node)
-    code: Callable[[cst.CSTNode], str] = lambda node: ""
+    qualify: Callable[[ast.expr], str | None] = lambda node: dotted(node)
+    code: Callable[[ast.AST], str] = lambda node: ""
 
 
 _DEDENT = {"textwrap.dedent", "inspect.cleandoc", "dedent", "cleandoc"}
 _SAME_TEXT_METHODS = {"strip", "lstrip", "rstrip", "replace"}
 
 
-def recover(node: cst.BaseExpression, env: Env) -> Recovered | None:
+def recover(node: ast.expr, env: Env) -> Recovered | None:
     """The SQL text an expression evaluates to, or None when it is not string-valued
     from literals at all."""
-    if isinstance(node, cst.SimpleString):
-        try:
-            value = node.evaluated_value
-        except Exception:  # noqa: BLE001 - libcst raises plain errors on odd literals
-            return None
-        return text(value, node) if isinstance(value, str) else None
-    if isinstance(node, cst.ConcatenatedString):
-        left, right = recover(node.left, env), recover(node.right, env)
-        if left is None or right is None:
-            return None
-        return left + right
-    if isinstance(node, cst.FormattedString):
+    kind = type(node)
+    if kind is ast.Constant:
+        # Implicit concatenation (`"a" "b"`) is already one Constant; bytes are not text.
+        value = node.value
+        return text(value, node) if type(value) is str else None
+    if kind is ast.JoinedStr:
         return _fstring(node, env)
-    if isinstance(node, cst.BinaryOperation):
-        if isinstance(node.operator, cst.Add):
+    if kind is ast.BinOp:
+        op = type(node.op)
+        if op is ast.Add:
             return _concat(node, env)
-        if isinstance(node.operator, cst.Modulo):
+        if op is ast.Mod:
             return _percent(node, env)
         return None
-    if isinstance(node, cst.Call):
+    if kind is ast.Call:
         return _call(node, env)
-    if isinstance(node, cst.Name):
-        return env.lookup(node.value)
+    if kind is ast.Name:
+        return env.lookup(node.id)
     return None
 
 
-def _fstring(node: cst.FormattedString, env: Env) -> Recovered:
-    prefix = node.prefix.lower().replace("f", "")
-    quote = node.end
+def _fstring(node: ast.JoinedStr, env: Env) -> Recovered:
+    # The text parts are Constants, already unescaped (`{{` -> `{`, `\\n` -> newline).
     out = Recovered()
-    for part in node.parts:
-        if isinstance(part, cst.FormattedStringText):
-            raw = part.value.replace("{{", "{").replace("}}", "}")
-            try:
-                value = ast.literal_eval(f"{prefix}{quote}{raw}{quote}") if "\\" in raw and "r" not in prefix else raw
-            except (SyntaxError, ValueError):
-                value = raw
-            out = out + text(value, node)
-        else:
-            inner = recover(part.expression, env)
-            if inner is not None and not part.format_spec and part.conversion is None and _is_static(inner):
+    for part in node.values:
+        if isinstance(part, ast.Constant):
+            out = out + text(part.value, node)
+        elif isinstance(part, ast.FormattedValue):
+            inner = recover(part.value, env)
+            if inner is not None and part.format_spec is None and part.conversion == -1 and _is_static(inner):
                 out = out + inner
             else:
-                out = out + hole(_kind(part.expression, "fstring"), env.code(part.expression))
+                out = out + hole(_kind(part.value, "fstring"), env.code(part.value))
     return out
 
 
@@ -142,7 +129,7 @@ def _is_static(rec: Recovered) -> bool:
     return all(isinstance(p, str) for p in rec.pieces)
 
 
-def _concat(node: cst.BinaryOperation, env: Env) -> Recovered | None:
+def _concat(node: ast.BinOp, env: Env) -> Recovered | None:
     left, right = recover(node.left, env), recover(node.right, env)
     if left is None and right is None:
         return None
@@ -161,22 +148,19 @@ def _concat(node: cst.BinaryOperation, env: Env) -> Recovered | None:
 _PERCENT = re.compile(r"%(?:\((?P<key>[^)]*)\))?[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?(?P<conv>[diouxXeEfFgGcrsa%])")
 
 
-def _percent(node: cst.BinaryOperation, env: Env) -> Recovered | None:
+def _percent(node: ast.BinOp, env: Env) -> Recovered | None:
     template = recover(node.left, env)
     if template is None or not template.has_text:
         return None
     right = node.right
-    positional: list[cst.BaseExpression] = []
-    named: dict[str, cst.BaseExpression] = {}
-    if isinstance(right, cst.Tuple):
-        positional = [el.value for el in right.elements if isinstance(el, cst.Element)]
-    elif isinstance(right, cst.Dict):
-        for el in right.elements:
-            if isinstance(el, cst.DictElement) and isinstance(el.key, cst.SimpleString):
-                try:
-                    named[el.key.evaluated_value] = el.value
-                except Exception:  # noqa: BLE001
-                    pass
+    positional: list[ast.expr] = []
+    named: dict[str, ast.expr] = {}
+    if isinstance(right, ast.Tuple):
+        positional = [el for el in right.elts if not isinstance(el, ast.Starred)]
+    elif isinstance(right, ast.Dict):
+        for key, value in zip(right.keys, right.values):
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                named[key.value] = value
     else:
         positional = [right]
     position = 0
@@ -210,30 +194,37 @@ def _percent(node: cst.BinaryOperation, env: Env) -> Recovered | None:
     return out
 
 
-def _call(node: cst.Call, env: Env) -> Recovered | None:
+def _first_arg(call: ast.Call) -> ast.expr | None:
+    """The value of a call's first argument as written (`*x` and `**x` give `x`)."""
+    if call.args:
+        first = call.args[0]
+        return first.value if isinstance(first, ast.Starred) else first
+    return call.keywords[0].value if call.keywords else None
+
+
+def _call(node: ast.Call, env: Env) -> Recovered | None:
     func = node.func
     qualified = env.qualify(func) or ""
-    if qualified in _DEDENT or qualified.endswith((".dedent", ".cleandoc")):
-        return recover(node.args[0].value, env) if node.args else None
-    if _is_psycopg_sql(qualified):
-        return recover(node.args[0].value, env) if node.args else None
-    if not isinstance(func, cst.Attribute):
+    if qualified in _DEDENT or qualified.endswith((".dedent", ".cleandoc")) or _is_psycopg_sql(qualified):
+        first = _first_arg(node)
+        return recover(first, env) if first is not None else None
+    if not isinstance(func, ast.Attribute):
         return None
-    method = func.attr.value
+    method = func.attr
     receiver = func.value
     if method == "format":
         template = recover(receiver, env)
         if template is None or not template.has_text:
             return None
-        composed = isinstance(receiver, cst.Call) and _is_psycopg_sql(env.qualify(receiver.func) or "")
+        composed = isinstance(receiver, ast.Call) and _is_psycopg_sql(env.qualify(receiver.func) or "")
         return _format(template, node, env, composed)
-    if method == "join" and node.args:
+    if method == "join" and (node.args or node.keywords):
         sep = recover(receiver, env)
         if sep is None or not _is_static(sep):
             return None
-        items = node.args[0].value
-        if isinstance(items, (cst.List, cst.Tuple)):
-            parts = [recover(el.value, env) if isinstance(el, cst.Element) else None for el in items.elements]
+        items = _first_arg(node)
+        if isinstance(items, (ast.List, ast.Tuple)):
+            parts = [None if isinstance(el, ast.Starred) else recover(el, env) for el in items.elts]
             if parts and all(p is not None for p in parts):
                 out = Recovered()
                 for i, part in enumerate(parts):
@@ -252,10 +243,10 @@ def _call(node: cst.Call, env: Env) -> Recovered | None:
 _QUOTING = {"quote_name", "quote_ident", "quote_identifier", "Identifier", "quoted_name", "escape_identifier"}
 
 
-def _kind(expr: cst.BaseExpression | None, default: str) -> str:
-    if isinstance(expr, cst.Call):
+def _kind(expr: ast.expr | None, default: str) -> str:
+    if isinstance(expr, ast.Call):
         func = expr.func
-        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
         if name in _QUOTING:
             return "composed"
     return default
@@ -265,10 +256,10 @@ def _is_psycopg_sql(qualified: str) -> bool:
     return qualified in ("psycopg.sql.SQL", "psycopg2.sql.SQL", "sql.SQL") or qualified.endswith(".sql.SQL")
 
 
-def _format(template: Recovered, call: cst.Call, env: Env, composed: bool) -> Recovered:
-    positional = [a.value for a in call.args if a.keyword is None and not a.star]
-    named = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
-    has_star = any(a.star for a in call.args)
+def _format(template: Recovered, call: ast.Call, env: Env, composed: bool) -> Recovered:
+    positional = [a for a in call.args if not isinstance(a, ast.Starred)]
+    named = {k.arg: k.value for k in call.keywords if k.arg is not None}
+    has_star = any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords)
     out = Recovered(nodes=template.nodes)
     auto = 0
     formatter = string.Formatter()
@@ -297,7 +288,7 @@ def _format(template: Recovered, call: cst.Call, env: Env, composed: bool) -> Re
             label = head or (env.code(arg) if arg is not None else "")
             if composed:
                 value = recover(arg, env) if arg is not None else None
-                if value is not None and _is_static(value) and isinstance(arg, cst.Call) and _is_psycopg_sql(
+                if value is not None and _is_static(value) and isinstance(arg, ast.Call) and _is_psycopg_sql(
                         env.qualify(arg.func) or ""):
                     out.pieces.extend(value.pieces)
                 else:

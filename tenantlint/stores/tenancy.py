@@ -16,11 +16,10 @@ Two questions, as the contract puts them:
 """
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from typing import Callable
-
-import libcst as cst
 
 from tenantlint.names import dotted
 from tenantlint.sql.recover import Env, recover
@@ -34,7 +33,7 @@ _VALUE_KEYWORDS = {"value", "values", "any", "eq", "ne", "gt", "gte", "lt", "lte
 # listing call is judged itself, so the keys it yields are not reported again.
 FROM_STORE = object()
 
-Lookup = Callable[[str], "cst.BaseExpression | None"]
+Lookup = Callable[[str], "ast.expr | None"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ class Alternatives:
 
 
 class Tenancy:
-    def __init__(self, tenant_columns, global_prefixes, lookup: Lookup, code: Callable[[cst.CSTNode], str]):
+    def __init__(self, tenant_columns, global_prefixes, lookup: Lookup, code: Callable[[ast.AST], str]):
         self.columns = {c.lower() for c in tenant_columns}
         self.relations = {c[:-3] for c in self.columns if c.endswith("_id") and len(c) > 3}
         self.prefixes = tuple(p for p in global_prefixes if p)
@@ -62,11 +61,11 @@ class Tenancy:
         return any(self.word_is_tenant(w) for w in _WORD.findall(value))
 
     # -- keys -------------------------------------------------------------------------
-    def key_scoped(self, node: cst.CSTNode | None) -> bool:
+    def key_scoped(self, node: ast.AST | None) -> bool:
         return node is not None and (self.is_global(node) or self._key(node, 0))
 
-    def is_global(self, node: cst.CSTNode) -> bool:
-        if not self.prefixes or not isinstance(node, cst.BaseExpression):
+    def is_global(self, node: ast.AST) -> bool:
+        if not self.prefixes or not isinstance(node, ast.expr):
             return False
         env = Env(lookup=self._recover_lookup, code=self.code)
         try:
@@ -85,11 +84,11 @@ class Tenancy:
         _depth[0] += 1
         try:
             return recover(bound, Env(lookup=self._recover_lookup, code=self.code)) if isinstance(
-                bound, cst.BaseExpression) else None
+                bound, ast.expr) else None
         finally:
             _depth[0] -= 1
 
-    def _key(self, node: cst.CSTNode, depth: int) -> bool:
+    def _key(self, node: ast.AST, depth: int) -> bool:
         if depth > _MAX_DEPTH:
             return False
         if node is FROM_STORE:
@@ -97,48 +96,51 @@ class Tenancy:
         step = depth + 1
         if isinstance(node, Alternatives):
             return all(self._key(value, step) for value in node.values)
-        if isinstance(node, cst.Name):
-            bound = self.lookup(node.value)
+        if isinstance(node, ast.Name):
+            bound = self.lookup(node.id)
             if bound is not None:
                 return self._key(bound, step)
-            return self.word_is_tenant(node.value)
-        if isinstance(node, cst.Attribute):
-            return self.word_is_tenant(node.attr.value) or self._key(node.value, step)
-        if isinstance(node, cst.Call):
-            if any(isinstance(a.keyword, cst.Name) and self.word_is_tenant(a.keyword.value) for a in node.args):
+            return self.word_is_tenant(node.id)
+        if isinstance(node, ast.Attribute):
+            return self.word_is_tenant(node.attr) or self._key(node.value, step)
+        if isinstance(node, ast.Call):
+            if any(kw.arg is not None and self.word_is_tenant(kw.arg) for kw in node.keywords):
                 return True
-            return self._key(node.func, step) or any(self._key(a.value, step) for a in node.args)
-        if isinstance(node, cst.FormattedString):
-            return any(self._key(p.expression, step) for p in node.parts
-                       if isinstance(p, cst.FormattedStringExpression))
-        if isinstance(node, cst.BinaryOperation):
+            return self._key(node.func, step) or any(self._key(a, step) for a in _call_values(node))
+        if isinstance(node, ast.JoinedStr):
+            return any(self._key(p.value, step) for p in node.values if isinstance(p, ast.FormattedValue))
+        if isinstance(node, ast.BinOp):
             return self._key(node.left, step) or self._key(node.right, step)
-        if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
-            return any(self._key(el.value, step) for el in node.elements)
-        if isinstance(node, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            return any(self._key(el, step) for el in _unstarred(node.elts))
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
             return self._key(node.elt, step)
-        if isinstance(node, cst.DictComp):
+        if isinstance(node, ast.DictComp):
             return self._key(node.key, step)
-        if isinstance(node, cst.Subscript):
+        if isinstance(node, ast.Subscript):
+            index = node.slice
+            items = index.elts if isinstance(index, ast.Tuple) else (index,)
             return self._key(node.value, step) or any(
-                isinstance(s.slice, cst.Index) and self._key(s.slice.value, step) for s in node.slice)
-        if isinstance(node, cst.IfExp):
+                not isinstance(item, ast.Slice) and self._key(item, step) for item in items)
+        if isinstance(node, ast.IfExp):
             return self.key_scoped(node.body) and self.key_scoped(node.orelse)
-        if isinstance(node, (cst.Await, cst.UnaryOperation)):
-            return self._key(node.expression, step)
-        if isinstance(node, cst.StarredElement):
+        if isinstance(node, ast.Await):
             return self._key(node.value, step)
-        if isinstance(node, cst.Dict):
-            return any(isinstance(el, cst.DictElement) and self._key(el.key, step) for el in node.elements)
+        if isinstance(node, ast.UnaryOp):
+            return self._key(node.operand, step)
+        if isinstance(node, ast.Starred):
+            return self._key(node.value, step)
+        if isinstance(node, ast.Dict):
+            return any(key is not None and self._key(key, step) for key in node.keys)
         if isinstance(node, _ForBinding):
             return self._key(node.iterable, step)
         return False
 
     # -- filters and metadata ----------------------------------------------------------
-    def field_scoped(self, node: cst.CSTNode | None) -> bool:
+    def field_scoped(self, node: ast.AST | None) -> bool:
         return node is not None and self._field(node, 0, named=True)
 
-    def _field(self, node: cst.CSTNode, depth: int, named: bool) -> bool:
+    def _field(self, node: ast.AST, depth: int, named: bool) -> bool:
         """`named`: a bare name here stands for a whole condition, so its name counts."""
         if depth > _MAX_DEPTH:
             return False
@@ -147,71 +149,81 @@ class Tenancy:
         step = depth + 1
         if isinstance(node, Alternatives):
             return all(self._field(value, step, named) for value in node.values)
-        if isinstance(node, cst.Name):
-            bound = self.lookup(node.value)
+        if isinstance(node, ast.Name):
+            bound = self.lookup(node.id)
             if bound is not None:
                 return self._field(bound, step, named)
-            return named and self.word_is_tenant(node.value)
-        if isinstance(node, cst.SimpleString):
-            try:
-                value = node.evaluated_value
-            except Exception:  # noqa: BLE001
-                return False
-            return isinstance(value, str) and self.text_names_tenant(value)
-        if isinstance(node, cst.ConcatenatedString):
-            return self._field(node.left, step, False) or self._field(node.right, step, False)
-        if isinstance(node, cst.FormattedString):
-            return any(isinstance(p, cst.FormattedStringText) and self.text_names_tenant(p.value) for p in node.parts)
-        if isinstance(node, cst.Dict):
-            for el in node.elements:
-                if isinstance(el, cst.DictElement):
-                    if self._field(el.key, step, True) or self._field(el.value, step, False):
+            return named and self.word_is_tenant(node.id)
+        if isinstance(node, ast.Constant):
+            return isinstance(node.value, str) and self.text_names_tenant(node.value)
+        if isinstance(node, ast.JoinedStr):
+            return any(isinstance(p, ast.Constant) and isinstance(p.value, str) and self.text_names_tenant(p.value)
+                       for p in node.values)
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values):
+                if key is None:  # `**other`
+                    if self._field(value, step, True):
                         return True
-                elif isinstance(el, cst.StarredDictElement) and self._field(el.value, step, True):
+                elif self._field(key, step, True) or self._field(value, step, False):
                     return True
             return False
-        if isinstance(node, cst.Call):
+        if isinstance(node, ast.Call):
             name = dotted(node.func) or ""
             if any(self.word_is_tenant(w) for w in name.split(".")[-1:]):
                 return True
-            if isinstance(node.func, cst.Attribute) and self._field(node.func.value, step, False):
+            if isinstance(node.func, ast.Attribute) and self._field(node.func.value, step, False):
                 return True
             for arg in node.args:
-                keyword = arg.keyword.value if isinstance(arg.keyword, cst.Name) else None
+                if self._field(arg.value if isinstance(arg, ast.Starred) else arg, step, True):
+                    return True
+            for kw in node.keywords:
+                keyword = kw.arg
                 if keyword and self.word_is_tenant(keyword):
                     return True
-                if self._field(arg.value, step, keyword not in _VALUE_KEYWORDS):
+                if self._field(kw.value, step, keyword not in _VALUE_KEYWORDS):
                     return True
             return False
-        if isinstance(node, cst.Attribute):
-            return named and self.word_is_tenant(node.attr.value) or self._field(node.value, step, False)
-        if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
-            return any(self._field(el.value, step, named) for el in node.elements)
-        if isinstance(node, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+        if isinstance(node, ast.Attribute):
+            return named and self.word_is_tenant(node.attr) or self._field(node.value, step, False)
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            return any(self._field(el, step, named) for el in _unstarred(node.elts))
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
             return self._field(node.elt, step, named)
-        if isinstance(node, cst.BinaryOperation):  # Weaviate `f1 & f2`, Milvus "a" + "b"
+        if isinstance(node, ast.BinOp):  # Weaviate `f1 & f2`, Milvus "a" + "b"
             return self._field(node.left, step, named) or self._field(node.right, step, named)
-        if isinstance(node, cst.BooleanOperation):
-            return self._field(node.left, step, named) and self._field(node.right, step, named)
-        if isinstance(node, (cst.Await, cst.StarredElement)):
-            return self._field(getattr(node, "expression", None) or node.value, step, named)
-        if isinstance(node, cst.IfExp):
+        if isinstance(node, ast.BoolOp):  # every operand, `and` or `or` alike
+            return all(self._field(value, step, named) for value in node.values)
+        if isinstance(node, (ast.Await, ast.Starred)):
+            return self._field(node.value, step, named)
+        if isinstance(node, ast.IfExp):
             return self._field(node.body, step, named) and self._field(node.orelse, step, named)
-        if isinstance(node, cst.Subscript):
+        if isinstance(node, ast.Subscript):
             return self._field(node.value, step, named)
         if isinstance(node, _ForBinding):
             return self._field(node.iterable, step, named)
         return False
 
 
+def _unstarred(elts):
+    """Elements of a list/tuple/set display, `*x` standing for `x`."""
+    return [el.value if isinstance(el, ast.Starred) else el for el in elts]
+
+
+def _call_values(call: ast.Call):
+    """Every argument value of a call (`*a` and `**kw` as `a`, `kw`); positional ones first."""
+    values = _unstarred(call.args)
+    values.extend(kw.value for kw in call.keywords)
+    return values
+
+
 @dataclass(frozen=True)
 class _ForBinding:
     """The value of a name bound by `for name in iterable`: judged by the iterable."""
 
-    iterable: cst.BaseExpression
+    iterable: ast.expr
 
 
-def for_binding(iterable: cst.BaseExpression) -> _ForBinding:
+def for_binding(iterable: ast.expr) -> _ForBinding:
     return _ForBinding(iterable)
 
 

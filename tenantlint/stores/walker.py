@@ -7,13 +7,13 @@ assignments, `with ... as name`, `self.x = ...` anywhere in the class, and attri
 method chains through the catalog's kinds (`wv.collections.get("Docs").query`). When a
 receiver is unknown, only methods a pack declares `distinctive` match, and only in a file
 that imports that pack's library; or a receiver whose name carries a kind's hint
-(`engine.connect()`). No libcst metadata beyond positions: this is cheap."""
+(`engine.connect()`). Plain stdlib `ast` nodes, nothing beyond their positions: this is cheap."""
 from __future__ import annotations
 
+import ast
+from collections import deque
 from dataclasses import dataclass
 from typing import Iterator
-
-import libcst as cst
 
 from tenantlint.apis import ArgRef, CallSpec, Catalog, Production, catalog_for
 from tenantlint.names import dotted
@@ -56,7 +56,10 @@ class ApiChecker(Checker):
         self.tenancy = Tenancy(ctx.settings.tenant_columns, ctx.settings.global_key_prefixes,
                                self.value_of, ctx.code_for)
         self._resolving: set[int] = set()
-        self.blocks: list[int] = []
+        # (id of the block's node, span of its `else` body or None), outermost first
+        self.blocks: list[tuple[int, tuple | None]] = []
+        self._here: tuple[int, int] = (0, 0)
+        self._memo: tuple | None = None
 
     @classmethod
     def wants(cls, source: str, catalog, settings) -> bool:
@@ -70,43 +73,43 @@ class ApiChecker(Checker):
         return super().get_visitors() if self.active else {}
 
     # -- bindings ---------------------------------------------------------------------
-    def visit_Module(self, node: cst.Module) -> None:
+    def visit_Module(self, node: ast.Module) -> None:
         if self.active:
             for target, value in _assignments(node.body, deep=True):
                 self.module_scope[target] = Binding(value)
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
         attrs: dict[str, Binding] = {}
         if self.active:
-            for target, value in _assignments(node.body.body, deep=False):
+            for target, value in _assignments(node.body, deep=False):
                 attrs[target] = Binding(value)
-            for stmt in node.body.body:
-                if isinstance(stmt, cst.FunctionDef):
+            for stmt in node.body:
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     for target, value in _self_assignments(stmt):
                         attrs.setdefault(target, Binding(value))
         self.classes.append(attrs)
 
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+    def leave_ClassDef(self, original_node: ast.ClassDef) -> None:
         self.classes.pop()
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         scope: dict[str, Binding] = {}
-        params = node.params
-        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-            scope[param.name.value] = Binding(_UNKNOWN, self._annotated(param), resolved=True)
-        for star in (params.star_arg, params.star_kwarg):
-            if isinstance(star, cst.Param):
-                scope[star.name.value] = Binding(_UNKNOWN, resolved=True)
+        params = node.args
+        for param in (*params.posonlyargs, *params.args, *params.kwonlyargs):
+            scope[param.arg] = Binding(_UNKNOWN, self._annotated(param), resolved=True)
+        for star in (params.vararg, params.kwarg):
+            if star is not None:
+                scope[star.arg] = Binding(_UNKNOWN, resolved=True)
         self.scopes.append(scope)
 
-    def _annotated(self, param: cst.Param) -> Handle | None:
+    def _annotated(self, param: ast.arg) -> Handle | None:
         """`def f(r: redis.Redis)`: a parameter annotated with a catalog class is that handle."""
         if not self.active or param.annotation is None:
             return None
-        annotation = param.annotation.annotation
-        if isinstance(annotation, cst.SimpleString):
+        annotation = param.annotation
+        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
             try:
-                annotation = cst.parse_expression(annotation.evaluated_value)
+                annotation = ast.parse(annotation.value.strip(), mode="eval").body
             except Exception:  # noqa: BLE001 - not an expression
                 return None
         qualified = self.ctx.imports.qualify(annotation) if dotted(annotation) else None
@@ -115,77 +118,119 @@ class ApiChecker(Checker):
                 return Handle(production.returns)
         return None
 
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+    def leave_FunctionDef(self, original_node: ast.FunctionDef) -> None:
         self.scopes.pop()
 
-    def visit_Lambda(self, node: cst.Lambda) -> None:
-        self.scopes.append({p.name.value: Binding(_UNKNOWN, resolved=True) for p in node.params.params})
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self.scopes.append({p.arg: Binding(_UNKNOWN, resolved=True) for p in node.args.args})
 
-    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+    def leave_Lambda(self, original_node: ast.Lambda) -> None:
         self.scopes.pop()
 
-    def leave_Assign(self, original_node: cst.Assign) -> None:
+    def leave_Assign(self, original_node: ast.Assign) -> None:
+        self._at(original_node)
         for target in original_node.targets:
-            self._bind(target.target, original_node.value)
+            self._bind(target, original_node.value)
 
-    def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
+    def leave_AnnAssign(self, original_node: ast.AnnAssign) -> None:
         if original_node.value is not None:
+            self._at(original_node)
             self._bind(original_node.target, original_node.value)
 
-    def leave_AugAssign(self, original_node: cst.AugAssign) -> None:
+    def leave_AugAssign(self, original_node: ast.AugAssign) -> None:
         target = original_node.target
-        if isinstance(target, cst.Name) and self.active and len(self.scopes) > 1:
-            previous = self.scopes[-1].get(target.value)
-            if previous is not None and isinstance(previous.value, cst.BaseExpression):
+        if isinstance(target, ast.Name) and self.active and len(self.scopes) > 1:
+            previous = self.scopes[-1].get(target.id)
+            if previous is not None and isinstance(previous.value, ast.expr):
                 # `key += x`: both parts count (a tenant in either is a tenant in the key)
-                combined = cst.BinaryOperation(previous.value, cst.Add(), original_node.value)
-                self.scopes[-1][target.value] = Binding(combined)
+                combined = ast.BinOp(previous.value, ast.Add(), original_node.value)
+                self.scopes[-1][target.id] = Binding(combined)
 
     # Conditional blocks: a name rebound inside one keeps its earlier value as an
-    # alternative, since the block may not run.
+    # alternative, since the block may not run. `ast` has no node for an `else:` block
+    # (an `if`, `for`, `while` or `try` keeps it as a plain `orelse` list), so each block
+    # remembers the span of its `else` body, and the blocks in force at a binding or a use
+    # are computed from the position of the node being visited (`_at`): inside that span,
+    # the `else` counts as one more block, as its own node would.
     def visit_If(self, node) -> None:
-        self.blocks.append(id(node))
+        self._push(node, _else_span(node))
 
     def leave_If(self, original_node) -> None:
         self.blocks.pop()
+        self._memo = None
 
-    # An `else`, a handler and a match case are alternatives to their siblings.
-    visit_While = visit_Try = visit_TryStar = visit_Match = visit_Else = visit_ExceptHandler = visit_If
-    visit_ExceptStarHandler = visit_MatchCase = visit_If
-    leave_While = leave_Try = leave_TryStar = leave_Match = leave_For = leave_Else = leave_If
-    leave_ExceptHandler = leave_ExceptStarHandler = leave_MatchCase = leave_If
+    def _push(self, node, else_span=None) -> None:
+        self.blocks.append((id(node), else_span))
+        self._memo = None
 
-    def visit_For(self, node: cst.For) -> None:
-        self.blocks.append(id(node))
+    def _push_plain(self, node) -> None:
+        self._push(node)
+
+    def _push_orelse(self, node) -> None:
+        self._push(node, _span(node.orelse))
+
+    # A handler and a match case are alternatives to their siblings; the `else` of a loop or
+    # a `try` to its body.
+    visit_While = visit_Try = visit_TryStar = _push_orelse
+    visit_Match = visit_ExceptHandler = visit_match_case = _push_plain
+    leave_While = leave_Try = leave_TryStar = leave_Match = leave_For = leave_If
+    leave_ExceptHandler = leave_match_case = leave_If
+
+    def _at(self, node: ast.AST) -> None:
+        """The walk is at `node` (a statement or expression with a position)."""
+        here = (node.lineno, node.col_offset)
+        if here != self._here:
+            self._here = here
+            self._memo = None
+
+    def current_blocks(self) -> tuple:
+        """The conditional blocks in force where the walk is (see `_at`)."""
+        memo = self._memo
+        if memo is None:
+            out = []
+            here = self._here
+            for ident, span in self.blocks:
+                out.append(ident)
+                if span is not None and span[0] <= here <= span[1]:
+                    out.append(-ident)  # its `else` body
+            memo = self._memo = tuple(out)
+        return memo
+
+    def visit_For(self, node: ast.For) -> None:
+        self._push(node, _span(node.orelse))
         if not self.active:
             return
-        iterable = node.iter.expression if isinstance(node.iter, cst.Await) else node.iter
-        if isinstance(iterable, cst.Call) and any(spec.pattern is not None for spec, _h, _m in self.matches(iterable)):
+        self._at(node)
+        iterable = node.iter.value if isinstance(node.iter, ast.Await) else node.iter
+        if isinstance(iterable, ast.Call) and any(spec.pattern is not None for spec, _h, _m in self.matches(iterable)):
             self._bind(node.target, FROM_STORE, eager=False)
         else:
             self._bind(node.target, for_binding(node.iter), eager=False)
 
-    def leave_WithItem(self, original_node: cst.WithItem) -> None:
-        if original_node.asname is not None:
-            self._bind(original_node.asname.name, original_node.item)
+    def leave_withitem(self, original_node: ast.withitem) -> None:
+        if original_node.optional_vars is not None:
+            self._at(original_node.context_expr)
+            self._bind(original_node.optional_vars, original_node.context_expr)
 
-    def _bind(self, target: cst.BaseExpression, value, eager: bool = True) -> None:
+    def _bind(self, target: ast.expr, value, eager: bool = True) -> None:
         if not self.active:
             return
         scope = self.scopes[-1]
-        if isinstance(target, cst.Name):
-            binding = Binding(value, blocks=tuple(self.blocks))
-            previous = scope.get(target.value)
+        if isinstance(target, ast.Name):
+            binding = Binding(value, blocks=self.current_blocks())
+            previous = scope.get(target.id)
             if previous is not None and previous.blocks != binding.blocks and len(self.scopes) > 1:
                 # Bound on another path (a branch, a loop): both values may reach a use.
                 binding.others = (*previous.others, previous.value)
-            if eager and len(self.scopes) > 1 and isinstance(value, cst.BaseExpression):
+            if eager and len(self.scopes) > 1 and isinstance(value, ast.expr):
                 binding.handle, binding.resolved = self.handle_of(value), True
-            scope[target.value] = binding
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for el in target.elements:
-                if isinstance(el.value, cst.Name):
-                    scope[el.value.value] = Binding(_UNKNOWN, resolved=True)
+            scope[target.id] = binding
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for el in target.elts:
+                if isinstance(el, ast.Starred):
+                    el = el.value
+                if isinstance(el, ast.Name):
+                    scope[el.id] = Binding(_UNKNOWN, resolved=True)
 
     def lookup(self, name: str) -> Binding | None:
         for scope in reversed(self.scopes):
@@ -198,28 +243,29 @@ class ApiChecker(Checker):
         binding = self.lookup(name)
         if binding is None or binding.value is _UNKNOWN:
             return None
-        here = tuple(self.blocks)
-        if binding.others and here[:len(binding.blocks)] != binding.blocks:
-            # Used outside the block that made the last binding: earlier values may reach.
-            values = (*binding.others, binding.value)
-            return None if any(v is _UNKNOWN for v in values) else Alternatives(values)
+        if binding.others:
+            here = self.current_blocks()
+            if here[:len(binding.blocks)] != binding.blocks:
+                # Used outside the block that made the last binding: earlier values may reach.
+                values = (*binding.others, binding.value)
+                return None if any(v is _UNKNOWN for v in values) else Alternatives(values)
         return binding.value
 
     # -- handles ----------------------------------------------------------------------
-    def handle_of(self, node: cst.BaseExpression, depth: int = 0) -> Handle | None:
+    def handle_of(self, node: ast.expr, depth: int = 0) -> Handle | None:
         if depth > _MAX_DEPTH:
             return None
         step = depth + 1
-        if isinstance(node, cst.Await):
-            return self.handle_of(node.expression, step)
-        if isinstance(node, cst.Name):
-            binding = self.lookup(node.value)
+        if isinstance(node, ast.Await):
+            return self.handle_of(node.value, step)
+        if isinstance(node, ast.Name):
+            binding = self.lookup(node.id)
             if binding is not None:
-                return self._binding_handle(binding, step) or self._hinted(node.value)
-            return self._object(node) or self._hinted(node.value)
-        if isinstance(node, cst.Attribute):
-            attr = node.attr.value
-            if isinstance(node.value, cst.Name) and node.value.value in ("self", "cls") and self.classes:
+                return self._binding_handle(binding, step) or self._hinted(node.id)
+            return self._object(node) or self._hinted(node.id)
+        if isinstance(node, ast.Attribute):
+            attr = node.attr
+            if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls") and self.classes:
                 binding = self.classes[-1].get(attr)
                 if binding is not None:
                     return self._binding_handle(binding, step) or self._hinted(attr)
@@ -231,26 +277,26 @@ class ApiChecker(Checker):
                     return Handle(kind.attributes[attr], owner.scoped)
                 return None
             return self._object(node) or self._hinted(attr)
-        if isinstance(node, cst.Call):
+        if isinstance(node, ast.Call):
             func = node.func
             qualified = self.ctx.imports.qualify(func) if dotted(func) else None
             if qualified:
                 for production in self.api.constructor(qualified):
                     if self._applies(production, node):
                         return Handle(production.returns, self._scopes(production, node))
-            if isinstance(func, cst.Attribute):
+            if isinstance(func, ast.Attribute):
                 owner = self.handle_of(func.value, step)
                 if owner is not None:
                     kind = self.api.kinds.get(owner.kind)
                     if kind is None:
                         return None
-                    for production in kind.methods.get(func.attr.value, ()):
+                    for production in kind.methods.get(func.attr, ()):
                         if self._applies(production, node):
                             return Handle(production.returns, owner.scoped or self._scopes(production, node))
                     if kind.chain:
                         return owner
             return None
-        if isinstance(node, cst.Subscript):
+        if isinstance(node, ast.Subscript):
             owner = self.handle_of(node.value, step)
             kind = self.api.kinds.get(owner.kind) if owner else None
             if kind is not None and kind.item:
@@ -261,7 +307,7 @@ class ApiChecker(Checker):
     def _binding_handle(self, binding: Binding, depth: int) -> Handle | None:
         if binding.resolved:
             return binding.handle
-        if not isinstance(binding.value, cst.BaseExpression) or id(binding) in self._resolving:
+        if not isinstance(binding.value, ast.expr) or id(binding) in self._resolving:
             return None
         self._resolving.add(id(binding))
         try:
@@ -271,7 +317,7 @@ class ApiChecker(Checker):
         binding.resolved = True
         return binding.handle
 
-    def _object(self, node: cst.BaseExpression) -> Handle | None:
+    def _object(self, node: ast.expr) -> Handle | None:
         qualified = self.ctx.imports.qualify(node)
         kind = self.api.objects.get(qualified or "")
         return Handle(kind) if kind else None
@@ -280,21 +326,22 @@ class ApiChecker(Checker):
         kind = self.api.hinted_kind(name)
         return Handle(kind) if kind else None
 
-    def _applies(self, production: Production, call: cst.Call) -> bool:
+    def _applies(self, production: Production, call: ast.Call) -> bool:
         if production.arg is None:
             return True
         found = find_arg(call, production.arg, self.value_of)
-        if not isinstance(found, cst.BaseExpression):
+        if not isinstance(found, ast.expr):
             return False
         return literal(found) == production.equals
 
-    def _scopes(self, production: Production, call: cst.Call) -> bool:
+    def _scopes(self, production: Production, call: ast.Call) -> bool:
         return any(self.tenancy.key_scoped(a) for a in self.args(call, production.scope))
 
     # -- calls ------------------------------------------------------------------------
-    def visit_Call(self, node: cst.Call) -> None:
+    def visit_Call(self, node: ast.Call) -> None:
         if not self.active:
             return
+        self._at(node)
         groups: dict[str, list[tuple[CallSpec, Handle | None, str]]] = {}
         for spec, handle, method in self.matches(node):
             if spec.role in self.roles:
@@ -302,16 +349,16 @@ class ApiChecker(Checker):
         for role, matched in groups.items():
             self.check(node, role, matched)
 
-    def matches(self, node: cst.Call) -> Iterator[tuple[CallSpec, Handle | None, str]]:
+    def matches(self, node: ast.Call) -> Iterator[tuple[CallSpec, Handle | None, str]]:
         func = node.func
         qualified = self.ctx.imports.qualify(func) if dotted(func) else None
-        method = func.attr.value if isinstance(func, cst.Attribute) else (dotted(func) or "")
+        method = func.attr if isinstance(func, ast.Attribute) else (dotted(func) or "")
         found = self.api.function_calls(qualified) if qualified else []
         if found:
             for spec in found:
                 yield spec, None, method
             return
-        if not isinstance(func, cst.Attribute):
+        if not isinstance(func, ast.Attribute):
             return
         owner = self.handle_of(func.value)
         if owner is not None:
@@ -323,34 +370,34 @@ class ApiChecker(Checker):
         for spec in specs:
             yield spec, owner, method
 
-    def _chain_scoped(self, node: cst.BaseExpression) -> bool:
+    def _chain_scoped(self, node: ast.expr) -> bool:
         """A scoping call (`.with_tenant(tid)`) anywhere in an unresolved receiver chain."""
         for _ in range(_MAX_DEPTH):
-            if isinstance(node, cst.Call):
-                if isinstance(node.func, cst.Attribute):
-                    name = node.func.attr.value
+            if isinstance(node, ast.Call):
+                if isinstance(node.func, ast.Attribute):
+                    name = node.func.attr
                     for kind in self.api.kinds.values():
                         for production in kind.methods.get(name, ()):
                             if production.scope and self._scopes(production, node):
                                 return True
                 node = node.func
-            elif isinstance(node, cst.Attribute):
+            elif isinstance(node, ast.Attribute):
                 node = node.value
-            elif isinstance(node, cst.Await):
-                node = node.expression
+            elif isinstance(node, ast.Await):
+                node = node.value
             else:
                 return False
         return False
 
-    def check(self, call: cst.Call, role: str, matched: list[tuple[CallSpec, Handle | None, str]]) -> None:
+    def check(self, call: ast.Call, role: str, matched: list[tuple[CallSpec, Handle | None, str]]) -> None:
         """Judge one call against every entry of `role` it matched (clean if any entry says so)."""
         raise NotImplementedError
 
     # -- arguments --------------------------------------------------------------------
-    def arg(self, call: cst.Call, ref: ArgRef | None):
+    def arg(self, call: ast.Call, ref: ArgRef | None):
         return find_arg(call, ref, self.value_of) if ref is not None else None
 
-    def args(self, call: cst.Call, refs) -> list:
+    def args(self, call: ast.Call, refs) -> list:
         out = []
         for ref in refs:
             found = find_arg(call, ref, self.value_of)
@@ -359,47 +406,52 @@ class ApiChecker(Checker):
         return out
 
 
-def find_arg(call: cst.Call, ref: ArgRef, value_of=None):
+def find_arg(call: ast.Call, ref: ArgRef, value_of=None):
     """The expression `ref` designates, following a dict path through literals (and
     local variables bound to them). None when absent; an opaque value stops the path and
     is returned as it is (judged by its name)."""
     node = None
     if ref.keyword is not None:
-        for arg in call.args:
-            if isinstance(arg.keyword, cst.Name) and arg.keyword.value == ref.keyword:
-                node = arg.value
+        for kw in call.keywords:
+            if kw.arg == ref.keyword:
+                node = kw.value
                 break
     if node is None and ref.position is not None:
-        positional = [a for a in call.args if a.keyword is None and not a.star]
-        if ref.position < len(positional) and not any(
-                a.star == "*" for a in call.args[: call.args.index(positional[ref.position])]):
-            node = positional[ref.position].value
+        seen = 0
+        for arg in call.args:
+            if isinstance(arg, ast.Starred):
+                break  # after a `*args`, positions are unknown
+            if seen == ref.position:
+                node = arg
+                break
+            seen += 1
     if node is None:
         return None
     for step in ref.path:
         container = node
         for _ in range(8):
-            if isinstance(container, cst.Name) and value_of is not None:
-                bound = value_of(container.value)
-                if isinstance(bound, cst.BaseExpression):
+            if isinstance(container, ast.Name) and value_of is not None:
+                bound = value_of(container.id)
+                if isinstance(bound, ast.expr):
                     container = bound
                     continue
             break
-        if isinstance(container, cst.Dict):
+        if isinstance(container, ast.Dict):
             item = None
-            for el in container.elements:
-                if isinstance(el, cst.StarredDictElement):
-                    return el.value  # `{**base}`: opaque
-                if literal(el.key) == step:
-                    item = el.value
+            for key, value in zip(container.keys, container.values):
+                if key is None:
+                    return value  # `{**base}`: opaque
+                if literal(key) == step:
+                    item = value
             if item is None:
                 return None
             node = item
-        elif isinstance(container, cst.Call) and dotted(container.func) == "dict":
-            item = next((a.value for a in container.args
-                         if isinstance(a.keyword, cst.Name) and a.keyword.value == step), None)
+        elif isinstance(container, ast.Call) and dotted(container.func) == "dict":
+            item = next((kw.value for kw in container.keywords if kw.arg == step), None)
             if item is None:
-                return None if not any(a.star for a in container.args) else container
+                starred = any(kw.arg is None for kw in container.keywords) or any(
+                    isinstance(a, ast.Starred) for a in container.args)
+                return container if starred else None
             node = item
         else:
             return node
@@ -407,51 +459,70 @@ def find_arg(call: cst.Call, ref: ArgRef, value_of=None):
 
 
 def literal(node) -> str | None:
-    if isinstance(node, cst.SimpleString):
-        try:
-            value = node.evaluated_value
-        except Exception:  # noqa: BLE001
-            return None
-        return value if isinstance(value, str) else None
-    if isinstance(node, cst.ConcatenatedString):
-        left, right = literal(node.left), literal(node.right)
-        return left + right if left is not None and right is not None else None
+    """A string literal's value (implicit concatenation included); None for anything else."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
     return None
 
 
-def _assignments(stmts, deep: bool) -> Iterator[tuple[str, cst.BaseExpression]]:
+def _span(body: list) -> tuple | None:
+    """((line, col), (end line, end col)) of a statement list, None when empty."""
+    if not body:
+        return None
+    first, last = body[0], body[-1]
+    return (first.lineno, first.col_offset), (last.end_lineno, last.end_col_offset)
+
+
+def _else_span(node: ast.If) -> tuple | None:
+    """The span of an `if`'s `else:` body; None without one or for an `elif` (its If is
+    visited as a block of its own)."""
+    orelse = node.orelse
+    if len(orelse) == 1 and isinstance(orelse[0], ast.If) and orelse[0].col_offset == node.col_offset \
+            and orelse[0].lineno > node.lineno:
+        return None  # `elif`: at the column of its `if` (an `else:` body is indented deeper)
+    return _span(orelse)
+
+
+def _child_statements(stmt: ast.stmt) -> list[ast.stmt]:
+    """The statements nested in a compound statement: body, else, finally, handlers, cases
+    (this order: a later binding of a module or class name wins); [] for a simple one."""
+    out: list[ast.stmt] = list(getattr(stmt, "body", ()))
+    out.extend(getattr(stmt, "orelse", ()) or ())
+    out.extend(getattr(stmt, "finalbody", ()) or ())
+    for handler in getattr(stmt, "handlers", ()) or ():
+        out.extend(handler.body)
+    for case in getattr(stmt, "cases", ()) or ():
+        out.extend(case.body)
+    return out
+
+
+def _assignments(stmts, deep: bool) -> Iterator[tuple[str, ast.expr]]:
     """Name = value at this level (and inside if/try/with blocks when deep)."""
     for stmt in stmts:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                if isinstance(small, cst.Assign):
-                    for target in small.targets:
-                        if isinstance(target.target, cst.Name):
-                            yield target.target.value, small.value
-                elif isinstance(small, cst.AnnAssign) and small.value is not None and isinstance(
-                        small.target, cst.Name):
-                    yield small.target.value, small.value
-        elif deep and isinstance(stmt, (cst.If, cst.Try, cst.With)):
-            from tenantlint.names import _child_statements
-
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    yield target.id, stmt.value
+        elif isinstance(stmt, ast.AnnAssign):
+            if stmt.value is not None and isinstance(stmt.target, ast.Name):
+                yield stmt.target.id, stmt.value
+        elif deep and isinstance(stmt, (ast.If, ast.Try, ast.With, ast.AsyncWith)):
             yield from _assignments(_child_statements(stmt), deep)
 
 
-def _self_assignments(func: cst.FunctionDef) -> Iterator[tuple[str, cst.BaseExpression]]:
+def _self_assignments(func: ast.FunctionDef) -> Iterator[tuple[str, ast.expr]]:
     """`self.x = value` anywhere among a method's statements."""
-    from tenantlint.names import _child_statements
-
-    stack = list(func.body.body) if isinstance(func.body, cst.IndentedBlock) else []
-    while stack:
-        stmt = stack.pop(0)
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                targets = small.targets if isinstance(small, cst.Assign) else (
-                    [small] if isinstance(small, cst.AnnAssign) and small.value is not None else [])
-                for target in targets:
-                    expr = target.target
-                    if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and \
-                            expr.value.value == "self":
-                        yield expr.attr.value, small.value
-        elif isinstance(stmt, cst.BaseCompoundStatement) and not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-            stack.extend(_child_statements(stmt))
+    queue = deque(func.body)
+    while queue:
+        stmt = queue.popleft()
+        if isinstance(stmt, ast.Assign):
+            targets = stmt.targets
+        elif isinstance(stmt, ast.AnnAssign):
+            targets = [stmt.target] if stmt.value is not None else []
+        else:
+            if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                queue.extend(_child_statements(stmt))
+            continue
+        for expr in targets:
+            if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self":
+                yield expr.attr, stmt.value

@@ -6,7 +6,7 @@ name is skipped (`--force-exclude`).
 `try-repo` runs on a snapshot of this working tree (tracked and untracked files, not
 ignored ones) committed in a temp repo, so it tests the code the rest of the suite tests;
 pre-commit clones it, builds a venv and pip-installs the package into it: about 15 seconds, and it needs the
-package index for libcst/sqlglot/click/pathspec. Deselect with `-m "not precommit"`."""
+package index for sqlglot/click/pathspec. Deselect with `-m "not precommit"`."""
 from __future__ import annotations
 
 import json

@@ -33,18 +33,18 @@ def test_screens_change_nothing_on_fixtures(project, monkeypatch):
 
 def _real_corpus(tmp_path: Path) -> Path:
     """Real third-party code that is full of SQL text and of API calls: sqlglot's dialects
-    and optimizer, click, pathspec, libcst's codemods; with tables that appear in them
+    and optimizer, click, pathspec, psycopg; with tables that appear in them
     declared tenant-scoped so the SQL rules have something to find."""
     import click
-    import libcst
     import pathspec
+    import psycopg
     import sqlglot
 
     root = tmp_path / "corpus"
     for src, name in ((Path(sqlglot.__file__).parent / "dialects", "dialects"),
                       (Path(sqlglot.__file__).parent / "optimizer", "optimizer"),
                       (Path(click.__file__).parent, "click"), (Path(pathspec.__file__).parent, "pathspec"),
-                      (Path(libcst.__file__).parent / "codemod" / "commands", "codemods")):
+                      (Path(psycopg.__file__).parent, "psycopg")):
         shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("*.so", "__pycache__", "*.pyc"))
     (root / "tenantlint.toml").write_text(
         'tenant-tables = ["t", "x", "y", "tbl", "table", "foo", "bar", "users", "orders", "a", "b"]\n')

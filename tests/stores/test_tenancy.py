@@ -1,16 +1,21 @@
 """Key and filter judgement, table-driven: does an expression carry a tenant component?"""
 from __future__ import annotations
 
-import libcst as cst
+import ast
+
 import pytest
 
 from tenantlint.stores.tenancy import Tenancy
 
 
+def _expr(source: str) -> ast.expr:
+    return ast.parse(source, mode="eval").body
+
+
 def judge(expr: str, kind: str, bindings: dict[str, str] | None = None, columns=("tenant_id",)):
-    bound = {k: cst.parse_expression(v) for k, v in (bindings or {}).items()}
+    bound = {k: _expr(v) for k, v in (bindings or {}).items()}
     tenancy = Tenancy(columns, ("global:",), bound.get, lambda node: "")
-    node = cst.parse_expression(expr)
+    node = _expr(expr)
     return tenancy.key_scoped(node) if kind == "key" else tenancy.field_scoped(node)
 
 
