@@ -2,7 +2,7 @@
 
 - Per-file results are keyed by the file's content hash, its path, the settings
   fingerprint, the tenant catalog's fingerprint and the code fingerprint (tenantlint's
-  version and its own source and rule packs, sqlglot and libcst versions): any change
+  version and its own source and rule packs, sqlglot's version, the Python version): any change
   to what can change a result is a miss.
 - The catalog pass keeps each file's facts keyed by its path and `stat` (size, mtime,
   inode), trusted only when the file was last modified well before it was recorded (a
@@ -39,13 +39,12 @@ def code_fingerprint() -> str:
     """What our own results depend on: versions, plus the size and mtime of every
     source and pack file of tenantlint (a development checkout changes without a
     version bump)."""
-    import libcst
     import sqlglot
 
     from tenantlint import __version__
 
-    # The interpreter matters too: CPython's own parser decides TL001 and discovery.
-    digest = hashlib.sha256(f"{_FORMAT}|{__version__}|{sqlglot.__version__}|{getattr(libcst, 'LIBCST_VERSION', '')}"
+    # The interpreter matters too: CPython's own parser reads every file (TL001, the tree).
+    digest = hashlib.sha256(f"{_FORMAT}|{__version__}|{sqlglot.__version__}"
                             f"|{sys.version_info[:3]}".encode())
     package = Path(__file__).resolve().parent
     roots = [package, package.parent / "rules"]
@@ -240,6 +239,14 @@ def catalog_fingerprint(catalog) -> str:
     return fp
 
 
+def _stamp(path: Path):
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+
+
 class FactCache:
     """The catalog pass's per-file facts, one manifest per settings fingerprint."""
 
@@ -251,20 +258,23 @@ class FactCache:
         self.new: dict = {}
         self.changed = False
 
-    def facts(self, path: Path, rel: str, compute) -> list:
-        try:
-            st = path.stat()
-            stamp = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
-        except OSError:
-            return compute()
+    def lookup(self, path: Path, rel: str) -> list | None:
+        """The file's facts if recorded for exactly this file state, else None."""
+        stamp = _stamp(path)
         entry = self.old.get(rel)
-        if entry is not None and entry[0] == stamp and max(stamp[1], stamp[3]) + _RACY_NS < entry[1]:
+        if stamp is not None and entry is not None and entry[0] == stamp \
+                and max(stamp[1], stamp[3]) + _RACY_NS < entry[1]:
             self.new[rel] = entry
             return list(entry[2])
-        facts = compute()
-        self.new[rel] = (stamp, time.time_ns(), tuple(facts))
-        self.changed = True
-        return facts
+        return None
+
+    def record(self, path: Path, rel: str, facts: list) -> None:
+        """Record facts computed now (stamped before the read is trusted only if the file
+        was not modified around this moment: see lookup)."""
+        stamp = _stamp(path)
+        if stamp is not None:
+            self.new[rel] = (stamp, time.time_ns(), tuple(facts))
+            self.changed = True
 
     def save(self) -> None:
         if self.changed or set(self.new) != set(self.old):

@@ -148,8 +148,9 @@ def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_
     selection = Selection(cli_select or settings.select, settings.ignore + cli_ignore, settings.per_file_ignores)
     bar = None if quiet else for_scan(len(files))
     try:
-        catalog = build_catalog(settings, use_cache=not no_cache)
-        report = run_scan(files, settings, catalog, selection=selection, jobs=jobs or (os.cpu_count() or 1),
+        jobs = jobs or (os.cpu_count() or 1)
+        catalog = build_catalog(settings, use_cache=not no_cache, jobs=jobs)
+        report = run_scan(files, settings, catalog, selection=selection, jobs=jobs,
                           warn_unused_ignores=warn_unused_ignores, progress=bar, use_cache=not no_cache)
     except InternalError as exc:
         fail(f"{exc} (this is a tenantlint bug: please report it)")

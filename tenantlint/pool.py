@@ -1,8 +1,8 @@
 """Checking files on worker processes that may die.
 
-libcst holds the GIL, so threads don't help; and its native parser can segfault on
-valid but extreme code, cannot be interrupted by SIGALRM, and parses some shapes
-super-linearly. So each worker gets one file at a time, the parent watches it, and a
+The analysis is pure Python and holds the GIL, so threads don't help; and a file can
+still exhaust memory or time (a huge generated module, a pathological SQL string, a
+bug of ours that loops). So each worker gets one file at a time, the parent watches it, and a
 worker that crashes, runs past the per-file time limit or grows past the memory limit
 is killed and replaced: that file becomes a TL001 saying why, every other result is
 kept. Results are yielded in input order, so output is deterministic whatever the timing.
@@ -17,7 +17,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from tenantlint.catalog import TenantCatalog, relative
 from tenantlint.config import Settings
@@ -49,9 +49,9 @@ def _context():
 
 
 # -- the worker ---------------------------------------------------------------------
-def _worker(conn, settings: Settings, catalog: TenantCatalog, memory: int) -> None:
+def _worker(conn, job: Callable[[Path], Any], memory: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
-    from tenantlint.engine import InternalError, check_file
+    from tenantlint.engine import InternalError
 
     _cap_address_space(memory)
     while True:
@@ -63,7 +63,7 @@ def _worker(conn, settings: Settings, catalog: TenantCatalog, memory: int) -> No
             return
         index, path = task
         try:
-            reply = ("ok", check_file(path, settings, catalog))
+            reply = ("ok", job(path))
         except InternalError as exc:
             reply = ("bug", str(exc))
         except MemoryError:
@@ -118,9 +118,26 @@ class _Worker:
 def check_in_pool(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog, jobs: int, *,
                   timeout: float | None = None, memory: int | None = None) -> Iterator:
     """FileResults for `paths`, in order, computed on `jobs` watched worker processes."""
+    from functools import partial
+
+    from tenantlint.engine import FileResult, check_file, parse_error
+
+    def failed(path: Path, why: str):
+        rel = relative(path, settings.root)
+        return FileResult(rel, [parse_error(rel, f"{why}: not analyzed")], transient=True)
+
+    return run_in_pool(paths, partial(check_file, settings=settings, catalog=catalog), failed, jobs,
+                       timeout=timeout, memory=memory)
+
+
+def run_in_pool(paths: Sequence[Path], job: Callable[[Path], Any], failed: Callable[[Path, str], Any],
+                jobs: int, *, timeout: float | None = None, memory: int | None = None) -> Iterator:
+    """`job(path)` for each path, in order, on `jobs` watched worker processes; a path
+    whose worker crashed, timed out or ran out of memory gives `failed(path, why)`. An
+    exception inside `job` is our bug: InternalError."""
     from multiprocessing.connection import wait
 
-    from tenantlint.engine import FileResult, InternalError, parse_error
+    from tenantlint.engine import InternalError
 
     timeout = timeout or file_timeout()
     memory = memory or file_memory()
@@ -132,7 +149,7 @@ def check_in_pool(paths: Sequence[Path], settings: Settings, catalog: TenantCata
 
     def spawn() -> _Worker:
         parent_end, child_end = ctx.Pipe()
-        proc = ctx.Process(target=_worker, args=(child_end, settings, catalog, memory), daemon=True,
+        proc = ctx.Process(target=_worker, args=(child_end, job, memory), daemon=True,
                            name="tenantlint-worker")
         proc.start()
         child_end.close()
@@ -149,8 +166,7 @@ def check_in_pool(paths: Sequence[Path], settings: Settings, catalog: TenantCata
 
     def fail(worker: _Worker, why: str) -> None:
         index, path = worker.task
-        rel = relative(path, settings.root)
-        done[index] = FileResult(rel, [parse_error(rel, f"{why}: not analyzed")], transient=True)
+        done[index] = failed(path, why)
         _kill(worker)
         workers[workers.index(worker)] = replacement = spawn()
         assign(replacement)
