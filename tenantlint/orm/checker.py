@@ -51,7 +51,6 @@ class OrmChecker(Checker):
     def _flow(self) -> Flow:
         flow = Flow(self.frameworks, self._observe, self._is_escape)
         flow.relevant = self._relevant
-        flow.inline = self._inline
         return flow
 
     def _inline(self, first) -> bool:

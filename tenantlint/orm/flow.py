@@ -36,10 +36,6 @@ class Flow:
         self.escaped = False
         self.authorized = False  # the function runs DRF's check_object_permissions() on what it fetched
         self.relevant = None  # (stmt, env) -> bool: a cheap screen, None to analyze everything
-        # (first statement of a body) -> bool: the body sits on its header's line (`if x: return qs`,
-        # `def f(): ...`). Such a body is only screened, never analyzed, as the analysis has always
-        # done; None to analyze it like any other.
-        self.inline = None
 
     # -- statements ---------------------------------------------------------
     def run(self, body, escaped: bool = False, observe_end: bool = True) -> None:
@@ -50,11 +46,10 @@ class Flow:
                 self.observe(states)
 
     def block(self, stmts, env: Env | None) -> Env | None:
-        step = self.screened if stmts and self.inline is not None and self.inline(stmts[0]) else self.stmt
         for stmt in stmts:
             if env is None:
                 return None
-            env = step(stmt, env)
+            env = self.stmt(stmt, env)
         return env
 
     def screened(self, stmt, env: Env) -> Env | None:
