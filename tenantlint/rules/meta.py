@@ -10,7 +10,9 @@ class ParseError(Rule):
     ## What it does
     Reports a file that tenantlint could not decode or parse: a syntax error, bytes that
     are not valid in the file's encoding, NUL bytes or binary content, code nested too
-    deeply to analyze, or a file over `max-file-size`.
+    deeply to analyze, or a file over `max-file-size`. Python is read with the grammar of
+    the interpreter tenantlint runs on: syntax newer than it (a 3.12 `type` statement
+    under Python 3.11) is a syntax error here.
 
     ## Why is this bad?
     A file that is not analyzed is not checked. A security gate fails closed: rather
@@ -30,7 +32,8 @@ class ParseError(Rule):
 
     ## How to fix
     Fix the syntax or encoding (add a `# -*- coding: ... -*-` cookie for non-UTF-8
-    files), or exclude generated and template files with `extend-exclude`.
+    files), run tenantlint on the newest Python your code targets, or exclude generated
+    and template files with `extend-exclude`.
     """
 
     code = "TL001"
