@@ -94,6 +94,10 @@ def walk(folder: Path, settings: Settings) -> Iterator[Path]:
                 is_dir = entry.is_dir(follow_symlinks=False)
                 is_file = entry.is_file()
             except OSError:
+                # A link we cannot follow (a loop: ELOOP) named like source is handed on,
+                # and reading it reports why (TL001); anything else is not ours to read.
+                if entry.name.endswith(SOURCE_SUFFIXES) and not _excluded(rel, entry.name, patterns):
+                    yield path
                 continue
             if _excluded(rel, entry.name, patterns) or ignored(path, is_dir):
                 continue
