@@ -106,7 +106,6 @@ def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_
     from tenantlint.diagnostics import Severity
     from tenantlint.discover import build_catalog
     from tenantlint.engine import InternalError, Selection, scan as run_scan
-    from tenantlint.files import collect
     from tenantlint.output import render
     from tenantlint.output.progress import color_wanted, for_scan
     from tenantlint.rules import validate_codes
@@ -126,17 +125,7 @@ def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_
         if show_settings:
             click.echo(_show_settings(settings), nl=False)
             sys.exit(0)
-        if changed_since is not None:
-            from tenantlint.changed import changed_files, within
-
-            named = [Path(p) for p in (paths or (".",))]
-            for p in named:
-                if not os.path.lexists(p):
-                    raise ConfigError(f"path does not exist: {p}")
-            changed = within(changed_files(changed_since, Path.cwd()), named)
-            files = collect([str(p) for p in changed], replace(settings, force_exclude=True))
-        else:
-            files = collect(paths or (".",), settings)
+        files = _files_to_scan(paths or (".",), settings, changed_since)
         if show_files:
             for path in files:
                 click.echo(relative(path, settings.root))
@@ -161,21 +150,12 @@ def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_
     scanned = {relative(path, settings.root) for path in files}
     try:
         if write_baseline:
-            target = Path(write_baseline)
-            old = baselines.load(target) if target.exists() else []
-            keep = [e for e in baselines.outside_scan(old, scanned, selection.wants)
-                    if (settings.root / e.path).exists()]
-            count = baselines.write(target, report.diagnostics, keep=keep)
-            click.echo(f"tenantlint: wrote {count} finding{'s' if count != 1 else ''} to baseline {target}", err=True)
+            _write_baseline(Path(write_baseline), report, scanned, settings, selection)
             sys.exit(0)
         if entries:
             baselines.apply(report, entries, scanned, selection.wants)
         if add_ignore is not None:
-            from tenantlint.add_ignore import add_ignores
-
-            added, changed_count = add_ignores(settings.root, report.diagnostics, add_ignore)
-            click.echo(f"tenantlint: added {added} suppression{'s' if added != 1 else ''} "
-                       f"in {changed_count} file{'s' if changed_count != 1 else ''}", err=True)
+            _add_ignores(report, settings, add_ignore)
             sys.exit(0)
         for extra_fmt, extra_file in extra_outputs:
             _write(extra_file, render(report, extra_fmt, statistics=statistics, quiet=quiet))
@@ -191,6 +171,44 @@ def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_
     threshold = Severity(fail_on).rank
     failing = any(d.severity.rank >= threshold for d in report.diagnostics)
     sys.exit(1 if failing and not exit_zero else 0)
+
+
+def _files_to_scan(paths, settings, changed_since: str | None) -> list[Path]:
+    """The files named (folders walked), or with --changed-since only those changed since
+    the merge base, within the named paths (excludes apply to them, as to a walk)."""
+    from dataclasses import replace
+
+    from tenantlint.files import collect
+
+    if changed_since is None:
+        return collect(paths, settings)
+    from tenantlint.changed import changed_files, within
+
+    named = [Path(p) for p in paths]
+    for p in named:
+        if not os.path.lexists(p):
+            raise ConfigError(f"path does not exist: {p}")
+    changed = within(changed_files(changed_since, Path.cwd()), named)
+    return collect([str(p) for p in changed], replace(settings, force_exclude=True))
+
+
+def _write_baseline(target: Path, report, scanned: set[str], settings, selection) -> None:
+    """Record every current finding; entries for files outside this scan (and still on
+    disk) are kept, so a partial scan does not forget the rest of the project."""
+    from tenantlint import baseline as baselines
+
+    old = baselines.load(target) if target.exists() else []
+    keep = [e for e in baselines.outside_scan(old, scanned, selection.wants) if (settings.root / e.path).exists()]
+    count = baselines.write(target, report.diagnostics, keep=keep)
+    click.echo(f"tenantlint: wrote {count} finding{'s' if count != 1 else ''} to baseline {target}", err=True)
+
+
+def _add_ignores(report, settings, reason: str) -> None:
+    from tenantlint.add_ignore import add_ignores
+
+    added, changed_count = add_ignores(settings.root, report.diagnostics, reason)
+    click.echo(f"tenantlint: added {added} suppression{'s' if added != 1 else ''} "
+               f"in {changed_count} file{'s' if changed_count != 1 else ''}", err=True)
 
 
 @main.command()
