@@ -32,6 +32,10 @@ from typing import Any
 CACHE_DIR = ".tenantlint_cache"
 _FORMAT = "1"
 _RACY_NS = 2_000_000_000  # a file modified this close to its recording is re-read next time
+# Entries not read or written for this long are deleted, at most once a day: content-hash
+# keys never overwrite one another, so without pruning every edit ever made stays on disk.
+PRUNE_AFTER_DAYS = 30
+_PRUNE_EVERY_S = 24 * 3600
 
 
 @lru_cache(maxsize=1)
@@ -136,9 +140,14 @@ class Store:
         if len(mac) != 32 or not hmac.compare_digest(mac, hmac.new(self._key, body, hashlib.sha256).digest()):
             return None
         try:
-            return pickle.loads(body)
+            value = pickle.loads(body)
         except Exception:  # noqa: BLE001 - a corrupt or stale entry is a miss
             return None
+        try:
+            os.utime(self._path(kind, key))  # still in use: see prune()
+        except OSError:
+            pass
+        return value
 
     def save(self, kind: str, key: str, value: Any) -> None:
         if not self.usable:
@@ -150,6 +159,33 @@ class Store:
             self._atomic(path, hmac.new(self._key, body, hashlib.sha256).digest() + body)
         except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
             pass
+
+    def prune(self, max_age_days: float = PRUNE_AFTER_DAYS, *, force: bool = False) -> int:
+        """Delete entries neither read nor written for `max_age_days`. Runs at most once
+        a day (a stamp file records the last run) unless forced; returns how many went."""
+        if not self.usable:
+            return 0
+        stamp = self.dir / ".last-prune"
+        now = time.time()
+        try:
+            if not force and now - stamp.stat().st_mtime < _PRUNE_EVERY_S:
+                return 0
+        except OSError:
+            pass
+        try:
+            self._atomic(stamp, b"")
+        except OSError:
+            return 0
+        cutoff, removed = now - max_age_days * 86400, 0
+        for kind in ("results", "catalog"):
+            for entry in (self.dir / kind).glob("*/*"):
+                try:
+                    if entry.stat().st_mtime < cutoff:
+                        entry.unlink()
+                        removed += 1
+                except OSError:
+                    continue  # another run may be pruning too
+        return removed
 
 
 def stable_digest(value: Any) -> str:

@@ -301,6 +301,8 @@ def _check_all(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog
             if keys[index] is not None:
                 cache.put(keys[index], result)
         yield result
+    if cache is not None:
+        cache.store.prune()
 
 
 def _compute(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog, jobs: int) -> Iterator[FileResult]:

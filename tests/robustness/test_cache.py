@@ -100,3 +100,21 @@ def test_concurrent_runs_agree(tmp_path):
     assert len(diags[0]) == 1 + 26 + 1  # a.py, 26 leaky modules, TL504 on schema.sql
     again = json.loads(subprocess.run(cmd, cwd=root, env=env, capture_output=True).stdout)
     assert again["diagnostics"] == diags[0]
+
+
+def test_entries_unused_for_a_month_are_pruned_and_hits_keep_theirs(tmp_path):
+    root = _project(tmp_path)
+    scan_paths(["."], cwd=root, use_cache=True)
+    (root / "b.py").write_text(LEAK.replace("f(", "h("))  # b.py's first entry is now orphaned
+    scan_paths(["."], cwd=root, use_cache=True)
+    entries = _entries(root, "results")
+    assert len(entries) == 4
+    old = 1_000_000_000  # 2001: far older than the prune age
+    for entry in entries:
+        os.utime(entry, (old, old))
+    scan_paths(["."], cwd=root, use_cache=True)  # hits on a.py, b.py, schema.sql refresh their entries
+    store = cache.Store(root)
+    assert store.prune() == 0  # ran less than a day ago (during the scans above)
+    assert store.prune(force=True) == 1  # only the orphaned entry was left unused
+    assert len(_entries(root, "results")) == 3
+    assert _key(scan_paths(["."], cwd=root, use_cache=True)) == _key(scan_paths(["."], cwd=root))
