@@ -17,7 +17,7 @@ def scan_paths(paths: Sequence[str | Path], *, config: str | Path | None = None,
 
     cwd = Path(cwd or Path.cwd())
     if settings is None:
-        settings = load_settings(Path(config) if config else None, cwd=cwd)
+        settings = load_settings(Path(config) if config else None, cwd=cwd, targets=list(paths) or ["."])
     files = collect([str(p) for p in paths] or ["."], settings, cwd=cwd)
     catalog = build_catalog(settings, use_cache=use_cache, jobs=jobs)
     return scan(files, settings, catalog, jobs=jobs, warn_unused_ignores=warn_unused_ignores, use_cache=use_cache)

@@ -116,7 +116,7 @@ def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_
         if add_ignore is not None and write_baseline:
             raise ConfigError("--add-ignore and --write-baseline are two ways to adopt: pick one")
         extra_outputs = _also(also)
-        settings = load_settings(Path(config_file) if config_file else None)
+        settings = load_settings(Path(config_file) if config_file else None, targets=paths or (".",))
         if force_exclude:
             settings = replace(settings, force_exclude=True)
         cli_select, cli_ignore = _codes(select), _codes(ignore)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -102,18 +103,45 @@ def project_root(start: Path) -> Path:
     """Without a config, the project is the nearest folder up from `start` that looks
     like one (a VCS root or a packaging file), as ruff and pre-commit find it: the
     catalog must not shrink because the scan was started in a subfolder."""
+    return _marked_root(start) or start
+
+
+def _marked_root(start: Path) -> Path | None:
     for folder in (start, *start.parents):
         if any((folder / marker).exists() for marker in _ROOT_MARKERS):
             return folder
-    return start
+    return None
 
 
-def load_settings(config: Path | None = None, cwd: Path | None = None) -> Settings:
-    """Settings from an explicit file, else the nearest one, else defaults rooted at cwd."""
+def _scanned_folder(cwd: Path, targets: Sequence[str | Path]) -> Path | None:
+    """The deepest folder holding every scan target, or None if there are none."""
+    folders = []
+    for target in targets:
+        path = (cwd / target).resolve() if not Path(target).is_absolute() else Path(target).resolve()
+        folders.append(path if path.is_dir() else path.parent)
+    if not folders:
+        return None
+    return Path(os.path.commonpath([str(f) for f in folders]))
+
+
+def load_settings(config: Path | None = None, cwd: Path | None = None,
+                  targets: Sequence[str | Path] = ()) -> Settings:
+    """Settings from an explicit file, else the nearest one up from the current folder,
+    else defaults rooted at the current project. When the current folder is in no project
+    (no config, no repository) but the scan targets are, as in `tenantlint scan ~/proj`
+    run from the home folder, the targets' config and project are used instead: the
+    catalog pass must not read the whole home folder."""
     cwd = (cwd or Path.cwd()).resolve()
     path = config if config is not None else find_config(cwd)
     if path is None:
-        return Settings(root=project_root(cwd))
+        root = _marked_root(cwd)
+        scanned = _scanned_folder(cwd, targets)
+        if scanned is not None and (root is None or root not in (scanned, *scanned.parents)):
+            path = find_config(scanned)
+            if path is None:
+                return Settings(root=project_root(scanned))
+        else:
+            return Settings(root=root or cwd)
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")

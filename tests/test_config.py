@@ -96,6 +96,34 @@ def test_without_any_project_marker_the_root_is_the_current_folder(tmp_path):
     assert load_settings(cwd=nested).root == nested.resolve()
 
 
+def _outside_any_project(folder) -> bool:
+    markers = (".git", ".hg", "pyproject.toml", "setup.cfg", "setup.py", "tenantlint.toml")
+    return not any((p / m).exists() for p in (folder.resolve(), *folder.resolve().parents) for m in markers)
+
+
+def test_from_outside_any_project_the_scanned_projects_config_is_used(tmp_path):
+    """`tenantlint scan ~/proj/src` run from the home folder: the catalog pass must read
+    ~/proj with its config, not the whole home folder."""
+    home, proj = tmp_path / "home", tmp_path / "home" / "proj"
+    (proj / "src").mkdir(parents=True)
+    if not _outside_any_project(home):
+        pytest.skip("the temporary folder is itself inside a project")
+    write(proj / "tenantlint.toml", 'tenant-columns = ["org_id"]\n')
+    settings = load_settings(cwd=home, targets=["proj/src"])
+    assert settings.root == proj.resolve() and settings.tenant_columns == ("org_id",)
+    (proj / "tenantlint.toml").unlink()
+    (proj / ".git").mkdir()
+    assert load_settings(cwd=home, targets=[str(proj / "src" / "x.py")]).root == proj.resolve()
+
+
+def test_scan_targets_inside_the_current_project_keep_its_root(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub" / "tenantlint.toml", 'tenant-columns = ["org_id"]\n')
+    settings = load_settings(cwd=tmp_path, targets=["sub"])  # the config is found from the cwd, as the SPEC says
+    assert settings.root == tmp_path.resolve() and settings.config_file is None
+
+
 def test_explicit_pyproject_without_our_section_is_an_error(tmp_path):
     config = write(tmp_path / "pyproject.toml", "[project]\nname = 'x'\n")
     with pytest.raises(ConfigError, match=r"no \[tool.tenantlint\] section"):
