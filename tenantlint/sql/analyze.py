@@ -114,9 +114,12 @@ def _is_sentence(toks) -> bool:
 
 
 def _is_prose(tree: exp.Expression) -> bool:
-    """`select`, "Select one", "Insert coin": bare words that happen to parse."""
+    """`select`, "Select one", "Insert coin", "update service account": bare words that
+    happen to parse. (Every dialect's UPDATE has a SET; a DELETE may lack FROM.)"""
     if isinstance(tree, exp.Insert):
         return tree.args.get("expression") is None and not tree.args.get("default")
+    if isinstance(tree, exp.Update):
+        return not tree.args.get("expressions")
     if not isinstance(tree, exp.Select) or tree.args.get(glot.FROM) or tree.args.get("where"):
         return False
     items = tree.expressions

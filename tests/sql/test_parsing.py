@@ -87,6 +87,8 @@ NOT_SQL = [
     "Update orders failed: %s",
     "Delete this item?",
     "Insert coin",
+    "update orders account",  # a permission name: an UPDATE always has SET
+    "update orders",
     "order_id",
     "orders",
     "",
