@@ -1,7 +1,8 @@
 """Where a file is inside a scope provider (config `scope-providers`): the body of
 `with provider(...)` / `async with`, a function decorated `@provider`, or an argument
-of `provider(...)`. Computed once per file as position ranges, so every checker (SQL,
-ORM) asks the same question the same way."""
+of `provider(...)`. A provider named by its class path (`app.store.Store.paginate`) is
+also `self.paginate(...)` inside that class or a subclass of it. Computed once per file
+as position ranges, so every checker (SQL, ORM) asks the same question the same way."""
 from __future__ import annotations
 
 import ast
@@ -19,7 +20,18 @@ class ProviderRanges:
         if not any(p.rsplit(".", 1)[-1] in source for p in providers):
             return
 
-        def is_provider(func: ast.AST) -> bool:
+        # `pkg.store.Store.paginate` also names `self.paginate(...)` / `cls.paginate(...)`
+        # called in class `Store` or in a class that lists `Store` among its bases.
+        methods: dict[str, set[str]] = {}
+        for p in providers:
+            parts = p.split(".")
+            if len(parts) >= 2 and parts[-2][:1].isupper():
+                methods.setdefault(parts[-1], set()).add(parts[-2])
+
+        def is_provider(func: ast.AST, classes: frozenset[str]) -> bool:
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+                    and func.value.id in ("self", "cls") and classes & methods.get(func.attr, set()):
+                return True
             qualified = imports.qualify(func)
             return any(matches_name(qualified, p) for p in providers)
 
@@ -30,20 +42,28 @@ class ProviderRanges:
                 self.ranges.append(((spans[0].start.line, spans[0].start.column),
                                     (spans[-1].end.line, spans[-1].end.column)))
 
-        for node in ast.walk(module):
-            if isinstance(node, (ast.With, ast.AsyncWith)):
-                if any(isinstance(i.context_expr, ast.Call) and is_provider(i.context_expr.func) for i in node.items):
+        # (node, names of the enclosing class and its bases); iterative: no depth limit.
+        stack: list[tuple[ast.AST, frozenset[str]]] = [(module, frozenset())]
+        while stack:
+            node, classes = stack.pop()
+            if isinstance(node, ast.ClassDef):
+                bases = {b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", "") for b in node.bases}
+                classes = frozenset({node.name, *bases} - {""})
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                if any(isinstance(i.context_expr, ast.Call) and is_provider(i.context_expr.func, classes)
+                       for i in node.items):
                     add(node.body)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 for d in node.decorator_list:
-                    if is_provider(d.func if isinstance(d, ast.Call) else d):
+                    if is_provider(d.func if isinstance(d, ast.Call) else d, classes):
                         add(node.body)
                         break
-            elif isinstance(node, ast.Call) and is_provider(node.func):
+            elif isinstance(node, ast.Call) and is_provider(node.func, classes):
                 for arg in node.args:
                     add([arg])
                 for keyword in node.keywords:
                     add([keyword.value])
+            stack.extend((child, classes) for child in ast.iter_child_nodes(node))
 
     def contains(self, pos) -> bool:
         """Is a Range (anything with .start/.end) inside a provider?"""
