@@ -151,8 +151,10 @@ def assemble(settings: Settings, tables: Iterable[TableFact], models: Iterable[M
 
     for fact in tables:
         catalog.definitions.setdefault(_norm(fact.name), []).append(fact)
-    for name, facts in catalog.definitions.items():
-        cols = frozenset(c.lower() for f in facts for c in f.columns) & tenant_columns
+    # A table is a tenant table when it has a tenant column once the migrations have run:
+    # one added later (ADD COLUMN, add_column, AddField, a rename) counts, a dropped one not.
+    for name, (columns, _) in _replay(tables, schema, aliases).items():
+        cols = frozenset(columns) & tenant_columns
         if cols and name not in global_tables:
             catalog.tables[name] = TenantTable(name, cols)
     for name in settings.tenant_tables:
@@ -205,19 +207,19 @@ def _aliases(facts: list[SchemaFact]) -> dict[str, str]:
 def _apply_schema(catalog: TenantCatalog, facts: list[SchemaFact], aliases: Mapping[str, str] | None = None) -> None:
     aliases = aliases or {}
     catalog.schema_facts = facts
-    for name, defs in catalog.definitions.items():
+    order = _migration_order(facts)
+    definitions = [f for defs in catalog.definitions.values() for f in defs]
+    for name, (_, leading) in _replay(definitions, facts, aliases, order).items():
         state = catalog.rls.setdefault(name, RlsState())
         tcols = catalog.tables[name].tenant_columns if name in catalog.tables else catalog.tenant_columns
-        if any(f.indexed_columns and f.indexed_columns[0].lower() in tcols for f in defs) or any(
-            c.lower() in tcols for f in defs for c in f.indexed_columns):
+        if leading & tcols:
             state.indexed = True
     # Facts are applied in migration order (path order, Alembic files by revision), then
     # line order. A later DISABLE / NO FORCE does not undo `enabled` / `forced`: it is
     # TL107 where it stands, not TL501/TL502 at the table; it only ends the table's trust.
-    order = _migration_order(facts)
-    for fact in sorted(facts, key=lambda f: (f.path.rpartition("/")[0], order.get(f.path, 0), f.path, f.line)):
+    for fact in sorted(facts, key=lambda f: _sequence(f.path, f.line, order)):
         ddl = fact.ddl
-        if ddl.kind in ("alias", "revision"):
+        if ddl.kind in ("alias", "revision", "index", *_COLUMN_CHANGES):
             continue
         table = aliases.get(_norm(ddl.table), _norm(ddl.table))
         state = catalog.rls.setdefault(table, RlsState())
@@ -234,9 +236,61 @@ def _apply_schema(catalog: TenantCatalog, facts: list[SchemaFact], aliases: Mapp
             if set(c.lower() for c in ddl.columns) & tcols:
                 state.tenant_policy = True
                 state.policy_with_check = state.policy_with_check or ddl.with_check
-        elif ddl.kind == "index":
-            if ddl.columns and ddl.columns[0].lower() in tcols:
-                state.indexed = True
+
+
+_COLUMN_CHANGES = ("add_column", "drop_column", "rename_column")
+
+
+def _sequence(path: str, line: int, order: Mapping[str, int]) -> tuple:
+    """Migration order: folder, Alembic revision depth, path (numbered or timestamped
+    names), line."""
+    return path.rpartition("/")[0], order.get(path, 0), path, line
+
+
+def _replay(tables: Iterable[TableFact], facts: list[SchemaFact], aliases: Mapping[str, str],
+            order: Mapping[str, int] | None = None) -> dict[str, tuple[set[str], set[str]]]:
+    """Table -> (columns, columns leading an index) after the migrations, replayed in
+    migration order: definitions and added columns (TableFacts, `add_column`) and indexes
+    add; `drop_column` removes a column and the indexes it leads; `rename_column` renames
+    both. Definitions of one table in several places add up (a schema dump beside the
+    migrations). `rename_column` pairs marked `if_present` (a guess at a column, as for a
+    Django field) rename only a column known to exist; others create the new name."""
+    order = _migration_order(facts) if order is None else order
+    events: list[tuple[tuple, int, int, object]] = [(_sequence(f.path, f.line, order), 0, 0, f) for f in tables]
+    events += [(_sequence(f.path, f.line, order), 1, f.ddl.offset, f) for f in facts
+               if f.ddl.kind in ("index", *_COLUMN_CHANGES)]
+    shapes: dict[str, tuple[set[str], set[str]]] = {}
+    for *_, fact in sorted(events, key=lambda e: e[:3]):
+        if isinstance(fact, TableFact):
+            columns, leading = shapes.setdefault(_norm(fact.name), (set(), set()))
+            columns.update(c.lower() for c in fact.columns)
+            leading.update(c.lower() for c in fact.indexed_columns if c)
+            continue
+        ddl = fact.ddl
+        table = aliases.get(_norm(ddl.table), _norm(ddl.table))
+        columns, leading = shapes.setdefault(table, (set(), set()))
+        names = [c.lower() for c in ddl.columns]
+        if ddl.kind == "index":
+            if names and names[0]:
+                leading.add(names[0])
+        elif ddl.kind == "add_column":
+            columns.update(names)
+            leading.update(c.lower() for c in ddl.indexed_leading)
+        elif ddl.kind == "drop_column":
+            columns.difference_update(names)
+            leading.difference_update(names)
+        elif ddl.kind == "rename_column":
+            pairs = list(zip(names[::2], names[1::2]))
+            known = [(old, new) for old, new in pairs if old in columns]
+            if not known and not ddl.extra.get("if_present"):
+                known = pairs
+            for old, new in known:
+                columns.discard(old)
+                columns.add(new)
+                if old in leading:
+                    leading.discard(old)
+                    leading.add(new)
+    return shapes
 
 
 def _migration_order(facts: list[SchemaFact]) -> dict[str, int]:

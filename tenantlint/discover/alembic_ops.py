@@ -4,7 +4,10 @@
 SQL text in `op.execute(...)` is read by `ddl_strings`. Code in `downgrade()` describes
 the schema before this migration, so it is skipped: the catalog is the upgraded schema.
 A column added to an existing table (`add_column`) makes it a tenant table but is not
-its definition: it is recorded with an `-alter` origin, never reported at."""
+its definition: it is recorded with an `-alter` origin, never reported at. `drop_column`
+and `alter_column(..., new_column_name=...)` (on `op` or a batch) are column changes that
+the catalog replays in revision order: dropping the tenant column ends a tenant table,
+renaming a column to it makes one."""
 from __future__ import annotations
 
 import ast
@@ -133,7 +136,7 @@ def table_parts(args: Iterable[ast.AST]) -> tuple[list[str], list[str]]:
 
 class AlembicOps:
     triggers = (b"create_table", b"create_index", b"Table(", b"batch_alter_table", b"add_column",
-                b"create_primary_key", b"create_unique_constraint")
+                b"create_primary_key", b"create_unique_constraint", b"drop_column", b"alter_column")
 
     def discover(self, tree: ast.Module, path: str, module: str, settings: Settings) -> Iterable:
         names = imports(tree)
@@ -228,6 +231,15 @@ class _Walker:
             if table and col:
                 leading = [col[0]] if col[1] or flag(column, "primary_key") else []
                 yield self.table(table, [col[0]], leading, node, "alembic-alter")
+        elif name in ("drop_column", "alter_column"):
+            if table_arg is not None:
+                table = string(argument(node, 0, "table_name"))
+            column = string(argument(node, 1 if table_arg is not None else 0, "column_name"))
+            new = string(argument(node, 99, "new_column_name")) if name == "alter_column" else None
+            if table and column and (new or name == "drop_column"):
+                kind, columns = ("rename_column", (column, new)) if new else ("drop_column", (column,))
+                yield SchemaFact(DdlFact(kind, table.lower().rsplit(".", 1)[-1], tuple(c.lower() for c in columns)),
+                                 self.path, node.lineno)
         elif name in ("create_index", "create_primary_key", "create_unique_constraint"):
             if table_arg is not None:
                 table = string(argument(node, table_arg, "table_name"))

@@ -14,12 +14,14 @@ from typing import Iterable, Iterator
 from tenantlint.config import Settings
 from tenantlint.discover.sql_files import facts_from_sql
 
-_KEYWORDS = ("ROW LEVEL", "CREATE TABLE", "CREATE INDEX", "CREATE POLICY", "CREATE UNIQUE")
+# ALTER TABLE: a tenant column added, renamed or dropped by a later migration.
+_KEYWORDS = ("ROW LEVEL", "CREATE TABLE", "CREATE INDEX", "CREATE POLICY", "CREATE UNIQUE", "ALTER TABLE")
 
 
 class DdlStrings:
     triggers = (b"ROW LEVEL", b"row level", b"CREATE TABLE", b"create table", b"CREATE INDEX",
-                b"create index", b"CREATE POLICY", b"create policy", b"CREATE UNIQUE", b"create unique")
+                b"create index", b"CREATE POLICY", b"create policy", b"CREATE UNIQUE", b"create unique",
+                b"ALTER TABLE", b"alter table")
 
     def discover(self, tree: ast.Module, path: str, module: str, settings: Settings) -> Iterable:
         constants = _literal_lists(tree.body)

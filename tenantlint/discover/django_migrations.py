@@ -8,7 +8,12 @@ and the `db_table` may be set in another file: they use the default name and an
 `alias` fact maps it to the real table when the catalog is assembled.
 
 A ForeignKey `tenant` gives the column `tenant_id` and is indexed unless
-`db_index=False`; `primary_key`, `unique` and `db_index` fields lead an index too."""
+`db_index=False`; `primary_key`, `unique` and `db_index` fields lead an index too.
+
+`AddField` adds a column (a ForeignKey `tenant` makes the model a tenant model from that
+migration on); `RemoveField` and `RenameField` are column changes that the catalog replays
+in migration order. They name only the field, whose column is `<name>` or, for a
+relation, `<name>_id`: a removal drops both names, a rename renames whichever exists."""
 from __future__ import annotations
 
 import ast
@@ -20,8 +25,8 @@ from tenantlint.discover.alembic_ops import argument, call_name, flag, imports, 
 from tenantlint.sql.types import DdlFact
 
 _RELATIONS = {"ForeignKey": True, "OneToOneField": True, "ForeignObject": False}
-_OPERATIONS = {"CreateModel", "AddField", "AddIndex", "AddConstraint", "AlterUniqueTogether",
-               "AlterIndexTogether", "AlterModelTable"}
+_OPERATIONS = {"CreateModel", "AddField", "RemoveField", "RenameField", "AddIndex", "AddConstraint",
+               "AlterUniqueTogether", "AlterIndexTogether", "AlterModelTable"}
 
 
 def app_label(path: str) -> str | None:
@@ -158,6 +163,22 @@ class _Reader:
         if column:
             yield TableFact(name=table, columns=(column,), path=self.path, line=node.lineno, origin="django-alter",
                             end_line=node.end_lineno or node.lineno, indexed_columns=(column,) if indexed else ())
+
+    def RemoveField(self, node: ast.Call) -> Iterator:
+        table = self.model_table(node)
+        name = string(argument(node, 1, "name"))
+        if table and name:
+            yield SchemaFact(DdlFact("drop_column", table, (name.lower(), f"{name.lower()}_id")),
+                             self.path, node.lineno)
+
+    def RenameField(self, node: ast.Call) -> Iterator:
+        table = self.model_table(node)
+        old = string(argument(node, 1, "old_name"))
+        new = string(argument(node, 2, "new_name"))
+        if table and old and new:
+            old, new = old.lower(), new.lower()
+            yield SchemaFact(DdlFact("rename_column", table, (old, new, f"{old}_id", f"{new}_id"),
+                                     extra={"if_present": "true"}), self.path, node.lineno)
 
     def AddIndex(self, node: ast.Call) -> Iterator:
         yield from self._add_key(node, "index")

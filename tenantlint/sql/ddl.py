@@ -4,6 +4,11 @@ and the RLS/index rules.
 Read from the token stream, not the AST: sqlglot reads `ALTER TABLE ... ROW LEVEL
 SECURITY` and `CREATE POLICY` only as opaque Commands, and PostgreSQL-specific CREATE
 TABLE clauses (PARTITION BY, INHERITS...) must not make us lose a table's columns.
+
+Besides ``create_table``, ``index``, ``policy`` and the RLS switches, ALTER TABLE gives
+the column changes that the catalog replays in migration order: ``add_column`` (columns:
+the one column; indexed_leading: it, when the ADD makes it a primary or unique key),
+``drop_column`` (columns: the one column) and ``rename_column`` (columns: old, new).
 """
 from __future__ import annotations
 
@@ -95,7 +100,10 @@ def _facts(toks: list[Tok]) -> list[DdlFact]:
         for prefix, kind in _RLS.items():
             if rest[:len(prefix) + 3] == prefix + ("ROW", "LEVEL", "SECURITY"):
                 return [DdlFact(kind, table, offset=offset)]
-        return []
+        if words[i:i + 2] == ["ON", "CLUSTER"]:  # ClickHouse
+            i += 3
+        # Every action's fact is at the statement; the list keeps the actions' order.
+        return [f for action in _actions(toks, i) for f in _alter_action(table, action, offset)]
     if words[0] != "CREATE":
         return []
     i = _skip(words, 1, {"OR", "REPLACE", "UNLOGGED", "TEMP", "TEMPORARY", "GLOBAL", "LOCAL", "UNIQUE"})
@@ -104,6 +112,83 @@ def _facts(toks: list[Tok]) -> list[DdlFact]:
     if i < len(words) and words[i] == "INDEX":
         return _create_index(toks, words, i + 1, offset)
     return []
+
+
+def _actions(toks: list[Tok], i: int) -> list[list[Tok]]:
+    """The comma-separated actions of an ALTER TABLE, from toks[i] on."""
+    actions: list[list[Tok]] = [[]]
+    depth = 0
+    for t in toks[i:]:
+        depth += (t.kind == "L_PAREN") - (t.kind == "R_PAREN")
+        if t.kind == "COMMA" and depth == 0:
+            actions.append([])
+        else:
+            actions[-1].append(t)
+    return [a for a in actions if a]
+
+
+# After ADD / DROP without COLUMN, these start a constraint or an index, not a column.
+_KEY_WORDS = {"CONSTRAINT", "PRIMARY", "PRIMARY KEY", "UNIQUE", "INDEX", "KEY", "FULLTEXT", "SPATIAL"}
+_NOT_ADDED = {"FOREIGN", "FOREIGN KEY", "CHECK", "EXCLUDE", "PARTITION", "PERIOD", "SYSTEM", "DEFAULT"}
+
+
+def _alter_action(table: str, toks: list[Tok], offset: int) -> list[DdlFact]:
+    """Column changes of one ALTER TABLE action: `ADD [COLUMN] [IF NOT EXISTS] c ...`
+    (a PRIMARY KEY / UNIQUE on it leads an index), `ADD [CONSTRAINT n] PRIMARY KEY|UNIQUE
+    (...)` (an index), `DROP [COLUMN] [IF EXISTS] c`, `RENAME [COLUMN] a TO b` and
+    MySQL's `CHANGE [COLUMN] a b ...`. Anything else (ALTER COLUMN, RENAME TO, SET...)
+    says nothing about which columns exist."""
+    words = [t.upper for t in toks]
+    head = words[0]
+    column_kw = len(words) > 1 and words[1] == "COLUMN"
+    j = 2 if column_kw else 1
+    if head == "ADD":
+        if words[j:j + 3] == ["IF", "NOT", "EXISTS"]:
+            j += 3
+        if j >= len(toks):
+            return []
+        if toks[j].kind == "L_PAREN":  # MySQL / Oracle `ADD [COLUMN] (a int, b int)`
+            groups = _groups(toks, j)[0]
+            return [f for g in groups for f in _added(table, g, offset, any_kind=False)]
+        if not column_kw and words[j] in _KEY_WORDS:
+            return _added_key(table, toks, j, offset)
+        if not column_kw and words[j] in _NOT_ADDED:
+            return []
+        return _added(table, toks[j:], offset, any_kind=column_kw)
+    if head == "DROP":
+        if words[j:j + 2] == ["IF", "EXISTS"]:
+            j += 2
+        if j >= len(toks) or (not column_kw and (words[j] in _KEY_WORDS or words[j] in _NOT_ADDED)):
+            return []
+        return [DdlFact("drop_column", table, (toks[j].text.lower(),), offset=offset)]
+    if head == "RENAME" and j + 2 < len(toks) and words[j + 1] == "TO" and words[j] not in ("TO", "CONSTRAINT"):
+        return [DdlFact("rename_column", table, (toks[j].text.lower(), toks[j + 2].text.lower()), offset=offset)]
+    if head == "CHANGE" and j + 1 < len(toks):
+        return [DdlFact("rename_column", table, (toks[j].text.lower(), toks[j + 1].text.lower()), offset=offset)]
+    return []
+
+
+def _added(table: str, group: list[Tok], offset: int, *, any_kind: bool) -> list[DdlFact]:
+    if not group or not (any_kind or group[0].kind in ("VAR", "IDENTIFIER")):
+        return []
+    col = group[0].text.lower()
+    gw = [t.upper for t in group]
+    leads = (col,) if "PRIMARY KEY" in " ".join(gw) or "UNIQUE" in gw else ()
+    return [DdlFact("add_column", table, (col,), leads, offset=offset)]
+
+
+def _added_key(table: str, toks: list[Tok], j: int, offset: int) -> list[DdlFact]:
+    """`ADD [CONSTRAINT name] PRIMARY KEY|UNIQUE [KEY|INDEX name] (cols)` (and MySQL's
+    `ADD INDEX name (cols)`): an index led by its first column."""
+    paren = next((k for k in range(j, len(toks)) if toks[k].kind == "L_PAREN"), -1)
+    words = {t.upper for t in toks[j:paren]}
+    if paren < 0 or not words & {"PRIMARY", "PRIMARY KEY", "UNIQUE", "INDEX", "KEY"} or words & _NOT_ADDED:
+        return []
+    columns = []
+    for group in _groups(toks, paren)[0]:
+        plain = group[0].kind in ("VAR", "IDENTIFIER") and not (len(group) > 1 and group[1].kind == "L_PAREN")
+        columns.append(group[0].text.lower() if plain else "")
+    return [DdlFact("index", table, tuple(columns), offset=offset)] if columns else []
 
 
 def _create_table(toks, words, i, offset) -> list[DdlFact]:

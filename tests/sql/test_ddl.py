@@ -38,7 +38,7 @@ def test_ddl_facts_cover_tables_indexes_rls_and_policies():
     assert kinds == [
         ("create_table", "tenants"), ("create_table", "orders"), ("index", "orders"), ("index", "orders"),
         ("enable_rls", "orders"), ("force_rls", "orders"), ("policy", "orders"), ("policy", "orders"),
-        ("disable_rls", "orders"), ("no_force_rls", "orders"),
+        ("disable_rls", "orders"), ("no_force_rls", "orders"), ("add_column", "orders"),
     ]
     tenants, orders, ix1, ix2, _, _, pol1, pol2 = facts[:8]
     assert tenants.columns == ("id", "slug") and tenants.indexed_leading == ("id", "slug")
