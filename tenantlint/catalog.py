@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from tenantlint.config import Settings
+from tenantlint.module_index import ModuleIndex
 from tenantlint.sql.types import DdlFact, SqlPolicy, TenantTable
 
 
@@ -105,6 +106,7 @@ class TenantCatalog:
     dialect: str = "postgres"
     gaps: list[DiscoveryGap] = field(default_factory=list)
     orm: dict = field(default_factory=dict)  # model name -> tenantlint.orm.index.OrmModel
+    modules: ModuleIndex = field(default_factory=ModuleIndex)  # names other modules import
 
     def is_tenant_table(self, name: str) -> bool:
         return name.lower().rsplit(".", 1)[-1].strip('"`[]') in self.tables

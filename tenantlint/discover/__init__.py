@@ -10,16 +10,21 @@ from pathlib import Path
 from typing import Iterable, Protocol
 
 from tenantlint.catalog import DiscoveryGap, ModelFact, SchemaFact, TableFact, TenantCatalog, assemble, relative
+from tenantlint.module_index import ModuleNamesFact, NameUseFact, index_modules
 from tenantlint.config import Settings
 from tenantlint.files import module_name, walk
 from tenantlint.source import read_source
 
-Fact = TableFact | ModelFact | SchemaFact | DiscoveryGap
+Fact = TableFact | ModelFact | SchemaFact | DiscoveryGap | ModuleNamesFact | NameUseFact
 
 
 class PyDiscoverer(Protocol):
     """Finds facts in one parsed Python file. `triggers`: byte strings of which at least
-    one must occur in the file for `discover` to be worth calling."""
+    one must occur in the file for `discover` to be worth calling.
+    Optional: `wants_file(data, settings)` in place of `triggers` (a test that
+    depends on the config); `wants_source = True` passes the decoded text as `source=`;
+    `gaps = False`: a file only such discoverers wanted that cannot be read is not a
+    DiscoveryGap."""
 
     triggers: tuple[bytes, ...]
 
@@ -27,10 +32,10 @@ class PyDiscoverer(Protocol):
 
 
 def python_discoverers() -> tuple[PyDiscoverer, ...]:
-    from tenantlint.discover import ddl_strings, orm_models, alembic_ops, django_migrations
+    from tenantlint.discover import ddl_strings, orm_models, alembic_ops, django_migrations, module_names
 
     return (*ddl_strings.DISCOVERERS, *orm_models.DISCOVERERS, *alembic_ops.DISCOVERERS,
-            *django_migrations.DISCOVERERS)
+            *django_migrations.DISCOVERERS, *module_names.DISCOVERERS)
 
 
 # Below this many files to read, worker start-up costs more than it saves.
@@ -61,6 +66,9 @@ def build_catalog(settings: Settings, *, use_cache: bool = False, jobs: int = 1)
                 memo.record(path, rel, found)
             cached = found
         facts.extend(cached)
+    from tenantlint.discover.module_names import use_facts
+
+    facts.extend(use_facts(paths, rels, facts, settings, memo))  # needs every module's constants
     if memo is not None:
         memo.save()
     return assemble_facts(settings, facts)
@@ -97,6 +105,7 @@ def assemble_facts(settings: Settings, facts: Iterable[Fact]) -> TenantCatalog:
         [f for f in facts if isinstance(f, SchemaFact)],
     )
     catalog.gaps = sorted((f for f in facts if isinstance(f, DiscoveryGap)), key=lambda g: g.path)
+    catalog.modules = index_modules(f for f in facts if isinstance(f, (ModuleNamesFact, NameUseFact)))
     return catalog
 
 
@@ -118,25 +127,30 @@ def discover_file(path: Path, settings: Settings, discoverers=None) -> list[Fact
         data = path.read_bytes()
     except OSError:
         return []
-    wanted = [d for d in discoverers if any(t in data for t in d.triggers)]
+    wanted = [d for d in discoverers if (d.wants_file(data, settings) if hasattr(d, "wants_file") else
+                                         any(t in data for t in d.triggers))]
     if not wanted:
         return []
+    gap = any(getattr(d, "gaps", True) for d in wanted)
     if len(data) > settings.max_file_size:
-        return [DiscoveryGap(rel, 1, f"file is {len(data):,} bytes, above max-file-size")]
+        return [DiscoveryGap(rel, 1, f"file is {len(data):,} bytes, above max-file-size")] if gap else []
     source = read_source(path, settings.max_file_size)
     if source.text is None:
-        return [DiscoveryGap(rel, 1, source.error)]
+        return [DiscoveryGap(rel, 1, source.error)] if gap else []
     try:
         tree = ast.parse(source.text)
     except SyntaxError as exc:
-        return [DiscoveryGap(rel, exc.lineno or 1, f"syntax error: {exc.msg}")]
+        return [DiscoveryGap(rel, exc.lineno or 1, f"syntax error: {exc.msg}")] if gap else []
     except (ValueError, RecursionError, MemoryError) as exc:
-        return [DiscoveryGap(rel, 1, f"cannot parse: {type(exc).__name__}")]
+        return [DiscoveryGap(rel, 1, f"cannot parse: {type(exc).__name__}")] if gap else []
     out: list[Fact] = []
     mod = module_name(rel)
     for discoverer in wanted:
         try:
-            out.extend(discoverer.discover(tree, rel, mod, settings))
+            if getattr(discoverer, "wants_source", False):
+                out.extend(discoverer.discover(tree, rel, mod, settings, source=source.text))
+            else:
+                out.extend(discoverer.discover(tree, rel, mod, settings))
         except RecursionError:
             print(f"tenantlint: {rel}: too deeply nested for discovery", file=sys.stderr)
     return out

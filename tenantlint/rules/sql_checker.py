@@ -4,13 +4,19 @@ Every maximal string expression is a candidate (literals, concatenations, f-stri
 `%`/`.format` templates). A variable built in pieces (`sql = ...; sql += ...`) is one
 candidate, judged once by its final value at the end of its function and reported at
 its first piece. A string that is only ever folded into a larger one (a module constant
-used as a prefix) is judged there, not on its own. Docstrings are never SQL."""
+used as a prefix) is judged there, not on its own. Docstrings are never SQL.
+
+A string constant of another module of the project (`from app.sql import BASE`, or
+`sql.BASE`) is folded with the text it has there (`TenantCatalog.modules`); at its own
+definition, the uses other modules make of it count as this module's would (the
+discovery pass records them: `tenantlint/discover/module_names.py`)."""
 from __future__ import annotations
 
 import ast
 import re
 from dataclasses import dataclass, field, replace
 
+from tenantlint.names import dotted
 from tenantlint.rulebase import Checker
 from tenantlint.sql.recover import Env, Recovered, recover
 
@@ -76,7 +82,10 @@ class SqlChecker(Checker):
         statement keyword."""
         if not _SCREEN:
             _SCREEN.append(_screen_pattern())
-        return _SCREEN[0].search(source) is not None
+        if _SCREEN[0].search(source) is not None:
+            return True
+        index = getattr(catalog, "modules", None)  # a constant of another module completed here
+        return index is not None and bool(index.constants) and index.mentions(source, "constants")
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -89,7 +98,8 @@ class SqlChecker(Checker):
         self.fstring_parts: set[int] = set()
         self.blocks: list[int] = []
         self._override: tuple[str, Recovered] | None = None
-        self.env = Env(lookup=self._lookup, qualify=self._qualify, code=ctx.code_for)
+        self.env = Env(lookup=self._lookup, qualify=self._qualify, code=ctx.code_for, imported=self._imported)
+        self.shared = getattr(ctx.catalog, "modules", None)
 
     # -- scopes -----------------------------------------------------------------
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
@@ -105,7 +115,7 @@ class SqlChecker(Checker):
         self._judge_scope(self.scopes.pop())
 
     def leave_Module(self, node: ast.Module) -> None:
-        self._judge_scope(self.scopes[0])
+        self._judge_scope(self.scopes[0], module=True)
 
     # -- builds -----------------------------------------------------------------
     def visit_Assign(self, node: ast.Assign) -> None:
@@ -267,12 +277,25 @@ class SqlChecker(Checker):
         self._judge(recovered, node, node, scoped=self.ctx.in_scope_provider(node))
 
     # -- judging ----------------------------------------------------------------
-    def _judge_scope(self, scope: Scope) -> None:
+    def _judge_scope(self, scope: Scope, module: bool = False) -> None:
         for build in [*scope.finished, *scope.builds.values()]:
-            if build.folded_uses and not build.bare_uses:
+            folded, bare, unscoped = build.folded_uses, build.bare_uses, build.bare_unscoped_uses
+            shared = self._shared(build) if module and scope.builds.get(build.name) is build else None
+            if shared is not None:  # the uses other modules make of this constant
+                folded += shared.folded
+                bare += shared.bare
+                unscoped += shared.bare_unscoped
+            if folded and not bare:
                 continue  # judged inside the larger strings it was folded into
-            scoped = build.in_provider or (build.bare_uses > 0 and build.bare_unscoped_uses == 0)
+            scoped = build.in_provider or (bare > 0 and unscoped == 0)
             self._judge(build.value, build.first, build.last, scoped=scoped, base=build.base)
+
+    def _shared(self, build: Build):
+        """This module's constant as other modules use it (None: they do not)."""
+        if self.shared is None or not self.shared.constants or not self.ctx.module_name:
+            return None
+        found = self.shared.constants.get(f"{self.ctx.module_name}.{build.name}")
+        return found if found is not None and found.line == build.first.lineno else None
 
     def _judge(self, recovered: Recovered, first: ast.expr, last: ast.expr, *, scoped: bool,
                base: Recovered | None = None) -> None:
@@ -302,6 +325,22 @@ class SqlChecker(Checker):
     # -- names ------------------------------------------------------------------
     def _qualify(self, node: ast.expr) -> str | None:
         return self.ctx.imports.qualify(node) if self.ctx.imports else None
+
+    def _imported(self, node: ast.expr) -> Recovered | None:
+        """The text of a string constant imported from another module of the project."""
+        shared = self.imported_constant(node)
+        return Recovered(list(shared.pieces)) if shared is not None else None
+
+    def imported_constant(self, node: ast.expr):
+        """The catalog's SharedConstant a name or attribute imported from another module
+        stands for (`BASE` after `from app.sql import BASE`, `sql.BASE`), else None."""
+        index = self.shared
+        if index is None or not index.constants or self.ctx.imports is None:
+            return None
+        head = (dotted(node) or "").partition(".")[0]
+        if head not in self.ctx.imports.aliases or head in self.ctx.imports.local_defs:
+            return None  # this module's own names are its builds
+        return index.constant(self.ctx.imports.qualify(node))
 
 
 _SCOPE_CODES = ("TL101", "TL102", "TL104")

@@ -61,11 +61,14 @@ def hole(kind: str, name: str = "") -> Recovered:
 
 @dataclass
 class Env:
-    """What recovery may consult: names bound to strings, and qualified names."""
+    """What recovery may consult: names bound to strings, and qualified names.
+    `imported` resolves a name or attribute (`BASE`, `sql.BASE`) that `lookup` does not
+    know to a string constant of another module of the project (through the catalog)."""
 
     lookup: Callable[[str], Recovered | None] = lambda name: None
     qualify: Callable[[ast.expr], str | None] = lambda node: dotted(node)
     code: Callable[[ast.AST], str] = lambda node: ""
+    imported: Callable[[ast.expr], Recovered | None] = lambda node: None
 
 
 _DEDENT = {"textwrap.dedent", "inspect.cleandoc", "dedent", "cleandoc"}
@@ -92,7 +95,10 @@ def recover(node: ast.expr, env: Env) -> Recovered | None:
     if kind is ast.Call:
         return _call(node, env)
     if kind is ast.Name:
-        return env.lookup(node.id)
+        found = env.lookup(node.id)
+        return found if found is not None else env.imported(node)
+    if kind is ast.Attribute:
+        return env.imported(node)
     return None
 
 

@@ -4,7 +4,10 @@ which catalog entries a call matches.
 
 Receivers are resolved from imports (`ImportMap`), module-level and function-local
 assignments, `with ... as name`, `self.x = ...` anywhere in the class, and attribute and
-method chains through the catalog's kinds (`wv.collections.get("Docs").query`). When a
+method chains through the catalog's kinds (`wv.collections.get("Docs").query`). A name
+imported from another module of the project (`from app.clients import kb_index`, or
+`clients.kb_index`) is the handle that module binds it to, as the discovery pass recorded
+it (`module_handles`, `TenantCatalog.modules`). When a
 receiver is unknown, only methods a pack declares `distinctive` match, and only in a file
 that imports that pack's library; or a receiver whose name carries a kind's hint
 (`engine.connect()`). Plain stdlib `ast` nodes, nothing beyond their positions: this is cheap."""
@@ -49,7 +52,8 @@ class ApiChecker(Checker):
         super().__init__(ctx)
         self.api: Catalog = catalog_for(ctx.settings)
         self.packs = self.api.imported_packs(ctx.source)
-        self.active = ctx.imports is not None and self.api.worth_visiting(ctx.source, self.packs, self.roles)
+        self.active = ctx.imports is not None and (
+            self.api.worth_visiting(ctx.source, self.packs, self.roles) or _names_handle(ctx.catalog, ctx.source))
         self.module_scope: dict[str, Binding] = {}
         self.scopes: list[dict[str, Binding]] = [self.module_scope]
         self.classes: list[dict[str, Binding]] = []
@@ -66,7 +70,7 @@ class ApiChecker(Checker):
         """The same test as `active`, before the parse: a file that imports none of this
         family's libraries (and names none of the team's own wrappers) has nothing to find."""
         api = catalog_for(settings)
-        return api.worth_visiting(source, api.imported_packs(source), cls.roles)
+        return api.worth_visiting(source, api.imported_packs(source), cls.roles) or _names_handle(catalog, source)
 
     def get_visitors(self):
         """A file that imports none of the catalog's libraries costs nothing: no visitors."""
@@ -320,7 +324,19 @@ class ApiChecker(Checker):
     def _object(self, node: ast.expr) -> Handle | None:
         qualified = self.ctx.imports.qualify(node)
         kind = self.api.objects.get(qualified or "")
-        return Handle(kind) if kind else None
+        if kind:
+            return Handle(kind)
+        return self._imported_handle(node, qualified)
+
+    def _imported_handle(self, node: ast.expr, qualified: str | None) -> Handle | None:
+        """A name imported from a module of the project that binds it to a handle."""
+        index = getattr(self.ctx.catalog, "modules", None)
+        if index is None or not index.handles or not qualified:
+            return None
+        if (dotted(node) or "").partition(".")[0] not in self.ctx.imports.aliases:
+            return None  # this module's own names are its bindings
+        found = index.handle(qualified)
+        return Handle(found[0], found[1]) if found is not None else None
 
     def _hinted(self, name: str) -> Handle | None:
         kind = self.api.hinted_kind(name)
@@ -404,6 +420,33 @@ class ApiChecker(Checker):
             if found is not None:
                 out.append(found)
         return out
+
+
+def _names_handle(catalog, source: str) -> bool:
+    """The screen for imported handles: the file names one the catalog knows."""
+    index = getattr(catalog, "modules", None)
+    return index is not None and bool(index.handles) and index.mentions(source, "handles")
+
+
+class _ModuleResolver(ApiChecker):
+    roles = ()
+
+
+def module_handles(ctx) -> list[tuple[str, str, bool]]:
+    """(name, kind, scoped) of the module-level names of a file that are bound to a handle
+    of the API catalog, as this walker infers them within the file (for the discovery
+    pass: other modules that import the name get the same handle)."""
+    resolver = _ModuleResolver(ctx)
+    resolver.active = ctx.imports is not None
+    if not resolver.active:
+        return []
+    resolver.visit_Module(ctx.module)
+    out = []
+    for name, binding in resolver.module_scope.items():
+        handle = resolver._binding_handle(binding, 0)
+        if handle is not None and handle.kind:
+            out.append((name, handle.kind, handle.scoped))
+    return out
 
 
 def find_arg(call: ast.Call, ref: ArgRef, value_of=None):
