@@ -10,6 +10,7 @@ from typing import Iterable
 
 from tenantlint.catalog import ModelFact
 from tenantlint.config import Settings
+from tenantlint.orm.discover_bindings import DISCOVERERS as BINDINGS
 from tenantlint.orm.discover_django import django_facts
 from tenantlint.orm.discover_sqlalchemy import sqlalchemy_facts
 from tenantlint.orm.pyast import ImportAliases
@@ -30,4 +31,4 @@ class OrmModels:
             yield from django_facts(tree, path, module, imports, tenant_columns)
 
 
-DISCOVERERS: tuple = (OrmModels(),)
+DISCOVERERS: tuple = (OrmModels(), *BINDINGS)

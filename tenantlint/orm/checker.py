@@ -8,6 +8,7 @@ import re
 from tenantlint.orm.common import Models, call_name
 from tenantlint.orm.django import Django
 from tenantlint.orm.flow import Flow
+from tenantlint.orm.index import bound_attributes
 from tenantlint.orm.sqlalchemy import SqlAlchemy
 from tenantlint.orm.state import judge
 from tenantlint.rulebase import Checker
@@ -16,6 +17,7 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _WORD_BYTES = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")  # the same words, in UTF-8 text
 _NEWLINE_BYTES = re.compile(rb"\r\n?|\n")
 ESCAPES = ("scopes_disabled",)
+_LISTED = 4  # models named in a message
 SHORTCUT_WORDS = frozenset({"get_object_or_404", "get_list_or_404", "aget_object_or_404", "aget_list_or_404"})
 
 
@@ -24,19 +26,22 @@ class OrmChecker(Checker):
 
     @classmethod
     def wants(cls, source: str, catalog, settings) -> bool:
-        """The `active` test, before the parse: no tenant model named, nothing to judge."""
-        return bool(catalog.models) and not set(catalog.models).isdisjoint(_WORD.findall(source))
+        """The `active` test, before the parse: no tenant model (nor a class whose attribute
+        holds one) named, nothing to judge."""
+        return bool(catalog.models) and not _screen_words(catalog).isdisjoint(_WORD.findall(source))
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         catalog = ctx.catalog
         self.active = bool(catalog.models) and ctx.module is not None and \
-            not set(catalog.models).isdisjoint(_WORD.findall(ctx.source))
+            not _screen_words(catalog).isdisjoint(_WORD.findall(ctx.source))
         self.observed: dict[int, tuple] = {}
+        self._methods: dict[int, tuple[dict, dict]] = {}  # id(method) -> (held queries, bound attributes)
         if self.active:
-            models = Models(ctx)
+            self.models = models = Models(ctx)
             self.frameworks = (Django(models), SqlAlchemy(models))
             self.always = frozenset(n for n, o in catalog.orm.items() if o.always_scoped)
+            self.bindings = bound_attributes(catalog.orm)
             self.names = frozenset(catalog.models) | SHORTCUT_WORDS
             self._names_bytes = frozenset(n.encode() for n in self.names)
             # ast columns are UTF-8 byte offsets: statement text is a slice of the encoded file.
@@ -48,9 +53,9 @@ class OrmChecker(Checker):
     def get_visitors(self) -> dict:
         return super().get_visitors() if self.active else {}
 
-    def _flow(self) -> Flow:
+    def _flow(self, words: frozenset[bytes] = frozenset()) -> Flow:
         flow = Flow(self.frameworks, self._observe, self._is_escape)
-        flow.relevant = self._relevant
+        flow.relevant = self._relevant if not words else lambda stmt, env: self._relevant(stmt, env, words)
         return flow
 
     def _inline(self, first) -> bool:
@@ -58,12 +63,14 @@ class OrmChecker(Checker):
         start = self._starts[first.lineno - 1]
         return first.col_offset > 0 and not self._data[start:start + first.col_offset].isspace()
 
-    def _relevant(self, stmt, env) -> bool:
-        """Does the statement's text name a tenant model, a shortcut or a variable of `env`?"""
+    def _relevant(self, stmt, env, extra: frozenset[bytes] = frozenset()) -> bool:
+        """Does the statement's text name a tenant model, a shortcut, a variable of `env`
+        or (`extra`) an attribute of `self` that holds a model or a query?"""
         starts = self._starts
         words = set(_WORD_BYTES.findall(self._data[starts[stmt.lineno - 1] + stmt.col_offset:
                                                    starts[stmt.end_lineno - 1] + stmt.end_col_offset]))
-        return not words.isdisjoint(self._names_bytes) or any(name.encode() in words for name in env)
+        return not words.isdisjoint(self._names_bytes) or not words.isdisjoint(extra) or \
+            any(name.encode() in words for name in env)
 
     def _observe(self, states) -> None:
         for state in states:
@@ -81,17 +88,38 @@ class OrmChecker(Checker):
         if not self.active:
             return
         escaped = any(call_name(d) in ESCAPES for d in node.decorator_list)
-        flow = self._flow()
+        held, bound = self._methods.pop(id(node), ({}, {}))
+        words = frozenset(w.rsplit(".", 1)[-1].rstrip("()").encode() for w in (*held, *bound))
+        flow = self._flow(words)
+        flow.held = held
+        flow.in_provider = self.ctx.in_scope_provider if held else None
         flow.authorized = self._permissions and "check_object_permissions(" in self.ctx.code_for(node)
-        flow.run(node.body, escaped=escaped)
+        self.models.bound = bound
+        try:
+            flow.run(node.body, escaped=escaped)
+        finally:
+            self.models.bound = {}
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         if not self.active or self._inline(node.body[0]):
             return  # `class A(B): x = ...`: a body on the header's line is left alone
-        # A view's class-level `queryset` is not what runs when the class overrides get_queryset().
-        overrides = any(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "get_queryset"
-                        for s in node.body)
-        self._flow().run(node.body, observe_end=not overrides)
+        methods = [s for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        # A view's class-level `queryset` is not what runs when the class overrides
+        # get_queryset(), unless that method starts from it: `self.queryset` or
+        # `super().get_queryset()` (DRF's and Django's return the class-level queryset).
+        overrides = any(s.name == "get_queryset" for s in methods)
+        env = self._flow().run(node.body, observe_end=not overrides)
+        queryset = env.get("queryset") if env else None
+        bound = self.bindings.get(node.name, {})
+        for fn in methods:
+            me = _self_name(fn)
+            if me is None:
+                continue
+            held = {f"{me}.queryset": queryset, "super().get_queryset()": queryset} \
+                if queryset and fn.name == "get_queryset" else {}
+            attrs = {f"{me}.{attr}": models for attr, models in bound.items()}
+            if held or attrs:
+                self._methods[id(fn)] = (held, attrs)
 
     def finish(self) -> None:
         for root, states in sorted(self.observed.values(), key=lambda e: _pos(self, e[0].node)):
@@ -111,13 +139,28 @@ class OrmChecker(Checker):
             cols = "/".join(sorted(info.tenant_columns)) if info else "tenant"
             table = f" ({info.table})" if info and info.table else ""
             parts.append((f"`{name}`{table}", cols))
-        what = ", ".join(p[0] for p in parts)
+        what = ", ".join(p[0] for p in parts[:_LISTED])
+        if len(parts) > _LISTED:  # `self.model` of a base class bound by many subclasses
+            what += f" and {len(parts) - _LISTED} more"
         cols = " or ".join(sorted({p[1] for p in parts}))
         if code == "TL202":
             return f"bulk update/delete on {what} without a tenant filter on `{cols}`"
         if code == "TL002":
             return f"{what} is filtered by a condition built elsewhere: its `{cols}` scope cannot be verified"
         return f"{what} is queried without a tenant filter on `{cols}`"
+
+
+def _self_name(fn) -> str | None:
+    """The name a method calls its instance (or class) by; None for a static method."""
+    if any(call_name(d) == "staticmethod" for d in fn.decorator_list):
+        return None
+    positional = [*fn.args.posonlyargs, *fn.args.args]
+    return positional[0].arg if positional else None
+
+
+def _screen_words(catalog) -> frozenset[str]:
+    """Tenant models, and classes whose methods may query one through `self.<attribute>`."""
+    return frozenset(catalog.models) | frozenset(bound_attributes(catalog.orm))
 
 
 def _pos(checker: OrmChecker, node) -> tuple[int, int]:

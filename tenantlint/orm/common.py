@@ -14,6 +14,8 @@ class Models:
         self.catalog = ctx.catalog
         self.imports = ctx.imports
         self._cache: dict[str, str | None] = {}
+        # In a method: `self.model` -> the tenant models the class (or a subclass) binds it to.
+        self.bound: dict[str, frozenset[str]] = {}
 
     def model_of(self, node: ast.expr, framework: str | None = None) -> str | None:
         """The tenant model a Name/Attribute names (`Invoice`, `models.Invoice`), else None."""
@@ -29,6 +31,17 @@ class Models:
             return model
         orm = self.catalog.orm.get(model)
         return model if orm is None or orm.framework == framework else None
+
+    def models_of(self, node: ast.expr, framework: str | None = None) -> frozenset[str]:
+        """`model_of`, and the models an attribute of `self` is bound to (`self.model`)."""
+        if self.bound and isinstance(node, ast.Attribute):
+            models = self.bound.get(dotted(node) or "")
+            if models is not None:
+                if framework is None:
+                    return models
+                return frozenset(m for m in models if getattr(self.orm(m), "framework", framework) == framework)
+        model = self.model_of(node, framework)
+        return frozenset({model}) if model else frozenset()
 
     def _lookup(self, node, name: str) -> str | None:
         last = name.rsplit(".", 1)[-1]

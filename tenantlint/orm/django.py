@@ -33,24 +33,28 @@ class Django:
     # -- where queries start ------------------------------------------------
     def root(self, node, flow: Flow):
         if isinstance(node, ast.Attribute):
-            model = self.models.model_of(node.value, "django")
-            if model is None:
-                return None
-            scoping = self.manager_scopes(model, node.attr)
-            if scoping is None:
-                return None
-            root = Root(node, "django", flow.escaped)
-            scoped = frozenset({model}) if scoping and not flow.escaped else frozenset()
-            return frozenset({State(root, frozenset({model}), scoped)})
+            # One State per model: `self.model.objects` may stand for several.
+            states, root = set(), None
+            for model in sorted(self.models.models_of(node.value, "django")):
+                scoping = self.manager_scopes(model, node.attr)
+                if scoping is None:
+                    continue
+                root = root or Root(node, "django", flow.escaped)
+                scoped = frozenset({model}) if scoping and not flow.escaped else frozenset()
+                states.add(State(root, frozenset({model}), scoped))
+            return frozenset(states) if states else None
         if isinstance(node, ast.Call) and call_name(node.func) in SHORTCUTS and (node.args or node.keywords):
             args = call_args(node)
             first = args[0].value
-            model = self.models.model_of(first, "django")
-            if model is not None:
-                orm = self.models.orm(model)
-                scoping = bool(orm and orm.managers.get(orm.default_manager or "objects")) and not flow.escaped
-                states = frozenset({State(Root(node, "django", flow.escaped), frozenset({model}),
-                                          frozenset({model}) if scoping else frozenset())})
+            models = self.models.models_of(first, "django")
+            if models:
+                root = Root(node, "django", flow.escaped)
+                states = set()
+                for model in models:
+                    orm = self.models.orm(model)
+                    scoping = bool(orm and orm.managers.get(orm.default_manager or "objects")) and not flow.escaped
+                    states.add(State(root, frozenset({model}), frozenset({model}) if scoping else frozenset()))
+                states = frozenset(states)
             else:
                 states = flow.eval(first)
             if not states:

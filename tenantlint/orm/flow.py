@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 from typing import Callable
 
+from tenantlint.names import dotted
 from tenantlint.orm.common import arg_values
 from tenantlint.orm.state import State
 from tenantlint.visit import iter_children
@@ -36,14 +37,20 @@ class Flow:
         self.escaped = False
         self.authorized = False  # the function runs DRF's check_object_permissions() on what it fetched
         self.relevant = None  # (stmt, env) -> bool: a cheap screen, None to analyze everything
+        # Queries a method receives from its class: `self.queryset` -> the class-level
+        # queryset, `super().get_queryset()` -> what the inherited method returns.
+        self.held: dict[str, frozenset[State]] = {}
+        self.in_provider = None  # node -> bool: inside a scope provider (a held query used there is scoped)
 
     # -- statements ---------------------------------------------------------
-    def run(self, body, escaped: bool = False, observe_end: bool = True) -> None:
+    def run(self, body, escaped: bool = False, observe_end: bool = True) -> Env | None:
+        """Follow a body; the variables it leaves (None when every path ends early)."""
         self.escaped = escaped
         env = self.block(body, {})
         if env is not None and observe_end:
             for states in env.values():
                 self.observe(states)
+        return env
 
     def block(self, stmts, env: Env | None) -> Env | None:
         for stmt in stmts:
@@ -165,6 +172,10 @@ class Flow:
         if isinstance(node, ast.Name):
             return self.env.get(node.id, EMPTY)
         if isinstance(node, (ast.Attribute, ast.Call)):
+            if self.held:
+                held = self._held(node)
+                if held is not None:
+                    return held
             for fw in self.frameworks:
                 created = fw.root(node, self)
                 if created is not None:
@@ -217,6 +228,23 @@ class Flow:
         for child in iter_children(node):
             self.walk(child)
         return EMPTY
+
+    def _held(self, node: ast.expr) -> frozenset[State] | None:
+        states = None
+        if isinstance(node, ast.Attribute):
+            states = self.held.get(dotted(node) or "")
+        else:
+            func = node.func
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) and \
+                    isinstance(func.value.func, ast.Name) and func.value.func.id == "super":
+                states = self.held.get(f"super().{func.attr}()")
+                if states is not None:
+                    for value in arg_values(node):
+                        self.walk(value)
+        if states and self.in_provider is not None and self.in_provider(node):
+            # Created elsewhere (the class body), used here inside a scope provider.
+            states = frozenset(s.derive(scoped=s.models) for s in states)
+        return states
 
     def resolve(self, node: ast.expr, depth: int = 0) -> ast.expr:
         """A name assigned once in the function stands for its value (Q objects, conditions)."""

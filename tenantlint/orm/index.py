@@ -23,6 +23,9 @@ class OrmModel:
     relationships: Mapping[str, str] = field(default_factory=dict)  # SQLAlchemy relationship -> class
     core: bool = False  # a Core Table object, not a class
     scoping_methods: frozenset[str] = frozenset()  # custom manager/queryset methods that filter by tenant
+    # (class, attribute) pairs whose `self.<attribute>` can hold this model in a method of
+    # the class: `model = Board` in it, an ancestor or a subclass (see class_bindings).
+    bound_by: frozenset[tuple[str, str]] = frozenset()
 
 
 def _library(qualified: str, known) -> bool:
@@ -63,6 +66,7 @@ def build_index(facts: Iterable, tenant_models: Iterable[str]) -> dict[str, OrmM
                 for f in chain)
         return scoping_cache[short]
 
+    bound = class_bindings(facts, frozenset(tenant_models))
     index: dict[str, OrmModel] = {}
     for name in tenant_models:
         chain = ancestors(name, {name})
@@ -90,5 +94,96 @@ def build_index(facts: Iterable, tenant_models: Iterable[str]) -> dict[str, OrmM
             name=name, framework=chain[0].framework, managers=managers,
             default_manager=default or (order[0] if order else None),
             always_scoped=bool(names & loader_scoped), relationships=relationships,
-            core=bool(chain[0].extra.get("core")), scoping_methods=scoping_methods)
+            core=bool(chain[0].extra.get("core")), scoping_methods=scoping_methods,
+            bound_by=frozenset(bound.get(name, ())))
     return index
+
+
+def class_bindings(facts: Iterable, tenant_models: frozenset[str]) -> dict[str, set[tuple[str, str]]]:
+    """Tenant model -> the (class, attribute) pairs that can hold it, from the class shapes
+    of tenantlint.orm.discover_bindings, matched by class name across files. A method of
+    class K reading `self.model` sees what K binds, else what K inherits, or what any
+    subclass of K binds (unless an intermediate class binds `model` itself)."""
+    shapes = [s for f in facts for s in f.extra.get("classes", ())]
+    if not shapes:
+        return {}
+    by_name: dict[str, list] = {}
+    for shape in shapes:
+        by_name.setdefault(shape.name, []).append(shape)
+    parents = {n: {b for s in ss for b in s.bases if b != n} for n, ss in by_name.items()}
+    children: dict[str, set[str]] = {}
+    for name, bases in parents.items():
+        for base in bases:
+            children.setdefault(base, set()).add(name)
+
+    def lineage(name: str, links: dict[str, set[str]]) -> list[str]:
+        out, seen, todo = [], {name}, [name]
+        while todo:
+            for nxt in sorted(links.get(todo.pop(0), ())):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    out.append(nxt)
+                    todo.append(nxt)
+        return out
+
+    def nearest(name: str, field: str) -> dict:
+        """A per-class table (`typed`, `params`) of the class or its nearest ancestor."""
+        out: dict = {}
+        for cls in [name, *lineage(name, parents)]:
+            for shape in by_name.get(cls, ()):
+                for row in getattr(shape, field):
+                    out.setdefault(row[0], row[1:])
+        return out
+
+    def type_params(name: str) -> tuple[str, ...]:
+        return next((s.type_params for s in by_name.get(name, ()) if s.type_params), ())
+
+    own: dict[tuple[str, str], set[str]] = {}
+    for shape in shapes:
+        for attr, names in shape.binds:
+            own.setdefault((shape.name, attr), set()).update(names)
+        for base, args in shape.args:  # class BoardRepo(Repository[Board])
+            order = type_params(base)
+            for attr, (var,) in nearest(base, "typed").items():
+                picked = [args[order.index(var)]] if var in order and order.index(var) < len(args) else list(args)
+                own.setdefault((shape.name, attr), set()).update(a for a in picked if a)
+        if shape.super_args or shape.super_kwargs:  # super().__init__(Board)
+            keywords = dict(shape.super_kwargs)
+            for base in shape.bases:
+                for attr, (position, param) in nearest(base, "params").items():
+                    value = keywords.get(param) or (
+                        shape.super_args[position] if 0 <= position < len(shape.super_args) else None)
+                    if value:
+                        own.setdefault((shape.name, attr), set()).add(value)
+
+    result: dict[str, set[tuple[str, str]]] = {}
+    for (cls, attr), names in own.items():
+        models = names & tenant_models
+        if not models:
+            continue
+        reach = [cls, *lineage(cls, parents)]
+        todo = [cls]
+        while todo:  # subclasses inherit the binding unless they bind the attribute themselves
+            for child in sorted(children.get(todo.pop(), ())):
+                if (child, attr) not in own and child not in reach:
+                    reach.append(child)
+                    todo.append(child)
+        for model in models:
+            result.setdefault(model, set()).update((c, attr) for c in reach)
+    return result
+
+
+_LAST: list = [None, {}]  # (the index last inverted, its inversion): one scan, one catalog
+
+
+def bound_attributes(index: Mapping[str, OrmModel]) -> dict[str, dict[str, frozenset[str]]]:
+    """Class -> attribute -> the tenant models `self.<attribute>` can hold in its methods."""
+    if _LAST[0] is index:
+        return _LAST[1]
+    out: dict[str, dict[str, set[str]]] = {}
+    for name, orm in index.items():
+        for cls, attr in orm.bound_by:
+            out.setdefault(cls, {}).setdefault(attr, set()).add(name)
+    frozen = {cls: {attr: frozenset(models) for attr, models in attrs.items()} for cls, attrs in out.items()}
+    _LAST[:] = [index, frozen]
+    return frozen

@@ -34,9 +34,9 @@ class SqlAlchemy:
     def root(self, node, flow: Flow):
         if isinstance(node, ast.Attribute):
             if node.attr == "query":
-                model = self.models.model_of(node.value, "sqlalchemy")
-                if model and not self._core(model):
-                    return frozenset({State(Root(node, "sqlalchemy"), frozenset({model}), last_entity=model)})
+                models = frozenset(m for m in self.models.models_of(node.value, "sqlalchemy") if not self._core(m))
+                if models:
+                    return frozenset({State(Root(node, "sqlalchemy"), models, last_entity=_single(models))})
             return None
         if not isinstance(node, ast.Call):
             return None
@@ -44,36 +44,39 @@ class SqlAlchemy:
         kind = self._statement_kind(func)
         if kind:
             args = call_args(node)
-            entities = self.entities([a.value for a in args if not a.keyword], flow)
+            positional = [a.value for a in args if not a.keyword]
+            entities = self.entities(positional, flow)
             for arg in args:
                 flow.walk(arg.value)
             return frozenset({State(Root(node, "sqlalchemy"), frozenset(entities), write=kind != "select",
-                                    dropped=kind == "insert", last_entity=entities[0] if entities else None)})
+                                    dropped=kind == "insert", last_entity=self.lead(positional[:1], flow))})
         if isinstance(func, ast.Attribute):
             name = func.attr
             if name not in _ROOT_METHODS:
                 return None
             args = call_args(node)
             if name == "query" and args:
-                entities = self.entities([a.value for a in args if not a.keyword], flow)
+                positional = [a.value for a in args if not a.keyword]
+                entities = self.entities(positional, flow)
                 if entities:
                     for arg in args:
                         flow.walk(arg.value)
-                    return frozenset({State(Root(node, "sqlalchemy"), frozenset(entities), last_entity=entities[0])})
+                    return frozenset({State(Root(node, "sqlalchemy"), frozenset(entities),
+                                            last_entity=self.lead(positional[:1], flow))})
             elif name in GET_CALLS and args and not args[0].keyword:
-                model = self.models.model_of(args[0].value, "sqlalchemy")
-                if model:
+                models = self.models.models_of(args[0].value, "sqlalchemy")
+                if models:
                     for arg in args[1:]:
                         flow.walk(arg.value)
-                    flow.observe(frozenset({State(Root(node, "sqlalchemy"), frozenset({model}))}))
+                    flow.observe(frozenset({State(Root(node, "sqlalchemy"), models)}))
                     return EMPTY
             elif name in ("select", "update", "delete", "insert"):
-                table = self.models.model_of(func.value, "sqlalchemy")
-                if table and self._core(table):
+                tables = frozenset(t for t in self.models.models_of(func.value, "sqlalchemy") if self._core(t))
+                if tables:
                     for arg in args:
                         flow.walk(arg.value)
-                    return frozenset({State(Root(node, "sqlalchemy"), frozenset({table}), write=name != "select",
-                                            dropped=name == "insert", last_entity=table)})
+                    return frozenset({State(Root(node, "sqlalchemy"), tables, write=name != "select",
+                                            dropped=name == "insert", last_entity=_single(tables))})
         return None
 
     def _statement_kind(self, func) -> str | None:
@@ -89,14 +92,19 @@ class SqlAlchemy:
             return last
         return None
 
-    def model_ref(self, node, flow: Flow | None = None) -> str | None:
-        """A tenant model named directly, or through `alias = aliased(Model)` in the function."""
-        model = self.models.model_of(node, "sqlalchemy")
-        if model is None and flow is not None and isinstance(node, ast.Name):
+    def model_refs(self, node, flow: Flow | None = None) -> frozenset[str]:
+        """The tenant model named directly, through `alias = aliased(Model)` in the function,
+        or the models a class binds `self.model` to (several when subclasses differ)."""
+        models = self.models.models_of(node, "sqlalchemy")
+        if not models and flow is not None and isinstance(node, ast.Name):
             value = flow.resolve(node)
             if isinstance(value, ast.Call) and call_name(value.func) == "aliased" and (value.args or value.keywords):
-                model = self.models.model_of(call_args(value)[0].value, "sqlalchemy")
-        return model
+                models = self.models.models_of(call_args(value)[0].value, "sqlalchemy")
+        return models
+
+    def lead(self, exprs, flow: Flow) -> str | None:
+        """The one entity `filter_by()` applies to after these expressions, if one."""
+        return _single(frozenset(self.entities(exprs, flow)))
 
     def _core(self, model: str) -> bool:
         orm = self.models.orm(model)
@@ -113,14 +121,13 @@ class SqlAlchemy:
             if isinstance(node, (ast.Name, ast.Attribute)):
                 current = node
                 while isinstance(current, ast.Attribute):
-                    model = self.model_ref(current, flow)
-                    if model:
+                    models = self.model_refs(current, flow)
+                    if models:
                         break
                     current = current.value
-                model = self.model_ref(current, flow)
-                if model and model not in found:
-                    found.append(model)
-                elif isinstance(node, ast.Attribute) and model is None:
+                models = self.model_refs(current, flow)
+                found.extend(sorted(m for m in models if m not in found))
+                if isinstance(node, ast.Attribute) and not models:
                     target = self.relationship_target(node)
                     if target and target not in found:
                         found.append(target)
@@ -163,9 +170,10 @@ class SqlAlchemy:
             targets = [a.value for a in args if not a.keyword and not self._is_condition(a.value)]
             conds = [a for a in args if not a.keyword and self._is_condition(a.value)]
             entities = self.entities(targets, flow)
+            last = self.lead(targets[-1:], flow) if entities else None
             scoped, ties, opaque = self.conditions(conds, flow) if conds else (frozenset(), frozenset(), False)
             out = frozenset(s.derive(models=s.models | frozenset(entities),
-                                     last_entity=entities[-1] if entities else s.last_entity)
+                                     last_entity=last if entities else s.last_entity)
                             .narrowed(scoped, ties, opaque) for s in states)
         elif name in WRITES and not any(s.write for s in states):
             for arg in args:
@@ -227,11 +235,12 @@ class SqlAlchemy:
         if isinstance(node, ast.Compare):
             if len(node.ops) != 1 or not isinstance(node.ops[0], ast.Eq):
                 return none
-            left, right = self.tenant_ref(node.left, flow), self.tenant_ref(node.comparators[0], flow)
+            left, right = self.tenant_refs(node.left, flow), self.tenant_refs(node.comparators[0], flow)
             if left and right:
-                return (frozenset(), frozenset({(left[0], right[0])}), False) if left != right else none
-            ref = left or right
-            return (frozenset({ref[0]}), frozenset(), False) if ref else none
+                ties = frozenset((a[0], b[0]) for a in left for b in right if a != b)
+                return (frozenset(), ties, False) if ties else none
+            refs = left or right
+            return (frozenset(r[0] for r in refs), frozenset(), False) if refs else none
         if isinstance(node, ast.BoolOp):  # `a and b` is a Python bug, not SQL
             return none
         if isinstance(node, ast.BinOp):
@@ -252,8 +261,9 @@ class SqlAlchemy:
                 return none
             func = node.func
             if isinstance(func, ast.Attribute):
-                if func.attr == "in_" and self.tenant_ref(func.value, flow):
-                    return frozenset({self.tenant_ref(func.value, flow)[0]}), frozenset(), False
+                refs = self.tenant_refs(func.value, flow) if func.attr == "in_" else frozenset()
+                if refs:
+                    return frozenset(r[0] for r in refs), frozenset(), False
                 if self.entities([func.value], flow) or call_name(func.value) in NOT_OPAQUE:
                     return none  # a column method: Task.title.ilike(...), Project.tasks.any(...)
             if name in NOT_OPAQUE or self._statement_kind(func):
@@ -280,18 +290,21 @@ class SqlAlchemy:
         ties = frozenset.intersection(*(p[1] for p in parts))
         return scoped, ties, any(p[2] for p in parts)
 
-    def tenant_ref(self, node, flow: Flow | None = None) -> tuple[str, str] | None:
-        """(model, column) for `Model.tenant_id`, `Model.tenant`, `table.c.tenant_id`."""
+    def tenant_refs(self, node, flow: Flow | None = None) -> frozenset[tuple[str, str]]:
+        """(model, column) for `Model.tenant_id`, `Model.tenant`, `table.c.tenant_id`; one per
+        model for `self.model.tenant_id` when the class binds `model` to several."""
         if not isinstance(node, ast.Attribute):
-            return None
+            return frozenset()
         column = node.attr.lower()
         owner = node.value
         if isinstance(owner, ast.Attribute) and owner.attr in ("c", "columns"):
             owner = owner.value
-        model = self.model_ref(owner, flow)
-        if model and column in self.models.tenant_names(model):
-            return model, column
-        return None
+        return frozenset((model, column) for model in self.model_refs(owner, flow)
+                         if column in self.models.tenant_names(model))
+
+
+def _single(models: frozenset[str]) -> str | None:
+    return next(iter(models)) if len(models) == 1 else None
 
 
 def _operands(node: ast.expr) -> tuple:

@@ -51,7 +51,8 @@ class Verdict:
 
 
 def judge(states, always: frozenset[str]) -> Verdict | None:
-    """One verdict per root: a bulk write outranks a read, a read outranks an opaque one."""
+    """One verdict per root: a bulk write outranks a read, a read outranks an opaque one.
+    The models named are those unscoped in any form of the query that earned the code."""
     best: Verdict | None = None
     rank = {"TL202": 3, "TL201": 2, "TL002": 1}
     for state in states:
@@ -63,4 +64,6 @@ def judge(states, always: frozenset[str]) -> Verdict | None:
         code = "TL002" if state.opaque else ("TL202" if state.write else "TL201")
         if best is None or rank[code] > rank[best.code]:
             best = Verdict(code, sorted(missing))
+        elif code == best.code:
+            best.models = sorted(set(best.models) | missing)
     return best
