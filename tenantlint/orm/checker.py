@@ -42,7 +42,10 @@ class OrmChecker(Checker):
             self.frameworks = (Django(models), SqlAlchemy(models))
             self.always = frozenset(n for n, o in catalog.orm.items() if o.always_scoped)
             self.bindings = bound_attributes(catalog.orm)
-            self.names = frozenset(catalog.models) | SHORTCUT_WORDS
+            # A model imported under another name (`import Agent as AgentModel`) is named so.
+            aliases = ctx.imports.aliases if ctx.imports is not None else {}
+            renamed = {local for local, full in aliases.items() if full.rsplit(".", 1)[-1] in catalog.models}
+            self.names = frozenset(catalog.models) | SHORTCUT_WORDS | frozenset(renamed)
             self._names_bytes = frozenset(n.encode() for n in self.names)
             # ast columns are UTF-8 byte offsets: statement text is a slice of the encoded file.
             self._data = ctx.source.encode("utf-8", "surrogatepass")
@@ -55,6 +58,7 @@ class OrmChecker(Checker):
 
     def _flow(self, words: frozenset[bytes] = frozenset()) -> Flow:
         flow = Flow(self.frameworks, self._observe, self._is_escape)
+        flow.in_provider = self.ctx.in_scope_provider if self.ctx.settings.scope_providers else None
         flow.relevant = self._relevant if not words else lambda stmt, env: self._relevant(stmt, env, words)
         return flow
 
@@ -92,7 +96,6 @@ class OrmChecker(Checker):
         words = frozenset(w.rsplit(".", 1)[-1].rstrip("()").encode() for w in (*held, *bound))
         flow = self._flow(words)
         flow.held = held
-        flow.in_provider = self.ctx.in_scope_provider if held else None
         flow.authorized = self._permissions and "check_object_permissions(" in self.ctx.code_for(node)
         self.models.bound = bound
         try:

@@ -44,11 +44,16 @@ class Models:
         return frozenset({model}) if model else frozenset()
 
     def _lookup(self, node, name: str) -> str | None:
-        last = name.rsplit(".", 1)[-1]
-        info = self.catalog.models.get(last)
-        if info is None or name.split(".")[0] in ("self", "cls"):
+        if name.split(".")[0] in ("self", "cls"):
             return None
+        # The class the name stands for once the file's imports are resolved:
+        # `from app.models import Agent as AgentModel` makes `AgentModel` the model `Agent`
+        # (and not some other model that happens to be called `AgentModel`).
         qualified = self.imports.qualify(node) if self.imports else None
+        last = (qualified or name).rsplit(".", 1)[-1]
+        info = self.catalog.models.get(last)
+        if info is None:
+            return None
         module = self.ctx.module_name
         # A class of the same name defined in this file is not the model (unless it is).
         if qualified and module and qualified.startswith(module + ".") and "." not in qualified[len(module) + 1:]:

@@ -16,7 +16,7 @@ from typing import Iterable
 
 from tenantlint.catalog import ModelFact
 from tenantlint.config import Settings
-from tenantlint.orm.pyast import dotted, top_classes
+from tenantlint.orm.pyast import ImportAliases, dotted, top_classes
 
 # A file is worth parsing for bindings when it may bind an attribute to a class or
 # subclass a generic: `    model = Board`, `self.model = models.Board`, `class A(B[C]):`,
@@ -58,15 +58,22 @@ class ClassBindings:
 
     def discover(self, tree: ast.Module, path: str, module: str, settings: Settings) -> Iterable[ModelFact]:
         typevars = _typevars(tree)
-        shapes = tuple(s for s in (_shape(cls, typevars) for cls in top_classes(tree)) if s is not None)
+        # `from app.models import Board as BoardModel`: `model = BoardModel` binds `Board`.
+        renames = {local: full.rsplit(".", 1)[-1] for local, full in ImportAliases(tree, module).aliases.items()
+                   if full.rsplit(".", 1)[-1] != local}
+        shapes = tuple(s for s in (_shape(cls, typevars, renames) for cls in top_classes(tree)) if s is not None)
         if shapes:
             # A pseudo-model (like the loader-criteria fact): abstract, never a table.
             yield ModelFact(name=f"<classes {path}>", qualname="", bases=(), framework="", path=path, line=1,
                             abstract=True, extra={"classes": shapes})
 
 
-def _short(node: ast.AST) -> str | None:
+def _short(node: ast.AST, renames: dict[str, str] | None = None) -> str | None:
+    """The class name a reference ends with (`models.Board` -> `Board`); a name imported
+    under another one (`renames`) is the imported class's."""
     name = dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+    if name and renames and name in renames:
+        return renames[name]
     return name.rsplit(".", 1)[-1] if name else None
 
 
@@ -96,7 +103,7 @@ def _type_var(annotation: ast.AST | None, known: frozenset[str]) -> str | None:
     return None
 
 
-def _shape(cls: ast.ClassDef, file_typevars: frozenset[str]) -> ClassShape | None:
+def _shape(cls: ast.ClassDef, file_typevars: frozenset[str], renames: dict[str, str]) -> ClassShape | None:
     bases: list[str] = []
     args: list[tuple[str, tuple[str | None, ...]]] = []
     declared: tuple[str, ...] = tuple(p.name for p in getattr(cls, "type_params", ()) or ())
@@ -105,12 +112,12 @@ def _shape(cls: ast.ClassDef, file_typevars: frozenset[str]) -> ClassShape | Non
         sub = None
         if isinstance(base, ast.Subscript):
             base, sub = base.value, base.slice
-        short = _short(base)
+        short = _short(base, renames)
         if short is None:
             continue
         if sub is not None:
             elts = sub.elts if isinstance(sub, ast.Tuple) else [sub]
-            names = tuple(_short(e) for e in elts)
+            names = tuple(_short(e, renames) for e in elts)
             if short in ("Generic", "Protocol"):
                 declared = declared or tuple(n for n in names if n)
             else:
@@ -128,7 +135,7 @@ def _shape(cls: ast.ClassDef, file_typevars: frozenset[str]) -> ClassShape | Non
     super_kwargs: dict[str, str] = {}
 
     def bind(attr: str, value: ast.AST | None) -> bool:
-        ref = _short(value) if isinstance(value, (ast.Name, ast.Attribute)) else None
+        ref = _short(value, renames) if isinstance(value, (ast.Name, ast.Attribute)) else None
         if ref is not None:
             binds.setdefault(attr, [])
             if ref not in binds[attr]:
@@ -147,7 +154,7 @@ def _shape(cls: ast.ClassDef, file_typevars: frozenset[str]) -> ClassShape | Non
             if stmt.value is not None:
                 bind(stmt.target.id, stmt.value)
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            sa, sk = _method(stmt, cls, bind, params, typed, known)
+            sa, sk = _method(stmt, cls, bind, params, typed, known, renames)
             if stmt.name == "__init__" and (sa or sk):
                 super_args, super_kwargs = sa, sk
     if not (bases or binds or params or typed):
@@ -159,7 +166,7 @@ def _shape(cls: ast.ClassDef, file_typevars: frozenset[str]) -> ClassShape | Non
         super_args=super_args, super_kwargs=tuple(super_kwargs.items()))
 
 
-def _method(fn, cls: ast.ClassDef, bind, params: dict, typed: dict, known: frozenset[str]):
+def _method(fn, cls: ast.ClassDef, bind, params: dict, typed: dict, known: frozenset[str], renames: dict[str, str]):
     """Bindings made in a method: `self.attr = Class`, and in `__init__` `self.attr = param`
     (position and name of the parameter) and `super().__init__(...)`'s class arguments."""
     if any(_short(d) == "staticmethod" for d in fn.decorator_list):
@@ -202,9 +209,9 @@ def _method(fn, cls: ast.ClassDef, bind, params: dict, typed: dict, known: froze
             if not isinstance(node.func.value, ast.Call):  # Base.__init__(self, ...)
                 call_args = call_args[1:]
             starred = next((i for i, a in enumerate(call_args) if isinstance(a, ast.Starred)), len(call_args))
-            super_args = tuple(_short(a) if isinstance(a, (ast.Name, ast.Attribute)) else None
+            super_args = tuple(_short(a, renames) if isinstance(a, (ast.Name, ast.Attribute)) else None
                                for a in call_args[:starred])  # positions after `*args` are unknown
-            super_kwargs = {k.arg: _short(k.value) for k in node.keywords
+            super_kwargs = {k.arg: _short(k.value, renames) for k in node.keywords
                             if k.arg and isinstance(k.value, (ast.Name, ast.Attribute))}
     return super_args, super_kwargs
 

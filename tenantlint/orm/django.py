@@ -1,6 +1,7 @@
 """Django querysets: a manager on a tenant model starts a query; lookups whose first
 path component is the tenant relation or a tenant column (`tenant=`, `tenant_id__in=`,
-`tenant__slug=`, inside a `Q` too) scope it."""
+`tenant__slug=`, inside a `Q` too) scope it, as does `tenant__isnull=True` (the shared
+rows of no tenant)."""
 from __future__ import annotations
 
 import ast
@@ -145,7 +146,7 @@ class Django:
         for arg in args:
             if arg.keyword is not None:
                 key = arg.keyword
-                if key not in ("defaults", "create_defaults") and lookup_is_tenant(key, columns, relations):
+                if key not in ("defaults", "create_defaults") and _tenant_lookup(key, arg.value, columns, relations):
                     scoped = True
                 elif key in ("pk", "id") and _object_in_hand(arg.value):
                     scoped = True  # re-fetching `self.project.id`: the object was loaded already
@@ -170,7 +171,7 @@ class Django:
             scoped = opaque = False
             for arg in call_args(node):
                 if arg.keyword is not None:
-                    scoped = scoped or lookup_is_tenant(arg.keyword, columns, relations)
+                    scoped = scoped or _tenant_lookup(arg.keyword, arg.value, columns, relations)
                 elif arg.star == "**":
                     keys = _dict_keys(flow.resolve(arg.value))
                     opaque = opaque or keys is None
@@ -192,6 +193,15 @@ class Django:
         if isinstance(node, ast.Call) and call_name(node.func) in NOT_OPAQUE:
             return False, False
         return False, True
+
+
+def _tenant_lookup(key: str, value, columns, relations) -> bool:
+    """A lookup on the tenant (`tenant=`, `tenant_id__in=`), or `tenant__isnull=True`: the
+    rows of no tenant (shared rows), which selects no other tenant's rows either."""
+    if lookup_is_tenant(key, columns, relations):
+        return True
+    return key.endswith("__isnull") and isinstance(value, ast.Constant) and value.value is True and \
+        lookup_is_tenant(key[:-len("__isnull")], columns, relations)
 
 
 UNTRUSTED_PARTS = {"request", "data", "GET", "POST", "query_params", "kwargs", "validated_data", "cleaned_data",

@@ -34,13 +34,17 @@ class Flow:
         self._escape_with = escape_with  # with-item call -> bool (scopes_disabled())
         self.env: Env = {}
         self.exprs: dict[str, ast.expr] = {}  # last value assigned to a name, for Q/conditions
+        self._exprs_block: dict[str, int] = {}  # the statement list a name's value was assigned in
+        self.extended: set[str] = set()  # names `+=`/`&=`-ed in another block than their assignment
+        self._block = 0
         self.escaped = False
         self.authorized = False  # the function runs DRF's check_object_permissions() on what it fetched
         self.relevant = None  # (stmt, env) -> bool: a cheap screen, None to analyze everything
         # Queries a method receives from its class: `self.queryset` -> the class-level
         # queryset, `super().get_queryset()` -> what the inherited method returns.
         self.held: dict[str, frozenset[State]] = {}
-        self.in_provider = None  # node -> bool: inside a scope provider (a held query used there is scoped)
+        # node -> bool: inside a scope provider (a held query or a variable used there is scoped)
+        self.in_provider = None
 
     # -- statements ---------------------------------------------------------
     def run(self, body, escaped: bool = False, observe_end: bool = True) -> Env | None:
@@ -53,11 +57,15 @@ class Flow:
         return env
 
     def block(self, stmts, env: Env | None) -> Env | None:
-        for stmt in stmts:
-            if env is None:
-                return None
-            env = self.stmt(stmt, env)
-        return env
+        outer, self._block = self._block, id(stmts)
+        try:
+            for stmt in stmts:
+                if env is None:
+                    return None
+                env = self.stmt(stmt, env)
+            return env
+        finally:
+            self._block = outer
 
     def screened(self, stmt, env: Env) -> Env | None:
         """A statement not worth analyzing: only remember simple assignments (Q objects
@@ -66,10 +74,42 @@ class Flow:
         if isinstance(stmt, ast.Assign):
             for target in stmt.targets:
                 if isinstance(target, ast.Name):
-                    self.exprs[target.id] = stmt.value
+                    self.remember(target.id, stmt.value)
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+            self.remember(stmt.target.id, stmt.value)
+        elif isinstance(stmt, ast.AugAssign):
+            self.augment(stmt.target, stmt.op, stmt.value, stmt)
+        elif isinstance(stmt, ast.Expr):
+            self.grow(stmt.value)
         elif isinstance(stmt, _ENDS):
             return None
         return env
+
+    def remember(self, name: str, value: ast.expr) -> None:
+        self.exprs[name] = value
+        self._exprs_block[name] = self._block
+
+    def augment(self, target, op: ast.operator, value: ast.expr, where: ast.AST) -> None:
+        """`conds += (C == c,)`, `q &= Q(...)` in the block that assigned the name: it now
+        stands for the combination. In another block (under an `if`, in a loop) only some
+        paths combine: the name keeps its value and is marked `extended`."""
+        if not isinstance(target, ast.Name) or target.id not in self.exprs:
+            return
+        if self._exprs_block.get(target.id) == self._block:
+            self.exprs[target.id] = ast.copy_location(ast.BinOp(left=self.exprs[target.id], op=op, right=value),
+                                                      where)
+        else:
+            self.extended.add(target.id)
+
+    def grow(self, value: ast.expr) -> None:
+        """`conds.append(C == c)` / `conds.extend(more)`: as `conds += [C == c]` / `+= more`."""
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and \
+                value.func.attr in ("append", "extend") and len(value.args) == 1 and not value.keywords \
+                and not isinstance(value.args[0], ast.Starred):
+            item = value.args[0]
+            if value.func.attr == "append":
+                item = ast.copy_location(ast.List(elts=[item], ctx=ast.Load()), item)
+            self.augment(value.func.value, ast.Add(), item, value)
 
     def stmt(self, stmt, env: Env) -> Env | None:
         self.env = env
@@ -137,12 +177,17 @@ class Flow:
             if small.value is not None:
                 self.observe(self.eval(small.value))
             return None
+        if isinstance(small, ast.AugAssign):
+            self.augment(small.target, small.op, small.value, small)
+            self.walk(small)
+            return env
         if isinstance(small, ast.Raise):
             self.walk(small)
             return None
         if isinstance(small, (ast.Break, ast.Continue)):
             return None
         if isinstance(small, ast.Expr):
+            self.grow(small.value)
             self.observe(self.eval(small.value))
             return env
         self.walk(small)
@@ -151,7 +196,7 @@ class Flow:
     def bind(self, target, states, value, env: Env) -> None:
         if isinstance(target, ast.Name):
             env[target.id] = states
-            self.exprs[target.id] = value
+            self.remember(target.id, value)
         else:
             self.observe(states)
 
@@ -170,7 +215,13 @@ class Flow:
 
     def eval(self, node: ast.AST) -> frozenset[State]:
         if isinstance(node, ast.Name):
-            return self.env.get(node.id, EMPTY)
+            states = self.env.get(node.id, EMPTY)
+            if states and self.in_provider is not None and self.in_provider(node):
+                # `paginate(session, query=query)`, a scope provider: what the variable
+                # holds on this path is scoped there (and from then on).
+                states = frozenset(s.derive(scoped=s.models) for s in states)
+                self.env[node.id] = states
+            return states
         if isinstance(node, (ast.Attribute, ast.Call)):
             if self.held:
                 held = self._held(node)

@@ -1,7 +1,10 @@
 """SQLAlchemy statements and queries: `select()`/`update()`/`delete()` (2.0 and Core),
 `session.query()`, `Model.query` (Flask-SQLAlchemy), `session.get()`. A condition on
-`Model.<tenant column>` (`==`, `in_`), directly or under `and_`, or `filter_by(<tenant
-column>=...)` scopes a model; a join condition equating two tenant columns ties them."""
+`Model.<tenant column>` (`==`, `in_`, `is_(None)`: the shared rows of no tenant), also
+through SQLModel's `col()`, directly, under `and_` or in a splatted literal tuple, or
+`filter_by(<tenant column>=...)` scopes a model; a join condition equating two tenant
+columns ties them. An `exists().where(...)` in an entity list is scoped by its own
+conditions; a nested select is a query of its own."""
 from __future__ import annotations
 
 import ast
@@ -112,7 +115,8 @@ class SqlAlchemy:
 
     def entities(self, exprs, flow: Flow) -> list[str]:
         """Tenant models an entity list names: `Task`, `Task.title`, `orders.c.id`, `aliased(Task)`,
-        `func.count(Task.id)` (not those of nested selects, which are queries of their own)."""
+        `func.count(Task.id)` (not those of nested selects, `select(Task).subquery()`, which are
+        queries of their own; of an `exists().where(...)`, those its conditions leave unscoped)."""
         found: list[str] = []
 
         def visit(node, depth=0) -> None:
@@ -133,8 +137,12 @@ class SqlAlchemy:
                         found.append(target)
                 return
             if isinstance(node, ast.Call):
-                if self._statement_kind(node.func):
-                    return
+                chain = self._chain(node)
+                if chain is not None:
+                    kind, base = chain
+                    if kind == "exists":
+                        found.extend(m for m in sorted(self._exists_unscoped(node, base, flow)) if m not in found)
+                    return  # a query of its own, judged where it is created
                 for arg in call_args(node):
                     visit(arg.value, depth + 1)
                 if isinstance(node.func, ast.Attribute):
@@ -146,6 +154,65 @@ class SqlAlchemy:
         for expr in exprs:
             visit(expr)
         return found
+
+    def _chain(self, node: ast.Call):
+        """What a chain of method calls starts at: ("query", call) for a statement or a
+        `session.query(...)` / `Model.query` (`select(T).where(...).subquery()`,
+        `session.query(T).exists()`), ("exists", call) for `exists()`; None for anything else."""
+        current = node
+        for _ in range(50):
+            if isinstance(current, ast.Call):
+                func = current.func
+                if self._statement_kind(func):
+                    return "query", current
+                if self._is_exists(func):
+                    return "exists", current
+                if not isinstance(func, ast.Attribute):
+                    return None
+                if func.attr == "query" and current.args:
+                    return "query", current
+                current = func.value
+            elif isinstance(current, ast.Attribute) and current.attr == "query":
+                return ("query", current) if self.models.models_of(current.value, "sqlalchemy") else None
+            else:
+                return None
+        return None
+
+    def _is_exists(self, func) -> bool:
+        if not isinstance(func, (ast.Name, ast.Attribute)):
+            return False
+        qualified = self.imports.qualify(func) if self.imports else None
+        if not qualified or qualified.rsplit(".", 1)[-1] != "exists":
+            return False
+        return qualified.split(".")[0] in ("sqlalchemy", "sqlmodel") or dotted(func) == "db.exists"
+
+    def _exists_unscoped(self, node: ast.Call, base: ast.Call, flow: Flow) -> frozenset[str]:
+        """The tenant models an `exists(...).where(...)` reads and its own conditions leave
+        unscoped: `exists().where(T.id == i, T.tenant_id == t)` leaves none."""
+        calls = []
+        current = node
+        while current is not base and isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute):
+            calls.append(current)
+            current = current.func.value
+        models = set(self.entities([a.value for a in call_args(base) if not a.keyword], flow))
+        scoped, ties = set(), set()
+        for call in calls:
+            name = call.func.attr
+            positional = [a for a in call_args(call) if not a.keyword]
+            if name in CONDITIONS:
+                conds = positional
+            elif name in JOINS:
+                conds = [a for a in positional if self._is_condition(a.value)]
+                models.update(self.entities([a.value for a in positional if not self._is_condition(a.value)], flow))
+            else:
+                continue
+            # The tables an EXISTS reads are those its conditions name (`exists().where(...)`).
+            models.update(self.entities([a.value for a in conds if not a.star], flow))
+            s, t, _ = self.conditions(conds, flow)
+            scoped |= s
+            ties |= t
+        state = State(Root(node, "sqlalchemy"), frozenset(models), frozenset(scoped), frozenset(ties))
+        return state.unscoped()
 
     def relationship_target(self, node: ast.Attribute) -> str | None:
         """`Project.tasks` -> `Task`, when `tasks` is a relationship to a tenant model."""
@@ -205,21 +272,23 @@ class SqlAlchemy:
         return state.narrowed(frozenset(scoped), opaque=opaque)
 
     # -- conditions ---------------------------------------------------------
-    def conditions(self, args, flow: Flow):
-        """(scoped models, ties, opaque) of top-level conjuncts."""
+    def conditions(self, args, flow: Flow, depth: int = 0):
+        """(scoped models, ties, opaque) of top-level conjuncts (`where(a, b, *conds)`, `and_(...)`)."""
         scoped, ties, opaque = set(), set(), False
         for arg in args:
             if arg.star == "*":
-                value = flow.resolve(arg.value)
-                if isinstance(value, (ast.List, ast.Tuple)):
-                    s, t, o = self.cond(value, flow)
-                    scoped |= s
-                    ties |= t
-                    opaque = opaque or o or not s
-                else:
+                sequence = self._items(arg.value, flow)
+                if sequence is None:
                     opaque = True
+                    continue
+                items, mutable = sequence
+                s, t, o = self._all(items, flow, depth)
+                scoped |= s
+                ties |= t
+                # A list that scopes nothing may be appended to elsewhere; a tuple is read whole.
+                opaque = opaque or o or (mutable and not s)
                 continue
-            s, t, o = self.cond(arg.value, flow)
+            s, t, o = self.cond(arg.value, flow, depth)
             scoped |= s
             ties |= t
             opaque = opaque or o
@@ -254,14 +323,16 @@ class SqlAlchemy:
         if isinstance(node, ast.Call):
             name = call_name(node)
             if name == "and_":
-                return self._all([a.value for a in call_args(node)], flow, depth)
+                return self.conditions(call_args(node), flow, depth + 1)
             if name == "or_":
-                return self._any([a.value for a in call_args(node)], flow, depth)
+                return self._disjuncts(call_args(node), flow, depth)
             if name == "not_":
                 return none
             func = node.func
             if isinstance(func, ast.Attribute):
-                refs = self.tenant_refs(func.value, flow) if func.attr == "in_" else frozenset()
+                # `in_(...)`, and `is_(None)`: the rows of no tenant (shared rows) are a scope.
+                refs = self.tenant_refs(func.value, flow) \
+                    if func.attr == "in_" or func.attr == "is_" and _is_null(node) else frozenset()
                 if refs:
                     return frozenset(r[0] for r in refs), frozenset(), False
                 if self.entities([func.value], flow) or call_name(func.value) in NOT_OPAQUE:
@@ -273,6 +344,34 @@ class SqlAlchemy:
             return frozenset(), frozenset(), True
         return none
 
+    def _items(self, node, flow: Flow, depth: int = 0):
+        """The conditions a splatted literal holds, and whether it is a list (which may be
+        appended to): `conds = (A == a, B == b)`, `[*base, C == c]`, `base + (C == c,)`;
+        None when it is not a literal. A tuple `+=`-ed on some paths only is as uncertain as a list."""
+        extended = isinstance(node, ast.Name) and node.id in flow.extended
+        node = flow.resolve(node)
+        if depth > 10:
+            return None
+        if isinstance(node, (ast.List, ast.Tuple)):
+            items, mutable = [], isinstance(node, ast.List) or extended
+            for elt in node.elts:
+                if isinstance(elt, ast.Starred):
+                    inner = self._items(elt.value, flow, depth + 1)
+                    if inner is None:
+                        items.append(elt.value)  # read as a condition: opaque
+                        continue
+                    items.extend(inner[0])
+                    mutable = mutable or inner[1]
+                else:
+                    items.append(elt)
+            return items, mutable
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self._items(node.left, flow, depth + 1), self._items(node.right, flow, depth + 1)
+            if left is None or right is None:
+                return None
+            return left[0] + right[0], left[1] or right[1] or extended
+        return None
+
     def _all(self, nodes, flow, depth):
         scoped, ties, opaque = set(), set(), False
         for n in nodes:
@@ -281,6 +380,23 @@ class SqlAlchemy:
             ties |= t
             opaque = opaque or o
         return frozenset(scoped), frozenset(ties), opaque
+
+    def _disjuncts(self, args, flow: Flow, depth: int):
+        """`or_(a, b, *conds)`: a splatted literal adds its items; any other, or a list
+        (which may be appended to), makes the disjunction unverifiable."""
+        nodes, unknown = [], False
+        for arg in args:
+            if arg.star != "*":
+                nodes.append(arg.value)
+                continue
+            sequence = self._items(arg.value, flow)
+            if sequence is None or sequence[1]:
+                unknown = True
+            if sequence is not None:
+                nodes.extend(sequence[0])
+        if unknown:
+            return frozenset(), frozenset(), True
+        return self._any(nodes, flow, depth)
 
     def _any(self, nodes, flow, depth):
         parts = [self.cond(n, flow, depth + 1) for n in nodes]
@@ -293,6 +409,7 @@ class SqlAlchemy:
     def tenant_refs(self, node, flow: Flow | None = None) -> frozenset[tuple[str, str]]:
         """(model, column) for `Model.tenant_id`, `Model.tenant`, `table.c.tenant_id`; one per
         model for `self.model.tenant_id` when the class binds `model` to several."""
+        node = self.unwrap(node)
         if not isinstance(node, ast.Attribute):
             return frozenset()
         column = node.attr.lower()
@@ -301,6 +418,25 @@ class SqlAlchemy:
             owner = owner.value
         return frozenset((model, column) for model in self.model_refs(owner, flow)
                          if column in self.models.tenant_names(model))
+
+    def unwrap(self, node):
+        """The column inside an identity wrapper: SQLModel's `col(Model.field)`."""
+        while isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords and \
+                isinstance(node.func, (ast.Name, ast.Attribute)):
+            qualified = self.imports.qualify(node.func) if self.imports else None
+            if not qualified or qualified.split(".")[0] != "sqlmodel" or qualified.rsplit(".", 1)[-1] != "col":
+                break
+            node = node.args[0]
+        return node
+
+
+def _is_null(call: ast.Call) -> bool:
+    """`x.is_(None)`, `x.is_(null())`."""
+    if len(call.args) != 1 or call.keywords:
+        return False
+    arg = call.args[0]
+    return isinstance(arg, ast.Constant) and arg.value is None or \
+        isinstance(arg, ast.Call) and not arg.args and call_name(arg.func) == "null"
 
 
 def _single(models: frozenset[str]) -> str | None:

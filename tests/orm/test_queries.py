@@ -41,7 +41,8 @@ class Part(Base):
 
 DJANGO_HEADER = "from django.db.models import Q\nfrom django.shortcuts import get_object_or_404\n" \
                 "from app.models import Doc\n\n\n"
-SA_HEADER = "from sqlalchemy import and_, delete, or_, select, update\nfrom app.models import Item, Part\n\n\n"
+SA_HEADER = "from sqlalchemy import and_, delete, exists, or_, select, update\nfrom sqlmodel import col\n" \
+            "from app.models import Item, Part\n\n\n"
 
 DJANGO_CASES = {
     "get_by_pk": ("def f(pk):\n    return Doc.objects.get(pk=pk)  # <- TL201\n"),
@@ -50,6 +51,10 @@ DJANGO_CASES = {
     "scoped_path": ("def f(slug):\n    return Doc.objects.filter(tenant__slug=slug)\n"),
     "scoped_in": ("def f(ts):\n    return Doc.objects.filter(tenant__in=ts)\n"),
     "isnull_is_not_scope": ("def f():\n    return Doc.objects.filter(tenant__isnull=False)  # <- TL201\n"),
+    "isnull_true_is_shared_rows": ("def f():\n    return Doc.objects.filter(tenant__isnull=True)\n"),
+    "own_or_shared_rows": ("def f(t):\n    return Doc.objects.filter(Q(tenant=t) | Q(tenant_id__isnull=True))\n"),
+    "isnull_other_value": ("def f(v):\n    return Doc.objects.filter(tenant__isnull=v)  # <- TL201\n"),
+    "q_combined_in_place": ("def f(t, pk):\n    q = Q(pk=pk)\n    q &= Q(tenant=t)\n    return Doc.objects.filter(q)\n"),
     "other_relation_path": ("def f(t):\n    return Doc.objects.filter(owner__tenant=t)  # <- TL201\n"),
     "later_line": ("def f(t):\n    qs = Doc.objects.all()\n    qs = qs.filter(tenant=t)\n    return qs\n"),
     "fail_open": ("def f(t):\n    qs = Doc.objects.all()  # <- TL201\n    if t:\n        qs = qs.filter(tenant=t)\n"
@@ -109,6 +114,43 @@ SA_CASES = {
     "fail_open": ("def f(s, t):\n    stmt = select(Item)  # <- TL201\n    if t:\n        stmt = stmt.where(Item.tenant_id == t)\n"
                   "    return s.scalars(stmt)\n"),
     "async_get": ("async def f(s, pk):\n    return await s.get(Item, pk)  # <- TL201\n"),
+    "shared_rows_is_none": ("def f(s, t):\n    return s.scalars(select(Item).where(or_(Item.tenant_id == t, "
+                            "Item.tenant_id.is_(None))))\n"),
+    "shared_rows_eq_none": ("def f(s):\n    return s.scalars(select(Item).where(Item.tenant_id == None))\n"),
+    "is_not_none": ("def f(s):\n    return s.scalars(select(Item).where(Item.tenant_id.is_not(None)))  # <- TL201\n"),
+    "is_true_is_not_scope": ("def f(s):\n    return s.scalars(select(Item).where(Item.tenant_id.is_(True)))  # <- TL201\n"),
+    "col_wrapper": ("def f(s, t):\n    return s.scalars(select(Item).where(col(Item.tenant_id) == t))\n"),
+    "col_wrapper_in_": ("def f(s, ts):\n    return s.scalars(select(Item).where(col(Item.tenant_id).in_(ts)))\n"),
+    "col_wrapper_other": ("def f(s, n):\n    return s.scalars(select(Item).where(col(Item.name) == n))  # <- TL201\n"),
+    "tuple_splat": ("def f(s, t, n):\n    conds = (col(Item.tenant_id) == t, Item.name == n)\n"
+                    "    return s.scalars(select(Item).where(*conds))\n"),
+    "tuple_splat_unscoped": ("def f(s, n):\n    conds = (Item.name == n,)\n"
+                             "    return s.scalars(select(Item).where(*conds))  # <- TL201\n"),
+    "list_splat_unscoped": ("def f(s, n):\n    conds = [Item.name == n]\n"
+                            "    return s.scalars(select(Item).where(*conds))  # <- TL002\n"),
+    "tuple_extended": ("def f(s, t, n):\n    conds = (Item.name == n,)\n    conds += (Item.tenant_id == t,)\n"
+                       "    return s.scalars(select(Item).where(*conds))\n"),
+    "tuple_extended_sometimes": ("def f(s, t, n):\n    conds = (Item.name == n,)\n    if t:\n"
+                                 "        conds += (Item.tenant_id == t,)\n"
+                                 "    return s.scalars(select(Item).where(*conds))  # <- TL002\n"),
+    "list_appended": ("def f(s, t, n):\n    conds = [Item.name == n]\n    conds.append(Item.tenant_id == t)\n"
+                      "    return s.scalars(select(Item).where(and_(*conds)))\n"),
+    "and_splat_opaque": ("def f(s, conds):\n    return s.scalars(select(Item).where(and_(*conds)))  # <- TL002\n"),
+    "or_splat_list": ("def f(s, t):\n    conds = [Item.tenant_id == t]\n"
+                      "    return s.scalars(select(Item).where(or_(*conds)))  # <- TL002\n"),
+    "exists_scoped": ("def f(s, t, i):\n    return s.scalar(select(exists().where(and_(Item.id == i, "
+                      "Item.tenant_id == t))))\n"),
+    "exists_unscoped": ("def f(s, i):\n    return s.scalar(select(exists().where(Item.id == i)))  # <- TL201\n"),
+    "exists_of_scoped_select": ("def f(s, t, i):\n    q = select(Item.id).where(Item.id == i, Item.tenant_id == t)\n"
+                                "    return s.scalar(select(q.exists()))\n"),
+    "exists_of_unscoped_select": ("def f(s, i):\n    q = select(Item.id).where(Item.id == i)  # <- TL201\n"
+                                  "    return s.scalar(select(q.exists()))\n"),
+    "nested_select_judged_alone": ("def f(s, t):\n    from sqlalchemy import func\n"
+                                   "    return s.execute(select(func.count()).select_from("
+                                   "select(Part).where(Part.tenant_id == t).subquery()))\n"),
+    "nested_select_unscoped": ("def f(s):\n    from sqlalchemy import func\n"
+                               "    return s.execute(select(func.count()).select_from("
+                               "select(Part).subquery()))  # <- TL201\n"),
     "subquery_judged_alone": ("def f(s, t):\n    sub = select(Part.item_id).where(Part.id == 1)  # <- TL201\n"
                               "    return s.scalars(select(Item).where(Item.tenant_id == t, Item.id.in_(sub)))\n"),
 }
@@ -168,3 +210,52 @@ def test_files_without_tenant_models_are_skipped(tmp_path):
     body = "def f(s):\n    return s.query(Other).all()\n"
     found = run(tmp_path, {"app/__init__.py": "", "app/models.py": SA_MODELS, "app/views.py": body})
     assert found == set()
+
+
+def test_query_variable_passed_to_scope_provider(tmp_path):
+    body = textwrap.dedent('''
+        from app.db import tenant_session
+        from app.models import Item
+        from sqlalchemy import select
+
+
+        class Store:
+            def paginate(self, session, query):
+                return session.scalars(query).all()
+
+
+        class ItemStore(Store):
+            def listed(self, s):
+                query = select(Item)
+                page = self.paginate(s, query=query)
+                return page
+
+            def listed_or_all(self, s, everything):
+                query = select(Item)  # <- TL201
+                if everything:
+                    return s.scalars(query).all()
+                return self.paginate(s, query)
+
+
+        def under_provider(s, t):
+            stmt = select(Item)
+            with tenant_session(s, t):
+                return s.scalars(stmt).all()
+
+
+        def argument(s, t):
+            stmt = select(Item).where(Item.id > 1)
+            return tenant_session(s, stmt)
+
+
+        def elsewhere(s, t):
+            stmt = select(Item)  # <- TL201
+            rows = s.scalars(stmt).all()
+            tenant_session(s, t)
+            return rows
+    ''')
+    found = run(tmp_path, {"app/__init__.py": "", "app/models.py": SA_MODELS, "app/views.py": body,
+                           "app/db.py": "def tenant_session(*a):\n    pass\n"},
+                'tenant-columns = ["tenant_id"]\n'
+                'scope-providers = ["app.db.tenant_session", "app.views.Store.paginate"]\n')
+    assert found == _expected(body, 0)
