@@ -27,6 +27,7 @@ class TableFact:
     origin: str  # sql | alembic | sqlalchemy | django
     end_line: int = 0
     indexed_columns: tuple[str, ...] = ()  # columns that lead an index here (PK, index=True, FK...)
+    offset: int = 0  # of the statement in its SQL text: orders facts that share a line
 
 
 @dataclass(frozen=True)
@@ -138,8 +139,8 @@ def assemble(settings: Settings, tables: Iterable[TableFact], models: Iterable[M
     globals_raw = {g for g in settings.global_tables}
     catalog = TenantCatalog(tenant_columns=tenant_columns, dialect=settings.dialect)
     schema = list(schema)
-    aliases = _aliases(schema)
-    tables = [replace(f, name=aliases[_norm(f.name)]) if _norm(f.name) in aliases else f for f in tables]
+    # The tables that exist once the migrations have run, under their final names.
+    shapes = _replay(tables, schema)
 
     model_facts = list(models)
     resolved = _resolve_models(model_facts)
@@ -151,12 +152,10 @@ def assemble(settings: Settings, tables: Iterable[TableFact], models: Iterable[M
         if fact.name in global_models and table:
             global_tables.add(_norm(table))
 
-    for fact in tables:
-        catalog.definitions.setdefault(_norm(fact.name), []).append(fact)
     # A table is a tenant table when it has a tenant column once the migrations have run:
     # one added later (ADD COLUMN, add_column, AddField, a rename) counts, a dropped one not.
-    for name, (columns, _) in _replay(tables, schema, aliases).items():
-        cols = frozenset(columns) & tenant_columns
+    for name, shape in shapes.items():
+        cols = frozenset(shape.columns) & tenant_columns
         if cols and name not in global_tables:
             catalog.tables[name] = TenantTable(name, cols)
     for name in settings.tenant_tables:
@@ -183,16 +182,22 @@ def assemble(settings: Settings, tables: Iterable[TableFact], models: Iterable[M
             key = _norm(table)
             known = catalog.tables.get(key)
             catalog.tables[key] = TenantTable(key, (known.tenant_columns if known else frozenset()) | tcols)
-            if key not in catalog.definitions and fact.framework:
-                catalog.definitions.setdefault(key, []).append(TableFact(
+            shape = shapes.setdefault(key, _Shape())
+            # A model is the table's definition only where no migration creates (or alters) it.
+            if not shape.definitions and fact.framework:
+                shape.definitions.append(TableFact(
                     name=key, columns=tuple(columns), path=fact.path, line=fact.line, origin=fact.framework,
                     indexed_columns=fact.indexed_columns))
+                shape.columns.update(c.lower() for c in columns)
+                shape.leading.update(c.lower() for c in fact.indexed_columns if c)
 
+    catalog.definitions = {name: shape.definitions for name, shape in shapes.items() if shape.definitions}
     catalog.global_tables = frozenset(global_tables)
     from tenantlint.orm.index import build_index
 
     catalog.orm = build_index(model_facts, catalog.models)
-    _apply_schema(catalog, schema, aliases)
+    catalog.schema_facts = schema
+    _apply_schema(catalog, shapes)
     if settings.trust_rls:
         catalog.trusted_tables = frozenset(
             t for t, state in catalog.rls.items()
@@ -200,47 +205,34 @@ def assemble(settings: Settings, tables: Iterable[TableFact], models: Iterable[M
     return catalog
 
 
-def _aliases(facts: list[SchemaFact]) -> dict[str, str]:
-    """Other names of a table (a Django model's `<app>_<model>` when `db_table` is set)."""
-    return {_norm(f.ddl.extra["alias"]): _norm(f.ddl.table) for f in facts
-            if f.ddl.kind == "alias" and f.ddl.extra.get("alias")}
-
-
-def _apply_schema(catalog: TenantCatalog, facts: list[SchemaFact], aliases: Mapping[str, str] | None = None) -> None:
-    aliases = aliases or {}
-    catalog.schema_facts = facts
-    order = _migration_order(facts)
-    definitions = [f for defs in catalog.definitions.values() for f in defs]
-    for name, (_, leading) in _replay(definitions, facts, aliases, order).items():
+def _apply_schema(catalog: TenantCatalog, shapes: Mapping[str, "_Shape"]) -> None:
+    """RLS state of each table from its replayed history: RLS statements in migration
+    order (path order, Alembic files by revision, then line order). A later DISABLE /
+    NO FORCE does not undo `enabled` / `forced`: it is TL107 where it stands, not
+    TL501/TL502 at the table; it only ends the table's trust."""
+    for name, shape in shapes.items():
         state = catalog.rls.setdefault(name, RlsState())
         tcols = catalog.tables[name].tenant_columns if name in catalog.tables else catalog.tenant_columns
-        if leading & tcols:
+        if shape.leading & tcols:
             state.indexed = True
-    # Facts are applied in migration order (path order, Alembic files by revision), then
-    # line order. A later DISABLE / NO FORCE does not undo `enabled` / `forced`: it is
-    # TL107 where it stands, not TL501/TL502 at the table; it only ends the table's trust.
-    for fact in sorted(facts, key=lambda f: _sequence(f.path, f.line, order)):
-        ddl = fact.ddl
-        if ddl.kind in ("alias", "revision", "index", *_COLUMN_CHANGES):
-            continue
-        table = aliases.get(_norm(ddl.table), _norm(ddl.table))
-        state = catalog.rls.setdefault(table, RlsState())
-        tcols = catalog.tables[table].tenant_columns if table in catalog.tables else catalog.tenant_columns
-        if ddl.kind == "enable_rls":
-            state.enabled, state.disabled = True, False
-        elif ddl.kind == "force_rls":
-            state.forced, state.unforced = True, False
-        elif ddl.kind == "disable_rls":
-            state.disabled = True
-        elif ddl.kind == "no_force_rls":
-            state.unforced = True
-        elif ddl.kind == "policy":
-            if set(c.lower() for c in ddl.columns) & tcols:
-                state.tenant_policy = True
-                state.policy_with_check = state.policy_with_check or ddl.with_check
+        for _, ddl in sorted(shape.rls, key=lambda e: e[0]):
+            if ddl.kind == "enable_rls":
+                state.enabled, state.disabled = True, False
+            elif ddl.kind == "force_rls":
+                state.forced, state.unforced = True, False
+            elif ddl.kind == "disable_rls":
+                state.disabled = True
+            elif ddl.kind == "no_force_rls":
+                state.unforced = True
+            elif ddl.kind == "policy":
+                if set(c.lower() for c in ddl.columns) & tcols:
+                    state.tenant_policy = True
+                    state.policy_with_check = state.policy_with_check or ddl.with_check
 
 
 _COLUMN_CHANGES = ("add_column", "drop_column", "rename_column")
+_TABLE_CHANGES = ("drop_table", "rename_table", "rename_model", "alias")
+_RLS_KINDS = ("enable_rls", "force_rls", "disable_rls", "no_force_rls", "policy")
 
 
 def _sequence(path: str, line: int, order: Mapping[str, int]) -> tuple:
@@ -249,40 +241,106 @@ def _sequence(path: str, line: int, order: Mapping[str, int]) -> tuple:
     return path.rpartition("/")[0], order.get(path, 0), path, line
 
 
-def _replay(tables: Iterable[TableFact], facts: list[SchemaFact], aliases: Mapping[str, str],
-            order: Mapping[str, int] | None = None) -> dict[str, tuple[set[str], set[str]]]:
-    """Table -> (columns, columns leading an index) after the migrations, replayed in
-    migration order: definitions and added columns (TableFacts, `add_column`) and indexes
-    add; `drop_column` removes a column and the indexes it leads; `rename_column` renames
+@dataclass
+class _Shape:
+    """One table as the replay goes: its columns, the columns leading an index, the
+    facts that define it (creations and `-alter` additions) and its RLS statements
+    (with their place in the sequence)."""
+
+    columns: set[str] = field(default_factory=set)
+    leading: set[str] = field(default_factory=set)
+    definitions: list[TableFact] = field(default_factory=list)
+    rls: list[tuple[tuple, DdlFact]] = field(default_factory=list)
+
+    def absorb(self, other: "_Shape") -> None:
+        self.columns |= other.columns
+        self.leading |= other.leading
+        self.definitions += other.definitions
+        self.rls += other.rls
+
+
+def _replay(tables: Iterable[TableFact], facts: list[SchemaFact],
+            order: Mapping[str, int] | None = None) -> dict[str, _Shape]:
+    """Table -> its shape after the migrations, replayed in migration order.
+
+    Definitions and added columns (TableFacts, `add_column`) and indexes add;
+    `drop_column` removes a column and the indexes it leads; `rename_column` renames
     both. Definitions of one table in several places add up (a schema dump beside the
     migrations). `rename_column` pairs marked `if_present` (a guess at a column, as for a
-    Django field) rename only a column known to exist; others create the new name."""
+    Django field) rename only a column known to exist; others create the new name.
+
+    Whole tables: `drop_table` ends a table (whatever is known of it: a table created
+    again starts afresh); `rename_table` moves it, with its definitions, columns,
+    indexes and RLS statements, to the new name (into the table of that name if one is
+    known). Django names models, not tables: `alias` (model default name -> table) says
+    which table the model maps to from there on, moving the one it mapped to until then;
+    `rename_model` renames the model's default name (its table too, when that was the
+    default name); every fact naming a table goes through these names."""
     order = _migration_order(facts) if order is None else order
-    events: list[tuple[tuple, int, int, object]] = [(_sequence(f.path, f.line, order), 0, 0, f) for f in tables]
-    events += [(_sequence(f.path, f.line, order), 1, f.ddl.offset, f) for f in facts
-               if f.ddl.kind in ("index", *_COLUMN_CHANGES)]
-    shapes: dict[str, tuple[set[str], set[str]]] = {}
-    for *_, fact in sorted(events, key=lambda e: e[:3]):
+    events: list[tuple[tuple, int, int, object]] = [
+        (_sequence(f.path, f.line, order), f.offset, 0, f) for f in tables]
+    events += [(_sequence(f.path, f.line, order), f.ddl.offset, 1, f) for f in facts if f.ddl.kind != "revision"]
+    shapes: dict[str, _Shape] = {}
+    models: dict[str, str] = {}  # Django model default table -> its table now
+
+    def move(old: str, new: str) -> None:
+        if old == new:
+            return
+        shape = shapes.pop(old, None)
+        if shape is not None:
+            if new in shapes:
+                shapes[new].absorb(shape)
+            else:
+                shapes[new] = shape
+        for model, table in models.items():
+            if table == old:
+                models[model] = new
+
+    for key, *_, fact in sorted(events, key=lambda e: e[:3]):
         if isinstance(fact, TableFact):
-            columns, leading = shapes.setdefault(_norm(fact.name), (set(), set()))
-            columns.update(c.lower() for c in fact.columns)
-            leading.update(c.lower() for c in fact.indexed_columns if c)
+            shape = shapes.setdefault(models.get(_norm(fact.name), _norm(fact.name)), _Shape())
+            shape.columns.update(c.lower() for c in fact.columns)
+            shape.leading.update(c.lower() for c in fact.indexed_columns if c)
+            shape.definitions.append(fact)
             continue
         ddl = fact.ddl
-        table = aliases.get(_norm(ddl.table), _norm(ddl.table))
-        columns, leading = shapes.setdefault(table, (set(), set()))
-        names = [c.lower() for c in ddl.columns]
+        named = _norm(ddl.table)
+        table = models.get(named, named)
+        if ddl.kind in _TABLE_CHANGES:
+            target = _norm(ddl.columns[0]) if ddl.columns else ""
+            if ddl.kind == "drop_table":
+                shapes.pop(table, None)
+                models.pop(named, None)  # a Django model deleted: created again, it maps afresh
+            elif ddl.kind == "rename_table" and target:
+                move(table, target)
+            elif ddl.kind == "alias" and ddl.extra.get("alias"):
+                model = _norm(ddl.extra["alias"])
+                move(models.get(model, model), named)
+                models[model] = named
+            elif ddl.kind == "rename_model" and target:
+                if table == named:  # the default name: the table is renamed with the model
+                    move(table, target)
+                else:
+                    models[target] = table
+                models.pop(named, None)
+            continue
+        shape = shapes.setdefault(table, _Shape())
+        if ddl.kind in _RLS_KINDS:
+            shape.rls.append(((key, fact.ddl.offset), ddl))
+            continue
+        columns, leading = shape.columns, shape.leading
+        cols = [c.lower() for c in ddl.columns]
         if ddl.kind == "index":
-            if names and names[0]:
-                leading.add(names[0])
+            if cols and cols[0]:
+                leading.add(cols[0])
         elif ddl.kind == "add_column":
-            columns.update(names)
+            columns.update(cols)
             leading.update(c.lower() for c in ddl.indexed_leading)
         elif ddl.kind == "drop_column":
-            columns.difference_update(names)
-            leading.difference_update(names)
+            columns.difference_update(cols)
+            leading.difference_update(cols)
         elif ddl.kind == "rename_column":
-            pairs = list(zip(names[::2], names[1::2]))
+            pairs = list(zip(cols[::2], cols[1::2]))
             known = [(old, new) for old, new in pairs if old in columns]
             if not known and not ddl.extra.get("if_present"):
                 known = pairs

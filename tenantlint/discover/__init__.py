@@ -69,6 +69,9 @@ def build_catalog(settings: Settings, *, use_cache: bool = False, jobs: int = 1)
     from tenantlint.discover.module_names import use_facts
 
     facts.extend(use_facts(paths, rels, facts, settings, memo))  # needs every module's constants
+    from tenantlint.discover.table_names import resolve_table_refs
+
+    facts = resolve_table_refs(paths, rels, facts, memo)  # `__tablename__ = NAME` imported from a module
     if memo is not None:
         memo.save()
     return assemble_facts(settings, facts)

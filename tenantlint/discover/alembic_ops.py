@@ -7,7 +7,9 @@ A column added to an existing table (`add_column`) makes it a tenant table but i
 its definition: it is recorded with an `-alter` origin, never reported at. `drop_column`
 and `alter_column(..., new_column_name=...)` (on `op` or a batch) are column changes that
 the catalog replays in revision order: dropping the tenant column ends a tenant table,
-renaming a column to it makes one."""
+renaming a column to it makes one. So are `drop_table` and `rename_table`: a dropped
+table no longer exists, a renamed one lives on under its new name. A table name may be
+a loop variable over literal names (`for t in ("a", "b"): op.drop_table(t)`)."""
 from __future__ import annotations
 
 import ast
@@ -136,7 +138,8 @@ def table_parts(args: Iterable[ast.AST]) -> tuple[list[str], list[str]]:
 
 class AlembicOps:
     triggers = (b"create_table", b"create_index", b"Table(", b"batch_alter_table", b"add_column",
-                b"create_primary_key", b"create_unique_constraint", b"drop_column", b"alter_column")
+                b"create_primary_key", b"create_unique_constraint", b"drop_column", b"alter_column",
+                b"drop_table", b"rename_table", b"down_revision")
 
     def discover(self, tree: ast.Module, path: str, module: str, settings: Settings) -> Iterable:
         names = imports(tree)
@@ -144,14 +147,21 @@ class AlembicOps:
         ops |= {f"{n}.op" for n, full in names.items() if full == "alembic"}
         sqlalchemy = {n for n, full in names.items() if full.split(".")[0] == "sqlalchemy"}
         if not ops and not sqlalchemy:
-            return []
+            # A revision with no operation (a release marker: `upgrade(): pass`) imports
+            # nothing, yet links the revisions before it to those after it.
+            return _revision(tree, path, marker=True)
         facts = list(_Walker(path, ops, sqlalchemy, names).run(tree))
         return facts + _revision(tree, path) if ops else facts
 
 
-def _revision(tree: ast.Module, path: str) -> list[SchemaFact]:
+def _revision(tree: ast.Module, path: str, marker: bool = False) -> list[SchemaFact]:
     """`revision` / `down_revision` of a migration, so that the catalog reads Alembic's
-    files in revision order (their names are usually hashes, not sequence numbers)."""
+    files in revision order (their names are usually hashes, not sequence numbers).
+    `marker`: a file without Alembic imports counts only with both names and an
+    `upgrade()` function."""
+    if marker and not any(isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name == "upgrade"
+                          for f in tree.body):
+        return []
     values: dict[str, list[str]] = {}
     for stmt in tree.body:
         target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else \
@@ -159,7 +169,7 @@ def _revision(tree: ast.Module, path: str) -> list[SchemaFact]:
         if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
             found = strings(stmt.value) or []
             values[target.id] = [v for v in found if v]
-    if not values.get("revision"):
+    if not values.get("revision") or (marker and "down_revision" not in values):
         return []
     extra = {"revision": values["revision"][0], "down": ",".join(values.get("down_revision", []))}
     return [SchemaFact(DdlFact("revision", "", extra=extra), path, 0)]
@@ -173,11 +183,15 @@ class _Walker:
         self.names = names
 
     def run(self, tree: ast.Module) -> Iterator:
-        yield from self.visit(tree, {})
+        yield from self.visit(tree, {}, _literal_names(tree.body, {}))
 
-    def visit(self, node: ast.AST, batches: dict[str, str]) -> Iterator:
+    def visit(self, node: ast.AST, batches: dict[str, str], loops: dict[str, list]) -> Iterator:
         if is_downgrade(node):
             return
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            loops = {**loops, **_literal_names(node.body, loops)}
+        if isinstance(node, (ast.For, ast.AsyncFor)):
+            loops = {**loops, **_loop_names(node.target, node.iter, loops)}
         if isinstance(node, (ast.With, ast.AsyncWith)):
             batches = dict(batches)
             for item in node.items:
@@ -188,9 +202,9 @@ class _Walker:
                     if table:
                         batches[item.optional_vars.id] = table
         if isinstance(node, ast.Call):
-            yield from self.call(node, batches)
+            yield from self.call(node, batches, loops)
         for child in ast.iter_child_nodes(node):
-            yield from self.visit(child, batches)
+            yield from self.visit(child, batches, loops)
 
     def _table_call(self, node: ast.Call) -> bool:
         """`sa.Table(...)` / `Table(...)` imported from SQLAlchemy (not `sa.table()`)."""
@@ -200,7 +214,7 @@ class _Walker:
             return self.names.get("Table", "").startswith("sqlalchemy")
         return receiver(node).split(".")[0] in self.sqlalchemy
 
-    def call(self, node: ast.Call, batches: dict[str, str]) -> Iterator:
+    def call(self, node: ast.Call, batches: dict[str, str], loops: dict[str, list]) -> Iterator:
         name = call_name(node)
         recv = receiver(node)
         if self._table_call(node):
@@ -240,6 +254,14 @@ class _Walker:
                 kind, columns = ("rename_column", (column, new)) if new else ("drop_column", (column,))
                 yield SchemaFact(DdlFact(kind, table.lower().rsplit(".", 1)[-1], tuple(c.lower() for c in columns)),
                                  self.path, node.lineno)
+        elif name == "drop_table" and table_arg is not None:
+            for table in _names(argument(node, 0, "table_name"), loops):
+                yield SchemaFact(DdlFact("drop_table", _short(table)), self.path, node.lineno)
+        elif name == "rename_table" and table_arg is not None:
+            old, new = argument(node, 0, "old_table_name"), argument(node, 1, "new_table_name")
+            for old_name, new_name in _pairs(old, new, loops):
+                yield SchemaFact(DdlFact("rename_table", _short(old_name), (_short(new_name),)), self.path,
+                                 node.lineno)
         elif name in ("create_index", "create_primary_key", "create_unique_constraint"):
             if table_arg is not None:
                 table = string(argument(node, table_arg, "table_name"))
@@ -252,6 +274,69 @@ class _Walker:
         return TableFact(name=name.lower().rsplit(".", 1)[-1], columns=tuple(columns), path=self.path,
                          line=node.lineno, origin=origin, end_line=node.end_lineno or node.lineno,
                          indexed_columns=tuple(leading))
+
+
+def _short(name: str) -> str:
+    return name.lower().rsplit(".", 1)[-1]
+
+
+def _literal(node: ast.AST | None, loops: dict[str, list]) -> list | None:
+    """The values of a literal list/tuple/set of strings or of string tuples (or of a name
+    bound to one), else None."""
+    if isinstance(node, ast.Name):
+        return loops.get(node.id)
+    if not isinstance(node, (ast.List, ast.Tuple, ast.Set)) or not node.elts:
+        return None
+    values: list = []
+    for elt in node.elts:
+        if string(elt) is not None:
+            values.append(string(elt))
+        elif isinstance(elt, ast.Tuple) and elt.elts and all(string(e) is not None for e in elt.elts):
+            values.append(tuple(string(e) for e in elt.elts))
+        else:
+            return None
+    return values
+
+
+def _literal_names(body: list[ast.stmt], loops: dict[str, list]) -> dict[str, list]:
+    """Names assigned a literal list of names in a block (`TABLES = ["a", "b"]`)."""
+    out: dict[str, list] = {}
+    for stmt in body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            values = _literal(stmt.value, loops)
+            if values is not None:
+                out[stmt.targets[0].id] = values
+    return out
+
+
+def _loop_names(target: ast.AST, iterable: ast.AST, loops: dict[str, list]) -> dict[str, list]:
+    """`for t in ("a", "b")`: t -> ["a", "b"]; `for a, b in [("x", "y")]`: the pairs, under
+    the key "a,b" (their values go together)."""
+    values = _literal(iterable, loops)
+    if values is None:
+        return {}
+    if isinstance(target, ast.Name) and all(isinstance(v, str) for v in values):
+        return {target.id: values}
+    if isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts) and \
+            all(isinstance(v, tuple) and len(v) == len(target.elts) for v in values):
+        return {",".join(e.id for e in target.elts): values}
+    return {}
+
+
+def _names(node: ast.AST | None, loops: dict[str, list]) -> list[str]:
+    """A table name: a literal, or a loop variable over literal names."""
+    if string(node) is not None:
+        return [string(node)]
+    return list(loops.get(node.id, ())) if isinstance(node, ast.Name) else []
+
+
+def _pairs(old: ast.AST | None, new: ast.AST | None, loops: dict[str, list]) -> list[tuple[str, str]]:
+    """(old, new) names of a rename: literals, or the two variables of one loop over pairs."""
+    if string(old) is not None and string(new) is not None:
+        return [(string(old), string(new))]
+    if isinstance(old, ast.Name) and isinstance(new, ast.Name):
+        return [(v[0], v[1]) for v in loops.get(f"{old.id},{new.id}", ())]
+    return []
 
 
 DISCOVERERS = (AlembicOps(),)

@@ -5,31 +5,53 @@ The SQL is the first argument of any call, or its `sql=` / `sqltext=` keyword (n
 `reverse_sql`); a list of statements (`RunSQL([...])`, items may be `(sql, params)`)
 gives each. A template over a loop variable (`for t in ("a", "b"): op.execute(f"ALTER
 TABLE {t} ENABLE ...")`) is read once per literal value. `downgrade()` is skipped: it
-describes the schema before the migration."""
+describes the schema before the migration. Table drops and renames (`DROP TABLE`, `ALTER
+TABLE a RENAME TO b`) count only in a migration: a file under a migrations folder (see
+`sql_files.is_migration`) or an Alembic revision; in other code they are teardown."""
 from __future__ import annotations
 
 import ast
 from typing import Iterable, Iterator
 
 from tenantlint.config import Settings
-from tenantlint.discover.sql_files import facts_from_sql
+from tenantlint.discover.sql_files import facts_from_sql, is_migration
 
-# ALTER TABLE: a tenant column added, renamed or dropped by a later migration.
-_KEYWORDS = ("ROW LEVEL", "CREATE TABLE", "CREATE INDEX", "CREATE POLICY", "CREATE UNIQUE", "ALTER TABLE")
+# ALTER TABLE: a tenant column added, renamed or dropped by a later migration, or the
+# table renamed; DROP TABLE / RENAME TABLE: a table that no longer exists.
+_KEYWORDS = ("ROW LEVEL", "CREATE TABLE", "CREATE INDEX", "CREATE POLICY", "CREATE UNIQUE", "ALTER TABLE",
+             "DROP TABLE", "DROP TEMPORARY TABLE", "RENAME TABLE")
 
 
 class DdlStrings:
     triggers = (b"ROW LEVEL", b"row level", b"CREATE TABLE", b"create table", b"CREATE INDEX",
                 b"create index", b"CREATE POLICY", b"create policy", b"CREATE UNIQUE", b"create unique",
-                b"ALTER TABLE", b"alter table")
+                b"ALTER TABLE", b"alter table", b"DROP TABLE", b"drop table", b"DROP TEMPORARY TABLE",
+                b"drop temporary table", b"RENAME TABLE", b"rename table")
 
     def discover(self, tree: ast.Module, path: str, module: str, settings: Settings) -> Iterable:
         constants = _literal_lists(tree.body)
+        migration = is_migration(path) or _alembic_revision(tree)
         for node, names in _calls(tree, constants):
             for arg in _sql_arguments(node):
                 for text in _texts(arg, names):
                     if any(k in text.upper() for k in _KEYWORDS):
-                        yield from facts_from_sql(text, path, settings, base_line=arg.lineno, origin="python")
+                        yield from facts_from_sql(text, path, settings, base_line=arg.lineno, origin="python",
+                                                  migration=migration)
+
+
+def _alembic_revision(tree: ast.Module) -> bool:
+    """An Alembic migration wherever it lies: `revision = "..."` beside an alembic import."""
+    revision = alembic = False
+    for stmt in tree.body:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, ast.AnnAssign) \
+            else []
+        if any(isinstance(t, ast.Name) and t.id == "revision" for t in targets):
+            revision = True
+        elif isinstance(stmt, ast.ImportFrom) and (stmt.module or "").split(".")[0] == "alembic":
+            alembic = True
+        elif isinstance(stmt, ast.Import) and any(a.name.split(".")[0] == "alembic" for a in stmt.names):
+            alembic = True
+    return revision and alembic
 
 
 def _calls(node: ast.AST, loops: dict[str, list[str]]) -> Iterator[tuple[ast.Call, dict[str, list[str]]]]:

@@ -1,11 +1,18 @@
 """Django migration discovery: `CreateModel` (fields, `db_table`, indexes, unique
 constraints), `AddField`, `AddIndex`, `AddConstraint`, `AlterUniqueTogether`,
-`AlterIndexTogether` and `AlterModelTable`. SQL in `RunSQL` is read by `ddl_strings`.
+`AlterIndexTogether`, `AlterModelTable`, `RenameModel` and `DeleteModel`. SQL in `RunSQL`
+is read by `ddl_strings`.
 
 A model's table is `Meta.db_table`, else `<app_label>_<model>` with the app label taken
 from the folder holding `migrations/`. Later operations name the model, not the table,
-and the `db_table` may be set in another file: they use the default name and an
-`alias` fact maps it to the real table when the catalog is assembled.
+and the `db_table` may be set in another file: they use the default name, and an `alias`
+fact (`CreateModel` with a `db_table`, `AlterModelTable`) says which table the model maps
+to from there on; the catalog replays it in migration order, moving the table the model
+mapped to until then (AlterModelTable renames it). `RenameModel` is a `rename_model` fact
+(default names, old -> new: the table follows only when it had the default name);
+`DeleteModel` a `drop_table` of the model's default name. Operations in the
+`state_operations` of `SeparateDatabaseAndState` change no table: those that would drop
+or rename one (or a column) are skipped.
 
 A ForeignKey `tenant` gives the column `tenant_id` and is indexed unless
 `db_index=False`; `primary_key`, `unique` and `db_index` fields lead an index too.
@@ -26,7 +33,9 @@ from tenantlint.sql.types import DdlFact
 
 _RELATIONS = {"ForeignKey": True, "OneToOneField": True, "ForeignObject": False}
 _OPERATIONS = {"CreateModel", "AddField", "RemoveField", "RenameField", "AddIndex", "AddConstraint",
-               "AlterUniqueTogether", "AlterIndexTogether", "AlterModelTable"}
+               "AlterUniqueTogether", "AlterIndexTogether", "AlterModelTable", "RenameModel", "DeleteModel"}
+# Operations that take something away: not read from `state_operations`.
+_DESTRUCTIVE = {"RemoveField", "RenameField", "AlterModelTable", "RenameModel", "DeleteModel"}
 
 
 def app_label(path: str) -> str | None:
@@ -81,8 +90,13 @@ class _Reader:
         return field
 
     def run(self, tree: ast.Module) -> Iterator:
+        state_only = {id(n) for call in ast.walk(tree) if isinstance(call, ast.Call)
+                      and call_name(call) == "SeparateDatabaseAndState"
+                      for kw in call.keywords if kw.arg == "state_operations" for n in ast.walk(kw.value)}
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and call_name(node) in _OPERATIONS:
+                if id(node) in state_only and call_name(node) in _DESTRUCTIVE:
+                    continue
                 try:
                     yield from getattr(self, call_name(node))(node)
                 except (AttributeError, TypeError, ValueError):
@@ -203,10 +217,23 @@ class _Reader:
             yield self.index(table, [self.column(group[0], {})], node)
 
     def AlterModelTable(self, node: ast.Call) -> Iterator:
+        """`table=None` (or the default name) maps the model back to its default table."""
         default = self.model_table(node, 0, "name")
-        table = string(argument(node, 1, "table"))
-        if default and table and table.lower() != default:
-            yield SchemaFact(DdlFact("alias", table.lower(), extra={"alias": default}), self.path, node.lineno)
+        table = argument(node, 1, "table")
+        if default and (string(table) or (isinstance(table, ast.Constant) and table.value is None)):
+            new = (string(table) or default).lower()
+            yield SchemaFact(DdlFact("alias", new, extra={"alias": default}), self.path, node.lineno)
+
+    def RenameModel(self, node: ast.Call) -> Iterator:
+        old = self.model_table(node, 0, "old_name")
+        new = self.model_table(node, 1, "new_name")
+        if old and new and old != new:
+            yield SchemaFact(DdlFact("rename_model", old, (new,)), self.path, node.lineno)
+
+    def DeleteModel(self, node: ast.Call) -> Iterator:
+        table = self.model_table(node, 0, "name")
+        if table:
+            yield SchemaFact(DdlFact("drop_table", table), self.path, node.lineno)
 
 
 def _dict(node: ast.AST | None) -> dict[str, ast.AST]:

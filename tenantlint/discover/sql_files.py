@@ -2,7 +2,12 @@
 
 Down migrations describe the schema before a migration, so they are skipped: files named
 `*.down.sql` / `down.sql` (golang-migrate, diesel...), and the down half of a file
-(`-- migrate:down` of dbmate, `-- +goose Down`)."""
+(`-- migrate:down` of dbmate, `-- +goose Down`).
+
+Dropping or renaming a table (`drop_table`, `rename_table`) is read only from migrations:
+a file in a migrations folder or named by its version (`0002_x.sql`, `V2__x.sql`,
+`20240301_x.sql`). Elsewhere such a statement is a test's teardown or a reset script, and
+taking it as history would hide real tables."""
 from __future__ import annotations
 
 import re
@@ -11,8 +16,20 @@ from tenantlint.catalog import SchemaFact, TableFact
 from tenantlint.config import Settings
 
 
+_TABLE_CHANGES = ("drop_table", "rename_table")
+_VERSIONED = re.compile(r"^v?\d", re.IGNORECASE)
+_MIGRATION_FOLDERS = ("versions", "changesets", "changelog")
+
+
+def is_migration(path: str) -> bool:
+    """A file of a migration history, by its path."""
+    *folders, name = path.lower().split("/")
+    return bool(_VERSIONED.match(name)) or any("migrat" in f or f in _MIGRATION_FOLDERS for f in folders)
+
+
 def facts_from_sql(text: str, path: str, settings: Settings, *, base_line: int = 1,
-                   origin: str = "sql") -> list:
+                   origin: str = "sql", migration: bool | None = None) -> list:
+    """`migration`: whether table drops and renames count (default: `is_migration(path)`)."""
     from tenantlint.sql import ddl_facts
 
     out: list = []
@@ -34,11 +51,16 @@ def facts_from_sql(text: str, path: str, settings: Settings, *, base_line: int =
         return base_line + bisect.bisect_right(starts, offset) - 1
 
     for fact in ddl_facts(text, settings.dialect):
+        if fact.kind in _TABLE_CHANGES:
+            if migration is None:
+                migration = is_migration(path)
+            if not migration:
+                continue
         line = line_of(_skip_space(text, fact.offset))
         if fact.kind == "create_table":
             out.append(TableFact(name=fact.table, columns=fact.columns, path=path, line=line, origin=origin,
                                  end_line=line_of(fact.offset + _statement_length(text, fact.offset)),
-                                 indexed_columns=fact.indexed_leading))
+                                 indexed_columns=fact.indexed_leading, offset=fact.offset))
         else:
             out.append(SchemaFact(ddl=fact, path=path, line=line))
     return out

@@ -3,7 +3,11 @@
 A ForeignKey `tenant` has the column `tenant_id` (or its `db_column=`); a model is a
 tenant model when one of its columns, own or inherited, is a tenant column. Managers
 are recorded by attribute so that a scoping default manager (one whose `get_queryset`
-filters by tenant, django-scopes' `ScopedManager`, django-multitenant's) counts."""
+filters by tenant, django-scopes' `ScopedManager`, django-multitenant's) counts.
+
+`Meta.db_table = NAME` names the table by a constant: resolved as for SQLAlchemy's
+`__tablename__` (`tenantlint/discover/table_names.py`); unresolved, the model has no
+table name rather than the `<app>_<model>` default, which would not be its table."""
 from __future__ import annotations
 
 import ast
@@ -21,6 +25,15 @@ NOT_MODELS = ("django.forms", "rest_framework", "django.contrib.admin", "django.
 def django_facts(tree: ast.Module, path: str, module: str, imports: ImportAliases,
                  tenant_columns: frozenset[str]):
     app_label = _app_label(path)
+    found: list = []
+
+    def names() -> tuple[dict[str, str], dict[str, str]]:
+        if not found:
+            from tenantlint.discover.table_names import module_strings
+
+            found.append(module_strings(tree, module))
+        return found[0]
+
     for cls in top_classes(tree):
         written, qualified = base_names(cls, imports)
         if any(q.startswith(NOT_MODELS) for q in qualified):
@@ -32,7 +45,7 @@ def django_facts(tree: ast.Module, path: str, module: str, imports: ImportAliase
                                    "scoping_methods": _scoping_methods(cls, tenant_columns),
                                    "base_qualnames": qualified})
             continue
-        fact = _model_fact(cls, written, qualified, path, module, app_label, imports)
+        fact = _model_fact(cls, written, qualified, path, module, app_label, imports, names)
         if written or fact.columns:
             yield fact
 
@@ -94,7 +107,7 @@ def _manager_class(value: ast.AST, imports: ImportAliases) -> str | None:
     return None
 
 
-def _model_fact(cls, written, qualified, path, module, app_label, imports) -> ModelFact:
+def _model_fact(cls, written, qualified, path, module, app_label, imports, names=None) -> ModelFact:
     columns: list[str] = []
     relations: dict[str, str] = {}
     indexed: list[str] = []
@@ -134,9 +147,17 @@ def _model_fact(cls, written, qualified, path, module, app_label, imports) -> Mo
     extra = {"managers": managers, "base_qualnames": qualified, "model": True}
     if meta.get("default_manager_name"):
         extra["default_manager"] = meta["default_manager_name"]
+    table, default = meta.get("db_table"), f"{label}_{cls.name.lower()}" if label else cls.name.lower()
+    if "db_table_node" in meta:  # set, but not to a literal
+        default = None
+        if names is not None:
+            from tenantlint.discover.table_names import table_ref
+
+            table, ref = table_ref(meta["db_table_node"], imports, names())
+            if ref:
+                extra["table_ref"] = ref
     return ModelFact(name=cls.name, qualname=f"{module}.{cls.name}", bases=written, framework="django",
-                     path=path, line=cls.lineno, table=meta.get("db_table"),
-                     default_table=f"{label}_{cls.name.lower()}" if label else cls.name.lower(),
+                     path=path, line=cls.lineno, table=table, default_table=default,
                      columns=tuple(columns), relations=relations, indexed_columns=tuple(indexed),
                      abstract=bool(meta.get("abstract")), extra=extra)
 
@@ -157,6 +178,8 @@ def _meta(meta_cls: ast.ClassDef) -> dict[str, object]:
         if target in ("db_table", "app_label", "default_manager_name"):
             if const_str(value):
                 out[target] = const_str(value)
+            elif target == "db_table" and value is not None:
+                out["db_table_node"] = value
         elif target == "abstract":
             out["abstract"] = is_true(value)
         elif target in ("indexes", "constraints", "unique_together", "index_together") and \

@@ -1,7 +1,12 @@
 """SQLAlchemy discovery: declarative classes (1.x `Column`, 2.0 `Mapped`/`mapped_column`,
 `declared_attr` mixins, Flask-SQLAlchemy `db.Model`, SQLModel `table=True`), Core
 `Table(...)` objects (as facts named after the variable holding them), and the models
-named by `with_loader_criteria` inside a `do_orm_execute` listener."""
+named by `with_loader_criteria` inside a `do_orm_execute` listener.
+
+`__tablename__ = NAME` names the table by a constant: one of this module is resolved
+here, an imported one later (`tenantlint/discover/table_names.py`); a model whose
+`__tablename__` is set but not a known string has no table name (never the class's
+default name, which would be a table that does not exist)."""
 from __future__ import annotations
 
 import ast
@@ -16,8 +21,17 @@ INDEX_KWARGS = ("index", "primary_key", "unique")
 
 def sqlalchemy_facts(tree: ast.Module, path: str, module: str, imports: ImportAliases,
                      tenant_columns: frozenset[str], bare_classes: bool = True):
+    found: list = []
+
+    def names() -> tuple[dict[str, str], dict[str, str]]:
+        if not found:
+            from tenantlint.discover.table_names import module_strings
+
+            found.append(module_strings(tree, module))
+        return found[0]
+
     for cls in top_classes(tree):
-        fact = _class_fact(cls, path, module, imports, bare_classes)
+        fact = _class_fact(cls, path, module, imports, bare_classes, names)
         if fact is not None:
             yield fact
     for node in ast.walk(tree):
@@ -69,12 +83,15 @@ def _relationship_target(call: ast.Call, annotation: ast.AST | None) -> str | No
     return None
 
 
-def _class_fact(cls: ast.ClassDef, path, module, imports: ImportAliases, bare_classes: bool) -> ModelFact | None:
+def _class_fact(cls: ast.ClassDef, path, module, imports: ImportAliases, bare_classes: bool,
+                names=None) -> ModelFact | None:
     written, qualified = base_names(cls, imports)
     columns: list[str] = []
     indexed: list[str] = []
     rels: dict[str, str] = {}  # relationship name -> target class
     table = None
+    named = False  # `__tablename__` is set, to a literal or not
+    table_ref = None  # the qualified name of an imported constant holding it
     abstract = False
     has_table_obj = False
     own_pk = False
@@ -104,6 +121,11 @@ def _class_fact(cls: ast.ClassDef, path, module, imports: ImportAliases, bare_cl
             continue
         if target == "__tablename__":
             table = const_str(value)
+            named = value is not None
+            if table is None and value is not None and names is not None:
+                from tenantlint.discover.table_names import table_ref as ref_of
+
+                table, table_ref = ref_of(value, imports, names())
             continue
         if target == "__abstract__":
             abstract = is_true(value)
@@ -139,20 +161,23 @@ def _class_fact(cls: ast.ClassDef, path, module, imports: ImportAliases, bare_cl
             columns.append(target)
             if kind == "Field" and any(is_true(kwarg(value, k)) for k in INDEX_KWARGS):
                 indexed.append(target)
-    if not (columns or table or rels or abstract or has_table_obj or (bare_classes and written)):
+    if not (columns or table or named or rels or abstract or has_table_obj or (bare_classes and written)):
         return None
     relations = {name: f"{name}_id" for name in rels if f"{name}_id" in columns}
     if not written and table is None and not has_table_obj:
         abstract = True  # a plain mixin: what maps it is its subclasses
     default_table = None
-    if table is None and own_pk and any(q.endswith(".Model") or q == "Model" for q in qualified):
+    if table is None and not named and own_pk and any(q.endswith(".Model") or q == "Model" for q in qualified):
         default_table = _snake(cls.name)  # Flask-SQLAlchemy's default name
-    if table is None and sqlmodel_table:
+    if table is None and not named and sqlmodel_table:
         default_table = cls.name.lower()
+    extra = {"relationships": rels, "base_qualnames": qualified}
+    if table_ref:
+        extra["table_ref"] = table_ref
     return ModelFact(name=cls.name, qualname=f"{module}.{cls.name}", bases=written, framework="sqlalchemy",
                      path=path, line=cls.lineno, table=table, default_table=default_table,
                      columns=tuple(columns), relations=relations, indexed_columns=tuple(indexed),
-                     abstract=abstract, extra={"relationships": rels, "base_qualnames": qualified})
+                     abstract=abstract, extra=extra)
 
 
 def _snake(name: str) -> str:

@@ -9,6 +9,9 @@ Besides ``create_table``, ``index``, ``policy`` and the RLS switches, ALTER TABL
 the column changes that the catalog replays in migration order: ``add_column`` (columns:
 the one column; indexed_leading: it, when the ADD makes it a primary or unique key),
 ``drop_column`` (columns: the one column) and ``rename_column`` (columns: old, new).
+Whole tables: ``drop_table`` (`DROP [TEMPORARY] TABLE [IF EXISTS] a, b`, one fact per
+table) and ``rename_table`` (columns: the new name; `ALTER TABLE a RENAME TO b`, MySQL's
+`RENAME TABLE a TO b, c TO d`), replayed by the catalog too.
 """
 from __future__ import annotations
 
@@ -35,7 +38,7 @@ def ddl_facts(text: str, dialect: str = "postgres") -> list[DdlFact]:
     for offset, toks, _chunk in token_chunks(text, dialect):
         for chunk in split_tokens(toks or []):
             try:
-                facts += [replace(f, offset=f.offset + offset) for f in _facts(chunk) if f.table]
+                facts += [replace(f, offset=f.offset + offset) for f in _facts(chunk, dialect) if f.table]
             except Exception:  # noqa: BLE001 - an odd statement never hides the others
                 continue
     return facts
@@ -88,11 +91,15 @@ def _columns_of(group: list[Tok]) -> list[str]:
     return [t.text.lower() for t in group if t.kind in ("VAR", "IDENTIFIER")]
 
 
-def _facts(toks: list[Tok]) -> list[DdlFact]:
+def _facts(toks: list[Tok], dialect: str = "postgres") -> list[DdlFact]:
     words = [t.upper for t in toks]
     offset = toks[0].start
     if words[:2] == ["CREATE", "POLICY"]:
         return [_policy(toks, words, offset)]
+    if words[0] == "DROP":
+        return _drop_tables(toks, words, offset)
+    if words[0] == "RENAME":
+        return _rename_tables(toks, words, offset, dialect)
     if words[0] == "ALTER" and len(words) > 2 and words[1] == "TABLE":
         i = _skip(words, 2, {"IF", "EXISTS", "ONLY"})
         table, i = _name(toks, i)
@@ -102,6 +109,9 @@ def _facts(toks: list[Tok]) -> list[DdlFact]:
                 return [DdlFact(kind, table, offset=offset)]
         if words[i:i + 2] == ["ON", "CLUSTER"]:  # ClickHouse
             i += 3
+        if words[i:i + 1] == ["RENAME"] and words[i + 1:i + 2] in (["TO"], ["AS"]) and i + 2 < len(toks):
+            new, _ = _name(toks, i + 2)
+            return [DdlFact("rename_table", table, (new,), offset=offset)] if new else []
         # Every action's fact is at the statement; the list keeps the actions' order.
         return [f for action in _actions(toks, i) for f in _alter_action(table, action, offset)]
     if words[0] != "CREATE":
@@ -112,6 +122,48 @@ def _facts(toks: list[Tok]) -> list[DdlFact]:
     if i < len(words) and words[i] == "INDEX":
         return _create_index(toks, words, i + 1, offset)
     return []
+
+
+def _drop_tables(toks: list[Tok], words: list[str], offset: int) -> list[DdlFact]:
+    """`DROP [TEMPORARY] TABLE [IF EXISTS] a, s.b [CASCADE]`: one fact per table."""
+    i = _skip(words, 1, {"TEMPORARY", "TEMP"})
+    if words[i:i + 1] != ["TABLE"]:
+        return []
+    i = _skip(words, i + 1, {"IF", "EXISTS"})
+    facts = []
+    while i < len(toks) and toks[i].kind in ("VAR", "IDENTIFIER"):
+        table, i = _name(toks, i)
+        facts.append(DdlFact("drop_table", table, offset=offset))
+        if i >= len(toks) or toks[i].kind != "COMMA":
+            break
+        i += 1
+    return facts
+
+
+def _rename_tables(toks: list[Tok], words: list[str], offset: int, dialect: str) -> list[DdlFact]:
+    """MySQL's `RENAME TABLE a TO b, c TO d` (most dialects tokenize all after RENAME as
+    one string: it is tokenized again)."""
+    if len(toks) == 2 and toks[1].kind == "STRING" and words[1].startswith("TABLE"):
+        try:
+            toks = [toks[0], *glot.tokenize(toks[1].text, dialect)]
+        except Exception:  # noqa: BLE001 - unreadable: no fact
+            return []
+        words = [t.upper for t in toks]
+    if words[1:2] != ["TABLE"]:
+        return []
+    facts = []
+    i = 2
+    while i < len(toks):
+        old, i = _name(toks, i)
+        if not old or words[i:i + 1] != ["TO"]:
+            break
+        new, i = _name(toks, i + 1)
+        if new:
+            facts.append(DdlFact("rename_table", old, (new,), offset=offset))
+        if i >= len(toks) or toks[i].kind != "COMMA":
+            break
+        i += 1
+    return facts
 
 
 def _actions(toks: list[Tok], i: int) -> list[list[Tok]]:
@@ -136,8 +188,8 @@ def _alter_action(table: str, toks: list[Tok], offset: int) -> list[DdlFact]:
     """Column changes of one ALTER TABLE action: `ADD [COLUMN] [IF NOT EXISTS] c ...`
     (a PRIMARY KEY / UNIQUE on it leads an index), `ADD [CONSTRAINT n] PRIMARY KEY|UNIQUE
     (...)` (an index), `DROP [COLUMN] [IF EXISTS] c`, `RENAME [COLUMN] a TO b` and
-    MySQL's `CHANGE [COLUMN] a b ...`. Anything else (ALTER COLUMN, RENAME TO, SET...)
-    says nothing about which columns exist."""
+    MySQL's `CHANGE [COLUMN] a b ...`. Anything else (ALTER COLUMN, SET...) says nothing
+    about which columns exist (`RENAME TO` is a `rename_table`, read by the caller)."""
     words = [t.upper for t in toks]
     head = words[0]
     column_kw = len(words) > 1 and words[1] == "COLUMN"

@@ -36,7 +36,7 @@ from tenantlint.sql import ddl_facts
     ("ALTER TABLE t RENAME COLUMN org TO tenant_id", [("rename_column", ("org", "tenant_id"), ())]),
     ("ALTER TABLE t RENAME org TO tenant_id", [("rename_column", ("org", "tenant_id"), ())]),
     ("ALTER TABLE t CHANGE COLUMN org tenant_id int", [("rename_column", ("org", "tenant_id"), ())]),
-    ("ALTER TABLE t RENAME TO u", []),
+    ("ALTER TABLE t RENAME TO u", [("rename_table", ("u",), ())]),  # a table rename (see test_table_history)
     ("ALTER TABLE t RENAME CONSTRAINT a TO b", []),
     ("ALTER TABLE t ALTER COLUMN tenant_id SET NOT NULL, ALTER COLUMN x DROP DEFAULT", []),
 ])
