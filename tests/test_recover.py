@@ -61,3 +61,22 @@ def test_recover(expr, text, holes):
 @pytest.mark.parametrize("expr", ["1 + 2", "x", "b'SELECT 1'", "foo()", "a % b", "x.format(y)"])
 def test_not_string_valued(expr):
     assert run(expr) is None
+
+
+def test_interpolated_value_with_known_text_is_spliced_in():
+    # `where = " AND ".join(conds)` with a hole in it: its text is read, its hole stays one.
+    result = run('f"SELECT * FROM t WHERE {W} ORDER BY id"', {"W": 'f"tenant_id = %s AND {x}"'})
+    assert result.text == f"SELECT * FROM t WHERE tenant_id = %s AND {M.format(0)} ORDER BY id"
+    result = run('"SELECT * FROM t WHERE %s" % W', {"W": 'f"tenant_id = %s AND {x}"'})
+    assert result.text == f"SELECT * FROM t WHERE tenant_id = %s AND {M.format(0)}"
+    # Known not at all: one hole, as before.
+    assert run('f"SELECT * FROM t WHERE {w}"').holes[0].name == "w"
+
+
+def test_join_of_a_named_list_asks_the_environment():
+    from tenantlint.sql.recover import text
+
+    node = ast.parse('" AND ".join(conds)', mode="eval").body
+    env = Env(sequence=lambda name: [text("a = 1"), text("tenant_id = %s")] if name.id == "conds" else None)
+    assert recover(node, env).to_sql().text == "a = 1 AND tenant_id = %s"
+    assert recover(node, Env()).to_sql().text == M.format(0)  # unknown: one hole

@@ -4,7 +4,13 @@ Every maximal string expression is a candidate (literals, concatenations, f-stri
 `%`/`.format` templates). A variable built in pieces (`sql = ...; sql += ...`) is one
 candidate, judged once by its final value at the end of its function and reported at
 its first piece. A string that is only ever folded into a larger one (a module constant
-used as a prefix) is judged there, not on its own. Docstrings are never SQL.
+used as a prefix) is judged there, not on its own. Docstrings are never SQL, and
+neither are strings only searched for or compared with (`sql_fragments.py`).
+
+A variable extended under `if`/`try`/`match`/loops is judged on each path its value
+can take (`tenantlint.sql.paths`): the paths where every optional addition runs, and,
+for scope, the paths where none does (a tenant predicate added on every branch of an
+`if`/`else` covers them all). A string is one finding per code, naming every table.
 
 A string constant of another module of the project (`from app.sql import BASE`, or
 `sql.BASE`) is folded with the text it has there (`TenantCatalog.modules`); at its own
@@ -18,7 +24,10 @@ from dataclasses import dataclass, field, replace
 
 from tenantlint.names import dotted
 from tenantlint.rulebase import Checker
-from tenantlint.sql.recover import Env, Recovered, recover
+from tenantlint.rules.sql_fragments import FragmentReading, ListBuild
+from tenantlint.sql.paths import Build, chain_of
+from tenantlint.sql.recover import Env, HolePiece, Recovered, recover
+from tenantlint.sql.types import SqlIssue, compose, merge_issues
 
 
 def _screen_pattern() -> re.Pattern:
@@ -39,41 +48,13 @@ _SCREEN: list[re.Pattern] = []
 
 
 @dataclass
-class Build:
-    """A name bound to SQL text, possibly extended later in the same scope."""
-
-    name: str
-    value: Recovered
-    first: ast.expr
-    last: ast.expr
-    in_provider: bool
-    blocks: tuple[int, ...] = ()  # the conditional blocks (if/for/while/try) it was created in
-    # The value on the path where no conditional addition ran: a tenant predicate that
-    # is only appended under `if`/`for` leaves that path unscoped (the fail-open leak).
-    base: Recovered | None = None
-    folded_uses: int = 0
-    bare_uses: int = 0
-    bare_unscoped_uses: int = 0
-
-    def extend(self, full: Recovered, unconditional_base, node: ast.expr, blocks: tuple[int, ...]) -> None:
-        """Grow the value. `unconditional_base()` gives the base path's value when this
-        addition runs on every path (same block as the build)."""
-        if blocks != self.blocks:
-            if self.base is None:
-                self.base = self.value
-        elif self.base is not None:
-            self.base = unconditional_base()
-        self.value = full
-        self.last = node
-
-
-@dataclass
 class Scope:
     builds: dict[str, Build] = field(default_factory=dict)
     finished: list[Build] = field(default_factory=list)
+    lists: dict[str, ListBuild] = field(default_factory=dict)
 
 
-class SqlChecker(Checker):
+class SqlChecker(FragmentReading, Checker):
     codes = ("TL002", "TL101", "TL102", "TL103", "TL104", "TL105", "TL106", "TL107")
 
     @classmethod
@@ -96,9 +77,18 @@ class SqlChecker(Checker):
         # The text parts of f-strings (and their format specs): pieces of a larger
         # string, never candidates of their own.
         self.fstring_parts: set[int] = set()
-        self.blocks: list[int] = []
+        self.blocks: list[ast.AST] = []
         self._override: tuple[str, Recovered] | None = None
-        self.env = Env(lookup=self._lookup, qualify=self._qualify, code=ctx.code_for, imported=self._imported)
+        self.env = Env(lookup=self._lookup, qualify=self._qualify, code=ctx.code_for, imported=self._imported,
+                       sequence=self._sequence)
+        # Strings only searched for or compared with (`s.replace(old, new)`,
+        # `s.startswith(x)`, `x in s`, `s == x`, a `re` pattern): never SQL that runs.
+        self.not_sql: set[int] = set()
+        # Names bound to lists in some scope, and the uses of them that neither change
+        # them unseen nor let them escape (`conds.append(...)`, `" AND ".join(conds)`).
+        self.list_names: set[str] = set()
+        self.list_ok: set[int] = set()
+        self.pending: list = []  # judged strings with findings, reported by _flush
         self.shared = getattr(ctx.catalog, "modules", None)
 
     # -- scopes -----------------------------------------------------------------
@@ -116,18 +106,26 @@ class SqlChecker(Checker):
 
     def leave_Module(self, node: ast.Module) -> None:
         self._judge_scope(self.scopes[0], module=True)
+        self._flush()
 
     # -- builds -----------------------------------------------------------------
     def visit_Assign(self, node: ast.Assign) -> None:
         if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            self._bind_list(node.targets[0], node.value)
             self._bind(node.targets[0], node.value, augment=False)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is not None and isinstance(node.target, ast.Name):
+            self._bind_list(node.target, node.value)
             self._bind(node.target, node.value, augment=False)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         if isinstance(node.op, ast.Add) and isinstance(node.target, ast.Name):
+            listed = self.scopes[-1].lists.get(node.target.id)
+            if listed is not None:
+                self.list_ok.add(id(node.target))
+                self._grow_list(listed, node.value, node)
+                return
             self._bind(node.target, node.value, augment=True)
 
     def _bind(self, target: ast.Name, value: ast.expr, augment: bool) -> None:
@@ -142,7 +140,7 @@ class SqlChecker(Checker):
             addition = recover(value, self.env)
             if addition is None:
                 addition = Recovered([_opaque(self.ctx.code_for(value))])
-            current.extend(current.value + addition, lambda: current.base + addition, value, tuple(self.blocks))
+            current.extend(current.value + addition, lambda prev: prev + addition, value, self._chain(value))
             self.skip_names.add(id(target))
             self.root = value
             return
@@ -156,16 +154,15 @@ class SqlChecker(Checker):
         self.root = value
         if current is not None and self._mentions(value, name):
             current.folded_uses = folded_before  # `sql = sql + ...` extends, it does not fold
-            current.extend(recovered, lambda: self._recover_with(name, current.base, value), value,
-                           tuple(self.blocks))
+            current.extend(recovered, lambda prev: self._recover_with(name, prev, value), value, self._chain(value))
             return
         if current is not None:
             scope.finished.append(scope.builds.pop(name))
         scope.builds[name] = Build(name, recovered, value, value, self.ctx.in_scope_provider(value),
-                                   blocks=tuple(self.blocks))
+                                   chain=self._chain(value))
 
     def _recover_with(self, name: str, base: Recovered, value: ast.expr) -> Recovered:
-        """`value` recovered with `name` standing for `base` (the base path's text)."""
+        """`value` recovered with `name` standing for `base` (one path's text)."""
         self._override = (name, base)
         try:
             return recover(value, self.env) or base
@@ -174,13 +171,28 @@ class SqlChecker(Checker):
 
     # Conditional blocks: code in them may not run, so what they add is not on every path.
     def visit_If(self, node) -> None:
-        self.blocks.append(id(node))
+        self.blocks.append(node)
+        self._truthiness(node.test)
 
     def leave_If(self, node) -> None:
         self.blocks.pop()
 
-    visit_For = visit_While = visit_Try = visit_TryStar = visit_Match = visit_If
+    def visit_For(self, node) -> None:
+        self.blocks.append(node)
+        self._read_only(node.iter)  # iterating does not change the list
+
+    def visit_While(self, node) -> None:
+        self.blocks.append(node)
+        self._truthiness(node.test)
+
+    def _enter_block(self, node) -> None:
+        self.blocks.append(node)
+
+    visit_Try = visit_TryStar = visit_Match = _enter_block
     leave_For = leave_While = leave_Try = leave_TryStar = leave_Match = leave_If
+
+    def _chain(self, node: ast.AST) -> tuple:
+        return chain_of(self.blocks, node) if self.blocks else ()
 
     @staticmethod
     def _mentions(value: ast.expr, name: str) -> bool:
@@ -199,6 +211,8 @@ class SqlChecker(Checker):
         return None
 
     def visit_Name(self, node: ast.Name) -> None:
+        if node.id in self.list_names:
+            self._list_use(node)
         if self.root is not None or id(node) in self.skip_names:
             return
         for scope in (self.scopes[-1], self.scopes[0]):
@@ -236,6 +250,8 @@ class SqlChecker(Checker):
             self._candidate(node)
 
     def visit_Call(self, node: ast.Call) -> None:
+        self._list_call(node)
+        self._searched(node)
         # `.format`, `.join`, `dedent(...)`, psycopg `sql.SQL(...)`: recover() knows which.
         self._candidate(node)
 
@@ -270,6 +286,9 @@ class SqlChecker(Checker):
     def _candidate(self, node: ast.expr) -> None:
         if self.root is not None:
             return
+        if id(node) in self.not_sql:
+            self.root = node  # nor is any piece of it
+            return
         recovered = recover(node, self.env)
         if recovered is None or not recovered.has_text:
             return
@@ -288,7 +307,8 @@ class SqlChecker(Checker):
             if folded and not bare:
                 continue  # judged inside the larger strings it was folded into
             scoped = build.in_provider or (bare > 0 and unscoped == 0)
-            self._judge(build.value, build.first, build.last, scoped=scoped, base=build.base)
+            values, bases = build.paths()
+            self._judge(build.value, build.first, build.last, scoped=scoped, values=values, bases=bases)
 
     def _shared(self, build: Build):
         """This module's constant as other modules use it (None: they do not)."""
@@ -298,29 +318,56 @@ class SqlChecker(Checker):
         return found if found is not None and found.line == build.first.lineno else None
 
     def _judge(self, recovered: Recovered, first: ast.expr, last: ast.expr, *, scoped: bool,
-               base: Recovered | None = None) -> None:
+               values: list[Recovered] | None = None, bases: list[Recovered] = ()) -> None:
+        """Judge a string by the value of each path in `values` (default: `recovered`)
+        and, for scope, the value of each base path (where no conditional addition to it
+        ran). Reported at the end of the module (`_flush`)."""
         from tenantlint.sql import analyze_sql
 
-        issues = list(analyze_sql(recovered.to_sql(), self.policy, scoped=scoped) or ())
-        if base is not None:
-            # The path on which no conditional addition ran must be scoped too.
-            found = {i.code for i in issues}
-            for issue in analyze_sql(base.to_sql(), self.policy, scoped=scoped) or ():
-                if issue.code in _SCOPE_CODES and issue.code not in found:
-                    issues.append(replace(issue, message=issue.message + _SOME_PATHS))
-        if not issues:
-            return
-        start = self.ctx.positions[first].start
-        end = self.ctx.positions[last].end
-        snippet = recovered.to_sql().text
-        seen = set()
-        for issue in issues:
-            key = (issue.code, issue.message)
-            if key in seen:
-                continue
-            seen.add(key)
-            self.ctx.report(issue.code, issue.message, start.line, start.column + 1, end.line, end.column + 1,
-                            snippet=snippet)
+        values = values or [recovered]
+        found: list = []
+        for value in values:
+            found += analyze_sql(value.to_sql(), self.policy, scoped=scoped) or ()
+        codes = {i.code for i in found}
+        unscoped: list = []
+        for base in bases:
+            unscoped += [i for i in analyze_sql(base.to_sql(), self.policy, scoped=scoped) or ()
+                         if i.code in _SCOPE_CODES and i.code not in codes]
+        if found or unscoped:
+            self.pending.append((len(self.pending), recovered, first, last, [recovered, *values], found, unscoped))
+
+    def _flush(self) -> None:
+        """Report the judged strings in reading order: one finding per code, naming every
+        table, at the string's first piece. A name interpolated into an identifier is
+        reported where it was first interpolated, not again in each string the result is
+        folded into (`q = "DELETE FROM %s" % t` then `f"{q} WHERE ..."`)."""
+        reported: set[int] = set()  # the holes already reported as TL106
+        pending = sorted(self.pending, key=lambda e: (e[2].lineno, e[2].col_offset, e[0]))
+        self.pending = []
+        for _, recovered, first, last, values, found, unscoped in pending:
+            holes: dict[str, set[int]] = {}
+            for value in values:
+                for piece in value.pieces:
+                    if isinstance(piece, HolePiece):
+                        holes.setdefault(piece.name, set()).add(id(piece))
+            issues = []
+            for issue in merge_issues(found):
+                if issue.code == "TL106" and issue.parts:
+                    parts = tuple(p for p in issue.parts if not (holes.get(p.subject) and holes[p.subject] <= reported))
+                    for part in parts:
+                        reported |= holes.get(part.subject, set())
+                    if not parts:
+                        continue
+                    if parts != issue.parts:
+                        issue = SqlIssue(issue.code, compose(parts), issue.table, parts)
+                issues.append(issue)
+            issues += [replace(i, message=i.message + _SOME_PATHS) for i in merge_issues(unscoped)]
+            start = self.ctx.positions[first].start
+            end = self.ctx.positions[last].end
+            snippet = recovered.to_sql().text
+            for issue in issues:
+                self.ctx.report(issue.code, issue.message, start.line, start.column + 1, end.line, end.column + 1,
+                                snippet=snippet)
 
     # -- names ------------------------------------------------------------------
     def _qualify(self, node: ast.expr) -> str | None:
@@ -348,6 +395,4 @@ _SOME_PATHS = " on the path where the conditional additions to it do not run"
 
 
 def _opaque(code: str):
-    from tenantlint.sql.recover import HolePiece
-
     return HolePiece("concat", code)

@@ -15,7 +15,7 @@ from tenantlint.sql.session import HoleNames, token_issues, tree_issues
 from tenantlint.sql.statements import (
     QUERY_WORDS, START_WORDS, TXN_WORDS, Statement, looks_like_sql, parse_statements,
 )
-from tenantlint.sql.types import SqlIssue, SqlPolicy, SqlText, predicate
+from tenantlint.sql.types import SqlIssue, SqlPolicy, SqlText, issue, merge_issues, predicate
 
 SCOPED_AWAY = frozenset({"TL002", "TL101", "TL102", "TL103", "TL104"})
 _TABLE_KWS = frozenset({"FROM", "JOIN", "INTO", "UPDATE", "TABLE", "USING"})
@@ -36,8 +36,8 @@ def analyze_sql(sql: SqlText, policy: SqlPolicy, *, scoped: bool = False) -> lis
         found: list[SqlIssue] | None = None
         for st in statements:
             issues = _statement(st, tables, holes)
-            if issues is not None:
-                found = (found or []) + issues
+            if issues is not None:  # one finding per statement and code, naming every table
+                found = (found or []) + [i for i in merge_issues(issues) if i not in (found or ())]
     except Exception as exc:  # noqa: BLE001 - a linter bug must neither abort a scan nor pass a query
         if scoped or not looks_like_sql(sql.text if isinstance(sql.text, str) else ""):
             return None if not scoped else []
@@ -45,11 +45,7 @@ def analyze_sql(sql: SqlText, policy: SqlPolicy, *, scoped: bool = False) -> lis
                                   "its tenant scope is unverified")]
     if found is None:
         return None
-    out: list[SqlIssue] = []
-    for issue in found:
-        if issue not in out and not (scoped and issue.code in SCOPED_AWAY):
-            out.append(issue)
-    return out
+    return [found_issue for found_issue in found if not (scoped and found_issue.code in SCOPED_AWAY)]
 
 
 _LAST_POLICY: list = [None, None]  # (policy, Tables): one policy per scan, folded once
@@ -167,7 +163,7 @@ def _copy(tree: exp.Expression, walker: ScopeWalker, tables: Tables) -> list[Sql
     name = str(table.name).lower()
     if name in tables.tenant and name not in tables.trusted:
         col = sorted(tables.tenant[name])[0]
-        return [SqlIssue("TL101", f"`{name}` is exported by COPY without {predicate(col)}", name)]
+        return [issue("TL101", name, "exported", f"by COPY without {predicate(col)}", table=name)]
     return []
 
 
@@ -226,7 +222,8 @@ def _unparsed(st: Statement, tables: Tables) -> list[SqlIssue] | None:
     for name in dict.fromkeys(named):
         col = sorted(tables.tenant[name])[0]
         if mentions or clause_hole:
-            out.append(SqlIssue("TL002", f"`{name}`: the query does not parse, so its `{col}` scope cannot be verified", name))
+            out.append(issue("TL002", name, "", f"the query does not parse, so its `{col}` scope cannot be verified",
+                             table=name))
         else:
-            out.append(SqlIssue("TL101", f"`{name}` is queried without {predicate(col)}", name))
+            out.append(issue("TL101", name, "queried", f"without {predicate(col)}", table=name))
     return out

@@ -63,12 +63,15 @@ def hole(kind: str, name: str = "") -> Recovered:
 class Env:
     """What recovery may consult: names bound to strings, and qualified names.
     `imported` resolves a name or attribute (`BASE`, `sql.BASE`) that `lookup` does not
-    know to a string constant of another module of the project (through the catalog)."""
+    know to a string constant of another module of the project (through the catalog).
+    `sequence` gives the items of a list named in `sep.join(name)` when they are known
+    (an item that may be missing is a hole), else None."""
 
     lookup: Callable[[str], Recovered | None] = lambda name: None
     qualify: Callable[[ast.expr], str | None] = lambda node: dotted(node)
     code: Callable[[ast.AST], str] = lambda node: ""
     imported: Callable[[ast.expr], Recovered | None] = lambda node: None
+    sequence: Callable[[ast.expr], list[Recovered] | None] = lambda node: None
 
 
 _DEDENT = {"textwrap.dedent", "inspect.cleandoc", "dedent", "cleandoc"}
@@ -110,7 +113,7 @@ def _fstring(node: ast.JoinedStr, env: Env) -> Recovered:
             out = out + text(part.value, node)
         elif isinstance(part, ast.FormattedValue):
             inner = recover(part.value, env)
-            if inner is not None and part.format_spec is None and part.conversion == -1 and _is_static(inner):
+            if inner is not None and part.format_spec is None and part.conversion == -1 and _inlined(inner):
                 out = out + inner
             else:
                 out = out + hole(_kind(part.value, "fstring"), env.code(part.value))
@@ -133,6 +136,13 @@ def _starts_word(rec: Recovered) -> bool:
 
 def _is_static(rec: Recovered) -> bool:
     return all(isinstance(p, str) for p in rec.pieces)
+
+
+def _inlined(rec: Recovered) -> bool:
+    """A value interpolated into a string is spliced in when some of its text is
+    known (its own holes stay holes: `WHERE {where}` with `where = " AND ".join(conds)`
+    reads the conditions); a value known not at all is one hole."""
+    return _is_static(rec) or rec.has_text
 
 
 def _concat(node: ast.BinOp, env: Env) -> Recovered | None:
@@ -191,7 +201,7 @@ def _percent(node: ast.BinOp, env: Env) -> Recovered | None:
                 position += 1
                 label = env.code(arg) if arg is not None else ""
             value = recover(arg, env) if arg is not None else None
-            if value is not None and _is_static(value):
+            if value is not None and _inlined(value):
                 out.pieces.extend(value.pieces)
             else:
                 out.pieces.append(HolePiece(_kind(arg, "percent"), label))
@@ -229,15 +239,18 @@ def _call(node: ast.Call, env: Env) -> Recovered | None:
         if sep is None or not _is_static(sep):
             return None
         items = _first_arg(node)
+        parts = None
         if isinstance(items, (ast.List, ast.Tuple)):
             parts = [None if isinstance(el, ast.Starred) else recover(el, env) for el in items.elts]
-            if parts and all(p is not None for p in parts):
-                out = Recovered()
-                for i, part in enumerate(parts):
-                    if i:
-                        out = out + sep
-                    out = out + part
-                return out
+        elif isinstance(items, ast.Name) and len(node.args) == 1 and not node.keywords:
+            parts = env.sequence(items)
+        if parts and all(p is not None for p in parts):
+            out = Recovered()
+            for i, part in enumerate(parts):
+                if i:
+                    out = out + sep
+                out = out + part
+            return out
         return hole("concat", env.code(node))
     if method in _SAME_TEXT_METHODS:
         return recover(receiver, env)

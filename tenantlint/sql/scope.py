@@ -17,7 +17,7 @@ from tenantlint.sql.glot import exp
 from tenantlint.sql.predicates import (
     anchored_by, columns_in, conjuncts, is_hole_name, is_hole_node, self_compared, ties, unwrap, weakening,
 )
-from tenantlint.sql.types import SqlIssue, predicate
+from tenantlint.sql.types import SqlIssue, issue, predicate
 
 
 @dataclass(eq=False)
@@ -296,17 +296,17 @@ class ScopeWalker:
                 continue
             col = sorted(occ.cols)[0]
             if occ.weak:
-                self.issues.append(SqlIssue(
-                    "TL102", f"`{occ.table}`: the `{col}` predicate is weakened by {occ.weak}", occ.table))
+                self.issues.append(issue("TL102", occ.table, "", f"the `{col}` predicate is weakened by {occ.weak}",
+                                         table=occ.table))
             elif sc.clause_hole:
-                self.issues.append(SqlIssue(
-                    "TL002", f"`{occ.table}`: the `{col}` scope depends on an interpolated clause and cannot be verified", occ.table))
+                self.issues.append(issue(
+                    "TL002", occ.table, "", f"the `{col}` scope depends on an interpolated clause and cannot be verified",
+                    table=occ.table))
             elif some_anchored:
-                self.issues.append(SqlIssue(
-                    "TL104", f"`{occ.table}` is joined without tying its `{col}` to the anchored tenant", occ.table))
+                self.issues.append(issue("TL104", occ.table, "joined",
+                                         f"without tying its `{col}` to the anchored tenant", table=occ.table))
             else:
-                self.issues.append(SqlIssue("TL101", f"`{occ.table}` is {occ.verb} without {predicate(col)}", occ.table))
-
+                self.issues.append(issue("TL101", occ.table, occ.verb, f"without {predicate(col)}", table=occ.table))
 
 def _join_restrict(join: exp.Join, occ: Occ | None, sc: Scope):
     """Which occurrences a join's ON / USING can restrict: all (None) for an inner,

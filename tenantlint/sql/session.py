@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from tenantlint.sql.glot import Tok, exp
 from tenantlint.sql.predicates import HOLE_RE, func_name, unwrap
-from tenantlint.sql.types import SqlIssue
+from tenantlint.sql.types import SqlIssue, issue
+
+_IDENT = "; use sql.Identifier"
 
 _OFF = {"OFF", "FALSE", "0", "NO"}
 _FALSE = {"false", "f", "off", "0", "no"}
@@ -77,7 +79,7 @@ def token_issues(toks: list[Tok], holes: HoleNames, is_command: bool) -> list[Sq
         for t in toks:
             if t.kind != "STRING":
                 for name in holes.find(t.text):
-                    issues.append(SqlIssue("TL106", f"`{name}` is interpolated into an identifier; use sql.Identifier"))
+                    issues.append(issue("TL106", name, "interpolated", "into an identifier", _IDENT))
     return issues
 
 
@@ -122,7 +124,7 @@ def _set_issues(toks: list[Tok], words: list[str], holes: HoleNames) -> list[Sql
             for t in values:
                 if t.kind != "STRING":
                     for hole in holes.find(t.text):
-                        issues.append(SqlIssue("TL106", f"`{hole}` is interpolated into the search_path; use sql.Identifier"))
+                        issues.append(issue("TL106", hole, "interpolated", "into the search_path", _IDENT))
     return issues
 
 
@@ -186,8 +188,8 @@ def tree_issues(tree: exp.Expression, holes: HoleNames) -> list[SqlIssue]:
                 for hole in holes.find(ident.name):
                     if isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() == "SCHEMA":
                         what = "schema"
-                    issues.append(SqlIssue(
-                        "TL106", f"`{hole}` is interpolated into a {what} name; use sql.Identifier", str(table.name).lower()))
+                    issues.append(issue("TL106", hole, "interpolated", f"into a {what} name", _IDENT,
+                                        table=str(table.name).lower()))
     return issues
 
 

@@ -50,10 +50,93 @@ class SqlPolicy:
 
 
 @dataclass(frozen=True)
+class Part:
+    """One subject of a finding's message, so that the findings of one statement can be
+    told as one: "`orders` is read without a `tenant_id` predicate" is
+    Part("orders", "read", "without a `tenant_id` predicate"); a `verb` of "" gives the
+    "`orders`: the ..." form; `end` is a suffix said once ("; use sql.Identifier")."""
+
+    subject: str
+    verb: str
+    tail: str
+    end: str = ""
+
+
+@dataclass(frozen=True)
 class SqlIssue:
     code: str  # TL002, TL101..TL107
     message: str
     table: str = ""
+    parts: tuple[Part, ...] = ()
+
+
+def issue(code: str, subject: str, verb: str, tail: str, end: str = "", table: str = "") -> SqlIssue:
+    """A finding about one subject (a table, an interpolated name)."""
+    part = Part(subject, verb, tail, end)
+    return SqlIssue(code, compose((part,)), table, (part,))
+
+
+def compose(parts) -> str:
+    """The message for the parts of one finding: "`a` is read without X",
+    "`a`, `b` are read without X", "`a` is updated and `b` is read without X",
+    "`a` is updated and read without X", "`a`, `b`: the ...", different tails joined by
+    "; ", the shared end said once."""
+    by_end: dict[str, dict[tuple[bool, str], dict[str, list[str]]]] = {}
+    for part in parts:
+        subjects = by_end.setdefault(part.end, {}).setdefault((part.verb == "", part.tail), {})
+        verbs = subjects.setdefault(part.subject, [])
+        if part.verb not in verbs:
+            verbs.append(part.verb)
+    chunks = []
+    for end, tails in by_end.items():
+        said = []
+        for (colon, tail), subjects in tails.items():
+            if colon:
+                said.append(f"{_names(list(subjects))}: {tail}")
+                continue
+            by_verbs: dict[str, list[str]] = {}  # "updated and read" -> subjects
+            for subject, verbs in subjects.items():
+                verbs = sorted(verbs, key=lambda v: v == "read")  # the statement's own verb first
+                by_verbs.setdefault(" and ".join(verbs), []).append(subject)
+            phrases = [f"{_names(names)} {'are' if len(names) > 1 else 'is'} {verbs}"
+                       for verbs, names in sorted(by_verbs.items(), key=lambda item: item[0] == "read")]
+            if len(subjects) > 1:
+                tail = tail.replace(" its ", " their ")
+            joined = phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
+            said.append(f"{joined} {tail}")
+        chunks.append("; ".join(said) + end)
+    return "; ".join(chunks)
+
+
+def _names(subjects: list[str]) -> str:
+    return ", ".join(f"`{s}`" for s in subjects)
+
+
+def merge_issues(issues) -> list[SqlIssue]:
+    """One issue per code, in first-seen order: the subjects of the issues that share a
+    code are told in one message (a statement, or a string, is one finding per code,
+    so that one suppression or baseline entry covers it)."""
+    groups: dict[str, list[SqlIssue]] = {}
+    for item in issues:
+        group = groups.setdefault(item.code, [])
+        if item not in group:
+            group.append(item)
+    out = []
+    for code, group in groups.items():
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        parts: list[Part] = []
+        bare: list[str] = []
+        for item in group:
+            if item.parts:
+                parts += [p for p in item.parts if p not in parts]
+            elif item.message not in bare:
+                bare.append(item.message)
+        message = "; ".join(([compose(parts)] if parts else []) + bare)
+        tables = ",".join(dict.fromkeys(t for item in group for t in item.table.split(",") if t))
+        out.append(SqlIssue(code, message, tables, tuple(parts)))
+    return out
 
 
 @dataclass(frozen=True)
