@@ -109,12 +109,15 @@ DISCOVERERS: tuple = (ModuleNames(),)
 
 def _may_bind_handles(tree: ast.Module) -> bool:
     """A module-level assignment of a call, attribute, subscript or name (what a handle
-    is made of), at the top level or in a block there."""
+    is made of), or a function with a return annotation (a factory of one), at the top
+    level or in a block there."""
     stack = list(tree.body)
     while stack:
         stmt = stack.pop()
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(
                 stmt.value, (ast.Call, ast.Attribute, ast.Subscript, ast.Await, ast.Name)):
+            return True
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.returns is not None:
             return True
         if isinstance(stmt, (ast.If, ast.Try, ast.With, ast.AsyncWith)) or type(stmt).__name__ == "TryStar":
             stack.extend(child_statements(stmt))

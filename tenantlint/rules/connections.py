@@ -22,7 +22,7 @@ class ConnectionChecker(ApiChecker):
     def check(self, call, role, matched) -> None:
         for spec, _handle, _method in matched:
             if spec.exempt_arg is not None:
-                value = literal(find_arg(call, spec.exempt_arg, self.value_of))
+                value = literal(find_arg(call, spec.exempt_arg, self.value_of, self.splat_value))
                 if value is not None and any(fnmatch.fnmatchcase(value, v) for v in spec.exempt_values):
                     return
         name = self.ctx.code_for(call.func)

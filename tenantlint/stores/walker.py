@@ -10,7 +10,19 @@ imported from another module of the project (`from app.clients import kb_index`,
 it (`module_handles`, `TenantCatalog.modules`). When a
 receiver is unknown, only methods a pack declares `distinctive` match, and only in a file
 that imports that pack's library; or a receiver whose name carries a kind's hint
-(`engine.connect()`). Plain stdlib `ast` nodes, nothing beyond their positions: this is cheap."""
+(`engine.connect()`).
+
+A call of a function or method of the file whose return annotation is a catalog class (or a
+team's configured wrapper class) is that handle (`async def get_client() -> Redis`, then
+`c = await get_client()` or `await self.get_client()`), and so is a property annotated so.
+Such a function is recorded for other modules too: its name is bound to the kind
+`returns:<kind>` (a callable that returns that handle), which a call unwraps.
+
+A keyword argument passed in a `**name` (`index.query(vector=v, **kwargs)`) is read from
+the dict literal or `dict(...)` call `name` is bound to in the same scope, with later
+`name["key"] = value` and `name.update(...)` counted; a name used any other way there
+(passed to a call, aliased, mutated otherwise) is not read. Plain stdlib `ast` nodes,
+nothing beyond their positions: this is cheap."""
 from __future__ import annotations
 
 import ast
@@ -21,6 +33,8 @@ from typing import Iterator
 from tenantlint.apis import ArgRef, CallSpec, Catalog, Production, catalog_for
 from tenantlint.names import dotted
 from tenantlint.rulebase import Checker
+from tenantlint.stores.annotations import RETURNS, annotation_kind, definitions, function_kind, is_none
+from tenantlint.stores.dicts import dict_entry, escaping_names, literal, literal_items, with_items
 from tenantlint.stores.tenancy import Alternatives, FROM_STORE, Tenancy, for_binding
 
 _MAX_DEPTH = 16
@@ -56,7 +70,12 @@ class ApiChecker(Checker):
             self.api.worth_visiting(ctx.source, self.packs, self.roles) or _names_handle(ctx.catalog, ctx.source))
         self.module_scope: dict[str, Binding] = {}
         self.scopes: list[dict[str, Binding]] = [self.module_scope]
+        self.scope_nodes: list[ast.AST | None] = [None]  # the Module, FunctionDef or Lambda of each scope
         self.classes: list[dict[str, Binding]] = []
+        self.methods: list[dict[str, ast.FunctionDef]] = []  # each class's methods, by name
+        self.functions: dict[str, ast.FunctionDef] = {}  # the module's functions, by name
+        self._returns_memo: dict[int, Handle | None] = {}
+        self._escapes_memo: dict[int, frozenset[str]] = {}
         self.tenancy = Tenancy(ctx.settings.tenant_columns, ctx.settings.global_key_prefixes,
                                self.value_of, ctx.code_for)
         self._resolving: set[int] = set()
@@ -64,6 +83,7 @@ class ApiChecker(Checker):
         self.blocks: list[tuple[int, tuple | None]] = []
         self._here: tuple[int, int] = (0, 0)
         self._memo: tuple | None = None
+        self._ifs: set[int] = set()  # the blocks that are `if` statements
 
     @classmethod
     def wants(cls, source: str, catalog, settings) -> bool:
@@ -78,23 +98,34 @@ class ApiChecker(Checker):
 
     # -- bindings ---------------------------------------------------------------------
     def visit_Module(self, node: ast.Module) -> None:
+        self.scope_nodes[0] = node
         if self.active:
             for target, value in _assignments(node.body, deep=True):
                 self.module_scope[target] = Binding(value)
+            self.functions = definitions(node.body, deep=True)
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         attrs: dict[str, Binding] = {}
+        methods: dict[str, ast.FunctionDef] = {}
         if self.active:
             for target, value in _assignments(node.body, deep=False):
                 attrs[target] = Binding(value)
+            methods = definitions(node.body, deep=False)
             for stmt in node.body:
-                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    for target, value in _self_assignments(stmt):
-                        attrs.setdefault(target, Binding(value))
+                if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    continue
+                for target, value in _self_assignments(stmt):
+                    previous = attrs.get(target)
+                    # `self.client = None` in `__init__`, the client itself later: None has
+                    # no methods, so a call on the attribute is a call on the client.
+                    if previous is None or is_none(previous.value):
+                        attrs[target] = Binding(value)
         self.classes.append(attrs)
+        self.methods.append(methods)
 
     def leave_ClassDef(self, original_node: ast.ClassDef) -> None:
         self.classes.pop()
+        self.methods.pop()
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         scope: dict[str, Binding] = {}
@@ -105,36 +136,47 @@ class ApiChecker(Checker):
             if star is not None:
                 scope[star.arg] = Binding(_UNKNOWN, resolved=True)
         self.scopes.append(scope)
+        self.scope_nodes.append(node)
 
     def _annotated(self, param: ast.arg) -> Handle | None:
         """`def f(r: redis.Redis)`: a parameter annotated with a catalog class is that handle."""
         if not self.active or param.annotation is None:
             return None
-        annotation = param.annotation
-        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-            try:
-                annotation = ast.parse(annotation.value.strip(), mode="eval").body
-            except Exception:  # noqa: BLE001 - not an expression
-                return None
-        qualified = self.ctx.imports.qualify(annotation) if dotted(annotation) else None
-        for production in self.api.constructor(qualified) if qualified else ():
-            if production.arg is None:
-                return Handle(production.returns)
-        return None
+        return self.annotation_handle(param.annotation)
+
+    def annotation_handle(self, annotation: ast.expr) -> Handle | None:
+        """The handle a type annotation names (see `annotations.py`)."""
+        kind = annotation_kind(annotation, self.ctx.imports.qualify, self.api)
+        return Handle(kind) if kind else None
+
+    def _returned(self, func: ast.FunctionDef) -> Handle | None:
+        """What a function of the file is, as a handle: a factory (`returns:<kind>`) or a
+        property (`<kind>`), by its return annotation (see `annotations.py`)."""
+        memo = self._returns_memo
+        if id(func) not in memo:
+            kind = function_kind(func, self.ctx.imports.qualify, self.api)
+            memo[id(func)] = Handle(kind) if kind else None
+        return memo[id(func)]
 
     def leave_FunctionDef(self, original_node: ast.FunctionDef) -> None:
         self.scopes.pop()
+        self.scope_nodes.pop()
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
         self.scopes.append({p.arg: Binding(_UNKNOWN, resolved=True) for p in node.args.args})
+        self.scope_nodes.append(node)
 
     def leave_Lambda(self, original_node: ast.Lambda) -> None:
         self.scopes.pop()
+        self.scope_nodes.pop()
 
     def leave_Assign(self, original_node: ast.Assign) -> None:
         self._at(original_node)
         for target in original_node.targets:
-            self._bind(target, original_node.value)
+            if isinstance(target, ast.Subscript):
+                self._store_item(target, original_node.value)
+            else:
+                self._bind(target, original_node.value)
 
     def leave_AnnAssign(self, original_node: ast.AnnAssign) -> None:
         if original_node.value is not None:
@@ -143,12 +185,19 @@ class ApiChecker(Checker):
 
     def leave_AugAssign(self, original_node: ast.AugAssign) -> None:
         target = original_node.target
-        if isinstance(target, ast.Name) and self.active and len(self.scopes) > 1:
-            previous = self.scopes[-1].get(target.id)
-            if previous is not None and isinstance(previous.value, ast.expr):
-                # `key += x`: both parts count (a tenant in either is a tenant in the key)
-                combined = ast.BinOp(previous.value, ast.Add(), original_node.value)
-                self.scopes[-1][target.id] = Binding(combined)
+        if isinstance(target, ast.Name) and self.active and len(self.scopes) > 1 and target.id in self.scopes[-1]:
+            self._at(original_node)
+            # `key += x`: both parts count (a tenant in either is a tenant in the key), for
+            # each value that reaches it
+            current = self.value_of(target.id)
+            addition = original_node.value
+            if isinstance(current, Alternatives) and all(isinstance(v, ast.expr) for v in current.values):
+                combined = Alternatives(tuple(ast.BinOp(v, ast.Add(), addition) for v in current.values))
+            elif isinstance(current, ast.expr):
+                combined = ast.BinOp(current, ast.Add(), addition)
+            else:
+                return
+            self._rebind(target.id, Binding(combined))
 
     # Conditional blocks: a name rebound inside one keeps its earlier value as an
     # alternative, since the block may not run. `ast` has no node for an `else:` block
@@ -157,6 +206,7 @@ class ApiChecker(Checker):
     # are computed from the position of the node being visited (`_at`): inside that span,
     # the `else` counts as one more block, as its own node would.
     def visit_If(self, node) -> None:
+        self._ifs.add(id(node))
         self._push(node, _else_span(node))
 
     def leave_If(self, original_node) -> None:
@@ -221,20 +271,98 @@ class ApiChecker(Checker):
             return
         scope = self.scopes[-1]
         if isinstance(target, ast.Name):
-            binding = Binding(value, blocks=self.current_blocks())
-            previous = scope.get(target.id)
-            if previous is not None and previous.blocks != binding.blocks and len(self.scopes) > 1:
-                # Bound on another path (a branch, a loop): both values may reach a use.
-                binding.others = (*previous.others, previous.value)
+            binding = self._rebind(target.id, Binding(value))
             if eager and len(self.scopes) > 1 and isinstance(value, ast.expr):
                 binding.handle, binding.resolved = self.handle_of(value), True
-            scope[target.id] = binding
         elif isinstance(target, (ast.Tuple, ast.List)):
             for el in target.elts:
                 if isinstance(el, ast.Starred):
                     el = el.value
                 if isinstance(el, ast.Name):
                     scope[el.id] = Binding(_UNKNOWN, resolved=True)
+
+    # -- dicts passed as `**name` -------------------------------------------------------
+    def _store_item(self, target: ast.Subscript, value: ast.expr) -> None:
+        """`name["key"] = value` on a name bound to a dict in this scope: a new binding of
+        the name, to the dict with that item (on this path: see `_bind`)."""
+        key = literal(target.slice)
+        if key is not None and isinstance(target.value, ast.Name):
+            self._extend_dict(target.value.id, [(key, value)])
+
+    def _update_dict(self, call: ast.Call) -> None:
+        """`name.update({"key": value})`, `name.update(key=value)`."""
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and func.attr == "update" and isinstance(func.value, ast.Name)):
+            return
+        items: list[tuple[str, ast.expr]] = []
+        for arg in call.args:
+            entries = literal_items(arg)
+            if entries is None:
+                return
+            items += entries
+        for kw in call.keywords:
+            if kw.arg is None:
+                return
+            items.append((kw.arg, kw.value))
+        self._extend_dict(func.value.id, items)
+
+    def _extend_dict(self, name: str, items: list[tuple[str, ast.expr]]) -> None:
+        if not self.active or not items or name not in self.scopes[-1]:
+            return
+        merged = with_items(self.value_of(name), items)
+        if merged is None:
+            return
+        self._rebind(name, Binding(merged, resolved=True))
+
+    def splat_value(self, call: ast.Call, keyword: str) -> ast.expr | None:
+        """The value of keyword argument `keyword` passed in a `**name` (or `**{...}`)
+        of `call`: None when no such dict of this scope has it on every path, or when the
+        name is used in ways that could change it unseen."""
+        for kw in call.keywords:
+            if kw.arg is not None:
+                continue
+            value = kw.value
+            if isinstance(value, ast.Name):
+                if value.id not in self.scopes[-1] or value.id in self._escaped():
+                    continue
+                bound = self.value_of(value.id)
+            else:
+                bound = value
+            found = dict_entry(bound, keyword, 0)
+            if found is not None:
+                return found
+        return None
+
+    def _escaped(self) -> frozenset[str]:
+        """Names of the current scope used other than as a dict read, `**name`, or a
+        `name["key"] = ...` / `name.update(...)` that the walk follows."""
+        node = self.scope_nodes[-1]
+        if node is None:
+            return frozenset()
+        found = self._escapes_memo.get(id(node))
+        if found is None:
+            found = self._escapes_memo[id(node)] = escaping_names(node)
+        return found
+
+    def _rebind(self, name: str, binding: Binding) -> Binding:
+        """Bind `name` in the current scope, where the walk is. In a function, values bound
+        on other paths (a branch, a loop) that may still reach a use are kept as `others`."""
+        scope = self.scopes[-1]
+        binding.blocks = self.current_blocks()
+        previous = scope.get(name)
+        if previous is not None and len(self.scopes) > 1:
+            blocks = binding.blocks
+            if len(blocks) == 2 and blocks[0] in self._ifs and blocks[1] == -blocks[0] \
+                    and previous.blocks == blocks[:1]:
+                # `if c: x = a` / `else: x = b` at the function's top level: once the `if`
+                # is done, only the values of its two branches reach.
+                binding.others = (previous.value,)
+            elif previous.blocks != blocks:
+                binding.others = (*previous.others, previous.value)
+            else:  # rebound on the same path: the values of other paths still reach past it
+                binding.others = previous.others
+        scope[name] = binding
+        return binding
 
     def lookup(self, name: str) -> Binding | None:
         for scope in reversed(self.scopes):
@@ -249,10 +377,19 @@ class ApiChecker(Checker):
             return None
         if binding.others:
             here = self.current_blocks()
-            if here[:len(binding.blocks)] != binding.blocks:
+            n = len(binding.blocks)
+            if here[:n] != binding.blocks:
                 # Used outside the block that made the last binding: earlier values may reach.
                 values = (*binding.others, binding.value)
-                return None if any(v is _UNKNOWN for v in values) else Alternatives(values)
+            elif n and len(here) > n and here[n] == -binding.blocks[-1] and binding.blocks[-1] in self._ifs:
+                # In the `else` of the `if` whose body made it: the values from before it
+                # (the `else` of a loop or a `try` runs after its body).
+                values = binding.others
+            else:
+                return binding.value
+            if any(v is _UNKNOWN for v in values):
+                return None
+            return values[0] if len(values) == 1 else Alternatives(values)
         return binding.value
 
     # -- handles ----------------------------------------------------------------------
@@ -266,14 +403,11 @@ class ApiChecker(Checker):
             binding = self.lookup(node.id)
             if binding is not None:
                 return self._binding_handle(binding, step) or self._hinted(node.id)
-            return self._object(node) or self._hinted(node.id)
+            return self._object(node) or self._defined(node.id) or self._hinted(node.id)
         if isinstance(node, ast.Attribute):
             attr = node.attr
-            if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls") and self.classes:
-                binding = self.classes[-1].get(attr)
-                if binding is not None:
-                    return self._binding_handle(binding, step) or self._hinted(attr)
-                return self._hinted(attr)
+            if self._on_self(node):
+                return self._self_attribute(attr, step)
             owner = self.handle_of(node.value, step)
             if owner is not None:
                 kind = self.api.kinds.get(owner.kind)
@@ -288,7 +422,11 @@ class ApiChecker(Checker):
                 for production in self.api.constructor(qualified):
                     if self._applies(production, node):
                         return Handle(production.returns, self._scopes(production, node))
+            if isinstance(func, ast.Name):
+                return _called(self.handle_of(func, step))
             if isinstance(func, ast.Attribute):
+                if self._on_self(func):  # `self.get_client()`: a method of this class
+                    return _called(self._self_attribute(func.attr, step))
                 owner = self.handle_of(func.value, step)
                 if owner is not None:
                     kind = self.api.kinds.get(owner.kind)
@@ -299,6 +437,8 @@ class ApiChecker(Checker):
                             return Handle(production.returns, owner.scoped or self._scopes(production, node))
                     if kind.chain:
                         return owner
+                    return None
+                return _called(self._object(func))  # `clients.get_redis()`: another module's factory
             return None
         if isinstance(node, ast.Subscript):
             owner = self.handle_of(node.value, step)
@@ -307,6 +447,22 @@ class ApiChecker(Checker):
                 return Handle(kind.item, owner.scoped)
             return None
         return None
+
+    def _on_self(self, node: ast.Attribute) -> bool:
+        return isinstance(node.value, ast.Name) and node.value.id in ("self", "cls") and bool(self.classes)
+
+    def _self_attribute(self, attr: str, depth: int) -> Handle | None:
+        """`self.attr`: an attribute assigned in the class, or one of its methods."""
+        binding = self.classes[-1].get(attr)
+        if binding is not None:
+            return self._binding_handle(binding, depth) or self._hinted(attr)
+        method = self.methods[-1].get(attr) if self.methods else None
+        return (self._returned(method) if method is not None else None) or self._hinted(attr)
+
+    def _defined(self, name: str) -> Handle | None:
+        """A function defined at the module's top level (see `_returned`)."""
+        func = self.functions.get(name)
+        return self._returned(func) if func is not None else None
 
     def _binding_handle(self, binding: Binding, depth: int) -> Handle | None:
         if binding.resolved:
@@ -358,6 +514,8 @@ class ApiChecker(Checker):
         if not self.active:
             return
         self._at(node)
+        if node.keywords or node.args:
+            self._update_dict(node)
         groups: dict[str, list[tuple[CallSpec, Handle | None, str]]] = {}
         for spec, handle, method in self.matches(node):
             if spec.role in self.roles:
@@ -411,12 +569,12 @@ class ApiChecker(Checker):
 
     # -- arguments --------------------------------------------------------------------
     def arg(self, call: ast.Call, ref: ArgRef | None):
-        return find_arg(call, ref, self.value_of) if ref is not None else None
+        return find_arg(call, ref, self.value_of, self.splat_value) if ref is not None else None
 
     def args(self, call: ast.Call, refs) -> list:
         out = []
         for ref in refs:
-            found = find_arg(call, ref, self.value_of)
+            found = find_arg(call, ref, self.value_of, self.splat_value)
             if found is not None:
                 out.append(found)
         return out
@@ -446,13 +604,26 @@ def module_handles(ctx) -> list[tuple[str, str, bool]]:
         handle = resolver._binding_handle(binding, 0)
         if handle is not None and handle.kind:
             out.append((name, handle.kind, handle.scoped))
+    for name, func in resolver.functions.items():
+        # `def get_redis() -> Redis`: kind `returns:redis` (a name bound twice is unknown)
+        handle = resolver._returned(func) if name not in resolver.module_scope else None
+        if handle is not None and handle.kind:
+            out.append((name, handle.kind, handle.scoped))
     return out
 
 
-def find_arg(call: ast.Call, ref: ArgRef, value_of=None):
+def _called(callee: Handle | None) -> Handle | None:
+    """The handle a call of `callee` returns, when it is a factory (`returns:`)."""
+    if callee is not None and callee.kind.startswith(RETURNS):
+        return Handle(callee.kind[len(RETURNS):], callee.scoped)
+    return None
+
+
+def find_arg(call: ast.Call, ref: ArgRef, value_of=None, splat=None):
     """The expression `ref` designates, following a dict path through literals (and
     local variables bound to them). None when absent; an opaque value stops the path and
-    is returned as it is (judged by its name)."""
+    is returned as it is (judged by its name). `splat(call, keyword)` finds a keyword
+    passed in a `**dict`."""
     node = None
     if ref.keyword is not None:
         for kw in call.keywords:
@@ -468,6 +639,8 @@ def find_arg(call: ast.Call, ref: ArgRef, value_of=None):
                 node = arg
                 break
             seen += 1
+    if node is None and ref.keyword is not None and splat is not None:
+        node = splat(call, ref.keyword)
     if node is None:
         return None
     for step in ref.path:
@@ -499,13 +672,6 @@ def find_arg(call: ast.Call, ref: ArgRef, value_of=None):
         else:
             return node
     return node
-
-
-def literal(node) -> str | None:
-    """A string literal's value (implicit concatenation included); None for anything else."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    return None
 
 
 def _span(body: list) -> tuple | None:
@@ -569,3 +735,5 @@ def _self_assignments(func: ast.FunctionDef) -> Iterator[tuple[str, ast.expr]]:
         for expr in targets:
             if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self":
                 yield expr.attr, stmt.value
+
+
