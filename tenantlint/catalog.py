@@ -8,6 +8,7 @@ overrides, global tables, RLS state per table."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -408,11 +409,26 @@ def relative(path: Path, root: Path) -> str:
     name (a broken link must be reported under the name it has)."""
     import os
 
-    root = root.resolve()
-    absolute = Path(os.path.normpath(path.absolute()))
+    root = _resolved(root)
+    absolute = os.path.normpath(os.path.abspath(path))
+    prefix = str(root).rstrip(os.sep) + os.sep
+    if absolute.startswith(prefix):  # the common case, without a realpath per file
+        return Path(absolute[len(prefix):]).as_posix()
+    absolute = Path(absolute)
     for candidate in (absolute, absolute.parent.resolve() / absolute.name):
         try:
             return candidate.relative_to(root).as_posix()
         except ValueError:
             continue
     return path.as_posix()
+
+
+def _resolved(root: Path) -> Path:
+    """A realpath per file was a third of a warm pre-commit run: an absolute root is
+    resolved once per process (a relative one depends on the current folder)."""
+    return _resolve_absolute(root) if root.is_absolute() else root.resolve()
+
+
+@lru_cache(maxsize=16)
+def _resolve_absolute(root: Path) -> Path:
+    return root.resolve()
