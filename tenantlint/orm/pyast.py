@@ -3,41 +3,12 @@ from __future__ import annotations
 
 import ast
 
-
-def dotted(node: ast.AST) -> str | None:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
+from tenantlint.names import ImportMap, dotted
 
 
-class ImportAliases:
-    """Local name -> dotted path, from the file's imports (any depth)."""
-
-    def __init__(self, tree: ast.Module, module: str) -> None:
-        self.aliases: dict[str, str] = {}
-        package = module.rsplit(".", 1)[0] if "." in module else ""
-        for node in _statements(tree):
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.asname:
-                        self.aliases[alias.asname] = alias.name
-                    else:
-                        top = alias.name.split(".")[0]
-                        self.aliases.setdefault(top, top)
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    up = package.split(".") if package else []
-                    up = up[: len(up) - (node.level - 1)] if node.level > 1 else up
-                    base = ".".join(p for p in (*up, base) if p)
-                for alias in node.names:
-                    local = alias.asname or alias.name
-                    self.aliases[local] = f"{base}.{alias.name}" if base else alias.name
+class ImportAliases(ImportMap):
+    """The file's imports (names.ImportMap), qualified as discovery wants them: a name
+    defined in this module stays as written (`Base`), not prefixed with the module."""
 
     def qualify(self, node: ast.AST) -> str:
         name = dotted(node) or ""
@@ -47,18 +18,6 @@ class ImportAliases:
 
     def uses(self, *packages: str) -> bool:
         return any(v.split(".")[0] in packages for v in self.aliases.values())
-
-
-def _statements(tree: ast.Module):
-    """Every statement at any depth of statement bodies (imports live there), not expressions."""
-    stack = list(tree.body)
-    while stack:
-        node = stack.pop()
-        yield node
-        for attr in ("body", "orelse", "finalbody", "handlers", "cases"):
-            value = getattr(node, attr, None)
-            if isinstance(value, list):
-                stack.extend(v for v in value if isinstance(v, (ast.stmt, ast.excepthandler, ast.match_case)))
 
 
 def const_str(node: ast.AST | None) -> str | None:
