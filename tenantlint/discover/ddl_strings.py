@@ -15,6 +15,7 @@ from typing import Iterable, Iterator
 
 from tenantlint.config import Settings
 from tenantlint.discover.sql_files import facts_from_sql, is_migration
+from tenantlint.discover.table_names import literal
 
 # ALTER TABLE: a tenant column added, renamed or dropped by a later migration, or the
 # table renamed; DROP TABLE / RENAME TABLE: a table that no longer exists.
@@ -110,7 +111,7 @@ def _texts(node: ast.AST, names: dict[str, list[str]]) -> list[str]:
     """The texts a string expression can have: a literal or a concatenation of literals,
     or a template (f-string, `.format`, `%`) whose only holes are names of known literal
     lists, expanded once per value."""
-    text = _fold(node)
+    text = literal(node)
     if text is not None:
         return [text]
     template, name = _template(node)
@@ -134,26 +135,15 @@ def _template(node: ast.AST) -> tuple[str | None, str | None]:
         return ("".join(parts), holes.pop()) if len(holes) == 1 else (None, None)
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
             and len(node.args) == 1 and not node.keywords and isinstance(node.args[0], ast.Name)):
-        text = _fold(node.func.value)
+        text = literal(node.func.value)
         if text is not None and text.count("{}") + text.count("{0}") >= 1 and "{" not in \
                 text.replace("{}", "").replace("{0}", ""):
             return text.replace("{}", "\0").replace("{0}", "\0"), node.args[0].id
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.right, ast.Name):
-        text = _fold(node.left)
+        text = literal(node.left)
         if text is not None and text.count("%s") >= 1 and "%" not in text.replace("%s", ""):
             return text.replace("%s", "\0"), node.right.id
     return None, None
-
-
-def _fold(node: ast.AST) -> str | None:
-    """A literal string, or implicit/`+` concatenation of literals."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left, right = _fold(node.left), _fold(node.right)
-        if left is not None and right is not None:
-            return left + right
-    return None
 
 
 DISCOVERERS = (DdlStrings(),)
