@@ -111,6 +111,8 @@ class OrmChecker(Checker):
         # get_queryset(), unless that method starts from it: `self.queryset` or
         # `super().get_queryset()` (DRF's and Django's return the class-level queryset).
         overrides = any(s.name == "get_queryset" for s in methods)
+        if not overrides:
+            self._generic_view_model(node)
         env = self._flow().run(node.body, observe_end=not overrides)
         queryset = env.get("queryset") if env else None
         bound = self.bindings.get(node.name, {})
@@ -123,6 +125,22 @@ class OrmChecker(Checker):
             attrs = {f"{me}.{attr}": models for attr, models in bound.items()}
             if held or attrs:
                 self._methods[id(fn)] = (held, attrs)
+
+    def _generic_view_model(self, node: ast.ClassDef) -> None:
+        """`class DealList(ListView): model = Deal` with no get_queryset() and no
+        `queryset`: Django's generic view runs `Deal._default_manager.all()`."""
+        imports = self.ctx.imports
+        if imports is None or not any(_is_object_view(imports.qualify(b)) for b in node.bases):
+            return
+        assigned = {t.id: stmt.value for stmt in node.body if isinstance(stmt, ast.Assign)
+                    for t in stmt.targets if isinstance(t, ast.Name)}
+        value = assigned.get("model")
+        if value is None or "queryset" in assigned:
+            return
+        model = self.models.model_of(value, "django")
+        if model is None or model in self.always or self.ctx.in_scope_provider(value):
+            return
+        self.report("TL201", value, self._message("TL201", [model]) + " (a generic view with no get_queryset())")
 
     def finish(self) -> None:
         for root, states in sorted(self.observed.values(), key=lambda e: _pos(self, e[0].node)):
@@ -151,6 +169,19 @@ class OrmChecker(Checker):
         if code == "TL002":
             return f"{what} is filtered by a condition built elsewhere: its `{cols}` scope cannot be verified"
         return f"{what} is queried without a tenant filter on `{cols}`"
+
+
+# Django's generic views that query `model` when get_queryset() is not overridden.
+_OBJECT_VIEWS = frozenset({
+    "ListView", "DetailView", "UpdateView", "DeleteView", "BaseListView", "BaseDetailView", "BaseUpdateView",
+    "BaseDeleteView", "MultipleObjectMixin", "SingleObjectMixin", "ArchiveIndexView", "YearArchiveView",
+    "MonthArchiveView", "WeekArchiveView", "DayArchiveView", "TodayArchiveView", "DateDetailView",
+})
+
+
+def _is_object_view(qualified: str | None) -> bool:
+    return bool(qualified) and qualified.startswith("django.views.generic") \
+        and qualified.rsplit(".", 1)[-1] in _OBJECT_VIEWS
 
 
 def _self_name(fn) -> str | None:

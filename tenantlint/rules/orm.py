@@ -23,7 +23,11 @@ class OrmUnscopedQuery(Rule):
     fetch followed by DRF's `check_object_permissions`, re-fetching an object in hand by
     its own id, and code inside a scope provider. `scopes_disabled()`, `_base_manager` and
     extra plain managers are not. A filter built elsewhere (`filter(q)`, `where(*conds)`)
-    is TL002; `.raw()`/`.extra()` are judged by the SQL rules.
+    is TL002; `.raw()`/`.extra()` are judged by the SQL rules. Queries a class reaches
+    through its attributes count too: a view's class-level `queryset` (also when its
+    `get_queryset()` returns `self.queryset` or `super().get_queryset()` un-narrowed), a
+    Django generic view (`ListView`, `DetailView`...) with `model = X` and no
+    `get_queryset()`, and a repository's `self.model` bound by its subclasses.
 
     ## Why is this bad?
     `Invoice.objects.get(pk=pk)` in a view returns any tenant's invoice to whoever guesses
