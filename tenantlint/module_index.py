@@ -1,6 +1,6 @@
 """Names one module of the project binds and other modules import, as the catalog pass
-records them (`tenantlint/discover/module_names.py`): store handles and SQL string
-constants. Part of the TenantCatalog (`TenantCatalog.modules`), so part of its
+records them (`tenantlint/discover/module_names.py`): store handles, factories whose
+return annotation names a client (kind `returns:<kind>`), and SQL string constants. Part of the TenantCatalog (`TenantCatalog.modules`), so part of its
 fingerprint: a changed shared constant or handle re-checks the files that use it."""
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class ModuleNamesFact:
 
     path: str
     module: str
-    handles: tuple[tuple[str, str, bool], ...] = ()  # (name, kind, scoped)
+    handles: tuple[tuple[str, str, bool], ...] = ()  # (name, kind or "returns:<kind>" for a factory, scoped)
     constants: tuple[tuple[str, tuple, int], ...] = ()  # (name, pieces, line)
 
 
