@@ -54,6 +54,7 @@ class Binding:
     resolved: bool = False
     blocks: tuple[int, ...] = ()  # the conditional blocks the binding was made in
     others: tuple = ()  # values bound on other paths that may reach a use
+    annotated: Handle | None = None  # `self.cache: Redis = make()`: used when the value says nothing
 
 
 class ApiChecker(Checker):
@@ -110,16 +111,23 @@ class ApiChecker(Checker):
         if self.active:
             for target, value in _assignments(node.body, deep=False):
                 attrs[target] = Binding(value)
+            for stmt in node.body:  # `cache: Redis` declared in the class body
+                if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                    attrs[stmt.target.id] = Binding(stmt.value if stmt.value is not None else _UNKNOWN,
+                                                    annotated=self.annotation_handle(stmt.annotation))
             methods = definitions(node.body, deep=False)
             for stmt in node.body:
                 if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     continue
-                for target, value in _self_assignments(stmt):
+                for target, value, annotation in _self_assignments(stmt):
                     previous = attrs.get(target)
+                    annotated = self.annotation_handle(annotation) if annotation is not None else None
                     # `self.client = None` in `__init__`, the client itself later: None has
                     # no methods, so a call on the attribute is a call on the client.
-                    if previous is None or is_none(previous.value):
-                        attrs[target] = Binding(value)
+                    if previous is None or previous.value is _UNKNOWN or is_none(previous.value):
+                        attrs[target] = Binding(value, annotated=annotated or (previous and previous.annotated))
+                    elif annotated is not None and previous.annotated is None:
+                        previous.annotated = annotated
         self.classes.append(attrs)
         self.methods.append(methods)
 
@@ -468,10 +476,10 @@ class ApiChecker(Checker):
         if binding.resolved:
             return binding.handle
         if not isinstance(binding.value, ast.expr) or id(binding) in self._resolving:
-            return None
+            return binding.annotated
         self._resolving.add(id(binding))
         try:
-            binding.handle = self.handle_of(binding.value, depth)
+            binding.handle = self.handle_of(binding.value, depth) or binding.annotated
         finally:
             self._resolving.discard(id(binding))
         binding.resolved = True
@@ -719,21 +727,23 @@ def _assignments(stmts, deep: bool) -> Iterator[tuple[str, ast.expr]]:
             yield from _assignments(_child_statements(stmt), deep)
 
 
-def _self_assignments(func: ast.FunctionDef) -> Iterator[tuple[str, ast.expr]]:
-    """`self.x = value` anywhere among a method's statements."""
+def _self_assignments(func: ast.FunctionDef) -> Iterator[tuple[str, object, ast.expr | None]]:
+    """`self.x = value` / `self.x: T = value` / `self.x: T` anywhere among a method's
+    statements: (attribute, value or _UNKNOWN, annotation or None)."""
     queue = deque(func.body)
     while queue:
         stmt = queue.popleft()
         if isinstance(stmt, ast.Assign):
-            targets = stmt.targets
+            targets, annotation = stmt.targets, None
         elif isinstance(stmt, ast.AnnAssign):
-            targets = [stmt.target] if stmt.value is not None else []
+            targets, annotation = [stmt.target], stmt.annotation
         else:
             if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 queue.extend(_child_statements(stmt))
             continue
+        value = stmt.value if stmt.value is not None else _UNKNOWN
         for expr in targets:
             if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self":
-                yield expr.attr, stmt.value
+                yield expr.attr, value, annotation
 
 
