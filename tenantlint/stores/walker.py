@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from tenantlint.apis import ArgRef, CallSpec, Catalog, Production, catalog_for
-from tenantlint.names import dotted
+from tenantlint.names import child_statements, dotted
 from tenantlint.rulebase import Checker
 from tenantlint.stores.annotations import RETURNS, annotation_kind, definitions, function_kind, is_none
 from tenantlint.stores.dicts import dict_entry, escaping_names, literal, literal_items, with_items
@@ -700,19 +700,6 @@ def _else_span(node: ast.If) -> tuple | None:
     return _span(orelse)
 
 
-def _child_statements(stmt: ast.stmt) -> list[ast.stmt]:
-    """The statements nested in a compound statement: body, else, finally, handlers, cases
-    (this order: a later binding of a module or class name wins); [] for a simple one."""
-    out: list[ast.stmt] = list(getattr(stmt, "body", ()))
-    out.extend(getattr(stmt, "orelse", ()) or ())
-    out.extend(getattr(stmt, "finalbody", ()) or ())
-    for handler in getattr(stmt, "handlers", ()) or ():
-        out.extend(handler.body)
-    for case in getattr(stmt, "cases", ()) or ():
-        out.extend(case.body)
-    return out
-
-
 def _assignments(stmts, deep: bool) -> Iterator[tuple[str, ast.expr]]:
     """Name = value at this level (and inside if/try/with blocks when deep)."""
     for stmt in stmts:
@@ -724,7 +711,7 @@ def _assignments(stmts, deep: bool) -> Iterator[tuple[str, ast.expr]]:
             if stmt.value is not None and isinstance(stmt.target, ast.Name):
                 yield stmt.target.id, stmt.value
         elif deep and isinstance(stmt, (ast.If, ast.Try, ast.With, ast.AsyncWith)):
-            yield from _assignments(_child_statements(stmt), deep)
+            yield from _assignments(child_statements(stmt), deep)
 
 
 def _self_assignments(func: ast.FunctionDef) -> Iterator[tuple[str, object, ast.expr | None]]:
@@ -739,7 +726,7 @@ def _self_assignments(func: ast.FunctionDef) -> Iterator[tuple[str, object, ast.
             targets, annotation = [stmt.target], stmt.annotation
         else:
             if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                queue.extend(_child_statements(stmt))
+                queue.extend(child_statements(stmt))
             continue
         value = stmt.value if stmt.value is not None else _UNKNOWN
         for expr in targets:
