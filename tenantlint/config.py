@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ class Settings:
     allow_raw_connections: tuple[str, ...] = ()
     require_rls: bool = False
     global_key_prefixes: tuple[str, ...] = ("global:",)
+    tenant_sources: tuple[str, ...] = ()
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -68,7 +70,7 @@ class Settings:
 
 _LIST_KEYS = {
     "tenant-columns", "tenant-tables", "tenant-models", "global-tables", "scope-providers",
-    "allow-raw-connections", "global-key-prefixes", "select", "ignore", "exclude", "extend-exclude",
+    "allow-raw-connections", "global-key-prefixes", "tenant-sources", "select", "ignore", "exclude", "extend-exclude",
 }
 _BOOL_KEYS = {"discover", "trust-rls", "require-rls", "require-reason", "force-exclude"}
 _TABLE_KEYS = {"sinks", "connections", "caches", "vector-stores", "object-stores"}
@@ -196,6 +198,8 @@ def settings_from_mapping(section: Mapping[str, Any], root: Path, config_file: P
         values["tenant_columns"] = tuple(c.lower() for c in values["tenant_columns"])
         if not values["tenant_columns"]:
             raise ConfigError(f"{where}: `tenant-columns` must name at least one column")
+    if "tenant_sources" in values:
+        values["tenant_sources"] = _dotted_names(values["tenant_sources"], "tenant-sources", where)
     settings = Settings(**values)
     from tenantlint.rules import validate_codes  # late: rules import config's types
 
@@ -215,6 +219,18 @@ def _str_list(value: Any, key: str, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{where}: `{key}` must be a list of strings")
     return tuple(value)
+
+
+# `request.tenant`, `flask.g.org_id`, `app.auth.current_org()`: a dotted path, optionally called.
+_DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(\(\))?")
+
+
+def _dotted_names(names: tuple[str, ...], key: str, where: str) -> tuple[str, ...]:
+    for name in names:
+        if not _DOTTED_NAME.fullmatch(name.strip()):
+            raise ConfigError(f"{where}: `{key}` entry {name!r} is not a dotted name "
+                              f"(like `request.tenant` or `app.auth.current_org()`)")
+    return tuple(name.strip() for name in names)
 
 
 def _per_file_ignores(value: Any, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:

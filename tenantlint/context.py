@@ -11,6 +11,7 @@ from tenantlint.config import Settings
 from tenantlint.diagnostics import Diagnostic, Location
 from tenantlint.names import ImportMap, child_statements
 from tenantlint.positions import Lines, Positions, statement_start
+from tenantlint.tenant_sources import TenantSources
 
 if TYPE_CHECKING:
     from tenantlint.catalog import TenantCatalog
@@ -79,6 +80,7 @@ class FileContext:
         self.imports = ImportMap(module, module_name) if module is not None else None
         self.diagnostics: list[Diagnostic] = []
         self._providers = None
+        self._tenant_sources: TenantSources | None = None
 
     @property
     def index(self) -> StatementIndex:
@@ -115,6 +117,15 @@ class FileContext:
 
     def scope_at(self, line: int) -> str:
         return self.index.scope_at(line)
+
+    @property
+    def tenant_sources(self) -> TenantSources:
+        """Where values come from in this file: `ctx.tenant_sources.function(def_node)
+        .is_tenant(expr)` / `.request_input(expr)` (see tenantlint/tenant_sources.py)."""
+        if self._tenant_sources is None:
+            self._tenant_sources = TenantSources(self.settings.tenant_sources, self.settings.tenant_columns,
+                                                 self.module, self.imports)
+        return self._tenant_sources
 
     def in_scope_provider(self, node: ast.AST) -> bool:
         """Inside `with provider(...)`, a `@provider` function, or `provider(<here>)`."""
