@@ -63,6 +63,19 @@ def _merge(line: str, codes: list[str], reason: str, marker: str) -> str:
     return body.rstrip() + "  " + directive + ending
 
 
+def suppression_edit(text: str, diag: Diagnostic, reason: str, *, is_sql: bool) -> tuple[int, str] | None:
+    """(1-based line, its new text) that silences `diag` in `text`, or None when no line of
+    the statement can take a comment (or the code cannot be suppressed). The editor's
+    "suppress with reason" action and `--add-ignore` place directives the same way."""
+    if diag.code in _NOT_SUPPRESSIBLE:
+        return None
+    line = _target_line(diag, None if is_sql else _comment_lines(text))
+    lines = text.splitlines(keepends=True)
+    if line is None or not 1 <= line <= len(lines):
+        return None
+    return line, _merge(lines[line - 1], [diag.code], " ".join(reason.split()), "--" if is_sql else "#")
+
+
 def add_ignores(root: Path, diagnostics: Iterable[Diagnostic], reason: str) -> tuple[int, int]:
     """Edit the files; returns (directives added or extended, files changed)."""
     by_file: dict[str, list[Diagnostic]] = defaultdict(list)

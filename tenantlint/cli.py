@@ -254,6 +254,19 @@ def explain(code: str) -> None:
     click.echo(rule.docs())
 
 
+@main.command("server")
+def server() -> None:
+    """Run the Language Server for editors over stdio (needs `pip install 'tenantlint[lsp]'`)."""
+    try:
+        from tenantlint.lsp.server import serve
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] not in ("pygls", "lsprotocol", "cattrs"):
+            raise
+        fail("`tenantlint server` needs the editor extra: pip install 'tenantlint[lsp]'")
+        return
+    serve()
+
+
 def _mount_optional_commands() -> None:
     try:
         from tenantlint.db.cli import db

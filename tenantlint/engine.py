@@ -78,13 +78,19 @@ def check_file(path: Path, settings: Settings, catalog: TenantCatalog, *, isolat
     source = read_source(path, settings.max_file_size)
     if source.text is None:
         return FileResult(rel, [parse_error(rel, source.error)])
-    if path.suffix == ".sql":
+    return check_text(source.text, rel, settings, catalog, sql=path.suffix == ".sql", path=path if isolate else None)
+
+
+def check_text(text: str, rel: str, settings: Settings, catalog: TenantCatalog, *, sql: bool = False,
+               path: Path | None = None) -> FileResult:
+    """One file's findings from its text (an editor's unsaved buffer, or what was read)."""
+    if sql:
         from tenantlint.sqlfile import check_sql_file
 
-        result = FileResult(rel, check_sql_file(source.text, rel, settings, catalog), sql_suppressions(source.text))
+        result = FileResult(rel, check_sql_file(text, rel, settings, catalog), sql_suppressions(text))
     else:
-        result = _check_python(source.text, rel, settings, catalog, path=path if isolate else None)
-    return _pin_parse_errors(result, source.text)
+        result = _check_python(text, rel, settings, catalog, path=path)
+    return _pin_parse_errors(result, text)
 
 
 def _pin_parse_errors(result: FileResult, text: str) -> FileResult:
@@ -231,8 +237,16 @@ def scan(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog, *, s
                        "so findings in other files may be missing")
             by_path[gap.path] = FileResult(gap.path, [parse_error(gap.path, message, gap.line)])
             results.append(by_path[gap.path])
+    return report_of(results, settings, catalog, selection, scanned=scanned, warn_unused_ignores=warn_unused_ignores)
+
+
+def report_of(results: list[FileResult], settings: Settings, catalog: TenantCatalog, selection: Selection, *,
+              scanned: int, warn_unused_ignores: bool = False) -> Report:
+    """The project-level (schema) findings for these files, then suppressions, selection
+    and fingerprints: what `scan` and the editor server both report."""
     from tenantlint.rules.schema_checks import check_project
 
+    by_path = {r.path: r for r in results}
     for diag in check_project(catalog, settings):
         if diag.path in by_path:
             by_path[diag.path].diagnostics.append(diag)
@@ -319,4 +333,4 @@ def sorted_results(diags: list[Diagnostic]) -> list[Diagnostic]:
     return sorted(diags, key=lambda d: d.sort_key)
 
 
-__all__ = ["scan", "check_file", "Selection", "InternalError", "FileResult", "replace"]
+__all__ = ["scan", "check_file", "check_text", "report_of", "Selection", "InternalError", "FileResult", "replace"]
