@@ -1,0 +1,1 @@
+"""The editor server (`tenantlint server`): LSP glue over the scan engine."""
