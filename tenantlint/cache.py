@@ -29,8 +29,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from tenantlint.source import read_bytes
+
 CACHE_DIR = ".tenantlint_cache"
-_FORMAT = "1"
+_FORMAT = "2"
 _RACY_NS = 2_000_000_000  # a file modified this close to its recording is re-read next time
 # Entries not read or written for this long are deleted, at most once a day: content-hash
 # keys never overwrite one another, so without pruning every edit ever made stays on disk.
@@ -68,7 +70,10 @@ def code_fingerprint() -> str:
 
 
 def _secret() -> bytes:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tenantlint"
+    # A relative XDG_CACHE_HOME is invalid (XDG spec: ignore it); honouring it would write
+    # the signing key into whatever folder the scan runs in, often the project itself.
+    configured = os.environ.get("XDG_CACHE_HOME") or ""
+    base = (Path(configured) if os.path.isabs(configured) else Path.home() / ".cache") / "tenantlint"
     path = base / "key"
     try:
         data = path.read_bytes()
@@ -137,7 +142,7 @@ class Store:
         except OSError:
             return None
         mac, body = data[:32], data[32:]
-        if len(mac) != 32 or not hmac.compare_digest(mac, hmac.new(self._key, body, hashlib.sha256).digest()):
+        if len(mac) != 32 or not hmac.compare_digest(mac, self._sign(kind, key, body)):
             return None
         try:
             value = pickle.loads(body)
@@ -149,6 +154,12 @@ class Store:
             pass
         return value
 
+    def _sign(self, kind: str, key: str, body: bytes) -> bytes:
+        """The MAC covers where the entry is filed, not only what it holds: a valid entry
+        copied under another key (another file's results) does not verify."""
+        where = f"{_FORMAT}\0{kind}\0{key}\0".encode("utf-8", "surrogateescape")
+        return hmac.new(self._key, where + body, hashlib.sha256).digest()
+
     def save(self, kind: str, key: str, value: Any) -> None:
         if not self.usable:
             return
@@ -156,7 +167,7 @@ class Store:
             body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
             path = self._path(kind, key)
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._atomic(path, hmac.new(self._key, body, hashlib.sha256).digest() + body)
+            self._atomic(path, self._sign(kind, key, body) + body)
         except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
             pass
 
@@ -241,6 +252,7 @@ class ResultCache:
 
     def __init__(self, settings, catalog) -> None:
         self.store = Store(settings.root)
+        self.max_size = settings.max_file_size
         self.base = hashlib.sha256("|".join(
             (code_fingerprint(), settings.fingerprint(), catalog_fingerprint(catalog))).encode()).hexdigest()
 
@@ -249,12 +261,13 @@ class ResultCache:
         return self.store.usable
 
     def key(self, path: Path, rel: str) -> str | None:
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return None  # unreadable: not worth caching, reported each time
-        return hashlib.sha256(f"{self.base}|{rel}|".encode("utf-8", "surrogateescape")
-                              + hashlib.sha256(data).digest()).hexdigest()
+        """The key of the file's current content, None if it cannot be read (not worth
+        caching: reported each time)."""
+        raw = read_bytes(path, self.max_size)
+        return None if raw.data is None else self.key_for(rel, hashlib.sha256(raw.data).digest())
+
+    def key_for(self, rel: str, digest: bytes) -> str:
+        return hashlib.sha256(f"{self.base}|{rel}|".encode("utf-8", "surrogateescape") + digest).hexdigest()
 
     def get(self, key: str):
         return self.store.load("results", key)
@@ -283,6 +296,11 @@ def _stamp(path: Path):
     return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
 
+def stamp_before_read(path: Path) -> tuple:
+    """(stat stamp, time): take it before reading a file whose facts will be recorded."""
+    return _stamp(path), time.time_ns()
+
+
 class FactCache:
     """The catalog pass's per-file facts, one manifest per settings fingerprint."""
 
@@ -304,12 +322,14 @@ class FactCache:
             return list(entry[2])
         return None
 
-    def record(self, path: Path, rel: str, facts: list) -> None:
-        """Record facts computed now (stamped before the read is trusted only if the file
-        was not modified around this moment: see lookup)."""
-        stamp = _stamp(path)
+    def record(self, path: Path, rel: str, facts: list, before: tuple | None = None) -> None:
+        """Record facts under `before`, the file's stamp taken before it was read (see
+        `stamp_before_read`): a file changed after the read no longer matches, so facts
+        are never filed under a state they were not computed from. The entry is trusted
+        only if the file was not modified around that moment (see lookup)."""
+        stamp, when = before if before is not None else stamp_before_read(path)
         if stamp is not None:
-            self.new[rel] = (stamp, time.time_ns(), tuple(facts))
+            self.new[rel] = (stamp, when, tuple(facts))
             self.changed = True
 
     def save(self) -> None:

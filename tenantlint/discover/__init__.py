@@ -12,8 +12,9 @@ from typing import Iterable, Protocol
 from tenantlint.catalog import DiscoveryGap, ModelFact, SchemaFact, TableFact, TenantCatalog, assemble, relative
 from tenantlint.module_index import ModuleNamesFact, NameUseFact, index_modules
 from tenantlint.config import Settings
-from tenantlint.files import module_name, walk
-from tenantlint.source import read_source
+from tenantlint.files import link_outside, module_name, walk
+from tenantlint.cache import stamp_before_read
+from tenantlint.source import decode, read_bytes, read_source
 
 Fact = TableFact | ModelFact | SchemaFact | DiscoveryGap | ModuleNamesFact | NameUseFact
 
@@ -61,9 +62,9 @@ def build_catalog(settings: Settings, *, use_cache: bool = False, jobs: int = 1)
     facts: list[Fact] = []
     for path, rel, cached in zip(paths, rels, known):
         if cached is None:
-            found, durable = next(computed)
+            found, durable, before = next(computed)
             if memo is not None and durable:
-                memo.record(path, rel, found)
+                memo.record(path, rel, found, before)
             cached = found
         facts.extend(cached)
     from tenantlint.discover.module_names import use_facts
@@ -78,25 +79,28 @@ def build_catalog(settings: Settings, *, use_cache: bool = False, jobs: int = 1)
 
 
 def _discover_all(paths: list[Path], settings: Settings, jobs: int):
-    """(facts, durable) per path, in order. Not durable: a worker died on the file (a
-    verdict about this run, never cached)."""
+    """(facts, durable, stamp before the read) per path, in order. Not durable: a worker
+    died on the file (a verdict about this run, never cached)."""
     if jobs <= 1 or len(paths) < _POOL_MIN_FILES:
         discoverers = python_discoverers()
         for path in paths:
-            yield discover_file(path, settings, discoverers), True
+            yield _durable_facts(path, settings, discoverers)
         return
     from functools import partial
 
     from tenantlint.pool import run_in_pool
 
     def failed(path: Path, why: str):
-        return [DiscoveryGap(relative(path, settings.root), 1, f"{why} while reading it")], False
+        return [DiscoveryGap(relative(path, settings.root), 1, f"{why} while reading it")], False, None
 
     yield from run_in_pool(paths, partial(_durable_facts, settings=settings), failed, jobs)
 
 
-def _durable_facts(path: Path, settings: Settings) -> tuple[list[Fact], bool]:
-    return discover_file(path, settings), True
+def _durable_facts(path: Path, settings: Settings, discoverers=None) -> tuple[list[Fact], bool, tuple]:
+    # Stamped where the file is read (the worker), before reading: the file may change
+    # before the parent gets to record these facts.
+    before = stamp_before_read(path)
+    return discover_file(path, settings, discoverers), True, before
 
 
 def assemble_facts(settings: Settings, facts: Iterable[Fact]) -> TenantCatalog:
@@ -126,18 +130,21 @@ def discover_file(path: Path, settings: Settings, discoverers=None) -> list[Fact
     if path.suffix not in (".py", ".pyi"):
         return []
     discoverers = discoverers if discoverers is not None else python_discoverers()
-    try:
-        data = path.read_bytes()
-    except OSError:
+    if link_outside(path, settings.root):
+        return []  # not the project's code (reported by the per-file pass)
+    # Read once: screened, size-checked and decoded from these bytes.
+    raw = read_bytes(path, settings.max_file_size, head=True)
+    if raw.data is None:
         return []
+    data = raw.data
     wanted = [d for d in discoverers if (d.wants_file(data, settings) if hasattr(d, "wants_file") else
                                          any(t in data for t in d.triggers))]
     if not wanted:
         return []
     gap = any(getattr(d, "gaps", True) for d in wanted)
     if len(data) > settings.max_file_size:
-        return [DiscoveryGap(rel, 1, f"file is {len(data):,} bytes, above max-file-size")] if gap else []
-    source = read_source(path, settings.max_file_size)
+        return [DiscoveryGap(rel, 1, "file is above max-file-size")] if gap else []
+    source = decode(data)
     if source.text is None:
         return [DiscoveryGap(rel, 1, source.error)] if gap else []
     try:

@@ -28,12 +28,14 @@ import re
 from pathlib import Path
 from typing import Callable, Iterable
 
+from tenantlint.cache import stamp_before_read
 from tenantlint.catalog import TenantCatalog
 from tenantlint.module_index import ModuleNamesFact, NameUseFact, index_modules
 from tenantlint.config import Settings
 from tenantlint.context import FileContext
 from tenantlint.files import module_name
 from tenantlint.names import child_statements
+from tenantlint.source import decode, read_bytes
 from tenantlint.sql.recover import Env, HolePiece, Recovered, recover
 
 _SCREENS: dict = {}
@@ -272,26 +274,25 @@ def use_facts(paths: list[Path], rels: list[str], facts: list, settings: Setting
         key = f"{rel}\x00uses\x00{digest}"
         found = memo.lookup(path, key) if memo is not None else None
         if found is None:
+            before = stamp_before_read(path)
             found = _uses_in(path, rel, settings, catalog, screen)
             if memo is not None:
-                memo.record(path, key, found)
+                memo.record(path, key, found, before)
         out.extend(found)
     return out
 
 
 def _uses_in(path: Path, rel: str, settings: Settings, catalog: TenantCatalog, screen) -> list:
-    from tenantlint.source import read_source
-
-    try:
-        data = path.read_bytes()
-    except OSError:
+    raw = read_bytes(path, settings.max_file_size, head=True)
+    if raw.data is None:
         return []
+    data = raw.data
     named = screen(data)
     if not named:
         return []
     index = catalog.modules
     if len(data) <= settings.max_file_size:
-        source = read_source(path, settings.max_file_size)
+        source = decode(data)
         if source.text is not None:
             try:
                 return _classify(source.text, rel, settings, catalog)

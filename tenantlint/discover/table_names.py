@@ -11,8 +11,12 @@ name rather than inventing one."""
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import replace
 from pathlib import Path
+
+from tenantlint.cache import stamp_before_read
+from tenantlint.source import read_bytes
 
 _BINDERS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
@@ -154,11 +158,15 @@ def _strings_of(path: Path, rel: str, memo) -> tuple[dict, dict] | None:
     cached = memo.lookup(path, key) if memo is not None else None
     if cached:
         return cached[0]
+    before = stamp_before_read(path)
+    raw = read_bytes(path, sys.maxsize)  # only files already found to define models come here
     try:
-        tree = ast.parse(path.read_bytes())
+        if raw.data is None:
+            raise OSError(raw.error)
+        tree = ast.parse(raw.data)
         found = module_strings(tree, module_name(rel))
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         found = None
     if memo is not None:
-        memo.record(path, key, [found])
+        memo.record(path, key, [found], before)
     return found
