@@ -52,7 +52,7 @@ class ArgRef:
         if isinstance(text, bool) or not isinstance(text, (str, int)):
             raise ValueError(f"{where}: an argument reference must be a string like \"0|name\" or a position")
         if isinstance(text, int):
-            return cls(position=text)
+            return cls(position=_position(text, where))
         if text == "*":
             return cls(every=True)
         position = keyword = None
@@ -60,13 +60,24 @@ class ArgRef:
         for part in text.split("|"):
             part = part.strip()
             if part.isdigit():
-                position = int(part)
+                position = _position(int(part), where)
             elif re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_$][\w$]*)*", part):
                 keyword, *rest = part.split(".")
                 path = tuple(rest)
             else:
                 raise ValueError(f"{where}: bad argument reference `{text}`")
         return cls(position, keyword, path)
+
+
+# No real signature takes this many positional arguments; a position past it (or below 0)
+# would match no call at all, switching the check off without a word.
+MAX_POSITION = 255
+
+
+def _position(value: int, where: str) -> int:
+    if not 0 <= value <= MAX_POSITION:
+        raise ValueError(f"{where}: argument position {value} is out of range (0 to {MAX_POSITION})")
+    return value
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ def load(path: Path) -> list[Entry]:
         raise ConfigError(f"cannot read baseline {path}: {exc}") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"baseline {path} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"baseline {path} is not a tenantlint baseline: nested too deeply to read") from None
     if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("findings"), list):
         raise ConfigError(f"baseline {path} is not a tenantlint baseline (version {VERSION})")
     out = []

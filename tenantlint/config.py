@@ -81,6 +81,33 @@ DIALECTS = (
 )
 
 
+def read_toml(path: Path) -> dict:
+    """A TOML file's data, or a ConfigError naming the file (and the line, for a syntax
+    error). A UTF-8 byte order mark is accepted, as editors on Windows write one."""
+    try:
+        with open(path, "rb") as fh:  # a config is small: no size limit games here
+            raw = fh.read(_MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
+    if len(raw) > _MAX_CONFIG_BYTES:
+        raise ConfigError(f"cannot read config {path}: larger than {_MAX_CONFIG_BYTES // 2**20} MB")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"cannot read config {path}: line {line}: not UTF-8 ({exc.reason})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        end = f"at the end of the file, line {max(1, len(text.splitlines()))}"
+        raise ConfigError(f"invalid TOML in {path}: {str(exc).replace('at end of document', end)}") from None
+    except RecursionError:
+        raise ConfigError(f"invalid TOML in {path}: nested too deeply to read") from None
+
+
+_MAX_CONFIG_BYTES = 16 * 2**20
+
+
 def find_config(start: Path) -> Path | None:
     """Walk up from `start` to the first tenantlint.toml, or pyproject.toml with our section."""
     for folder in (start, *start.parents):
@@ -89,11 +116,10 @@ def find_config(start: Path) -> Path | None:
             return candidate
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
-            try:
-                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-                continue
-            if "tenantlint" in data.get("tool", {}):
+            # One that cannot be read may hold our section: an error, never skipped (as ruff).
+            data = read_toml(pyproject)
+            tool = data.get("tool", {})
+            if isinstance(tool, Mapping) and "tenantlint" in tool:
                 return pyproject
     return None
 
@@ -147,12 +173,7 @@ def load_settings(config: Path | None = None, cwd: Path | None = None,
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config {path}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid TOML in {path}: {exc}") from None
+    data = read_toml(path)
     if path.name == "pyproject.toml":
         if "tenantlint" not in data.get("tool", {}):
             raise ConfigError(f"{path} has no [tool.tenantlint] section")
@@ -218,6 +239,14 @@ def settings_from_mapping(section: Mapping[str, Any], root: Path, config_file: P
 def _str_list(value: Any, key: str, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{where}: `{key}` must be a list of strings")
+    # An empty entry switches checks off without a word: every key starts with a "" prefix,
+    # a "" tenant column matches no column at all.
+    if any(not v.strip() for v in value):
+        raise ConfigError(f"{where}: `{key}` has an empty entry: remove it or name something")
+    if key == "tenant-columns":
+        bad = [v for v in value if not _COLUMN.fullmatch(v.strip('"`[]'))]
+        if bad:
+            raise ConfigError(f"{where}: `tenant-columns`: `{bad[0]}` is not a column name")
     return tuple(value)
 
 
@@ -231,6 +260,9 @@ def _dotted_names(names: tuple[str, ...], key: str, where: str) -> tuple[str, ..
             raise ConfigError(f"{where}: `{key}` entry {name!r} is not a dotted name "
                               f"(like `request.tenant` or `app.auth.current_org()`)")
     return tuple(name.strip() for name in names)
+
+
+_COLUMN = re.compile(r"[^\W\d]\w*")
 
 
 def _per_file_ignores(value: Any, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from tenantlint.catalog import TenantCatalog, relative
-from tenantlint.config import Settings
+from tenantlint.config import ConfigError, Settings
 
 _POLL = 0.2
 
@@ -34,11 +35,18 @@ def file_memory() -> int:
 
 
 def _env_number(name: str, default: float) -> float:
-    try:
-        value = float(os.environ.get(name, ""))
-    except ValueError:
+    """A positive number from the environment, `default` when unset or empty. Anything
+    else is a ConfigError: a typo must not quietly run with other limits than asked."""
+    text = os.environ.get(name, "").strip()
+    if not text:
         return default
-    return value if value > 0 else default
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (0 < value < float("inf")):
+        raise ConfigError(f"{name} must be a positive number, got `{text}`")
+    return value
 
 
 def _context():
@@ -49,10 +57,18 @@ def _context():
 
 
 # -- the worker ---------------------------------------------------------------------
-def _worker(conn, job: Callable[[Path], Any], memory: int) -> None:
+def _worker(conn, job: Callable[[Path], Any], memory: int, parent: int = 0, inherited: tuple = ()) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     from tenantlint.engine import InternalError
 
+    # A forked worker holds copies of the parent's pipe ends (its own and the other
+    # workers'): while it does, its own recv() never sees EOF when the parent dies.
+    for end in inherited:
+        try:
+            end.close()
+        except OSError:
+            pass
+    _die_with_parent(parent)
     _cap_address_space(memory)
     while True:
         try:
@@ -76,6 +92,26 @@ def _worker(conn, job: Callable[[Path], Any], memory: int) -> None:
             return
         except Exception as exc:  # noqa: BLE001 - an unpicklable result is our bug
             conn.send((index, ("bug", f"cannot send the result for {path}: {exc}")))
+
+
+def _die_with_parent(parent: int) -> None:
+    """On Linux, have the kernel kill this worker when the parent dies (even by SIGKILL);
+    elsewhere the closed pipe does it (EOF) once the current file is done."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError, ImportError):
+            pass
+    if parent and os.getppid() != parent:
+        os._exit(0)  # the parent died before we asked to follow it
+
+
+_PR_SET_PDEATHSIG = 1
+# The parent's ends of the live workers' pipes: a worker forked later closes its copies.
+_PARENT_ENDS: list = []
 
 
 def _cap_address_space(memory: int) -> None:
@@ -147,12 +183,17 @@ def run_in_pool(paths: Sequence[Path], job: Callable[[Path], Any], failed: Calla
     workers: list[_Worker] = []
     bug: list[str] = []
 
+    forked = ctx.get_start_method() == "fork"
+
     def spawn() -> _Worker:
         parent_end, child_end = ctx.Pipe()
-        proc = ctx.Process(target=_worker, args=(child_end, job, memory), daemon=True,
+        # Only a forked child has copies to close (a spawned one would get duplicates).
+        inherited = (parent_end, *_PARENT_ENDS) if forked else ()
+        proc = ctx.Process(target=_worker, args=(child_end, job, memory, os.getpid(), inherited), daemon=True,
                            name="tenantlint-worker")
         proc.start()
         child_end.close()
+        _PARENT_ENDS.append(parent_end)
         return _Worker(proc, parent_end)
 
     def assign(worker: _Worker) -> None:
@@ -217,6 +258,7 @@ def run_in_pool(paths: Sequence[Path], job: Callable[[Path], Any], failed: Calla
             worker.proc.join(timeout=1.0)
             if worker.proc.is_alive():
                 _kill(worker)
+            _forget(worker.conn)
 
 
 def _receive(worker: _Worker):
@@ -237,6 +279,14 @@ def _kill(worker: _Worker) -> None:
     try:
         worker.conn.close()
     except OSError:
+        pass
+    _forget(worker.conn)
+
+
+def _forget(conn) -> None:
+    try:
+        _PARENT_ENDS.remove(conn)
+    except ValueError:
         pass
 
 
