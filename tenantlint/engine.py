@@ -15,7 +15,7 @@ from tenantlint.catalog import TenantCatalog, relative
 from tenantlint.config import Settings
 from tenantlint.context import FileContext
 from tenantlint.diagnostics import Diagnostic, Location, Report, with_fingerprints
-from tenantlint.files import module_name
+from tenantlint.files import link_outside, module_name
 from tenantlint.rules import CHECKERS, matches, rule_for
 from tenantlint.source import read_source
 from tenantlint.suppressions import Suppressions, python_suppressions, sql_suppressions
@@ -36,6 +36,7 @@ class FileResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     suppressions: Suppressions = field(default_factory=Suppressions)
     transient: bool = False  # a verdict about this run (a worker crashed or timed out): never cached
+    digest: bytes = b""  # sha256 of the bytes analyzed: the result cache keys on it (b"": nothing read)
 
 
 @dataclass(frozen=True)
@@ -75,10 +76,17 @@ def check_file(path: Path, settings: Settings, catalog: TenantCatalog, *, isolat
     """One file's findings. With `isolate` (the in-process serial mode), a file that looks
     able to crash or hang the parser is analyzed in a watched subprocess instead."""
     rel = relative(path, settings.root)
+    escapes = link_outside(path, settings.root)
+    if escapes:
+        return FileResult(rel, [parse_error(rel, escapes)])
     source = read_source(path, settings.max_file_size)
     if source.text is None:
-        return FileResult(rel, [parse_error(rel, source.error)])
-    return check_text(source.text, rel, settings, catalog, sql=path.suffix == ".sql", path=path if isolate else None)
+        return FileResult(rel, [parse_error(rel, source.error)], digest=source.digest)
+    result = check_text(source.text, rel, settings, catalog, sql=path.suffix == ".sql", path=path if isolate else None)
+    # Stamped with what was read, not what the file holds by the time it is cached: an
+    # edit during the scan must not file this result under the new content's key.
+    result.digest = result.digest or source.digest
+    return result
 
 
 def check_text(text: str, rel: str, settings: Settings, catalog: TenantCatalog, *, sql: bool = False,
@@ -274,6 +282,8 @@ def _suppression_findings(result: FileResult, settings: Settings, warn_unused: b
         unknown = sorted(c for c in sup.codes or () if not any(k.startswith(c) for k in BY_CODE))
         if unknown:
             message = f"suppression names unknown rule code{'s' if len(unknown) > 1 else ''} `{', '.join(unknown)}`"
+        elif sup.codes is not None and not sup.codes:
+            message = "suppression names no rule code: it silences nothing (name the codes, e.g. ignore[TL101])"
         elif warn_unused and not sup.used:
             which = ",".join(sorted(sup.codes)) if sup.codes else "all codes"
             message = f"unused suppression: nothing here is reported for {which}"
@@ -296,12 +306,10 @@ def _check_all(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog
         cache = ResultCache(settings, catalog)
         if not cache.usable:
             cache = None
-    keys: list[str | None] = []
     hits: dict[int, FileResult] = {}
     todo: list[Path] = []
     for index, path in enumerate(paths):
         key = cache.key(path, relative(path, settings.root)) if cache is not None else None
-        keys.append(key)
         hit = cache.get(key) if key is not None else None
         if isinstance(hit, FileResult):
             hits[index] = hit
@@ -312,8 +320,10 @@ def _check_all(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog
         result = hits.get(index)
         if result is None:
             result = next(computed)
-            if keys[index] is not None:
-                cache.put(keys[index], result)
+            if cache is not None and result.digest:
+                # Keyed by the digest of the bytes the analysis read (the lookup above
+                # read the file too, and it may have changed in between).
+                cache.put(cache.key_for(result.path, result.digest), result)
         yield result
     if cache is not None:
         cache.store.prune()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import re
 import os
+import re
+import sys
+from collections import deque
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -44,8 +46,13 @@ def _read_gitignore(folder: Path):
 
 
 def walk(folder: Path, settings: Settings) -> Iterator[Path]:
-    """Source files under `folder`, sorted, skipping excluded and git-ignored paths,
-    never following symlinked folders (no loops)."""
+    """Source files under `folder`, sorted, skipping excluded and git-ignored paths.
+
+    Nothing named like source is dropped without a word: a FIFO, socket or device node,
+    a broken or looping link, a folder that cannot be listed, a link that leads out of
+    the project are all handed on, and reading them reports why (TL001). Symbolic links
+    are followed after the real tree is walked, once per real path (no loops, and a file
+    keeps its own name when a link also leads to it), when they lead inside the project."""
     root = settings.root.resolve()
     patterns = (*settings.exclude, *settings.extend_exclude)
     specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
@@ -78,7 +85,14 @@ def walk(folder: Path, settings: Settings) -> Iterator[Path]:
         except ValueError:
             return path.as_posix()
 
-    def visit(current: Path) -> Iterator[Path]:
+    visited: set[str] = set()  # real paths of the folders walked
+    found: set[str] = set()  # real paths of the files handed on
+    links: deque[Path] = deque()  # met on the walk, followed once the real tree is done
+
+    def visit(current: Path, real: str) -> Iterator[Path]:
+        if real in visited:
+            return
+        visited.add(real)
         added = False
         try:
             entries = sorted(os.scandir(current), key=lambda e: e.name)
@@ -95,27 +109,62 @@ def walk(folder: Path, settings: Settings) -> Iterator[Path]:
         for entry in entries:
             path = Path(entry.path)
             rel = rel_to_root(path)
+            if _excluded(rel, entry.name, patterns):
+                continue
+            if entry.is_symlink():
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if not ignored(path, is_dir):
+                    links.append(path)
+                continue
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
-                is_file = entry.is_file()
             except OSError:
-                # A link we cannot follow (a loop: ELOOP) named like source is handed on,
-                # and reading it reports why (TL001); anything else is not ours to read.
-                if entry.name.endswith(SOURCE_SUFFIXES) and not _excluded(rel, entry.name, patterns):
-                    yield path
-                continue
-            if _excluded(rel, entry.name, patterns) or ignored(path, is_dir):
+                is_dir = False
+            if ignored(path, is_dir):
                 continue
             if is_dir:
-                yield from visit(path)
-            elif is_file and entry.name.endswith(SOURCE_SUFFIXES):
+                yield from visit(path, os.path.join(real, entry.name))
+            elif entry.name.endswith(SOURCE_SUFFIXES):
+                # Regular or not (a FIFO, a socket, a device node): reading says why.
+                found.add(os.path.join(real, entry.name))
                 yield path
-            elif entry.is_symlink() and not os.path.exists(entry.path) and entry.name.endswith(SOURCE_SUFFIXES):
-                yield path  # a broken link named like source: reported as unreadable
         if added:
             specs.pop()
 
-    yield from visit(folder)
+    yield from visit(folder, str(folder))
+    while links:
+        path = links.popleft()
+        try:
+            target = os.path.realpath(path, strict=True) if sys.version_info >= (3, 10) else os.path.realpath(path)
+            is_dir = os.path.isdir(target)
+        except OSError:  # broken, or a loop (ELOOP): named like source, reading says why
+            if path.name.endswith(SOURCE_SUFFIXES):
+                yield path
+            continue
+        inside = target == str(root) or target.startswith(root_prefix)
+        if not inside:
+            if is_dir or path.name.endswith(SOURCE_SUFFIXES):
+                yield path  # reported: a link out of the project (TL001), never read
+        elif is_dir:
+            yield from visit(path, target)
+        elif path.name.endswith(SOURCE_SUFFIXES) and target not in found:
+            found.add(target)
+            yield path
+
+
+def link_outside(path: Path, root: Path) -> str | None:
+    """Why `path`, a symbolic link, is not read: it leads out of the project. None for
+    anything else (one lstat in the common case)."""
+    if not os.path.islink(path):
+        return None
+    target = os.path.realpath(path)
+    base = os.path.realpath(root)
+    if target == base or target.startswith(base.rstrip(os.sep) + os.sep):
+        return None
+    return f"a symbolic link to `{target}`, outside the project: not analyzed"
 
 
 def collect(paths: Iterable[str], settings: Settings, cwd: Path | None = None) -> list[Path]:
@@ -126,9 +175,9 @@ def collect(paths: Iterable[str], settings: Settings, cwd: Path | None = None) -
     patterns = (*settings.exclude, *settings.extend_exclude)
     for raw in paths:
         path = (cwd / raw) if not os.path.isabs(raw) else Path(raw)
-        if not os.path.lexists(path):
+        if not _exists(path):
             raise ConfigError(f"path does not exist: {raw}")
-        if path.is_dir():
+        if os.path.isdir(path):  # (Path.is_dir raises on EACCES)
             found: Iterable[Path] = walk(path, settings)
         else:
             if settings.force_exclude:
@@ -138,11 +187,23 @@ def collect(paths: Iterable[str], settings: Settings, cwd: Path | None = None) -
                     continue
             found = [path]
         for item in found:
-            key = item.resolve() if item.exists() else item.absolute()
+            key = item.resolve() if os.path.exists(item) else item.absolute()
             if key not in seen:
                 seen.add(key)
                 out.append(item)
     return out
+
+
+def _exists(path: Path) -> bool:
+    """False only when the path is not there: one we may not look at (a folder on the
+    way without permission) is there, and reading it reports why (TL001)."""
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _parents(rel: str) -> list[str]:
