@@ -24,7 +24,33 @@ def fail(message: str) -> None:
     sys.exit(2)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """click's own handling, except: a usage error is one line (exit 2), as every other
+    error of ours; Ctrl-C exits 130 (1 would read as "findings"), with no traceback."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            exc.show()  # `tenantlint` alone: the help, as click prints it
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+            message = " ".join(exc.format_message().split())
+            click.echo(f"tenantlint: error: {message}{where}", err=True)
+            sys.exit(2)
+        except click.ClickException as exc:
+            click.echo(f"tenantlint: error: {' '.join(exc.format_message().split())}", err=True)
+            sys.exit(exc.exit_code)
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("tenantlint: interrupted", err=True)
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tenantlint")
 def main() -> None:
     """Find cross-tenant data leaks in multi-tenant Python codebases."""
@@ -42,8 +68,10 @@ def _also(values: tuple[str, ...]) -> list[tuple[str, Path]]:
 
 
 def _write(path: Path, text: str) -> None:
+    from tenantlint.output.encoding import encode
+
     try:
-        path.write_text(text, encoding="utf-8")
+        path.write_bytes(encode(text))
     except OSError as exc:
         raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
 
@@ -108,6 +136,7 @@ def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_
     from tenantlint.engine import InternalError, Selection, scan as run_scan
     from tenantlint.output import render
     from tenantlint.output.progress import color_wanted, for_scan
+    from tenantlint.pool import file_memory, file_timeout
     from tenantlint.rules import validate_codes
 
     try:
@@ -116,6 +145,7 @@ def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_
         if add_ignore is not None and write_baseline:
             raise ConfigError("--add-ignore and --write-baseline are two ways to adopt: pick one")
         extra_outputs = _also(also)
+        file_timeout(), file_memory()  # a bad TENANTLINT_FILE_* value fails now, not mid-scan
         settings = load_settings(Path(config_file) if config_file else None, targets=paths or (".",))
         if force_exclude:
             settings = replace(settings, force_exclude=True)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import quote
 
 from tenantlint import __version__
 from tenantlint.diagnostics import Report, Severity
+from tenantlint.output.encoding import encode
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -59,9 +61,19 @@ def _level(severity: Severity) -> str:
 
 
 def _artifact(path: str) -> dict:
-    if path.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", path):
-        return {"uri": "file://" + ("" if path.startswith("/") else "/") + path.replace("\\", "/")}
-    return {"uri": path, "uriBaseId": SRCROOT}
+    path = path.replace("\\", "/")
+    if path.startswith("/"):
+        return {"uri": "file://" + _percent(path)}
+    if re.match(r"^[A-Za-z]:/", path):
+        return {"uri": "file:///" + path[:2] + _percent(path[2:])}
+    # Relative, percent-encoded per RFC 3986: a space, `#`, `%`, a newline or a byte that
+    # is not UTF-8 must not change what the URI names, and a `:` in the first segment
+    # must not read as a scheme.
+    return {"uri": _percent(path), "uriBaseId": SRCROOT}
+
+
+def _percent(path: str) -> str:
+    return quote(encode(path), safe="/")
 
 
 def render(report: Report, **_options) -> str:
