@@ -9,9 +9,11 @@ from typing import Any, Callable
 
 import click
 
+from tenantlint.db.redact import redact
 from tenantlint.db.settings import DEFAULT_TENANT_SETTING, DbSettings
 from tenantlint.diagnostics import Diagnostic, Report, Severity
 from tenantlint.output import FORMATS
+from tenantlint.output.encoding import encode
 
 
 class _Exit(Exception):
@@ -105,7 +107,7 @@ def _run(command: str, work: Callable[[Any, DbSettings, list[str]], list[Diagnos
         except psycopg.Error as exc:
             raise _Exit(f"database error: {_first_line(exc)}") from None
     except _Exit as exc:
-        click.echo(f"{prefix}: error: {exc}", err=True)
+        click.echo(f"{prefix}: error: {redact(str(exc), dsn)}", err=True)
         sys.exit(2)
 
     from tenantlint.output import render
@@ -114,14 +116,14 @@ def _run(command: str, work: Callable[[Any, DbSettings, list[str]], list[Diagnos
     text = render(Report(diagnostics=diagnostics), fmt, color=color)
     if output is not None:
         try:
-            output.write_text(text if text.endswith("\n") or not text else text + "\n", encoding="utf-8")
+            output.write_bytes(encode(text if text.endswith("\n") or not text else text + "\n"))
         except OSError as exc:
             click.echo(f"{prefix}: error: cannot write {output}: {exc.strerror}", err=True)
             sys.exit(2)
     else:
         click.echo(text, nl=not text.endswith("\n"))
     for note in notes:
-        click.echo(f"{prefix}: note: {note}", err=True)
+        click.echo(f"{prefix}: note: {redact(note, dsn)}", err=True)
     threshold = Severity(fail_on).rank
     failed = any(d.severity.rank >= threshold for d in diagnostics)
     sys.exit(1 if failed and not exit_zero else 0)
