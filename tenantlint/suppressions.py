@@ -19,7 +19,7 @@ _DIRECTIVE = re.compile(r"tenantlint:\s*ignore(?:\[(?P<codes>[^\]]*)\])?(?P<reas
 class Suppression:
     line: int
     column: int
-    codes: frozenset[str] | None  # None: every code
+    codes: frozenset[str] | None  # None: every code; empty (`ignore[]`): none
     reason: str
     used: bool = False
 
@@ -49,9 +49,11 @@ def _parse(comment: str, line: int, column: int) -> Suppression | None:
     if not match:
         return None
     codes = match.group("codes")
+    # `ignore[]` / `ignore[,]` name no code: they silence nothing (and are reported, TL003),
+    # rather than everything as a bare `ignore` does.
     code_set = frozenset(c.strip().upper() for c in codes.split(",") if c.strip()) if codes is not None else None
     reason = match.group("reason").strip().lstrip("-#:—– ").strip()
-    return Suppression(line, column, code_set or None, reason)
+    return Suppression(line, column, code_set, reason)
 
 
 def python_suppressions(source: str) -> Suppressions:
