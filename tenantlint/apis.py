@@ -225,8 +225,10 @@ def load_pack_files(folder: Path | None = None) -> list[tuple[str, dict]]:
     for path in sorted(folder.glob("*.toml")):
         try:
             out.append((path.stem, tomllib.loads(path.read_text(encoding="utf-8"))))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise PackError(f"catalog pack {path.name}: {exc}") from None
+        except RecursionError:
+            raise PackError(f"catalog pack {path.name}: nested too deeply to read") from None
     return out
 
 

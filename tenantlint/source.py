@@ -71,7 +71,13 @@ def read_bytes(path: Path, max_size: int, *, head: bool = False) -> Raw:
                 return Raw(None, f"is {_kind(st.st_mode)}, not a regular file: not analyzed")
             if st.st_size > max_size and not head:
                 return Raw(None, f"file is {st.st_size:,} bytes, above max-file-size ({max_size:,}): not analyzed")
-            data = fh.read(max_size + 1)  # a file growing while read stops at the limit too
+            limit = max_size + 1
+            data = fh.read(min(limit, st.st_size + 1))
+            while st.st_size < len(data) < limit:  # it grew since fstat: read on, up to the limit
+                more = fh.read(min(limit - len(data), 1 << 20))
+                if not more:
+                    break
+                data += more
     except OSError as exc:
         return Raw(None, f"cannot read file: {exc.strerror or exc}")
     if len(data) > max_size and not head:

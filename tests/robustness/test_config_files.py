@@ -108,3 +108,21 @@ def test_bad_limits_in_the_environment_are_errors(tmp_path, name, value):
 def test_empty_limit_is_the_default(tmp_path):
     root = _project(tmp_path, "tenantlint.toml", 'tenant-tables = ["orders"]\n')
     assert run(["scan", "--no-cache", "."], root, env={"TENANTLINT_FILE_TIMEOUT": ""}).exit_code == 1
+
+
+@pytest.mark.parametrize("position", [-1, 256, "1000000|sql"])
+def test_pack_argument_positions_out_of_range_are_pack_errors(position):
+    from tenantlint.apis import PackError, build_catalog
+
+    pack = {"library": {"name": "lib", "imports": ["lib"]},
+            "calls": [{"functions": ["lib.run"], "role": "sql", "sql": position}]}
+    with pytest.raises(PackError, match="out of range"):
+        build_catalog([("lib", pack)])
+
+
+def test_a_deeply_nested_pack_is_a_pack_error(tmp_path):
+    from tenantlint.apis import PackError, load_pack_files
+
+    (tmp_path / "deep.toml").write_text("x = " + "[" * 50_000 + "]" * 50_000 + "\n")
+    with pytest.raises(PackError, match="deep.toml"):
+        load_pack_files(tmp_path)
