@@ -154,7 +154,8 @@ def _run_deep(job):
     try:
         try:
             threading.stack_size(_STACK_SIZE)
-            thread = threading.Thread(target=target, name="tenantlint-parse")
+            # A daemon: Ctrl-C (raised in join below) must not wait for a long parse to end.
+            thread = threading.Thread(target=target, name="tenantlint-parse", daemon=True)
             thread.start()
         except (RuntimeError, MemoryError, ValueError):  # no room for a big stack: run here, shallower
             threading.stack_size(previous)

@@ -16,9 +16,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
 
 from clihelp import run  # noqa: E402
+from robusthelp import LEAK, REPO, tiny_project  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[2]
-LEAK = 'def f(cur):\n    cur.execute("DELETE FROM orders")\n'
 SLOW_SCAN = r"""
 import sys, time
 import tenantlint.engine
@@ -33,17 +32,10 @@ main(["scan", "--no-cache", "."])
 """
 
 
-def _project(tmp_path: Path) -> Path:
-    root = tmp_path / "proj"
-    root.mkdir()
-    (root / ".git").mkdir()
-    (root / "tenantlint.toml").write_text('tenant-tables = ["orders"]\n')
-    (root / "a.py").write_text(LEAK)
-    return root
 
 
 def test_ctrl_c_exits_130(tmp_path):
-    root = _project(tmp_path)
+    root = tiny_project(tmp_path)
     env = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1")
     proc = subprocess.Popen([sys.executable, "-c", SLOW_SCAN], cwd=root, env=env, stderr=subprocess.PIPE,
                             stdout=subprocess.PIPE)
@@ -63,14 +55,14 @@ def test_ctrl_c_exits_130(tmp_path):
 @pytest.mark.parametrize("args", [["scan", "--bogus"], ["scan", "--format", "xml"], ["scan", "-j", "-1"],
                                   ["scan", "--fail-on", "info"], ["nope"], ["explain"]])
 def test_usage_errors_are_one_line_exit_2(tmp_path, args):
-    result = run(args, _project(tmp_path))
+    result = run(args, tiny_project(tmp_path))
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("tenantlint: error: "), result.stderr
 
 
 def test_help_and_version_still_work(tmp_path):
-    root = _project(tmp_path)
+    root = tiny_project(tmp_path)
     assert run(["--version"], root).exit_code == 0
     result = run(["scan", "--help"], root)
     assert result.exit_code == 0 and "--format" in result.stdout
@@ -78,7 +70,7 @@ def test_help_and_version_still_work(tmp_path):
 
 @pytest.mark.parametrize("bracket", ["ignore[]", "ignore[,]", "ignore[ , ]"])
 def test_an_empty_code_list_silences_nothing_and_is_reported(tmp_path, bracket):
-    root = _project(tmp_path)
+    root = tiny_project(tmp_path)
     (root / "a.py").write_text(LEAK.replace('orders")', f'orders")  # tenantlint: {bracket} legacy'))
     result = run(["scan", "--no-cache", "--format", "json", "."], root)
     assert result.exit_code == 1, result.stderr
@@ -86,8 +78,8 @@ def test_an_empty_code_list_silences_nothing_and_is_reported(tmp_path, bracket):
     assert found == [(2, "TL003"), (2, "TL101")]
 
 
-def test_relative_xdg_cache_home_does_not_write_the_key_into_the_project(tmp_path):
-    root = _project(tmp_path)
+def test_relative_xdg_cache_home_does_not_write_the_key_into_thetiny_project(tmp_path):
+    root = tiny_project(tmp_path)
     home = tmp_path / "home"
     home.mkdir()
     env = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1", HOME=str(home), XDG_CACHE_HOME="cachedir")

@@ -9,15 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-LEAK = 'def f(cur):\n    cur.execute("DELETE FROM orders")\n'
+from robusthelp import LEAK, REPO, tiny_project
 
 
 def _hostile(tmp_path: Path) -> Path:
-    root = tmp_path / "proj"
-    root.mkdir()
-    (root / ".git").mkdir()
+    root = tiny_project(tmp_path)
+    (root / "tenantlint.toml").unlink()  # the config in a pyproject.toml with a byte order mark
     (root / "pyproject.toml").write_bytes(b'\xef\xbb\xbf[tool.tenantlint]\ntenant-tables = ["orders"]\n')
     (root / "schema.sql").write_text("CREATE TABLE orders (id int, tenant_id int);\n")
     (root / "shared").mkdir()

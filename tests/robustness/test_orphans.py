@@ -36,6 +36,18 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _reap(parent: subprocess.Popen, pids: list[int]) -> None:
+    """Never leave our own stray processes behind (each by its pid)."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    if parent.poll() is None:
+        parent.kill()
+        parent.wait()
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP])
 def test_workers_exit_when_the_parent_dies(sig):
@@ -51,14 +63,7 @@ def test_workers_exit_when_the_parent_dies(sig):
             time.sleep(0.1)
         assert not [pid for pid in workers if _alive(pid)], "workers orphaned"
     finally:
-        for pid in workers:  # never leave our own stray processes behind
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        if parent.poll() is None:
-            parent.kill()
-            parent.wait()
+        _reap(parent, workers)
 
 
 IDLE = r"""
@@ -98,11 +103,4 @@ def test_an_idle_worker_sees_eof_when_the_parent_dies_without_the_signal():
             time.sleep(0.1)
         assert not _alive(pids["a"]), "an idle worker waits forever on a pipe it holds both ends of"
     finally:
-        for pid in pids.values():
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        if parent.poll() is None:
-            parent.kill()
-            parent.wait()
+        _reap(parent, list(pids.values()))

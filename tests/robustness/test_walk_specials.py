@@ -11,19 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from robusthelp import LEAK, REPO, tiny_project
 
-REPO = Path(__file__).resolve().parents[2]
-LEAK = 'def f(cur):\n    cur.execute("DELETE FROM orders")\n'
 TIMEOUT = 90
-
-
-def _project(tmp_path: Path) -> Path:
-    root = tmp_path / "proj"
-    root.mkdir()
-    (root / ".git").mkdir()
-    (root / "tenantlint.toml").write_text('tenant-tables = ["orders"]\n')
-    (root / "a.py").write_text(LEAK)
-    return root
 
 
 def _scan(root: Path, *args: str, cwd: Path | None = None) -> tuple[int, dict, str]:
@@ -43,7 +33,7 @@ def _found(data: dict) -> dict[str, list[tuple[str, str]]]:
 
 
 def test_symlinked_folder_inside_the_project_is_scanned(tmp_path):
-    root = _project(tmp_path)
+    root = tiny_project(tmp_path)
     (root / "shared").mkdir()
     (root / "shared" / "q.py").write_text(LEAK)
     (root / "src").mkdir()
@@ -56,7 +46,7 @@ def test_symlinked_folder_inside_the_project_is_scanned(tmp_path):
 
 
 def test_link_loops_are_walked_once(tmp_path):
-    root = _project(tmp_path)
+    root = tiny_project(tmp_path)
     (root / "pkg").mkdir()
     (root / "pkg" / "up").symlink_to(root, target_is_directory=True)
     (root / "pkg" / "self").symlink_to(root / "pkg", target_is_directory=True)
@@ -65,7 +55,7 @@ def test_link_loops_are_walked_once(tmp_path):
 
 
 def test_folder_link_out_of_the_project_is_reported(tmp_path):
-    root = _project(tmp_path)
+    root = tiny_project(tmp_path)
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "x.py").write_text(LEAK)
@@ -80,7 +70,7 @@ def test_folder_link_out_of_the_project_is_reported(tmp_path):
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 def test_fifo_and_device_links_in_a_walk_are_reported_not_skipped(tmp_path):
-    root = _project(tmp_path)
+    root = tiny_project(tmp_path)
     os.mkfifo(root / "pipe.py")
     (root / "zero.py").symlink_to("/dev/zero")
     code, data, _ = _scan(root, ".")
@@ -93,7 +83,7 @@ def test_fifo_and_device_links_in_a_walk_are_reported_not_skipped(tmp_path):
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 def test_fifo_and_dev_zero_named_on_the_command_line_do_not_hang_or_exhaust_memory(tmp_path):
-    root = _project(tmp_path)
+    root = tiny_project(tmp_path)
     os.mkfifo(root / "pipe.py")
     (root / "zero.py").symlink_to("/dev/zero")
     code, data, _ = _scan(root, "pipe.py", "zero.py", "a.py")  # within TIMEOUT, bounded memory
@@ -108,7 +98,7 @@ def test_named_file_we_may_not_open_is_tl001_not_a_usage_error(tmp_path, monkeyp
     sys.path.insert(0, str(REPO / "tests" / "cli"))
     from clihelp import run
 
-    root = _project(tmp_path)
+    root = tiny_project(tmp_path)
     (root / "locked").mkdir()
     hidden = root / "locked" / "b.py"
     hidden.write_text(LEAK)
@@ -132,7 +122,7 @@ def test_named_file_we_may_not_open_is_tl001_not_a_usage_error(tmp_path, monkeyp
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads everything")
 def test_named_file_in_a_locked_folder_for_real(tmp_path):
-    root = _project(tmp_path)
+    root = tiny_project(tmp_path)
     (root / "locked").mkdir()
     (root / "locked" / "b.py").write_text(LEAK)
     (root / "locked").chmod(0)
