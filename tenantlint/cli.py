@@ -76,6 +76,17 @@ def _write(path: Path, text: str) -> None:
         raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+def _echo(text: str) -> None:
+    """The report on stdout; a lone surrogate the stream cannot encode is escaped, as in
+    files (-o), rather than ending the run with a traceback and no report."""
+    try:
+        click.echo(text, nl=False)
+    except UnicodeEncodeError:
+        from tenantlint.output.encoding import encode
+
+        click.echo(encode(text), nl=False)
+
+
 def _show_settings(settings) -> str:
     import json
     from dataclasses import fields
@@ -194,7 +205,7 @@ def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_
         if output:
             _write(Path(output), rendered)
         else:
-            click.echo(rendered, nl=False)
+            _echo(rendered)
     except ConfigError as exc:
         fail(str(exc))
         return

@@ -75,3 +75,25 @@ def test_a_lone_surrogate_in_a_message_is_escaped_not_fatal(tmp_path, fmt):
     assert b"\\ud800user" in data  # escaped as `\ud800` (JSON's own escape looks the same)
     if fmt in ("text", "github"):
         assert b"caf\xe9.py" in data
+
+
+def test_a_lone_surrogate_on_stdout_is_escaped_not_fatal(tmp_path, monkeypatch):
+    """The same report on stdout (through click, which a strict stream would fail)."""
+    from click.testing import CliRunner
+
+    import tenantlint.engine
+    from tenantlint.cli import main
+
+    real_scan = tenantlint.engine.scan
+
+    def scan(*args, **kwargs):
+        report = real_scan(*args, **kwargs)
+        report.diagnostics = [d.__class__(**{**d.__dict__, "message": d.message + " \ud800"})
+                              for d in report.diagnostics]
+        return report
+
+    root = _project(tmp_path, names=[b"a.py"])
+    monkeypatch.setattr(tenantlint.engine, "scan", scan)
+    monkeypatch.chdir(root)
+    result = CliRunner().invoke(main, ["scan", "--no-cache", "."], catch_exceptions=False)
+    assert result.exit_code == 1 and b"TL101" in result.stdout_bytes and b"\\ud800" in result.stdout_bytes
