@@ -187,7 +187,9 @@ def collect(paths: Iterable[str], settings: Settings, cwd: Path | None = None) -
                     continue
             found = [path]
         for item in found:
-            key = item.resolve() if os.path.exists(item) else item.absolute()
+            # Two links out of the project to one file are two findings (TL001 each), not one.
+            key = (item.resolve() if os.path.exists(item) and not link_outside(item, settings.root)
+                   else item.absolute())
             if key not in seen:
                 seen.add(key)
                 out.append(item)

@@ -61,9 +61,10 @@ def test_folder_link_out_of_the_project_is_reported(tmp_path):
     (outside / "x.py").write_text(LEAK)
     (root / "vendor").symlink_to(outside, target_is_directory=True)
     (root / "ext.py").symlink_to(outside / "x.py")
+    (root / "ext2.py").symlink_to(outside / "x.py")  # the same file: still its own entry
     code, data, _ = _scan(root, ".")
     found = _found(data)
-    for name in ("vendor", "ext.py"):
+    for name in ("vendor", "ext.py", "ext2.py"):
         assert [c for c, _ in found[name]] == ["TL001"] and "outside the project" in found[name][0][1]
     assert found["a.py"] == [("TL101", found["a.py"][0][1])]
 
