@@ -146,7 +146,7 @@ def _scanned_folder(cwd: Path, targets: Sequence[str | Path]) -> Path | None:
     folders = []
     for target in targets:
         path = (cwd / target).resolve() if not Path(target).is_absolute() else Path(target).resolve()
-        folders.append(path if path.is_dir() else path.parent)
+        folders.append(path if os.path.isdir(path) else path.parent)  # (Path.is_dir raises on EACCES)
     if not folders:
         return None
     return Path(os.path.commonpath([str(f) for f in folders]))

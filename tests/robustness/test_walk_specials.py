@@ -93,13 +93,17 @@ def test_fifo_and_dev_zero_named_on_the_command_line_do_not_hang_or_exhaust_memo
         "pipe.py": ["TL001"], "zero.py": ["TL001"], "a.py": ["TL101"]}
 
 
-def test_named_file_we_may_not_open_is_tl001_not_a_usage_error(tmp_path, monkeypatch):
+@pytest.mark.parametrize("config", [True, False])
+def test_named_file_we_may_not_open_is_tl001_not_a_usage_error(tmp_path, monkeypatch, config):
     """A file in a folder without search permission: stat fails with EACCES (simulated,
     as tests may run as root)."""
     sys.path.insert(0, str(REPO / "tests" / "cli"))
     from clihelp import run
 
     root = tiny_project(tmp_path)
+    if not config:  # the project is found from the paths named
+        (root / "tenantlint.toml").unlink()
+        (root / "schema.sql").write_text("CREATE TABLE orders (id int, tenant_id int);\n")
     (root / "locked").mkdir()
     hidden = root / "locked" / "b.py"
     hidden.write_text(LEAK)
