@@ -14,6 +14,7 @@ from typing import Iterable, Iterator
 import pathspec
 
 from tenantlint.config import ConfigError, Settings
+from tenantlint.source import read_bytes
 
 SOURCE_SUFFIXES = (".py", ".pyi", ".sql")
 
@@ -37,12 +38,14 @@ def _compiled(patterns: tuple[str, ...]):
 
 
 def _read_gitignore(folder: Path):
-    path = folder / ".gitignore"
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
+    # Regular files only (a FIFO named .gitignore must not block the walk), size-bounded.
+    raw = read_bytes(folder / ".gitignore", _MAX_GITIGNORE)
+    if raw.data is None:
         return None
-    return pathspec.GitIgnoreSpec.from_lines(lines)
+    return pathspec.GitIgnoreSpec.from_lines(raw.data.decode("utf-8", "replace").splitlines())
+
+
+_MAX_GITIGNORE = 16 * 2**20
 
 
 def walk(folder: Path, settings: Settings) -> Iterator[Path]:

@@ -73,6 +73,8 @@ def test_folder_link_out_of_the_project_is_reported(tmp_path):
 def test_fifo_and_device_links_in_a_walk_are_reported_not_skipped(tmp_path):
     root = tiny_project(tmp_path)
     os.mkfifo(root / "pipe.py")
+    (root / "sub").mkdir()
+    os.mkfifo(root / "sub" / ".gitignore")  # not read: a FIFO would block the walk
     (root / "zero.py").symlink_to("/dev/zero")
     code, data, _ = _scan(root, ".")
     found = _found(data)
