@@ -12,6 +12,7 @@ from typing import Iterable, Protocol
 from tenantlint.catalog import DiscoveryGap, ModelFact, SchemaFact, TableFact, TenantCatalog, assemble, relative
 from tenantlint.module_index import ModuleNamesFact, NameUseFact, index_modules
 from tenantlint.config import Settings
+from tenantlint.grammar import parse as parse_module
 from tenantlint.files import module_name, walk
 from tenantlint.source import read_source
 
@@ -141,7 +142,7 @@ def discover_file(path: Path, settings: Settings, discoverers=None) -> list[Fact
     if source.text is None:
         return [DiscoveryGap(rel, 1, source.error)] if gap else []
     try:
-        tree = ast.parse(source.text)
+        tree = parse_module(source.text)
     except SyntaxError as exc:
         return [DiscoveryGap(rel, exc.lineno or 1, f"syntax error: {exc.msg}")] if gap else []
     except (ValueError, RecursionError, MemoryError) as exc:

@@ -14,6 +14,9 @@ import ast
 from dataclasses import replace
 from pathlib import Path
 
+from tenantlint.grammar import parse as parse_module
+from tenantlint.source import decode
+
 _BINDERS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
@@ -155,7 +158,10 @@ def _strings_of(path: Path, rel: str, memo) -> tuple[dict, dict] | None:
     if cached:
         return cached[0]
     try:
-        tree = ast.parse(path.read_bytes())
+        text = decode(path.read_bytes()).text
+        if text is None:
+            raise ValueError(path)
+        tree = parse_module(text)
         found = module_strings(tree, module_name(rel))
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         found = None
