@@ -17,10 +17,23 @@ never loads it."""
 from __future__ import annotations
 
 import ast
+import re
 
 from tenantlint.positions import Lines
 
 _PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError)
+
+# libcst is asked only when the file shows a construct newer grammar added, and not
+# when the interpreter stopped at one of its own limits (deep nesting: libcst would
+# take long to say the same).
+_NEWER = re.compile(r"""(?mx)
+    ^[ \t]*type[ \t]+[A-Za-z_]\w*[ \t]*[=\[]            # PEP 695 alias
+  | ^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+\w+[ \t]*\[  # type parameters
+  | (?<![\w.])(?:[fFtT]|[rR][fFtT]|[fFtT][rR])['"]        # f-strings (PEP 701), t-strings
+  | ^[ \t]*except\*?[ \t]+[^:(\n][^:\n]*,                # PEP 758
+""")
+_LIMITS = ("too many", "too deeply", "nested too deeply")
+_MAX_LOWERED = 1_000_000
 
 
 def parse(text: str) -> ast.Module:
@@ -29,6 +42,8 @@ def parse(text: str) -> ast.Module:
     try:
         return ast.parse(text, type_comments=False)
     except SyntaxError as exc:
+        if not _worth_lowering(text, exc):
+            raise
         lowered = lower(text)
         if lowered is None:
             raise
@@ -36,6 +51,12 @@ def parse(text: str) -> ast.Module:
             return ast.parse(lowered, type_comments=False)
         except _PARSE_ERRORS:
             raise exc from None
+
+
+def _worth_lowering(text: str, exc: SyntaxError) -> bool:
+    message = (exc.msg or "").lower()
+    return (len(text) <= _MAX_LOWERED and not any(limit in message for limit in _LIMITS)
+            and _NEWER.search(text) is not None)
 
 
 def lower(text: str) -> str | None:
