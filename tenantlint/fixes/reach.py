@@ -33,7 +33,7 @@ def tenant_value(tree: CstFile, node: cst.CSTNode, column: str) -> TenantValue |
     if function is None:
         return None
     relation = column[:-3] if column.endswith("_id") else None
-    names = _parameters(function) + _assigned(function)
+    names = _parameters(function) + _memo(tree, "assigned", function, _assigned)
     for wanted in (column, relation):
         if wanted and wanted in names:
             return TenantValue(wanted, wanted == column)
@@ -46,15 +46,26 @@ def tenant_value(tree: CstFile, node: cst.CSTNode, column: str) -> TenantValue |
         scopes.append(owner)
     params = set(_parameters(function))
     for scope in scopes:
-        for dotted in _attributes(scope):
+        for dotted in _memo(tree, "attributes", scope, _attributes):
             base, _, attr = dotted.rpartition(".")
-            if base not in _OWNERS or (base.split(".")[0] not in params and base.split(".")[0] != "g"):
+            root = base.split(".")[0]
+            # request/g/self attributes, or an attribute of a parameter that the function
+            # already reads as the tenant (`actor.organization_id`)
+            known = base in _OWNERS or (scope is function and root in params and attr in (column, relation))
+            if not known or (root not in params and root != "g"):
                 continue
             if attr == column:
                 return TenantValue(dotted, True)
             if attr == relation or (attr.startswith("tenant") and attr in ("tenant", "tenant_id")):
                 return TenantValue(dotted, attr.endswith("_id"))
     return None
+
+
+def _memo(tree: CstFile, what: str, node: cst.CSTNode, compute):
+    key = (what, id(node))
+    if key not in tree.memo:
+        tree.memo[key] = compute(node)
+    return tree.memo[key]
 
 
 def _parameters(function: cst.FunctionDef) -> list[str]:
