@@ -94,13 +94,6 @@ def check_text(text: str, rel: str, settings: Settings, catalog: TenantCatalog, 
     return _pin_parse_errors(result, text)
 
 
-def check_text(text: str, rel: str, settings: Settings, catalog: TenantCatalog) -> list[Diagnostic]:
-    """The findings of a Python file's text that its suppressions leave (fixes re-scan
-    their result with it before they count)."""
-    result = _check_python(text, rel, settings, catalog)
-    return [d for d in result.diagnostics if d.code == "TL001" or not result.suppressions.silences(d)]
-
-
 def _pin_parse_errors(result: FileResult, text: str) -> FileResult:
     """A TL001's fingerprint covers the file's content: a baseline that accepted one
     broken version of a file must not silence the next one (never analyzed either)."""

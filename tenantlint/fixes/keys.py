@@ -11,13 +11,13 @@ import libcst as cst
 
 from tenantlint.diagnostics import Diagnostic
 from tenantlint.fixes import Edit, Fix, NoFix
-from tenantlint.fixes.reach import tenant_value
+from tenantlint.fixes.reach import Judge, tenant_value
 from tenantlint.fixes.tree import CstFile
 
 _KEY = re.compile(r"key `(?P<code>.*)` has no tenant component$")
 
 
-def fix_key(diag: Diagnostic, tree: CstFile, column: str) -> Fix | NoFix:
+def fix_key(diag: Diagnostic, tree: CstFile, column: str, judge: Judge | None = None) -> Fix | NoFix:
     match = _KEY.search(diag.message)
     if match is None:
         return NoFix("not a single key (a pattern, a list, or no key at all)")
@@ -25,7 +25,7 @@ def fix_key(diag: Diagnostic, tree: CstFile, column: str) -> Fix | NoFix:
     node = _key_node(tree, diag, wanted)
     if node is None:
         return NoFix("the key expression was not found")
-    value = tenant_value(tree, node, column)
+    value = tenant_value(tree, node, column, judge)
     if value is None:
         return NoFix("no tenant value in reach")
     separator = "/" if diag.code == "TL403" else ":"

@@ -16,7 +16,7 @@ import libcst as cst
 from tenantlint.catalog import TenantCatalog
 from tenantlint.diagnostics import Diagnostic
 from tenantlint.fixes import Edit, Fix, NoFix
-from tenantlint.fixes.reach import TenantValue, tenant_value
+from tenantlint.fixes.reach import Judge, TenantValue, tenant_value
 from tenantlint.fixes.tree import CstFile
 
 _MODELS = re.compile(r"`([A-Za-z_][\w.]*)`(?: \([^)]*\))?")
@@ -25,7 +25,7 @@ _SHORTCUTS = ("get_object_or_404", "get_list_or_404")
 _CREATES = ("create", "get_or_create", "update_or_create")
 
 
-def fix_orm(diag: Diagnostic, tree: CstFile, catalog: TenantCatalog) -> Fix | NoFix:
+def fix_orm(diag: Diagnostic, tree: CstFile, catalog: TenantCatalog, judge: Judge | None = None) -> Fix | NoFix:
     names = [n for n in _MODELS.findall(diag.message) if catalog.model(n) is not None]
     names = list(dict.fromkeys(names))
     if len(names) != 1:
@@ -38,7 +38,7 @@ def fix_orm(diag: Diagnostic, tree: CstFile, catalog: TenantCatalog) -> Fix | No
     nodes = tree.within(diag.location)
     if not nodes:
         return NoFix("the flagged code was not found")
-    value = tenant_value(tree, nodes[0], column)
+    value = tenant_value(tree, nodes[0], column, judge)
     if value is None:
         return NoFix("no tenant value in reach")
     if model.framework == "django":

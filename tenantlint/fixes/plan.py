@@ -13,7 +13,9 @@ from tenantlint.diagnostics import Diagnostic, Report
 from tenantlint.engine import check_text
 from tenantlint.fixes import Fix, NoFix, apply_edits
 from tenantlint.fixes.keys import fix_key
+from tenantlint.files import module_name
 from tenantlint.fixes.orm import fix_orm
+from tenantlint.fixes.reach import Judge
 from tenantlint.fixes.sql import fix_missing_tenant, fix_session_setting
 from tenantlint.fixes.tree import CstFile
 
@@ -63,9 +65,10 @@ def plan_fixes(report: Report, settings: Settings, catalog: TenantCatalog) -> Fi
         if tree is None:
             continue
         file_plan = FilePlan(path, rel, text)
-        before = Counter(d.code for d in check_text(text, rel, settings, catalog))
+        judge = Judge(text, module_name(rel), settings, catalog.tenant_columns)
+        before = Counter(d.code for d in _findings(text, rel, settings, catalog))
         for diag in diags:
-            fix = _fix_for(diag, tree, catalog)
+            fix = _fix_for(diag, tree, catalog, judge)
             if isinstance(fix, NoFix):
                 plan.reasons[diag.fingerprint] = fix.reason
                 continue
@@ -82,24 +85,30 @@ def plan_fixes(report: Report, settings: Settings, catalog: TenantCatalog) -> Fi
     return plan
 
 
-def _fix_for(diag: Diagnostic, tree: CstFile, catalog: TenantCatalog) -> Fix | NoFix:
+def _findings(text: str, rel: str, settings: Settings, catalog: TenantCatalog) -> list[Diagnostic]:
+    """The file's findings that its suppressions leave (what a fix must reduce)."""
+    result = check_text(text, rel, settings, catalog)
+    return [d for d in result.diagnostics if d.code == "TL001" or not result.suppressions.silences(d)]
+
+
+def _fix_for(diag: Diagnostic, tree: CstFile, catalog: TenantCatalog, judge: Judge) -> Fix | NoFix:
     if diag.code == "TL105":
         return fix_session_setting(diag, tree)
     if diag.code in ("TL101", "TL103"):
-        return fix_missing_tenant(diag, tree)
+        return fix_missing_tenant(diag, tree, judge)
     if diag.code in ("TL401", "TL403"):
         column = sorted(catalog.tenant_columns)[0] if len(catalog.tenant_columns) == 1 else None
         if column is None:
             return NoFix("several tenant columns configured: which one keys the cache is unclear")
-        return fix_key(diag, tree, column)
-    return fix_orm(diag, tree, catalog)
+        return fix_key(diag, tree, column, judge)
+    return fix_orm(diag, tree, catalog, judge)
 
 
 def _clears(fix: Fix, diag: Diagnostic, text: str, rel: str, settings, catalog, before: Counter) -> bool:
     fixed = apply_edits(text, fix.edits)
     if fixed is None or CstFile.parse(fixed) is None:
         return False
-    after = Counter(d.code for d in check_text(fixed, rel, settings, catalog))
+    after = Counter(d.code for d in _findings(fixed, rel, settings, catalog))
     if after[diag.code] >= before[diag.code]:
         return False
     return all(after[code] <= before[code] for code in after)
@@ -136,7 +145,7 @@ def _together(text: str, items, rel: str, settings, catalog, before: Counter) ->
     fixed = apply_edits(text, [e for _d, f in items for e in f.edits])
     if fixed is None:
         return False
-    after = Counter(d.code for d in check_text(fixed, rel, settings, catalog))
+    after = Counter(d.code for d in _findings(fixed, rel, settings, catalog))
     expected = before.copy()
     expected.subtract(Counter(d.code for d, _f in items))
     return all(after[code] <= expected[code] for code in set(after) | set(expected))

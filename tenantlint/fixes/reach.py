@@ -1,20 +1,24 @@
 """Which tenant value a fix may insert: one already in reach in the function.
 
 In order: a parameter named after the tenant column (`team_id`) or its relation
-(`team`), or containing `tenant`; a local variable so named; an attribute of
-`request`, `g`, `self` or the request's user that the function (or, for `self`, its
-class) already reads and that names the tenant (`request.tenant`, `self.team_id`).
-Nothing else: a fix never invents where the tenant comes from.
-
-Kept to this one function so that the project's `tenant-sources` (what counts as the
-authenticated tenant) can decide it when available."""
+(`team`), or containing `tenant` (the caller's scope value); a local variable so named
+that holds the authenticated tenant; an attribute that the function (for `self`, its
+class) already reads and that is the authenticated tenant (`request.tenant`,
+`self.team_id`, a `tenant-sources` entry), or a parameter's tenant attribute the
+function reads (`actor.organization_id`). Whether a value is the authenticated tenant
+is the project's answer (tenantlint.tenant_sources); request input is never inserted.
+Nothing else: a fix never invents where the tenant comes from."""
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 
 import libcst as cst
 
 from tenantlint.fixes.tree import CstFile
+from tenantlint.grammar import parse as parse_module
+from tenantlint.names import ImportMap
+from tenantlint.tenant_sources import TenantSources
 
 _OWNERS = ("request", "g", "self", "request.user", "self.request", "self.request.user", "flask.g")
 
@@ -28,37 +32,81 @@ class TenantValue:
         return self.code if self.is_id else f"{self.code}.id"
 
 
-def tenant_value(tree: CstFile, node: cst.CSTNode, column: str) -> TenantValue | None:
+class Judge:
+    """The project's answer (tenantlint.tenant_sources: `tenant-sources` and the built-in
+    guesses) on whether an expression in a function is the authenticated tenant, or
+    request input (never inserted: that would be the client choosing its tenant)."""
+
+    def __init__(self, text: str, module_name: str, settings, tenant_columns) -> None:
+        try:
+            self.module = parse_module(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            self.module = None
+        imports = ImportMap(self.module, module_name) if self.module is not None else None
+        self.sources = TenantSources(settings.tenant_sources, tenant_columns, self.module, imports)
+        self.functions = {} if self.module is None else {
+            f.lineno: f for f in ast.walk(self.module) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+    def names(self, dotted: str) -> bool:
+        """A configured source, or an attribute whose name says tenant (not `tenant.name`)."""
+        return dotted in self.sources.values or self.sources.word_is_tenant(dotted.rsplit(".", 1)[-1])
+
+    def verdict(self, code: str, line: int) -> str:
+        """"tenant", "input" or "unknown" for `code` read in the function defined on `line`."""
+        function = self.functions.get(line)
+        try:
+            expr = ast.parse(code, mode="eval").body
+        except SyntaxError:
+            return "unknown"
+        values = self.sources.function(function)
+        if values.request_input(expr) is not None:
+            return "input"
+        return "tenant" if values.is_tenant(expr) else "unknown"
+
+
+def tenant_value(tree: CstFile, node: cst.CSTNode, column: str, judge: Judge | None = None) -> TenantValue | None:
     function = tree.function_of(node)
     if function is None:
         return None
+    line = tree.positions[function.name].start.line
+
+    def verdict(code: str) -> str:
+        return judge.verdict(code, line) if judge is not None else "unknown"
+
     relation = column[:-3] if column.endswith("_id") else None
-    names = _parameters(function) + _memo(tree, "assigned", function, _assigned)
-    for wanted in (column, relation):
-        if wanted and wanted in names:
-            return TenantValue(wanted, wanted == column)
-    for name in names:
-        if "tenant" in name.lower() and name.lower() not in ("tenant_ids", "tenants"):
+    params = _parameters(function)
+    # 1. a parameter named after the tenant: the caller's scope value
+    for name in [n for n in (column, relation) if n in params] + [n for n in params if _tenantish(n)]:
+        if verdict(name) != "input":
+            return TenantValue(name, name.endswith("_id") or name == column)
+    # 2. a local so named, when it holds the authenticated tenant on every path
+    for name in _memo(tree, "assigned", function, _assigned):
+        if (name in (column, relation) or _tenantish(name)) and verdict(name) == "tenant":
             return TenantValue(name, name.endswith("_id"))
+    # 3. an attribute the function (for `self`, its class) already reads
     scopes: list[cst.CSTNode] = [function]
     owner = tree.class_of(function)
     if owner is not None:
         scopes.append(owner)
-    params = set(_parameters(function))
     for scope in scopes:
         for dotted in _memo(tree, "attributes", scope, _attributes):
             base, _, attr = dotted.rpartition(".")
-            root = base.split(".")[0]
-            # request/g/self attributes, or an attribute of a parameter that the function
-            # already reads as the tenant (`actor.organization_id`)
-            known = base in _OWNERS or (scope is function and root in params and attr in (column, relation))
-            if not known or (root not in params and root != "g"):
+            if attr not in (column, relation, "tenant", "tenant_id") and not (judge and judge.names(dotted)):
                 continue
-            if attr == column:
-                return TenantValue(dotted, True)
-            if attr == relation or (attr.startswith("tenant") and attr in ("tenant", "tenant_id")):
+            found = verdict(dotted)
+            root = base.split(".")[0]
+            if found == "input" or root not in params and root != "g":
+                continue
+            # the project's sources say so, or (without them) request/g/self attributes, or
+            # an attribute of a parameter the function already reads (`actor.organization_id`)
+            if found == "tenant" or (judge is None and base in _OWNERS) or \
+                    (scope is function and root in params and attr in (column, relation)):
                 return TenantValue(dotted, attr.endswith("_id"))
     return None
+
+
+def _tenantish(name: str) -> bool:
+    return "tenant" in name.lower() and name.lower() not in ("tenant_ids", "tenants")
 
 
 def _memo(tree: CstFile, what: str, node: cst.CSTNode, compute):

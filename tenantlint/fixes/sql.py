@@ -15,7 +15,7 @@ import libcst as cst
 
 from tenantlint.diagnostics import Diagnostic
 from tenantlint.fixes import Edit, Fix, NoFix
-from tenantlint.fixes.reach import tenant_value
+from tenantlint.fixes.reach import Judge, tenant_value
 from tenantlint.fixes.tree import CstFile
 
 _SESSION_SET = re.compile(r"(?i)((?:^|;)\s*)SET(\s+)(?:SESSION\s+)?(?!LOCAL\b)")
@@ -52,7 +52,7 @@ def fix_session_setting(diag: Diagnostic, tree: CstFile) -> Fix | NoFix:
     return Fix("make the setting transaction-local (`SET LOCAL` / `set_config(..., true)`)", tuple(edits))
 
 
-def fix_missing_tenant(diag: Diagnostic, tree: CstFile) -> Fix | NoFix:
+def fix_missing_tenant(diag: Diagnostic, tree: CstFile, judge: Judge | None = None) -> Fix | NoFix:
     match = _COLUMN.search(diag.message)
     if match is None or len(_TABLES.findall(diag.message)) != 2:
         return NoFix("several tables: add each tenant predicate by hand")
@@ -66,7 +66,7 @@ def fix_missing_tenant(diag: Diagnostic, tree: CstFile) -> Fix | NoFix:
     params = call.args[1].value
     if not isinstance(params, (cst.Tuple, cst.List, cst.Dict)):
         return NoFix("the parameters are not a literal tuple, list or dict")
-    value = tenant_value(tree, literal, column)
+    value = tenant_value(tree, literal, column, judge)
     if value is None:
         return NoFix("no tenant value in reach")
     start, _end = tree.span(literal)
