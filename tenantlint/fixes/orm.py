@@ -89,13 +89,11 @@ def _sqlalchemy(diag, tree: CstFile, nodes, model: str, column: str, value: Tena
     for node in nodes:
         if isinstance(node, cst.Call) and node.args:
             name = _last(tree.code(node.func))
-            first = tree.code(node.args[0].value)
-            if _last(first) != model:
-                continue
             method = _STATEMENTS.get(name) or ("filter" if name == "query" else None)
-            if method is None:
+            ref = _model_reference(tree, node, model) if method else None
+            if ref is None:
                 continue
-            condition = f"{first}.{column} == {value.id_code()}"
+            condition = f"{ref}.{column} == {value.id_code()}"
             _start, end = tree.span(node)
             return Fix(f"narrow by `{condition}`", (Edit(end, end, f".{method}({condition})"),))
         if isinstance(node, cst.Attribute) and node.attr.value == "query" and _last(tree.code(node.value)) == model:
@@ -103,6 +101,25 @@ def _sqlalchemy(diag, tree: CstFile, nodes, model: str, column: str, value: Tena
             _start, end = tree.span(node)
             return Fix(f"narrow by `{condition}`", (Edit(end, end, f".filter({condition})"),))
     return NoFix("an id lookup or a query form with no place for a tenant filter")
+
+
+def _model_reference(tree: CstFile, call: cst.Call, model: str) -> str | None:
+    """How the statement names the flagged model: `Board`, `models.Board`, the class of
+    `Board.id` in `select(Board.id, Board.name)`, or the one class it selects when the
+    model is imported under another name (`Message as MessageModel`)."""
+    named: list[str] = []
+    for arg in call.args:
+        value = arg.value
+        code = tree.code(value)
+        if isinstance(value, (cst.Name, cst.Attribute)) and _last(code) == model:
+            return code
+        if isinstance(value, cst.Attribute) and _last(tree.code(value.value)) == model:
+            return tree.code(value.value)
+        if isinstance(value, cst.Name) and value.value[:1].isupper():
+            named.append(code)
+        elif isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name) and value.value.value[:1].isupper():
+            named.append(value.value.value)
+    return named[0] if len(set(named)) == 1 else None
 
 
 def _add_keyword(tree: CstFile, call: cst.Call, keyword: str, title: str) -> Fix | NoFix:

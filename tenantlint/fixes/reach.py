@@ -74,7 +74,9 @@ def tenant_value(tree: CstFile, node: cst.CSTNode, column: str, judge: Judge | N
         return judge.verdict(code, line) if judge is not None else "unknown"
 
     relation = column[:-3] if column.endswith("_id") else None
-    params = _parameters(function)
+    # A parameter that defaults to None may be None here: inserting it would turn a
+    # tenant-optional helper into a crash for the callers that pass nothing.
+    params = [p for p in _parameters(function) if p not in _optional(function)]
     # 1. a parameter named after the tenant: the caller's scope value
     for name in [n for n in (column, relation) if n in params] + [n for n in params if _tenantish(n)]:
         if verdict(name) != "input":
@@ -114,6 +116,13 @@ def _memo(tree: CstFile, what: str, node: cst.CSTNode, compute):
     if key not in tree.memo:
         tree.memo[key] = compute(node)
     return tree.memo[key]
+
+
+def _optional(function: cst.FunctionDef) -> set[str]:
+    params = function.params
+    every = [*params.posonly_params, *params.params, *params.kwonly_params]
+    return {p.name.value for p in every
+            if isinstance(p.default, cst.Name) and p.default.value == "None"}
 
 
 def _parameters(function: cst.FunctionDef) -> list[str]:
