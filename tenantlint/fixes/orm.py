@@ -106,7 +106,8 @@ def _sqlalchemy(diag, tree: CstFile, nodes, model: str, column: str, value: Tena
 def _model_reference(tree: CstFile, call: cst.Call, model: str) -> str | None:
     """How the statement names the flagged model: `Board`, `models.Board`, the class of
     `Board.id` in `select(Board.id, Board.name)`, or the one class it selects when the
-    model is imported under another name (`Message as MessageModel`)."""
+    model is imported under a name that keeps its own (`Message as MessageModel`): a
+    statement whose flagged model is only joined gets no fix."""
     named: list[str] = []
     for arg in call.args:
         value = arg.value
@@ -119,7 +120,8 @@ def _model_reference(tree: CstFile, call: cst.Call, model: str) -> str | None:
             named.append(code)
         elif isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name) and value.value.value[:1].isupper():
             named.append(value.value.value)
-    return named[0] if len(set(named)) == 1 else None
+    # an alias that keeps the class's name in it (`MessageModel`, `ORMProvider`)
+    return named[0] if len(set(named)) == 1 and model in named[0] else None
 
 
 def _add_keyword(tree: CstFile, call: cst.Call, keyword: str, title: str) -> Fix | NoFix:
