@@ -187,3 +187,25 @@ def test_request_input_is_never_inserted_and_tenant_sources_are(tmp_path: Path):
     calls = [n for n in tree.positions if isinstance(n, cst.Call) and tree.code(n).startswith("r.get")]
     assert tenant_value(tree, calls[0], "team_id", judge) is None
     assert tenant_value(tree, calls[1], "team_id", judge).code == "ctx.current_team_id"
+
+
+def test_write_fix_gives_the_new_row_its_tenant():
+    """TL203's fix, on the fixer alone (the rule lands separately; the plan re-scans
+    before a fix counts, so until it reports TL203 no such fix is applied)."""
+    from tenantlint.config import load_settings
+    from tenantlint.diagnostics import Diagnostic, Location, Severity
+    from tenantlint.discover import build_catalog
+    from tenantlint.fixes import apply_edits
+    from tenantlint.fixes.orm import fix_orm
+    from tenantlint.fixes.tree import CstFile
+
+    root = FIXES / "django"
+    settings = load_settings(root / "tenantlint.toml", cwd=root, targets=["."])
+    catalog = build_catalog(settings, use_cache=False)
+    text = "def add(organization, title):\n    return Deal.objects.create(title=title)\n"
+    diag = Diagnostic("TL203", "orm-write-without-tenant", Severity.ERROR,
+                      "`Deal` (crm_deal) is created without its tenant `organization_id`", "x.py",
+                      Location(2, 12, 2, 44))
+    fix = fix_orm(diag, CstFile(text), catalog)
+    assert apply_edits(text, fix.edits).splitlines()[1] == \
+        "    return Deal.objects.create(title=title, organization=organization)"
