@@ -209,3 +209,14 @@ def test_write_fix_gives_the_new_row_its_tenant():
     fix = fix_orm(diag, CstFile(text), catalog)
     assert apply_edits(text, fix.edits).splitlines()[1] == \
         "    return Deal.objects.create(title=title, organization=organization)"
+
+
+def test_fixes_work_in_newer_grammar_files(tmp_path: Path):
+    (tmp_path / "tenantlint.toml").write_text('tenant-tables = ["orders"]\n')
+    (tmp_path / "a.py").write_text(
+        "type Rows = list[dict]\n"
+        "def recent[T](cur, tenant_id, since) -> Rows:\n"
+        "    cur.execute(\"SELECT * FROM orders WHERE created > %s\", (since,))\n")
+    result = run(["scan", "--no-cache", "--fix", "--unsafe-fixes", "."], tmp_path)
+    assert result.exit_code == 0, result.stdout
+    assert "WHERE tenant_id = %s AND (created > %s)\", (tenant_id, since,))" in (tmp_path / "a.py").read_text()
