@@ -129,13 +129,17 @@ def _show_settings(settings) -> str:
               help="Scan only files changed since the merge base of REV and HEAD, plus untracked ones.")
 @click.option("--add-ignore", metavar="REASON",
               help="Add `tenantlint: ignore[CODE] REASON` on the line of every current finding and exit 0.")
+@click.option("--fix", "fix", is_flag=True, help="Apply safe fixes (with --unsafe-fixes, unsafe ones too), then report what is left.")
+@click.option("--unsafe-fixes", is_flag=True,
+              help="Include unsafe fixes (every tenant fix changes behaviour) in --fix, --diff and the notes.")
+@click.option("--diff", "diff", is_flag=True, help="Print the fixes as a unified diff and change nothing.")
 @click.option("--show-settings", is_flag=True, help="Print the resolved settings and exit.")
 @click.option("--show-files", is_flag=True, help="Print the files that would be scanned and exit.")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, help="Worker processes (default: one per core).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
 def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_on, quiet, statistics, force_exclude,
-         warn_unused_ignores, baseline, write_baseline, changed_since, add_ignore, show_settings, show_files, jobs,
-         no_cache) -> None:
+         warn_unused_ignores, baseline, write_baseline, changed_since, add_ignore, fix, unsafe_fixes, diff,
+         show_settings, show_files, jobs, no_cache) -> None:
     """Scan files and folders (default: the current folder)."""
     from dataclasses import replace
 
@@ -155,6 +159,8 @@ def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_
             raise ConfigError("--add-ignore needs a reason, e.g. --add-ignore 'legacy: TICKET-123'")
         if add_ignore is not None and write_baseline:
             raise ConfigError("--add-ignore and --write-baseline are two ways to adopt: pick one")
+        if (fix or diff) and (add_ignore is not None or write_baseline):
+            raise ConfigError("--fix/--diff cannot be combined with --add-ignore or --write-baseline")
         extra_outputs = _also(also)
         file_timeout(), file_memory()  # a bad TENANTLINT_FILE_* value fails now, not mid-scan
         settings = load_settings(Path(config_file) if config_file else None, targets=paths or (".",))
@@ -198,6 +204,10 @@ def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_
         if add_ignore is not None:
             _add_ignores(report, settings, add_ignore)
             sys.exit(0)
+        if fix or diff or unsafe_fixes or fmt == "sarif" or any(f == "sarif" for f, _ in extra_outputs):
+            report = _fixes(report, settings, catalog, fix=fix, unsafe=unsafe_fixes, diff=diff,
+                            rescan=lambda: _rescan(files, settings, catalog, selection, jobs, warn_unused_ignores,
+                                                   entries, scanned))
         for extra_fmt, extra_file in extra_outputs:
             _write(extra_file, render(report, extra_fmt, statistics=statistics, quiet=quiet))
         color = output is None and fmt == "text" and color_wanted(sys.stdout)
@@ -212,6 +222,40 @@ def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_
     threshold = Severity(fail_on).rank
     failing = any(d.severity.rank >= threshold for d in report.diagnostics)
     sys.exit(1 if failing and not exit_zero else 0)
+
+
+def _fixes(report, settings, catalog, *, fix: bool, unsafe: bool, diff: bool, rescan):
+    """--diff prints the fixes and exits (1 when there is something to fix); --fix writes
+    them and re-scans; otherwise the report gains notes (and SARIF its `fixes`)."""
+    from tenantlint.fixes import run
+    from tenantlint.fixes.plan import plan_fixes
+
+    plan = plan_fixes(report, settings, catalog)
+    if diff:
+        text = run.unified_diff(plan, unsafe)
+        click.echo(text, nl=False)
+        click.echo(run.summary(plan, unsafe, "would fix"), err=True)
+        sys.exit(1 if text else 0)
+    if fix:
+        fixed, changed = run.write_fixes(plan, unsafe)
+        click.echo(run.summary(plan, unsafe, "fixed") + f" in {changed} file{'s' if changed != 1 else ''}",
+                   err=True)
+        report = rescan()
+        plan = plan_fixes(report, settings, catalog)
+    run.annotate(report, plan, unsafe)
+    run.attach_sarif_fixes(report, plan)
+    return report
+
+
+def _rescan(files, settings, catalog, selection, jobs, warn_unused_ignores, entries, scanned):
+    from tenantlint import baseline as baselines
+    from tenantlint.engine import scan as run_scan
+
+    report = run_scan(files, settings, catalog, selection=selection, jobs=jobs,
+                      warn_unused_ignores=warn_unused_ignores, use_cache=False)
+    if entries:
+        baselines.apply(report, entries, scanned, selection.wants)
+    return report
 
 
 def _files_to_scan(paths, settings, changed_since: str | None) -> list[Path]:

@@ -93,3 +93,26 @@ class Report:
     baselined: int = 0
     stale_baseline: list[str] = field(default_factory=list)
     root: str = "."
+    # With fix options: fingerprint -> a note on the finding's fix ("no fix: ..."), and
+    # fingerprint -> the verified fix as line/column replacements (SARIF `fixes`).
+    notes: dict[str, str] = field(default_factory=dict)
+    fixes: dict[str, "FixedRegion"] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """Replace from (line, column) to (end_line, end_column), 1-based, end exclusive."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    text: str
+
+
+@dataclass(frozen=True)
+class FixedRegion:
+    title: str
+    path: str
+    replacements: tuple[Replacement, ...]
+    safe: bool = False

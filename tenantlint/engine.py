@@ -16,6 +16,7 @@ from tenantlint.config import Settings
 from tenantlint.context import FileContext
 from tenantlint.diagnostics import Diagnostic, Location, Report, with_fingerprints
 from tenantlint.files import link_outside, module_name
+from tenantlint.grammar import parse as parse_module
 from tenantlint.rules import CHECKERS, matches, rule_for
 from tenantlint.source import read_source
 from tenantlint.suppressions import Suppressions, python_suppressions, sql_suppressions
@@ -176,11 +177,10 @@ def _run_deep(job):
 
 def parse_python(text: str):
     """The stdlib `ast` tree of a file, or the SyntaxError-like exception that stops it.
-    CPython's parser guards its own depth: it raises, it does not crash."""
-    import ast
-
+    CPython's parser guards its own depth: it raises, it does not crash. A file only a
+    newer grammar reads is lowered first (tenantlint.grammar)."""
     try:
-        return ast.parse(text, type_comments=False)
+        return parse_module(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError) as exc:
         return exc
 

@@ -1,7 +1,7 @@
 """Annotated fixture projects: `# expect: TL101` (or `-- expect:` in SQL) on the line
 where a finding must land; `# todo-expect: TL101` marks a known gap (strict xfail).
-`# expect[py>=3.12]: TL101` holds only on those Pythons (tenantlint reads code with the
-running interpreter's parser, so newer syntax is TL001 on an older one).
+`# expect[py>=3.12]: TL101` holds only on those Pythons (for behaviour that depends on
+the interpreter; newer syntax itself is read on every supported Python).
 Anything unannotated that fires is a failure."""
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 on its tenant tables. Read-only: one READ ONLY transaction, rolled back."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from tenantlint.db import catalog_queries as q
@@ -18,9 +19,19 @@ class UnknownRole(ValueError):
     pass
 
 
-def audit(conn: Any, settings: DbSettings = DbSettings()) -> list[Diagnostic]:
-    """Findings for every tenant table (a table with a tenant column) and every role that
-    bypasses RLS and can reach one. `conn` is a psycopg 3 connection, not in a transaction."""
+@dataclass(frozen=True)
+class AuditState:
+    """What the audit read: the tenant tables, the application role, the tables it owns,
+    and the roles that bypass RLS (also what --remediation writes its SQL from)."""
+
+    tables: list[q.TenantTable]
+    app: q.Role
+    owned: set[int]
+    bypass: list[q.BypassRole]
+
+
+def read_state(conn: Any, settings: DbSettings = DbSettings()) -> AuditState:
+    """`conn` is a psycopg 3 connection, not in a transaction."""
     with rolled_back(conn, read_only=True):
         tables = q.tenant_tables(conn, settings.tenant_columns, settings.schemas, settings.global_tables)
         app = q.role(conn, settings.app_role) if settings.app_role else q.current_role(conn)
@@ -28,6 +39,14 @@ def audit(conn: Any, settings: DbSettings = DbSettings()) -> list[Diagnostic]:
             raise UnknownRole(f"role `{settings.app_role}` does not exist")
         owned = q.owned_by(conn, tables, app) if tables else set()
         bypass = q.bypass_roles(conn, tables, app) if tables else []
+    return AuditState(tables, app, owned, bypass)
+
+
+def audit(conn: Any, settings: DbSettings = DbSettings(), state: AuditState | None = None) -> list[Diagnostic]:
+    """Findings for every tenant table (a table with a tenant column) and every role that
+    bypasses RLS and can reach one."""
+    state = state or read_state(conn, settings)
+    tables, app, owned, bypass = state.tables, state.app, state.owned, state.bypass
     diagnostics: list[Diagnostic] = []
     for table in tables:
         diagnostics += table_findings(table, app, app_owns=table.oid in owned)

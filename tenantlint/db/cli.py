@@ -50,16 +50,24 @@ def db() -> None:
 @_common
 @click.option("--app-role", metavar="ROLE",
               help="The role the application connects as (default: the DSN's user).")
-def audit(app_role: str | None, **options: Any) -> None:
+@click.option("--remediation", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Also write the SQL that fixes what the audit found (RLS, FORCE, tenant policy, index) to FILE.")
+@click.option("--tenant-setting", default=None, metavar="NAME",
+              help="The setting the remediation's policies read (default: the one existing policies read, "
+                   f"else {DEFAULT_TENANT_SETTING}).")
+def audit(app_role: str | None, remediation: Path | None, tenant_setting: str | None, **options: Any) -> None:
     """Read the catalog (read-only) and report tenant tables without RLS, FORCE, a tenant
     policy or a tenant index, and roles that bypass RLS."""
-    from tenantlint.db.audit import UnknownRole, audit as run_audit
+    from tenantlint.db.audit import UnknownRole, audit as run_audit, read_state
 
     def work(conn: Any, settings: DbSettings, notes: list[str]) -> list[Diagnostic]:
         try:
-            return run_audit(conn, settings)
+            state = read_state(conn, settings)
         except UnknownRole as exc:
             raise _Exit(f"--app-role: {exc}") from None
+        if remediation is not None:
+            _write_remediation(remediation, state, tenant_setting, notes)
+        return run_audit(conn, settings, state)
 
     _run("audit", work, app_role=app_role, **options)
 
@@ -127,6 +135,17 @@ def _run(command: str, work: Callable[[Any, DbSettings, list[str]], list[Diagnos
     threshold = Severity(fail_on).rank
     failed = any(d.severity.rank >= threshold for d in diagnostics)
     sys.exit(1 if failed and not exit_zero else 0)
+
+
+def _write_remediation(target: Path, state, given_setting: str | None, notes: list[str]) -> None:
+    from tenantlint.db.remediation import remediation, tenant_setting
+
+    setting = tenant_setting(state.tables, given_setting)
+    try:
+        target.write_text(remediation(state.tables, state.bypass, setting), encoding="utf-8")
+    except OSError as exc:
+        raise _Exit(f"cannot write {target}: {exc.strerror or exc}") from None
+    notes.append(f"wrote the remediation SQL to {target} (tenant setting `{setting}`): review it, then apply it")
 
 
 def _settings(config: Path | None, tenant_columns: tuple[str, ...], schemas: tuple[str, ...],

@@ -14,6 +14,7 @@ from tenantlint.module_index import ModuleNamesFact, NameUseFact, index_modules
 from tenantlint.config import Settings
 from tenantlint.files import link_outside, module_name, walk
 from tenantlint.cache import stamp_before_read
+from tenantlint.grammar import parse as parse_module
 from tenantlint.source import decode, read_bytes, read_source
 
 Fact = TableFact | ModelFact | SchemaFact | DiscoveryGap | ModuleNamesFact | NameUseFact
@@ -148,7 +149,7 @@ def discover_file(path: Path, settings: Settings, discoverers=None) -> list[Fact
     if source.text is None:
         return [DiscoveryGap(rel, 1, source.error)] if gap else []
     try:
-        tree = ast.parse(source.text)
+        tree = parse_module(source.text)
     except SyntaxError as exc:
         return [DiscoveryGap(rel, exc.lineno or 1, f"syntax error: {exc.msg}")] if gap else []
     except (ValueError, RecursionError, MemoryError) as exc:

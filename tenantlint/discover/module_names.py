@@ -33,6 +33,7 @@ from tenantlint.catalog import TenantCatalog
 from tenantlint.module_index import ModuleNamesFact, NameUseFact, index_modules
 from tenantlint.config import Settings
 from tenantlint.context import FileContext
+from tenantlint.grammar import parse as parse_module
 from tenantlint.files import module_name
 from tenantlint.names import child_statements
 from tenantlint.source import decode, read_bytes
@@ -307,7 +308,7 @@ def _uses_in(path: Path, rel: str, settings: Settings, catalog: TenantCatalog, s
 def _classify(text: str, rel: str, settings: Settings, catalog: TenantCatalog) -> list:
     from tenantlint.visit import walk_batched
 
-    tree = ast.parse(text)
+    tree = parse_module(text)
     ctx = FileContext(path=rel, source=text, settings=settings, catalog=catalog, module=tree,
                       module_name=module_name(rel))
     probe = _probe_class()(ctx)

@@ -16,7 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from tenantlint.cache import stamp_before_read
-from tenantlint.source import read_bytes
+from tenantlint.grammar import parse as parse_module
+from tenantlint.source import decode, read_bytes
 
 _BINDERS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
@@ -163,7 +164,10 @@ def _strings_of(path: Path, rel: str, memo) -> tuple[dict, dict] | None:
     try:
         if raw.data is None:
             raise OSError(raw.error)
-        tree = ast.parse(raw.data)
+        text = decode(raw.data).text
+        if text is None:
+            raise ValueError(path)
+        tree = parse_module(text)
         found = module_strings(tree, module_name(rel))
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         found = None

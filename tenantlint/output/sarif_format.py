@@ -76,6 +76,23 @@ def _percent(path: str) -> str:
     return quote(encode(path), safe="/")
 
 
+def _fix(fixed) -> dict:
+    """A verified fix as SARIF replacements (columns in code points, end exclusive). Every
+    tenant fix changes behaviour: `properties.safe` says whether it is a safe one."""
+    return {
+        "description": {"text": fixed.title},
+        "artifactChanges": [{
+            "artifactLocation": _artifact(fixed.path),
+            "replacements": [{
+                "deletedRegion": {"startLine": r.line, "startColumn": r.column,
+                                  "endLine": r.end_line, "endColumn": r.end_column},
+                "insertedContent": {"text": r.text},
+            } for r in fixed.replacements],
+        }],
+        "properties": {"safe": fixed.safe},
+    }
+
+
 def render(report: Report, **_options) -> str:
     from tenantlint.rules import RULES
 
@@ -97,6 +114,8 @@ def render(report: Report, **_options) -> str:
         }
         if d.code in index:
             result["ruleIndex"] = index[d.code]
+        if d.fingerprint in report.fixes:
+            result["fixes"] = [_fix(report.fixes[d.fingerprint])]
         results.append(result)
     document = {
         "$schema": SCHEMA_URI,

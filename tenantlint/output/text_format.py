@@ -19,7 +19,8 @@ def render(report: Report, *, color: bool = False, statistics: bool = False, qui
         for d in report.diagnostics:
             code = paint(d.code, _BOLD, _RED if d.severity is Severity.ERROR else _YELLOW)
             where = paint(f"{d.path}:{d.location.line}:{d.location.column}:", _BOLD)
-            lines.append(f"{where} {code} {d.message}")
+            note = report.notes.get(d.fingerprint)
+            lines.append(f"{where} {code} {d.message}" + (paint(f" ({note})", _DIM) if note else ""))
     if not quiet:
         lines.append(summary(report))
     if report.stale_baseline and not quiet:

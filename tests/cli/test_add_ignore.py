@@ -60,3 +60,21 @@ def test_needs_a_reason_and_excludes_write_baseline(project: Path):
     assert run(["scan", "--add-ignore", " "], project).exit_code == 2
     result = run(["scan", "--add-ignore", "x", "--write-baseline", "b.json"], project)
     assert result.exit_code == 2 and "pick one" in result.stderr
+
+
+def test_existing_comments_are_kept_and_backslash_lines_skipped(tmp_path: Path):
+    (tmp_path / "tenantlint.toml").write_text('tenant-tables = ["orders"]\n')
+    source = (
+        "def f(cur, x):\n"
+        "    with cur.execute(\"\"\"\n"
+        "    DELETE FROM orders\"\"\"):  # existing note\n"
+        "        pass\n"
+        "    cur.execute(\"SELECT * FROM orders WHERE id = %s\" \\\n"
+        "                , (x,))\n"
+    )
+    (tmp_path / "a.py").write_text(source)
+    run(["scan", "--no-cache", "--add-ignore", "legacy", "."], tmp_path)
+    lines = (tmp_path / "a.py").read_text().splitlines()
+    assert lines[2].endswith('"""):  # existing note  # tenantlint: ignore[TL101] legacy')
+    assert lines[4].endswith("\\") and lines[5].endswith(", (x,))  # tenantlint: ignore[TL101] legacy")
+    assert run(["scan", "--no-cache", "."], tmp_path).exit_code == 0

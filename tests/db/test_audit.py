@@ -180,3 +180,39 @@ def test_audit_is_read_only_and_leaves_the_connection_as_it_was(defects):
 def test_unknown_app_role(pgdb):
     with pgdb.connect() as conn, pytest.raises(UnknownRole, match="nobody_here"):
         audit(conn, DbSettings(app_role="nobody_here"))
+
+
+def test_remediation_applied_makes_the_audit_clean(defects):
+    from tenantlint.db.audit import read_state
+    from tenantlint.db.remediation import remediation, tenant_setting
+
+    db, app = defects
+    with db.connect() as conn:
+        state = read_state(conn, DbSettings(app_role=app))
+    assert tenant_setting(state.tables, None) == "app.tenant_id"  # what the existing policies read
+    sql = remediation(state.tables, state.bypass, "app.tenant_id")
+    assert "ALTER TABLE public.payments ENABLE ROW LEVEL SECURITY;" in sql
+    assert "CREATE INDEX IF NOT EXISTS payments_tenant_id_idx ON public.payments (tenant_id);" in sql
+    # open_docs has a permissive USING (true): the tenant policy is restrictive, AND-ed with it
+    assert "CREATE POLICY tenant_isolation ON public.open_docs AS RESTRICTIVE" in sql
+    assert "public.orders" not in sql and "public.layered" not in sql  # already clean
+    db.execute(sql)
+    with db.connect(app) as conn:
+        assert audit(conn, DbSettings()) == []
+
+
+def test_remediation_policy_really_isolates_tenants(defects):
+    from tenantlint.db.audit import read_state
+    from tenantlint.db.remediation import remediation
+
+    from db_schemas import TENANT_A
+
+    db, app = defects
+    with db.connect() as conn:
+        state = read_state(conn, DbSettings(app_role=app))
+    db.execute(remediation(state.tables, state.bypass, "app.tenant_id"))
+    with db.connect(app) as conn:
+        conn.execute(f"SET app.tenant_id = '{TENANT_A}'")
+        for table in ("payments", "open_docs", "shared_files", "app_owned"):
+            tenants = {row[0] for row in conn.execute(f"SELECT DISTINCT tenant_id::text FROM {table}")}
+            assert tenants <= {TENANT_A}, table

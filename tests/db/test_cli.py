@@ -105,3 +105,14 @@ def test_real_subprocess_through_the_main_cli(pgdb):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["diagnostics"] == []
+
+
+def test_audit_writes_remediation_sql_that_makes_it_clean(defects, tmp_path):
+    pgdb, app = defects
+    target = tmp_path / "rls.sql"
+    result = run("audit", "--dsn", pgdb.dsn(), "--app-role", app, "--remediation", str(target), "--format", "json")
+    assert result.exit_code == 1
+    assert "remediation SQL" in result.stderr and "app.tenant_id" in result.stderr
+    pgdb.execute(target.read_text())
+    again = run("audit", "--dsn", pgdb.dsn(), "--app-role", app, "--format", "json")
+    assert again.exit_code == 0, again.stdout
