@@ -68,6 +68,7 @@ def test_every_error_path_is_redacted(tmp_path, monkeypatch, dsn, error):
 
     monkeypatch.setattr(psycopg, "connect", connect)
     monkeypatch.setattr(sys.modules["tenantlint.db.audit"], "audit", work)
+    monkeypatch.setattr(sys.modules["tenantlint.db.audit"], "read_state", work)  # audit's first database read
     monkeypatch.setattr(sys.modules["tenantlint.db.probe"], "probe", work)
     command = ["probe", "--as", "app"] if error == "probe" else ["audit"]
     _clean(_run(tmp_path, *command, "--dsn", dsn))
