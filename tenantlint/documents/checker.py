@@ -16,6 +16,7 @@ unknown name (a parameter) cannot be tied to a tenant collection and is not judg
 from __future__ import annotations
 
 import ast
+import re
 
 from tenantlint.apis import CallSpec
 from tenantlint.catalog import CollectionFact
@@ -28,6 +29,7 @@ from tenantlint.sql.recover import Env, Recovered, recover
 from tenantlint.stores.walker import ApiChecker, Handle
 
 _MAX_DEPTH = 12
+_WORDS = re.compile(r"[A-Za-z_]\w*")
 _KIND_OF_DIALECT = {"mongo": "collection", "elasticsearch": "index"}
 
 
@@ -148,6 +150,13 @@ class DocumentChecker(ApiChecker):
         arg = self.arg(call, spec.cypher)
         if arg is None:
             return
+        bound = self.value_of(arg.id) if isinstance(arg, ast.Name) else None
+        values = bound.values if isinstance(bound, Alternatives) else (arg,)
+        for value in values:  # `if cjk: q = "..." else: q = "..."`: each text that reaches the call
+            if isinstance(value, ast.expr):
+                self._cypher(value, handle)
+
+    def _cypher(self, arg: ast.expr, handle: Handle | None) -> None:
         text = recover(arg, self.env)
         if text is None or not text.has_text or not text.nodes:
             return  # opaque: the text is judged where it is built, or by its callers
@@ -171,7 +180,8 @@ class DocumentChecker(ApiChecker):
         if handle is not None and handle.scoped:
             return
         labels = self.ctx.catalog.tenant_labels()
-        verdict = judge_graph(parts, is_tenant, labels)
+        holes = frozenset(h.marker for h in sql.holes if self._names_tenant(h.name))
+        verdict = judge_graph(parts, is_tenant, labels, holes)
         if not verdict.unanchored:
             return
         node = verdict.unanchored[0]
@@ -254,6 +264,14 @@ class DocumentChecker(ApiChecker):
             return recover(bound, self.env)
         finally:
             self._recovering.discard(name)
+
+    def _names_tenant(self, code: str) -> bool:
+        """Interpolated code that names the tenant: a word of it, or a part of a snake_case
+        word (`workspace_label`, `self._get_workspace_label()`), is a tenant column or says tenant."""
+        for word in _WORDS.findall(code):
+            if self.tenancy.word_is_tenant(word) or any(self.tenancy.word_is_tenant(p) for p in word.split("_") if p):
+                return True
+        return False
 
     def _global(self, name: str) -> bool:
         return self.ctx.catalog is not None and self.ctx.catalog.is_global(name)

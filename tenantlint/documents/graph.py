@@ -46,15 +46,19 @@ def _needs_anchor(labels: set[str], tenant_labels: frozenset[str], any_tenant_la
     return any(HOLE.fullmatch(label) or label.lower() in tenant_labels for label in labels)
 
 
-def judge(parts: list[Part], is_tenant_prop, tenant_labels: frozenset[str]) -> GraphVerdict:
-    """`tenant_labels`: lowercased. `is_tenant_prop(name)`: whether a property is the tenant's."""
+def judge(parts: list[Part], is_tenant_prop, tenant_labels: frozenset[str],
+          tenant_holes: frozenset[str] = frozenset()) -> GraphVerdict:
+    """`tenant_labels`: lowercased. `is_tenant_prop(name)`: whether a property is the tenant's.
+    `tenant_holes`: the markers of interpolated pieces that name the tenant: a node whose
+    label is one (`MATCH (n:`{workspace}`)`, a label per tenant) is scoped by construction."""
     verdict = GraphVerdict()
     for part in parts:
-        _judge_part(part, is_tenant_prop, tenant_labels, verdict)
+        _judge_part(part, is_tenant_prop, tenant_labels, tenant_holes, verdict)
     return verdict
 
 
-def _judge_part(part: Part, is_tenant_prop, tenant_labels: frozenset[str], verdict: GraphVerdict) -> None:
+def _judge_part(part: Part, is_tenant_prop, tenant_labels: frozenset[str], tenant_holes: frozenset[str],
+                verdict: GraphVerdict) -> None:
     node_vars = {n.var for n in part.nodes if n.var}
     anchored_vars: set[str] = set()
     anchored: set[int] = set()
@@ -70,6 +74,8 @@ def _judge_part(part: Part, is_tenant_prop, tenant_labels: frozenset[str], verdi
     introduced = _introductions(part)
     ties: list[tuple[str, str]] = []
     for index, node in enumerate(part.nodes):
+        if tenant_holes.intersection(_labels(part, node)):
+            anchored.add(index)
         for prop, value in node.props.items():
             if is_tenant_prop(prop):
                 found = value_anchors(value)
@@ -117,6 +123,8 @@ def _judge_part(part: Part, is_tenant_prop, tenant_labels: frozenset[str], verdi
         if node.var and any(other.var == node.var and other.clause == "CREATE" and part.nodes.index(other) < index
                             for other in part.nodes):
             continue  # created earlier in this query: a new node, not a read
+        if node.var and any(other.var == node.var for other in verdict.unanchored):
+            continue
         verdict.unanchored.append(node)
     if verdict.unanchored:
         verdict.weakened = verdict.weakened or any(is_tenant_prop(prop) for _v, prop in part.weakened)

@@ -1,0 +1,94 @@
+"""Tenant collections, indexes and labels: discovered from the project's own writes and
+filters, across files, cached with the other catalog facts."""
+from __future__ import annotations
+
+import textwrap
+
+from tenantlint.api import scan_paths
+from tenantlint.config import load_settings
+from tenantlint.discover import build_catalog
+
+WRITER = """
+    from pymongo import MongoClient
+
+    db = MongoClient().app
+
+    def add(tenant_id, title):
+        db.notes.insert_one({"tenant_id": tenant_id, "title": title})
+"""
+READER = """
+    from pymongo import MongoClient
+
+    notes = MongoClient()["app"]["notes"]
+
+    def get(note_id):
+        return notes.find_one({"_id": note_id})
+"""
+
+
+def write(root, files: dict[str, str], config: str = 'tenant-columns = ["tenant_id"]\n') -> None:
+    (root / "tenantlint.toml").write_text(config)
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+
+def found(root, *paths, **options) -> set[tuple[str, int, str]]:
+    report = scan_paths(list(paths) or ["."], cwd=root, **options)
+    return {(d.path, d.location.line, d.code) for d in report.diagnostics}
+
+
+def test_a_write_in_one_module_makes_a_tenant_collection_for_another(tmp_path):
+    write(tmp_path, {"app/writer.py": WRITER, "app/reader.py": READER})
+    assert found(tmp_path) == {("app/reader.py", 7, "TL405")}
+    # the answer for a file does not depend on which files were named
+    assert found(tmp_path, "app/reader.py") == {("app/reader.py", 7, "TL405")}
+
+
+def test_without_tenant_evidence_a_collection_is_not_judged(tmp_path):
+    write(tmp_path, {"app/reader.py": READER})
+    assert found(tmp_path) == set()
+
+
+def test_tenant_tables_and_global_tables(tmp_path):
+    write(tmp_path, {"app/reader.py": READER}, 'tenant-tables = ["notes"]\n')
+    assert found(tmp_path) == {("app/reader.py", 7, "TL405")}
+    write(tmp_path, {"app/writer.py": WRITER, "app/reader.py": READER}, 'global-tables = ["notes"]\n')
+    assert found(tmp_path) == set()
+
+
+def test_catalog_records_where_each_collection_comes_from(tmp_path):
+    write(tmp_path, {
+        "app/writer.py": WRITER,
+        "app/search.py": """
+            from elasticsearch import Elasticsearch
+
+            es = Elasticsearch()
+
+            def find(tenant_id, q):
+                return es.search(index="docs", query={"bool": {"filter": [{"term": {"tenant_id": tenant_id}}]}})
+        """,
+        "app/graph.py": """
+            from neo4j import GraphDatabase
+
+            driver = GraphDatabase.driver("neo4j://x")
+
+            def add(tenant_id):
+                driver.execute_query("MERGE (e:Entity {tenant_id: $t})", t=tenant_id)
+        """,
+    })
+    catalog = build_catalog(load_settings(cwd=tmp_path))
+    facts = {name: (fact.kind, fact.path, fact.how) for name, fact in catalog.collections.items()}
+    assert facts == {"notes": ("collection", "app/writer.py", "written"),
+                     "docs": ("index", "app/search.py", "filtered"),
+                     "entity": ("label", "app/graph.py", "filtered")}
+    assert catalog.is_tenant_collection("Entity") and "entity" in catalog.tenant_labels()
+
+
+def test_discovery_is_cached_and_follows_edits(tmp_path):
+    write(tmp_path, {"app/writer.py": WRITER, "app/reader.py": READER})
+    assert found(tmp_path, use_cache=True) == {("app/reader.py", 7, "TL405")}
+    assert found(tmp_path, use_cache=True) == {("app/reader.py", 7, "TL405")}  # from the cache
+    (tmp_path / "app/writer.py").write_text(textwrap.dedent(WRITER).replace('"tenant_id": tenant_id, ', ""))
+    assert found(tmp_path, use_cache=True) == set()
