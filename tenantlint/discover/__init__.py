@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Iterable, Protocol
 
-from tenantlint.catalog import (CollectionFact, DiscoveryGap, ModelFact, SchemaFact, TableFact, TenantCatalog,
+from tenantlint.catalog import (CollectionFact, CollectionHandleFact, DiscoveryGap, ModelFact, SchemaFact, TableFact, TenantCatalog,
                                 assemble, relative)
 from tenantlint.module_index import ModuleNamesFact, NameUseFact, index_modules
 from tenantlint.config import Settings
@@ -17,7 +17,7 @@ from tenantlint.files import link_outside, module_name, walk
 from tenantlint.cache import stamp_before_read
 from tenantlint.source import decode, read_bytes, read_source
 
-Fact = TableFact | ModelFact | SchemaFact | DiscoveryGap | ModuleNamesFact | NameUseFact | CollectionFact
+Fact = TableFact | ModelFact | SchemaFact | DiscoveryGap | ModuleNamesFact | NameUseFact | CollectionFact | CollectionHandleFact
 
 
 class PyDiscoverer(Protocol):
@@ -72,6 +72,9 @@ def build_catalog(settings: Settings, *, use_cache: bool = False, jobs: int = 1)
     from tenantlint.discover.module_names import use_facts
 
     facts.extend(use_facts(paths, rels, facts, settings, memo))  # needs every module's constants
+    from tenantlint.documents.discover import use_facts as collection_uses
+
+    facts.extend(collection_uses(paths, rels, facts, settings, memo))  # needs every module's handles
     from tenantlint.discover.table_names import resolve_table_refs
 
     facts = resolve_table_refs(paths, rels, facts, memo)  # `__tablename__ = NAME` imported from a module
@@ -115,7 +118,7 @@ def assemble_facts(settings: Settings, facts: Iterable[Fact]) -> TenantCatalog:
     )
     catalog.gaps = sorted((f for f in facts if isinstance(f, DiscoveryGap)), key=lambda g: g.path)
     catalog.modules = index_modules(f for f in facts if isinstance(f, (ModuleNamesFact, NameUseFact)))
-    catalog.add_collections(f for f in facts if isinstance(f, CollectionFact))
+    catalog.add_collections(f for f in facts if isinstance(f, (CollectionFact, CollectionHandleFact)))
     return catalog
 
 

@@ -93,7 +93,7 @@ class DocumentChecker(ApiChecker):
         if role == "graph":
             self._graph(call, spec, handle)
             return
-        name, name_node = self._collection(call, spec)
+        name, name_node = self._collection(call, spec, handle)
         if role == "document-write":
             if self.collect is not None and name and any(self.tenancy.field_scoped(t) for t in self.args(call, spec.tags)):
                 self._record(name, spec, call, "written")
@@ -197,12 +197,12 @@ class DocumentChecker(ApiChecker):
                                         f"`{column}` property: the query reaches every tenant's nodes")
 
     # -- names ----------------------------------------------------------------------------
-    def _collection(self, call: ast.Call, spec: CallSpec) -> tuple[str | None, ast.expr | None]:
+    def _collection(self, call: ast.Call, spec: CallSpec, handle: Handle | None) -> tuple[str | None, ast.expr | None]:
         """(literal name, or None; the expression naming it, or None when unknown)."""
         if spec.collection is not None:
             node = self.arg(call, spec.collection)
         elif isinstance(call.func, ast.Attribute):
-            node = self._name_of(call.func.value, 0)
+            node = self._name_of(call.func.value, 0, loose=handle is None)
         else:
             node = None
         if isinstance(node, ast.Name):
@@ -213,40 +213,67 @@ class DocumentChecker(ApiChecker):
             text = literal(node.elts[0])
         return (text.split(",")[0].strip() if text else None), node
 
-    def _name_of(self, node: ast.expr, depth: int) -> ast.expr | None:
-        """The expression a collection handle was opened with (see the module docstring)."""
+    def _name_of(self, node: ast.expr, depth: int, loose: bool = False) -> ast.expr | None:
+        """The expression a collection handle was opened with (see the module docstring).
+        `loose`: the call matched by a distinctive method on an unknown receiver (a database
+        passed in as a parameter): `db["notes"]`, `db.get_collection("notes")` and `x.notes`
+        name the collection whatever `db` is."""
         if depth > _MAX_DEPTH:
             return None
         step = depth + 1
         if isinstance(node, ast.Await):
-            return self._name_of(node.value, step)
+            return self._name_of(node.value, step, loose)
         if isinstance(node, ast.Name):
             bound = self.value_of(node.id)
-            return self._name_of(bound, step) if isinstance(bound, ast.expr) else None
+            if isinstance(bound, ast.expr):
+                return self._name_of(bound, step, loose)
+            return self._imported_name(node) if self.lookup(node.id) is None else None
         if isinstance(node, ast.Attribute):
             if self._on_self(node):
                 binding = self.classes[-1].get(node.attr)
                 value = binding.value if binding is not None else None
-                return self._name_of(value, step) if isinstance(value, ast.expr) else None
+                return self._name_of(value, step, loose) if isinstance(value, ast.expr) else None
             owner = self.handle_of(node.value)
+            if owner is None and self._imported_name(node) is not None:  # `clients.notes`
+                return self._imported_name(node)
             kind = self.api.kinds.get(owner.kind) if owner else None
-            if kind is not None and node.attr not in kind.attributes and "*" in kind.attributes:
-                named = ast.Constant(node.attr)
-                return ast.copy_location(named, node)
+            if kind is not None and node.attr not in kind.attributes and "*" in kind.attributes or \
+                    loose and kind is None and not self._on_self(node):
+                return self._imported_name(node) or ast.copy_location(ast.Constant(node.attr), node)
             return None
         if isinstance(node, ast.Subscript):
             owner = self.handle_of(node.value)
             kind = self.api.kinds.get(owner.kind) if owner else None
-            return node.slice if kind is not None and kind.item else None
+            return node.slice if (kind is not None and kind.item) or (loose and kind is None) else None
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             owner = self.handle_of(node.func.value)
             kind = self.api.kinds.get(owner.kind) if owner else None
+            if kind is None and loose:
+                kind = next((k for k in self.api.kinds.values()
+                             if any(p.name for p in k.methods.get(node.func.attr, ()))), None)
             for production in (kind.methods.get(node.func.attr, ()) if kind else ()):
                 if production.name is not None:
                     return self.arg(node, production.name)
-                if production.returns == owner.kind:  # `with_options()`: the same collection
-                    return self._name_of(node.func.value, step)
+                if owner is not None and production.returns == owner.kind:  # `with_options()`: the same one
+                    return self._name_of(node.func.value, step, loose)
         return None
+
+    def module_collections(self) -> list[tuple[str, str]]:
+        """(name, collection) of the module-level names bound to a collection handle of a
+        known name (for other modules that import them)."""
+        out = []
+        for name in self.module_scope:
+            found = literal(self._name_of(ast.Name(name), 0))
+            if found:
+                out.append((name, found))
+        return out
+
+    def _imported_name(self, node: ast.expr) -> ast.expr | None:
+        """A collection handle another module of the project binds (`from app.db import notes`)."""
+        names = getattr(self.ctx.catalog, "collection_handles", None)
+        qualified = self.ctx.imports.qualify(node) if names else None
+        found = names.get(qualified) if qualified else None
+        return ast.copy_location(ast.Constant(found), node) if found else None
 
     def _resolve(self, node: ast.AST):
         return self.value_of(node.id) if isinstance(node, ast.Name) else None

@@ -9,14 +9,19 @@ disagree); the facts are cached per file with the other catalog facts."""
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
+from pathlib import Path
 from typing import Iterable
 
 from tenantlint.apis import catalog_for
-from tenantlint.catalog import CollectionFact
+from tenantlint.catalog import CollectionFact, CollectionHandleFact, TenantCatalog
 from tenantlint.config import Settings
 from tenantlint.context import FileContext
+from tenantlint.files import module_name
 from tenantlint.documents.checker import DocumentChecker
+from tenantlint.module_index import ModuleNamesFact, index_modules
+from tenantlint.source import read_source
 from tenantlint.visit import walk_batched
 
 _SCREENS: dict = {}
@@ -45,17 +50,73 @@ class TenantCollections:
         return _screen(settings).search(data) is not None
 
     def discover(self, tree: ast.Module, path: str, module: str, settings: Settings,
-                 source: str | None = None) -> Iterable[CollectionFact]:
+                 source: str | None = None) -> Iterable[CollectionFact | CollectionHandleFact]:
         if source is None:
             return []
-        ctx = FileContext(path=path, source=source, settings=settings, catalog=None, module=tree,
-                          module_name=module)
-        found: list[CollectionFact] = []
-        checker = DocumentChecker(ctx, collect=found)
-        if not checker.active:
-            return []
-        walk_batched(tree, [checker])
-        return found
+        return _collect(tree, path, module, settings, source, None)
+
+
+def _collect(tree: ast.Module, path: str, module: str, settings: Settings, source: str,
+             catalog: TenantCatalog | None) -> list:
+    """The facts of one file: the document checker's walk in collect mode."""
+    ctx = FileContext(path=path, source=source, settings=settings, catalog=catalog, module=tree,
+                      module_name=module)
+    found: list = []
+    checker = DocumentChecker(ctx, collect=found)
+    if not checker.active:
+        return []
+    walk_batched(tree, [checker])
+    found += [CollectionHandleFact(module, name, collection) for name, collection in checker.module_collections()]
+    return found
 
 
 DISCOVERERS: tuple = (TenantCollections(),)
+
+
+def use_facts(paths: list[Path], rels: list[str], facts: list, settings: Settings, memo=None) -> list:
+    """Second step, once every module's handles are known: files that import no store
+    library but use a collection handle another module binds (`from app.db import notes`;
+    `notes.insert_one({"tenant_id": ...})`) are read in collect mode too. Kept in `memo`
+    per file while the file and the project's handles are unchanged."""
+    roles = set(DocumentChecker.roles)
+    api = catalog_for(settings)
+    kinds = {k for (k, _m), specs in api.methods.items() if any(s.role in roles for s in specs)}
+    names = [f for f in facts if isinstance(f, ModuleNamesFact)]
+    if not any(kind.removeprefix("returns:") in kinds for f in names for _n, kind, _s in f.handles):
+        return []
+    catalog = TenantCatalog(tenant_columns=frozenset(c.lower() for c in settings.tenant_columns),
+                            modules=index_modules(names))
+    catalog.add_collections(f for f in facts if isinstance(f, CollectionHandleFact))
+    digest = hashlib.sha256(repr((sorted(catalog.modules.handles.items()),
+                                  sorted(catalog.collection_handles.items()))).encode()).hexdigest()
+    screen = _screen(settings)
+    out: list = []
+    for path, rel in zip(paths, rels):
+        if path.suffix not in (".py", ".pyi"):
+            continue
+        key = f"{rel}\x00documents\x00{digest}"
+        found = memo.lookup(path, key) if memo is not None else None
+        if found is None:
+            found = _uses_in(path, rel, settings, catalog, screen)
+            if memo is not None:
+                memo.record(path, key, found)
+        out.extend(found)
+    return out
+
+
+def _uses_in(path: Path, rel: str, settings: Settings, catalog: TenantCatalog, screen) -> list:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return []
+    if screen.search(data) is not None or len(data) > settings.max_file_size:
+        return []  # read by the first step already (or too large to read at all)
+    source = read_source(path, settings.max_file_size)
+    if source.text is None or not catalog.modules.mentions(source.text, "handles"):
+        return []
+    try:
+        tree = ast.parse(source.text)
+        return [f for f in _collect(tree, rel, module_name(rel), settings, source.text, catalog)
+                if isinstance(f, CollectionFact)]
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []

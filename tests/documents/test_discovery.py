@@ -92,3 +92,48 @@ def test_discovery_is_cached_and_follows_edits(tmp_path):
     assert found(tmp_path, use_cache=True) == {("app/reader.py", 7, "TL405")}  # from the cache
     (tmp_path / "app/writer.py").write_text(textwrap.dedent(WRITER).replace('"tenant_id": tenant_id, ', ""))
     assert found(tmp_path, use_cache=True) == set()
+
+
+def test_a_collection_handle_imported_from_another_module(tmp_path):
+    write(tmp_path, {
+        "app/__init__.py": "",
+        "app/db.py": """
+            from pymongo import MongoClient
+
+            notes = MongoClient().app.notes
+        """,
+        "app/writer.py": """
+            from app.db import notes
+
+            def add(tenant_id, title):
+                notes.insert_one({"tenant_id": tenant_id, "title": title})
+        """,
+        "app/reader.py": """
+            from app import db
+            from app.db import notes
+
+            def get(note_id):
+                return notes.find_one({"_id": note_id})
+
+            def count():
+                return db.notes.count_documents({})
+        """,
+    })
+    assert found(tmp_path) == {("app/reader.py", 6, "TL405"), ("app/reader.py", 9, "TL405")}
+
+
+def test_a_database_passed_in_names_its_collections(tmp_path):
+    write(tmp_path, {"app/repo.py": """
+        import pymongo
+
+        class Repo:
+            def __init__(self, db):
+                self.notes = db["notes"]
+
+            def add(self, tenant_id, title):
+                self.notes.insert_one({"tenant_id": tenant_id, "title": title})
+
+            def get(self, note_id):
+                return self.notes.find_one({"_id": note_id})
+    """})
+    assert found(tmp_path) == {("app/repo.py", 12, "TL405")}
