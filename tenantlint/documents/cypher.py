@@ -330,15 +330,23 @@ def _map(tokens: list[Token]) -> dict[str, Value]:
     return out
 
 
-def _split(tokens: list[Token], separator: str) -> list[list[Token]]:
-    """Split at `separator` (a punctuation or a keyword) at bracket depth 0."""
-    out: list[list[Token]] = [[]]
+def _depths(tokens: list[Token]):
+    """(token, bracket depth once the token is read): a bracket itself is never at depth 0."""
     depth = 0
     for tok in tokens:
         if tok.kind == "op" and tok.text in "([{":
             depth += 1
         elif tok.kind == "op" and tok.text in ")]}":
             depth -= 1
+            yield tok, depth + 1
+            continue
+        yield tok, depth
+
+
+def _split(tokens: list[Token], separator: str) -> list[list[Token]]:
+    """Split at `separator` (a punctuation or a keyword) at bracket depth 0."""
+    out: list[list[Token]] = [[]]
+    for tok, depth in _depths(tokens):
         if depth == 0 and (tok.text == separator or tok.upper == separator):
             out.append([])
         else:
@@ -370,13 +378,8 @@ _WEAKENING = {"OR", "XOR"}
 
 
 def _where(tokens: list[Token], part: Part) -> None:
-    depth = 0
-    for tok in tokens:
-        if tok.kind == "op" and tok.text in "([{":
-            depth += 1
-        elif tok.kind == "op" and tok.text in ")]}":
-            depth -= 1
-        elif depth == 0 and tok.upper in _WEAKENING:
+    for tok, depth in _depths(tokens):
+        if depth == 0 and tok.upper in _WEAKENING:
             part.weakened.update(_mentions(tokens))
             return
     for conjunct in _split(tokens, "AND"):

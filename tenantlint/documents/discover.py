@@ -20,8 +20,9 @@ from tenantlint.config import Settings
 from tenantlint.context import FileContext
 from tenantlint.files import module_name
 from tenantlint.documents.checker import DocumentChecker
+from tenantlint.discover.module_names import per_python_file
 from tenantlint.module_index import ModuleNamesFact, index_modules
-from tenantlint.source import read_source
+from tenantlint.source import decode, read_bytes
 from tenantlint.visit import walk_batched
 
 _SCREENS: dict = {}
@@ -90,28 +91,15 @@ def use_facts(paths: list[Path], rels: list[str], facts: list, settings: Setting
     digest = hashlib.sha256(repr((sorted(catalog.modules.handles.items()),
                                   sorted(catalog.collection_handles.items()))).encode()).hexdigest()
     screen = _screen(settings)
-    out: list = []
-    for path, rel in zip(paths, rels):
-        if path.suffix not in (".py", ".pyi"):
-            continue
-        key = f"{rel}\x00documents\x00{digest}"
-        found = memo.lookup(path, key) if memo is not None else None
-        if found is None:
-            found = _uses_in(path, rel, settings, catalog, screen)
-            if memo is not None:
-                memo.record(path, key, found)
-        out.extend(found)
-    return out
+    return per_python_file(paths, rels, memo, f"documents\x00{digest}",
+                           lambda path, rel: _uses_in(path, rel, settings, catalog, screen))
 
 
 def _uses_in(path: Path, rel: str, settings: Settings, catalog: TenantCatalog, screen) -> list:
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return []
-    if screen.search(data) is not None or len(data) > settings.max_file_size:
-        return []  # read by the first step already (or too large to read at all)
-    source = read_source(path, settings.max_file_size)
+    data = read_bytes(path, settings.max_file_size, head=True).data
+    if data is None or screen.search(data) is not None or len(data) > settings.max_file_size:
+        return []  # unreadable, read by the first step already, or too large to read at all
+    source = decode(data)
     if source.text is None or not catalog.modules.mentions(source.text, "handles"):
         return []
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from tenantlint.api import scan_paths
+from test_module_names import found, write as write_project
 from tenantlint.config import load_settings
 from tenantlint.discover import build_catalog
 
@@ -26,17 +26,11 @@ READER = """
 """
 
 
-def write(root, files: dict[str, str], config: str = 'tenant-columns = ["tenant_id"]\n') -> None:
-    (root / "tenantlint.toml").write_text(config)
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
+CONFIG = 'tenant-columns = ["tenant_id"]\n'
 
 
-def found(root, *paths, **options) -> set[tuple[str, int, str]]:
-    report = scan_paths(list(paths) or ["."], cwd=root, **options)
-    return {(d.path, d.location.line, d.code) for d in report.diagnostics}
+def write(root, files: dict[str, str], config: str = CONFIG) -> None:
+    write_project(root, files, config)
 
 
 def test_a_write_in_one_module_makes_a_tenant_collection_for_another(tmp_path):
