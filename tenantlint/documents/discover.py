@@ -33,13 +33,20 @@ def _screen(settings: Settings) -> re.Pattern:
     api = catalog_for(settings)
     found = _SCREENS.get(id(api))
     if found is None or found[0] is not api:
-        roles = set(DocumentChecker.roles)
+        roles = set(Collector.roles)
         modules = sorted({m for pack, mods in api.imports.items() if api.pack_roles.get(pack, set()) & roles
                           for m in mods}, key=len, reverse=True)
         text = (r"^[ \t]*(?:from|import)[ \t]+(?:" + "|".join(map(re.escape, modules)) + r")\b") if modules \
             else r"(?!)"
         found = _SCREENS[id(api)] = (api, re.compile(text.encode(), re.M))
     return found[1]
+
+
+class Collector(DocumentChecker):
+    """The document checker in collect mode: only the calls that can show a tenant
+    collection (wipes show nothing), so files that only import a cache library are skipped."""
+
+    roles = ("document-query", "document-write", "graph")
 
 
 class TenantCollections:
@@ -63,7 +70,7 @@ def _collect(tree: ast.Module, path: str, module: str, settings: Settings, sourc
     ctx = FileContext(path=path, source=source, settings=settings, catalog=catalog, module=tree,
                       module_name=module)
     found: list = []
-    checker = DocumentChecker(ctx, collect=found)
+    checker = Collector(ctx, collect=found)
     if not checker.active:
         return []
     walk_batched(tree, [checker])
@@ -79,7 +86,7 @@ def use_facts(paths: list[Path], rels: list[str], facts: list, settings: Setting
     library but use a collection handle another module binds (`from app.db import notes`;
     `notes.insert_one({"tenant_id": ...})`) are read in collect mode too. Kept in `memo`
     per file while the file and the project's handles are unchanged."""
-    roles = set(DocumentChecker.roles)
+    roles = set(Collector.roles)
     api = catalog_for(settings)
     kinds = {k for (k, _m), specs in api.methods.items() if any(s.role in roles for s in specs)}
     names = [f for f in facts if isinstance(f, ModuleNamesFact)]
