@@ -119,10 +119,14 @@ class FilterJudge:
             return any(self._mentions(v) for v in node.values)
         if not isinstance(node, ast.AST):
             return False
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and self.is_tenant_field(sub.value):
-                return True
-            if isinstance(sub, ast.keyword) and sub.arg and self.is_tenant_field(sub.arg):
+        for sub in ast.walk(node):  # dict keys, `dict(...)` keywords, `"$field"` references: not values
+            if isinstance(sub, ast.Dict):
+                if any(isinstance(literal(k), str) and self.is_tenant_field(literal(k)) for k in sub.keys):
+                    return True
+            elif isinstance(sub, ast.Constant) and isinstance(sub.value, str) and sub.value.startswith("$"):
+                if self.is_tenant_field(sub.value[1:]):
+                    return True
+            elif isinstance(sub, ast.keyword) and sub.arg and self.is_tenant_field(sub.arg):
                 return True
         return False
 

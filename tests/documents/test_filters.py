@@ -85,3 +85,15 @@ def test_pipelines(source, bindings, verdict, vector):
 ])
 def test_elastic_queries(source, verdict):
     assert _judge().elastic(_expr(source)) == verdict
+
+
+@pytest.mark.parametrize("source, mentions", [
+    ('{"tenant_id": t}', True),
+    ('[{"$group": {"_id": "$tenant_id"}}]', True),
+    ('{"bool": {"filter": [{"term": {"tenant_id.keyword": t}}]}}', True),
+    ('dict(tenant_id=t)', True),
+    ('{"name": "tenant_report"}', False),  # a value, not a field
+    ('{"x": 1}', False),
+])
+def test_mentions_of_the_tenant_field(source, mentions):
+    assert _judge().mentions(_expr(source)) == mentions
