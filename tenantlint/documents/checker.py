@@ -187,7 +187,7 @@ class DocumentChecker(ApiChecker):
         node = verdict.unanchored[0]
         shown = f"`({node.var}{''.join(':' + lbl for lbl in node.labels)})`" if node.var or node.labels else "`()`"
         column = self._column()
-        if verdict.holes and not verdict.weakened:
+        if not verdict.certain and not verdict.weakened:
             self.report("TL002", first, f"node {shown} is not tied to `{column}` and the query interpolates text: "
                                         f"its scope cannot be verified")
         elif verdict.weakened:

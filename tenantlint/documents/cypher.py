@@ -58,7 +58,7 @@ class Part:
     conjuncts: list[tuple[str, str, str, Value]] = field(default_factory=list)
     weakened: set[tuple[str, str]] = field(default_factory=set)  # (var, prop) under OR/NOT/<>/IS NULL
     where_labels: dict[str, set[str]] = field(default_factory=dict)  # `WHERE n:Label`
-    holes: bool = False  # an interpolated piece appears where a predicate could be
+    holes: bool = False  # an interpolated piece in a WHERE or among patterns: a predicate may hide there
 
 
 _TOKEN = re.compile(r"""
@@ -132,8 +132,8 @@ def read(text: str) -> list[Part]:
     index_call = False
     for name, body in _clauses(tokens):
         part = parts[-1]
-        if any(HOLE.fullmatch(t.text) for t in body):
-            part.holes = True
+        if name == "WHERE" and any(HOLE.fullmatch(t.text) for t in body):
+            part.holes = True  # an interpolated predicate may or may not scope (not one in RETURN)
         if name == "UNION":
             parts.append(Part())
         elif name in _PATTERN_CLAUSES:
@@ -250,6 +250,8 @@ def _patterns(body: list[Token], clause: str, part: Part) -> None:
             previous, related = index, False
             i = end
             continue
+        if HOLE.fullmatch(tok.text):
+            part.holes = True  # an interpolated pattern piece (`MATCH (n) {more}`)
         if tok.text == ",":
             previous, related = None, False
         elif tok.text in ("-", "<", ">"):

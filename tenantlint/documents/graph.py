@@ -28,6 +28,7 @@ class GraphVerdict:
     unanchored: list[Node] = field(default_factory=list)
     weakened: bool = False  # a tenant property appears only under OR/NOT/<>/IS NULL
     holes: bool = False  # interpolated text where a predicate could be
+    certain: bool = False  # some unanchored node owes nothing to interpolated text
 
 
 def _labels(part: Part, node: Node) -> set[str]:
@@ -118,7 +119,8 @@ def _judge_part(part: Part, is_tenant_prop, tenant_labels: frozenset[str], tenan
             continue
         if node.var and node.var in anchored_vars:
             continue
-        if not _needs_anchor(_labels(part, node), tenant_labels, any_tenant_label):
+        labels = _labels(part, node)
+        if not _needs_anchor(labels, tenant_labels, any_tenant_label):
             continue
         if node.var and any(other.var == node.var and other.clause == "CREATE" and part.nodes.index(other) < index
                             for other in part.nodes):
@@ -126,9 +128,12 @@ def _judge_part(part: Part, is_tenant_prop, tenant_labels: frozenset[str], tenan
         if node.var and any(other.var == node.var for other in verdict.unanchored):
             continue
         verdict.unanchored.append(node)
+        guessed = bool(labels) and not any(label.lower() in tenant_labels for label in labels)
+        # an interpolated label may be a tenant one; an interpolated predicate may scope it
+        verdict.holes = verdict.holes or guessed or part.holes
+        verdict.certain = verdict.certain or not (guessed or part.holes)
     if verdict.unanchored:
         verdict.weakened = verdict.weakened or any(is_tenant_prop(prop) for _v, prop in part.weakened)
-        verdict.holes = verdict.holes or part.holes
 
 
 def _introductions(part: Part) -> set[int]:

@@ -90,6 +90,10 @@ def test_weakened_and_holes_are_reported():
     assert verdict.weakened
     verdict = judge(cypher.read("MATCH (n:Entity) WHERE __tlhole0__ RETURN n"), _tenant, LABELS)
     assert verdict.holes and not verdict.weakened
+    verdict = judge(cypher.read("MATCH (n:Entity) RETURN __tlhole0__"), _tenant, LABELS)
+    assert verdict.unanchored and verdict.certain  # a RETURN list cannot scope anything
+    verdict = judge(cypher.read("MATCH (a:__tlhole0__), (b:Entity) RETURN a, b"), _tenant, LABELS)
+    assert verdict.certain  # `b` is unanchored whatever the label of `a` is
 
 
 @pytest.mark.parametrize("text", [

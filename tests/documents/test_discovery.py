@@ -131,3 +131,18 @@ def test_a_database_passed_in_names_its_collections(tmp_path):
                 return self.notes.find_one({"_id": note_id})
     """})
     assert found(tmp_path) == {("app/repo.py", 12, "TL405")}
+
+
+def test_a_label_listed_in_tenant_tables(tmp_path):
+    write(tmp_path, {"app/graph.py": """
+        from neo4j import GraphDatabase
+
+        driver = GraphDatabase.driver("neo4j://x")
+
+        def everything():
+            return driver.execute_query("MATCH (m:Memory) RETURN m")
+
+        def mine(tenant_id):
+            return driver.execute_query("MERGE (m:Memory {tenant_id: $t}) RETURN m", t=tenant_id)
+    """}, 'tenant-tables = ["Memory"]\n')
+    assert found(tmp_path) == {("app/graph.py", 7, "TL406")}
