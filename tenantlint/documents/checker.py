@@ -283,7 +283,9 @@ class DocumentChecker(ApiChecker):
             return None
         bound = self.value_of(name)
         if isinstance(bound, Alternatives):
-            bound = bound.values[-1] if all(isinstance(v, ast.expr) for v in bound.values) else None
+            # `where = ""` then `if group_ids: where += " WHERE ..."`: the path that skipped the
+            # narrowing is the one that leaks (the fail-open), so the earliest value is read
+            bound = bound.values[0] if all(isinstance(v, ast.expr) for v in bound.values) else None
         if not isinstance(bound, ast.expr):
             return None
         self._recovering.add(name)
