@@ -167,7 +167,7 @@ class DocumentChecker(ApiChecker):
         sql = text.to_sql()  # the same hole markers as for SQL
         try:
             parts = cypher.read(sql.text)
-        except cypher.CypherError as exc:
+        except (cypher.CypherError, RecursionError) as exc:  # never a crash: unreadable text
             if self.collect is None and self.tenancy.text_names_tenant(sql.text):
                 self.report("TL002", first, f"this Cypher could not be read ({exc}): its tenant scope cannot be "
                                             f"verified")

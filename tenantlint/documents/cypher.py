@@ -49,11 +49,22 @@ class Node:
 
 
 @dataclass
+class Relationship:
+    """A relationship pattern with a variable or properties, between two node occurrences."""
+
+    left: int
+    right: int
+    var: str
+    props: dict[str, Value]
+
+
+@dataclass
 class Part:
     """One branch of a query (a UNION splits a query into parts)."""
 
     nodes: list[Node] = field(default_factory=list)
     links: list[tuple[int, int]] = field(default_factory=list)  # indices into `nodes`
+    relationships: list[Relationship] = field(default_factory=list)
     # top-level WHERE conjuncts: (var, prop, operator, value); operator "=" or "in"
     conjuncts: list[tuple[str, str, str, Value]] = field(default_factory=list)
     weakened: set[tuple[str, str]] = field(default_factory=set)  # (var, prop) under OR/NOT/<>/IS NULL
@@ -236,6 +247,7 @@ def _patterns(body: list[Token], clause: str, part: Part) -> None:
     i = 0
     previous: int | None = None  # the last node of the current path
     related = False  # a relationship since that node
+    relation: tuple[str, dict[str, Value]] = ("", {})  # its variable and property map
     while i < len(body):
         tok = body[i]
         if tok.text == "(":
@@ -247,7 +259,9 @@ def _patterns(body: list[Token], clause: str, part: Part) -> None:
             index = len(part.nodes) - 1
             if previous is not None and related:
                 part.links.append((previous, index))
-            previous, related = index, False
+                if relation[0] or relation[1]:
+                    part.relationships.append(Relationship(previous, index, *relation))
+            previous, related, relation = index, False, ("", {})
             i = end
             continue
         if HOLE.fullmatch(tok.text):
@@ -257,11 +271,24 @@ def _patterns(body: list[Token], clause: str, part: Part) -> None:
         elif tok.text in ("-", "<", ">"):
             related = previous is not None
         elif tok.text == "[":
-            i = _skip(body, i, "[", "]")
+            end = _skip(body, i, "[", "]")
+            relation = _relation(body[i + 1:end - 1])
+            i = end
             continue
         elif tok.upper == "WHERE":  # a WHERE inside a node pattern is not at depth 0 here
             break
         i += 1
+
+
+def _relation(tokens: list[Token]) -> tuple[str, dict[str, Value]]:
+    """`e:TYPE|OTHER *1..3 {k: v}` inside a relationship's brackets: (variable, properties)."""
+    var = tokens[0].name if tokens and _ident(tokens[0]) else ""
+    props: dict[str, Value] = {}
+    for k, tok in enumerate(tokens):
+        if tok.text == "{":
+            props = _map(tokens[k + 1:_skip(tokens, k, "{", "}") - 1])
+            break
+    return var, props
 
 
 def _skip(tokens: list[Token], i: int, opening: str, closing: str) -> int:
@@ -397,8 +424,9 @@ def _mentions(tokens: list[Token]) -> set[tuple[str, str]]:
 def _conjunct(tokens: list[Token], part: Part) -> None:
     while len(tokens) >= 2 and tokens[0].text == "(" and _skip(tokens, 0, "(", ")") == len(tokens):
         tokens = tokens[1:-1]
-    if any(t.upper == "AND" for t in tokens):  # a parenthesized conjunction
-        for inner in _split(tokens, "AND"):
+    chunks = _split(tokens, "AND")
+    if len(chunks) > 1:  # a parenthesized conjunction
+        for inner in chunks:
             _conjunct(inner, part)
         return
     if not tokens:

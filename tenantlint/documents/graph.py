@@ -7,8 +7,9 @@ and nodes yielded by an index procedure) is anchored when:
   `UNWIND` row's field, an interpolated value), or
 * a top-level `WHERE` conjunct does (`n.user_id = $uid`, `n.user_id IN $ids`), or equates
   it to the tenant property of an anchored node (`n.user_id = m.user_id`), or
-* it is tied by a relationship to an anchored node (as TL104 for SQL joins), or it is the
-  same variable as an anchored node of another pattern.
+* it is tied by a relationship to an anchored node (as TL104 for SQL joins), or reached
+  through a relationship that carries the tenant property itself (`-[e {group_id: $g}]->`,
+  `WHERE e.group_id = $g`), or it is the same variable as an anchored node of another pattern.
 
 Only nodes that may carry a tenant label need anchoring: a label the catalog knows as a
 tenant one, an unknown (interpolated) label, or no label at all when the project has any
@@ -60,7 +61,7 @@ def judge(parts: list[Part], is_tenant_prop, tenant_labels: frozenset[str],
 
 def _judge_part(part: Part, is_tenant_prop, tenant_labels: frozenset[str], tenant_holes: frozenset[str],
                 verdict: GraphVerdict) -> None:
-    node_vars = {n.var for n in part.nodes if n.var}
+    node_vars = {n.var for n in part.nodes if n.var} | {r.var for r in part.relationships if r.var}
     anchored_vars: set[str] = set()
     anchored: set[int] = set()
 
@@ -109,6 +110,15 @@ def _judge_part(part: Part, is_tenant_prop, tenant_labels: frozenset[str], tenan
                 if src in anchored and dst not in anchored and dst in introduced:
                     anchored.add(dst)
                     changed = True
+        for rel in part.relationships:
+            # a relationship that carries the tenant property (graphiti's edges carry
+            # group_id) scopes the nodes its pattern reaches through it
+            if rel.var in anchored_vars or any(is_tenant_prop(p) and value_anchors(v) is True
+                                               for p, v in rel.props.items()):
+                for end in (rel.left, rel.right):
+                    if end not in anchored and end in introduced:
+                        anchored.add(end)
+                        changed = True
         for a, b in ties:
             if (a in anchored_vars) != (b in anchored_vars):
                 anchored_vars.update((a, b))

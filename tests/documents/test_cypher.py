@@ -41,6 +41,10 @@ def unanchored(text: str, labels=LABELS, holes=frozenset()) -> list[str]:
     ("MATCH (a:Entity {user_id: $u}), (b:Entity) RETURN b", ["b"]),
     ("MATCH (a:Entity {user_id: $u}) MATCH (b:Entity {name: $n}) MERGE (a)-[:R]->(b)", ["b"]),
     ("MATCH (a:Entity {user_id: $u}) MERGE (a)-[:R]->(b:Entity {name: $n})", []),
+    # relationships that carry the tenant property
+    ("MATCH (n:Entity)-[e:RELATES_TO]->(m:Entity) WHERE e.user_id IN $uids RETURN n, m", []),
+    ("MATCH (n:Entity)-[e:RELATES_TO {user_id: $u}]->(m:Entity) RETURN n, m", []),
+    ("MATCH (n:Entity)-[e:RELATES_TO {name: $x}]->(m:Entity) RETURN n, m", ["n", "m"]),
     # ties between nodes through the tenant property
     ("MATCH (a:Entity), (b:Entity) WHERE a.user_id = $u AND b.user_id = a.user_id RETURN b", []),
     ("MATCH (a:Entity), (b:Entity) WHERE b.user_id = a.user_id RETURN b", ["a", "b"]),
@@ -128,3 +132,21 @@ def test_discovered_labels():
     parts = cypher.read("MERGE (a:Entity {user_id: $u}) WITH a MATCH (b:Episode) WHERE b.user_id = $u "
                         "MATCH (c:Country) RETURN a, b, c")
     assert tenant_labels(parts, _tenant) == {"Entity", "Episode"}
+
+
+def test_random_token_soup_never_crashes():
+    """Whatever the text, the reader answers or raises CypherError."""
+    import random
+
+    words = ["MATCH", "(", ")", "[", "]", "{", "}", ":", "n", "e", "Entity", ",", "-", ">", "<", "WHERE",
+             "n.user_id", "=", "$u", "AND", "OR", "RETURN", "MERGE", "WITH", "CALL", "YIELD", "node", "UNION",
+             "'x'", "|", "AS", "IS", "NOT", "NULL", "null", ".", "*", "__tlhole0__", "UNWIND", "DETACH", "DELETE"]
+    rng = random.Random(7)
+    for _ in range(3000):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(1, 30)))
+        try:
+            parts = cypher.read(text)
+        except cypher.CypherError:
+            continue
+        judge(parts, _tenant, LABELS, frozenset({"__tlhole0__"}))
+        tenant_labels(parts, _tenant)
