@@ -121,18 +121,6 @@ def tokenize(text: str) -> list[Token]:
     return out
 
 
-def looks_like_cypher(text: str) -> bool:
-    """The text starts like a Cypher query (after comments and blanks)."""
-    try:
-        tokens = tokenize(text)
-    except CypherError:
-        tokens = []
-    if tokens:
-        return tokens[0].upper in _STARTS
-    head = text.lstrip().split(None, 1)
-    return bool(head) and head[0].upper() in _STARTS
-
-
 def read(text: str) -> list[Part]:
     """The parts of a query (one per UNION branch)."""
     tokens = _open_subqueries(tokenize(text))

@@ -138,7 +138,8 @@ def _judge_part(part: Part, is_tenant_prop, tenant_labels: frozenset[str], tenan
         if node.var and any(other.var == node.var for other in verdict.unanchored):
             continue
         verdict.unanchored.append(node)
-        guessed = bool(labels) and not any(label.lower() in tenant_labels for label in labels)
+        guessed = bool(labels) and not any(label.lower() in tenant_labels for label in labels) \
+            or node.opaque_props  # `MERGE (n:Entity $props)`: the map passed in may hold the tenant
         # an interpolated label may be a tenant one; an interpolated predicate may scope it
         verdict.holes = verdict.holes or guessed or part.holes
         verdict.certain = verdict.certain or not (guessed or part.holes)
