@@ -23,11 +23,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-ROLES = ("sql", "connect", "cache", "object", "vector-query", "vector-write")
+ROLES = ("sql", "connect", "cache", "object", "vector-query", "vector-write",
+         "document-query", "document-write", "graph", "wipe")
 _CALL_FIELDS = {"on", "methods", "functions", "role", "sql", "key", "keys", "mapping", "pattern",
-                "pattern-default", "prefix", "varargs", "namespace", "filter", "tags", "exempt", "doc"}
-_KIND_FIELDS = {"from", "objects", "methods", "attributes", "item", "chain", "hints", "doc"}
-_PRODUCTION_FIELDS = {"call", "returns", "arg", "equals", "scope"}
+                "pattern-default", "prefix", "varargs", "namespace", "filter", "tags", "exempt", "doc",
+                "collection", "pipeline", "query", "dialect", "cypher"}
+_KIND_FIELDS = {"from", "objects", "methods", "attributes", "item", "chain", "hints", "doc", "callbacks"}
+_PRODUCTION_FIELDS = {"call", "returns", "arg", "equals", "scope", "name"}
+DIALECTS = ("mongo", "elasticsearch")
 # config table -> the role its entries have
 CONFIG_TABLES = {"sinks": "sql", "connections": "connect", "caches": "cache",
                  "object-stores": "object", "vector-stores": "vector-query"}
@@ -90,6 +93,7 @@ class Production:
     arg: ArgRef | None = None
     equals: str | None = None
     scope: tuple[ArgRef, ...] = ()
+    name: ArgRef | None = None  # the argument naming the collection or index it opens (`get_collection("notes")`)
 
 
 @dataclass
@@ -101,6 +105,9 @@ class Kind:
     item: str | None = None
     chain: bool = False
     hints: tuple[str, ...] = ()
+    # method -> kind of the first parameter of the function passed as its first argument
+    # (neo4j `session.execute_read(work)`: `def work(tx)` gets a transaction)
+    callbacks: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,11 @@ class CallSpec:
     tags: tuple[ArgRef, ...] = ()
     exempt_arg: ArgRef | None = None
     exempt_values: tuple[str, ...] = ()
+    collection: ArgRef | None = None  # the argument naming the collection/index (else: the handle's name)
+    pipeline: ArgRef | None = None  # an aggregation pipeline (its first stage filters)
+    query: tuple[ArgRef, ...] = ()  # search query bodies (Elasticsearch DSL)
+    dialect: str = "mongo"  # how `filter` documents are read: mongo | elasticsearch
+    cypher: ArgRef | None = None  # the Cypher text of a graph call
 
 
 @dataclass
@@ -269,7 +281,7 @@ def build_catalog(packs, settings: Settings | None = None, where: str = "config"
         except ValueError as exc:
             raise PackError(f"catalog pack {name}.toml: {exc}") from None
     for kind in catalog.kinds.values():
-        for target in [*kind.attributes.values(), *([kind.item] if kind.item else []),
+        for target in [*kind.attributes.values(), *([kind.item] if kind.item else []), *kind.callbacks.values(),
                        *(p.returns for ps in kind.methods.values() for p in ps)]:
             if target not in catalog.kinds:
                 raise PackError(f"catalog pack {kind.pack}.toml: kind `{kind.name}` refers to unknown kind `{target}`")
@@ -318,6 +330,10 @@ def _add_pack(catalog: Catalog, pack: str, data: Mapping) -> None:
             if not isinstance(target, str):
                 raise ValueError(f"{where}.attributes.{attr} must name a kind")
             kind.attributes[attr] = target
+        for method, target in body.get("callbacks", {}).items():
+            if not isinstance(target, str):
+                raise ValueError(f"{where}.callbacks.{method} must name a kind")
+            kind.callbacks[method] = target
         for word in kind.hints:
             catalog.hints.append((word.lower(), kind_name))
     for index, body in enumerate(data.get("calls", [])):
@@ -357,7 +373,8 @@ def _production(entry: Any, returns: str | None, where: str) -> Production:
         raise ValueError(f"{where}: `call` is required")
     arg = ArgRef.parse(entry["arg"], where) if "arg" in entry else None
     return Production(returns=entry.get("returns", returns), arg=arg, equals=entry.get("equals"),
-                      scope=tuple(ArgRef.parse(a, where) for a in _listify(entry.get("scope", []))))
+                      scope=tuple(ArgRef.parse(a, where) for a in _listify(entry.get("scope", []))),
+                      name=ArgRef.parse(entry["name"], where) if "name" in entry else None)
 
 
 def _call_spec(body: Any, pack: str, label: str, where: str) -> CallSpec:
@@ -383,7 +400,13 @@ def _call_spec(body: Any, pack: str, label: str, where: str) -> CallSpec:
         filter=refs("filter"), tags=refs("tags"),
         exempt_arg=ArgRef.parse(exempt["arg"], f"{where}.exempt.arg") if "arg" in exempt else None,
         exempt_values=tuple(_strings(exempt.get("values", []), f"{where}.exempt.values")),
+        collection=ref("collection"), pipeline=ref("pipeline"), query=refs("query"),
+        dialect=body.get("dialect", "mongo"), cypher=ref("cypher"),
     )
+    if spec.dialect not in DIALECTS:
+        raise ValueError(f"{where}: `dialect` must be one of {', '.join(DIALECTS)}")
+    if role == "graph" and spec.cypher is None:
+        raise ValueError(f"{where}: a `graph` call needs `cypher` (the argument holding the query)")
     if role == "sql" and spec.sql is None:
         raise ValueError(f"{where}: a `sql` call needs `sql` (the argument holding the SQL)")
     if role in ("cache", "object") and not (spec.key or spec.keys or spec.mapping or spec.pattern or spec.varargs):

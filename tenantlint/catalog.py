@@ -60,6 +60,28 @@ class ModelFact:
 
 
 @dataclass(frozen=True)
+class CollectionFact:
+    """A MongoDB collection, search index or graph label that the project writes or
+    filters with a tenant field (`tenantlint/documents/discover.py`)."""
+
+    name: str
+    kind: str  # collection | index | label
+    path: str
+    line: int
+    how: str  # written | filtered
+
+
+@dataclass(frozen=True)
+class CollectionHandleFact:
+    """A module-level name bound to a collection or index handle of a known name
+    (`notes = db.notes` in `app.db`), for the modules that import it."""
+
+    module: str
+    name: str
+    collection: str
+
+
+@dataclass(frozen=True)
 class DiscoveryGap:
     """A file that may define tenant tables or models but could not be read. The catalog
     is incomplete without it, so it is reported (TL001) whichever files were named."""
@@ -109,6 +131,32 @@ class TenantCatalog:
     gaps: list[DiscoveryGap] = field(default_factory=list)
     orm: dict = field(default_factory=dict)  # model name -> tenantlint.orm.index.OrmModel
     modules: ModuleIndex = field(default_factory=ModuleIndex)  # names other modules import
+    # tenant collections, indexes and labels by lowercased name: the first fact that made each one
+    collections: dict[str, CollectionFact] = field(default_factory=dict)
+    collection_handles: dict[str, str] = field(default_factory=dict)  # `app.db.notes` -> "notes"
+
+    def is_tenant_collection(self, name: str) -> bool:
+        """A collection, index or label listed in `tenant-tables` or discovered, not global."""
+        key = name.lower()
+        return key not in self.global_tables and (key in self.collections or key in self.tables)
+
+    def is_global(self, name: str) -> bool:
+        return name.lower() in self.global_tables
+
+    def tenant_labels(self) -> frozenset[str]:
+        """Graph labels known as tenant ones (lowercased): discovered, or tenant tables by name."""
+        return frozenset(k for k in (*self.collections, *self.tables) if k not in self.global_tables)
+
+    def add_collections(self, facts: Iterable[CollectionFact | CollectionHandleFact]) -> None:
+        facts = list(facts)
+        for handle in facts:
+            if isinstance(handle, CollectionHandleFact) and handle.module:
+                self.collection_handles[f"{handle.module}.{handle.name}"] = handle.collection
+        facts = [f for f in facts if isinstance(f, CollectionFact)]
+        for fact in sorted(facts, key=lambda f: (f.path, f.line)):
+            key = fact.name.lower()
+            if key not in self.global_tables:
+                self.collections.setdefault(key, fact)
 
     def is_tenant_table(self, name: str) -> bool:
         return name.lower().rsplit(".", 1)[-1].strip('"`[]') in self.tables

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 from typing import Iterable, Protocol
 
-from tenantlint.catalog import DiscoveryGap, ModelFact, SchemaFact, TableFact, TenantCatalog, assemble, relative
+from tenantlint.catalog import (CollectionFact, CollectionHandleFact, DiscoveryGap, ModelFact, SchemaFact, TableFact, TenantCatalog,
+                                assemble, relative)
 from tenantlint.module_index import ModuleNamesFact, NameUseFact, index_modules
 from tenantlint.config import Settings
 from tenantlint.files import link_outside, module_name, walk
@@ -17,7 +18,7 @@ from tenantlint.cache import stamp_before_read
 from tenantlint.grammar import parse as parse_module
 from tenantlint.source import decode, read_bytes, read_source
 
-Fact = TableFact | ModelFact | SchemaFact | DiscoveryGap | ModuleNamesFact | NameUseFact
+Fact = TableFact | ModelFact | SchemaFact | DiscoveryGap | ModuleNamesFact | NameUseFact | CollectionFact | CollectionHandleFact
 
 
 class PyDiscoverer(Protocol):
@@ -35,9 +36,10 @@ class PyDiscoverer(Protocol):
 
 def python_discoverers() -> tuple[PyDiscoverer, ...]:
     from tenantlint.discover import ddl_strings, orm_models, alembic_ops, django_migrations, module_names
+    from tenantlint.documents import discover as documents
 
     return (*ddl_strings.DISCOVERERS, *orm_models.DISCOVERERS, *alembic_ops.DISCOVERERS,
-            *django_migrations.DISCOVERERS, *module_names.DISCOVERERS)
+            *django_migrations.DISCOVERERS, *module_names.DISCOVERERS, *documents.DISCOVERERS)
 
 
 # Below this many files to read, worker start-up costs more than it saves.
@@ -71,6 +73,9 @@ def build_catalog(settings: Settings, *, use_cache: bool = False, jobs: int = 1)
     from tenantlint.discover.module_names import use_facts
 
     facts.extend(use_facts(paths, rels, facts, settings, memo))  # needs every module's constants
+    from tenantlint.documents.discover import use_facts as collection_uses
+
+    facts.extend(collection_uses(paths, rels, facts, settings, memo))  # needs every module's handles
     from tenantlint.discover.table_names import resolve_table_refs
 
     facts = resolve_table_refs(paths, rels, facts, memo)  # `__tablename__ = NAME` imported from a module
@@ -114,6 +119,7 @@ def assemble_facts(settings: Settings, facts: Iterable[Fact]) -> TenantCatalog:
     )
     catalog.gaps = sorted((f for f in facts if isinstance(f, DiscoveryGap)), key=lambda g: g.path)
     catalog.modules = index_modules(f for f in facts if isinstance(f, (ModuleNamesFact, NameUseFact)))
+    catalog.add_collections(f for f in facts if isinstance(f, (CollectionFact, CollectionHandleFact)))
     return catalog
 
 

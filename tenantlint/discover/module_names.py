@@ -268,15 +268,23 @@ def use_facts(paths: list[Path], rels: list[str], facts: list, settings: Setting
         (key, all(isinstance(p, str) for p in c.pieces)) for key, c in index.constants.items())).encode()).hexdigest()
     catalog = TenantCatalog(tenant_columns=frozenset(c.lower() for c in settings.tenant_columns),
                             dialect=settings.dialect, modules=index)
-    out: list[NameUseFact] = []
+    return per_python_file(paths, rels, memo, f"uses\x00{digest}",
+                           lambda path, rel: _uses_in(path, rel, settings, catalog, screen))
+
+
+def per_python_file(paths: list[Path], rels: list[str], memo, tag: str, compute: Callable) -> list:
+    """`compute(path, rel)` for every Python file, kept in `memo` (the catalog pass's
+    FactCache) under `tag` while the file is unchanged: a second discovery step whose
+    answer also depends on what `tag` digests."""
+    out: list = []
     for path, rel in zip(paths, rels):
         if path.suffix not in (".py", ".pyi"):
             continue
-        key = f"{rel}\x00uses\x00{digest}"
+        key = f"{rel}\x00{tag}"
         found = memo.lookup(path, key) if memo is not None else None
         if found is None:
             before = stamp_before_read(path)
-            found = _uses_in(path, rel, settings, catalog, screen)
+            found = compute(path, rel)
             if memo is not None:
                 memo.record(path, key, found, before)
         out.extend(found)

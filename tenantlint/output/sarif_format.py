@@ -26,7 +26,7 @@ _SECURITY_SEVERITY = {Severity.ERROR: "8.1", Severity.WARNING: "5.3"}
 _SECURITY_SEVERITY_BY_CODE = {"TL001": "3.1", "TL003": "2.0", "TL504": "3.7"}
 # How often a finding of the rule is a true positive.
 _PRECISION_BY_CODE = {"TL001": "very-high", "TL002": "low", "TL003": "very-high", "TL104": "medium",
-                      "TL404": "medium", "TL504": "medium"}
+                      "TL404": "medium", "TL408": "medium", "TL504": "medium"}
 _EXTRA_CWE = {"TL106": ("CWE-89",), "TL107": ("CWE-284",), "TL301": ("CWE-284",)}
 
 

@@ -419,8 +419,9 @@ class ApiChecker(Checker):
             owner = self.handle_of(node.value, step)
             if owner is not None:
                 kind = self.api.kinds.get(owner.kind)
-                if kind is not None and attr in kind.attributes:
-                    return Handle(kind.attributes[attr], owner.scoped)
+                target = kind.attributes.get(attr, kind.attributes.get("*")) if kind is not None else None
+                if target is not None:  # `"*"`: any attribute (pymongo `db.notes` is a collection)
+                    return Handle(target, owner.scoped)
                 return None
             return self._object(node) or self._hinted(attr)
         if isinstance(node, ast.Call):
