@@ -23,7 +23,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-ROLES = ("sql", "connect", "cache", "object", "vector-query", "vector-write")
+ROLES = ("sql", "connect", "cache", "object", "vector-query", "vector-write", "memoize")
 _CALL_FIELDS = {"on", "methods", "functions", "role", "sql", "key", "keys", "mapping", "pattern",
                 "pattern-default", "prefix", "varargs", "namespace", "filter", "tags", "exempt", "doc"}
 _KIND_FIELDS = {"from", "objects", "methods", "attributes", "item", "chain", "hints", "doc"}

@@ -11,12 +11,13 @@ from typing import Iterable, Protocol
 
 from tenantlint.catalog import DiscoveryGap, ModelFact, SchemaFact, TableFact, TenantCatalog, assemble, relative
 from tenantlint.module_index import ModuleNamesFact, NameUseFact, index_modules
+from tenantlint.ambient import AmbientFact, ambient_functions
 from tenantlint.config import Settings
 from tenantlint.files import link_outside, module_name, walk
 from tenantlint.cache import stamp_before_read
 from tenantlint.source import decode, read_bytes, read_source
 
-Fact = TableFact | ModelFact | SchemaFact | DiscoveryGap | ModuleNamesFact | NameUseFact
+Fact = TableFact | ModelFact | SchemaFact | DiscoveryGap | ModuleNamesFact | NameUseFact | AmbientFact
 
 
 class PyDiscoverer(Protocol):
@@ -33,10 +34,11 @@ class PyDiscoverer(Protocol):
 
 
 def python_discoverers() -> tuple[PyDiscoverer, ...]:
-    from tenantlint.discover import ddl_strings, orm_models, alembic_ops, django_migrations, module_names
+    from tenantlint.discover import (alembic_ops, ambient_helpers, ddl_strings, django_migrations, module_names,
+                                     orm_models)
 
     return (*ddl_strings.DISCOVERERS, *orm_models.DISCOVERERS, *alembic_ops.DISCOVERERS,
-            *django_migrations.DISCOVERERS, *module_names.DISCOVERERS)
+            *django_migrations.DISCOVERERS, *module_names.DISCOVERERS, *ambient_helpers.DISCOVERERS)
 
 
 # Below this many files to read, worker start-up costs more than it saves.
@@ -113,6 +115,7 @@ def assemble_facts(settings: Settings, facts: Iterable[Fact]) -> TenantCatalog:
     )
     catalog.gaps = sorted((f for f in facts if isinstance(f, DiscoveryGap)), key=lambda g: g.path)
     catalog.modules = index_modules(f for f in facts if isinstance(f, (ModuleNamesFact, NameUseFact)))
+    catalog.ambient = ambient_functions(f for f in facts if isinstance(f, AmbientFact))
     return catalog
 
 

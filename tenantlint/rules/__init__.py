@@ -5,7 +5,7 @@ documented, has runnable examples and is exercised by a fixture."""
 from __future__ import annotations
 
 from tenantlint.rulebase import Checker, Rule
-from tenantlint.rules import connections, meta, orm, schema, sql, stores
+from tenantlint.rules import connections, memo, meta, orm, schema, sql, stores
 
 RULES: tuple[type[Rule], ...] = (
     meta.ParseError,
@@ -25,6 +25,7 @@ RULES: tuple[type[Rule], ...] = (
     stores.VectorQueryUnscoped,
     stores.ObjectKeyUnscoped,
     stores.VectorWriteUntagged,
+    memo.MemoizedWithoutTenant,
     schema.RlsNotEnabled,
     schema.RlsNotForced,
     schema.RlsPolicyMissing,
@@ -37,6 +38,7 @@ CHECKERS: tuple[type[Checker], ...] = (
     *orm.CHECKERS,
     *connections.CHECKERS,
     *stores.CHECKERS,
+    *memo.CHECKERS,
 )
 
 BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in RULES}
