@@ -110,6 +110,7 @@ class TenantCatalog:
     orm: dict = field(default_factory=dict)  # model name -> tenantlint.orm.index.OrmModel
     modules: ModuleIndex = field(default_factory=ModuleIndex)  # names other modules import
     ambient: frozenset[str] = frozenset()  # project functions that read the ambient tenant (TL407)
+    wrappers: dict = field(default_factory=dict)  # project classes wrapping a store client (stores/wrappers.py)
 
     def is_tenant_table(self, name: str) -> bool:
         return name.lower().rsplit(".", 1)[-1].strip('"`[]') in self.tables
