@@ -15,9 +15,11 @@ from tenantlint.config import Settings
 from tenantlint.context import FileContext
 from tenantlint.discover.module_names import _store_screen
 from tenantlint.module_index import ModuleNamesFact
+from tenantlint.ambient import body_nodes
 from tenantlint.names import ImportMap, dotted
 from tenantlint.stores.walker import ApiChecker, _assignments
-from tenantlint.stores.wrappers import NEW, WrapperFact, forwarded_param, key_argument, may_bind_instance
+from tenantlint.stores.wrappers import (NEW, WrapperFact, forwarded_param, key_argument, makes_instance,
+                                       may_bind_instance)
 from tenantlint.visit import walk_batched
 
 
@@ -61,7 +63,7 @@ class _Probe(ApiChecker):
         if here is None:
             return
         record, method = here
-        if record["holds_tenant"]:
+        if record["holds_tenant"] or not self._held(call.func):
             return
         for spec, handle, name in matched:
             param = forwarded_param(key_argument(self.arg, call, spec), method, self.value_of)
@@ -76,6 +78,30 @@ class _Probe(ApiChecker):
             if handle is not None and handle.kind and name == method.name and not record["kind"]:
                 record["kind"] = handle.kind  # delegates a method of the same name: it is that client
             return
+
+    def _held(self, func: ast.expr, depth: int = 0) -> bool:
+        """The store the call reaches is one the class holds: reached through `self` (an
+        attribute, a method, the class itself as a subclass) or a module-level client,
+        not a client the caller passes in."""
+        node = func.value if isinstance(func, ast.Attribute) else func
+        while depth < 8:
+            depth += 1
+            if isinstance(node, (ast.Attribute, ast.Subscript, ast.Await)):
+                node = node.value
+            elif isinstance(node, ast.Call):
+                node = node.func
+            elif isinstance(node, ast.Name):
+                if node.id in ("self", "cls"):
+                    return True
+                if node.id not in self.scopes[-1]:
+                    return True  # a module-level client
+                value = self.value_of(node.id)
+                if not isinstance(value, ast.expr):
+                    return False  # a parameter: the caller's client
+                node = value
+            else:
+                return False
+        return False
 
     def visit_Call(self, node: ast.Call) -> None:
         super().visit_Call(node)
@@ -111,6 +137,8 @@ class WrapperClasses:
             found = tuple(sorted((name, r["kind"], r["bases"], tuple(sorted(
                 (m, role, pos, param) for m, (role, pos, param) in r["methods"].items())))
                 for name, r in probe.found.items()))
+            # a factory is what it returns: an entry whose "bases" are the classes it makes
+            found += tuple((name, "", made, ()) for name, made in factories(tree, imports.qualify))
             if found:
                 out.append(WrapperFact(path, module, found))
         elif classes:  # subclasses of wrappers defined elsewhere
@@ -129,9 +157,55 @@ class WrapperClasses:
         return out
 
 
+def factories(tree: ast.Module, qualify) -> list[tuple[str, tuple[str, ...]]]:
+    """(function, classes) for the module-level functions that return instances of classes:
+    by their return annotation (`-> AsyncRedisClient`), else by what every `return` gives
+    (`return S3Storage()`, or a name the function binds only to such calls)."""
+    out = []
+    for func in tree.body:
+        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        if func.returns is not None and _capitalized(func.returns):
+            qualified = qualify(func.returns)
+            if qualified and "." in qualified:
+                out.append((func.name, (qualified,)))
+            continue
+        made: dict[str, set[str]] = {}
+        returns: list[ast.expr] = []
+        for node in body_nodes(func):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        made.setdefault(target.id, set()).add(_made(node.value, qualify) or "")
+            elif isinstance(node, ast.Return) and node.value is not None:
+                returns.append(node.value)
+        classes: set[str] = set()
+        for value in returns:
+            if isinstance(value, ast.Name) and value.id in made:
+                classes |= made[value.id]
+            else:
+                classes.add(_made(value, qualify) or "")
+        if classes and "" not in classes:
+            out.append((func.name, tuple(sorted(classes))))
+    return out
+
+
+def _capitalized(node: ast.AST) -> bool:
+    name = dotted(node)
+    return bool(name) and name.rsplit(".", 1)[-1][:1].isupper()
+
+
+def _made(value: ast.expr, qualify) -> str | None:
+    """The class a `SomeClass(...)` call makes (qualified), None for anything else."""
+    if isinstance(value, ast.Call) and _capitalized(value.func):
+        qualified = qualify(value.func)
+        return qualified if qualified and "." in qualified else None
+    return None
+
+
 def module_instances(tree: ast.Module, qualify) -> list[tuple[str, str, bool]]:
-    """(name, `new:<class>`, False) for the module-level names bound once to an instance of
-    a class (a capitalized callee), resolved against the project's wrapper classes when the
+    """(name, `new:<callee>`, False) for the module-level names bound once to what a class
+    or a store factory makes (`makes_instance`), resolved against the project's wrapper classes when the
     catalog is assembled (`tenantlint.stores.wrappers.resolve_instance`)."""
     counts: dict[str, int] = {}
     found: dict[str, str] = {}
@@ -139,7 +213,7 @@ def module_instances(tree: ast.Module, qualify) -> list[tuple[str, str, bool]]:
         counts[name] = counts.get(name, 0) + 1
         func = value.func if isinstance(value, ast.Call) else None
         callee = dotted(func) if func is not None else None
-        if callee is not None and callee.rsplit(".", 1)[-1][:1].isupper():
+        if callee is not None and makes_instance(callee):
             qualified = qualify(func)
             if qualified and "." in qualified:
                 found[name] = NEW + qualified

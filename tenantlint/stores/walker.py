@@ -40,6 +40,9 @@ from tenantlint.stores.wrappers import (WRAPPER, find_wrapper, forwarded_param, 
                                        resolve_instance)
 
 _MAX_DEPTH = 16
+# functions that call their first argument with the rest (a call of a store method made elsewhere)
+_RUNS_CALLABLE = {"asyncio.to_thread", "anyio.to_thread.run_sync", "starlette.concurrency.run_in_threadpool",
+                  "fastapi.concurrency.run_in_threadpool"}
 _UNKNOWN = object()  # a name bound to something we cannot follow (parameter, tuple target)
 
 
@@ -554,12 +557,28 @@ class ApiChecker(Checker):
         self._at(node)
         if node.keywords or node.args:
             self._update_dict(node)
-        groups: dict[str, list[tuple[CallSpec, Handle | None, str]]] = {}
-        for spec, handle, method in self.matches(node):
-            if spec.role in self.roles:
-                groups.setdefault(spec.role, []).append((spec, handle, method))
-        for role, matched in groups.items():
-            self.check(node, role, matched)
+        deferred = self._deferred(node)
+        for call in (node,) if deferred is None else (node, deferred):
+            groups: dict[str, list[tuple[CallSpec, Handle | None, str]]] = {}
+            for spec, handle, method in self.matches(call):
+                if spec.role in self.roles:
+                    groups.setdefault(spec.role, []).append((spec, handle, method))
+            for role, matched in groups.items():
+                self.check(call, role, matched)
+
+    def _deferred(self, node: ast.Call) -> ast.Call | None:
+        """`asyncio.to_thread(storage.save, name, data)`: the call it makes, at its place."""
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "run_in_executor":
+            args = node.args[1:]
+        elif dotted(func) and self.ctx.imports.qualify(func) in _RUNS_CALLABLE:
+            args = node.args
+        else:
+            return None
+        if not args or not isinstance(args[0], ast.Attribute) or any(isinstance(a, ast.Starred) for a in args):
+            return None
+        call = ast.Call(func=args[0], args=list(args[1:]), keywords=[k for k in node.keywords if k.arg is not None])
+        return ast.copy_location(call, node)
 
     def matches(self, node: ast.Call) -> Iterator[tuple[CallSpec, Handle | None, str]]:
         func = node.func

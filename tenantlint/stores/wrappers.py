@@ -202,12 +202,21 @@ def key_argument(ctx_args, call: ast.Call, spec):
 
 
 # -- module-level instances ---------------------------------------------------------------
-_INSTANCE = re.compile(rb"^\w+[ \t]*(?::[^=\n]*)?=[ \t]*[\w.]*[A-Z]\w*\(", re.M)
+_INSTANCE = re.compile(rb"^\w+[ \t]*(?::[^=\n]*)?=[ \t]*(?:[\w.]*\.)?(?:[A-Z]\w*|(?i:\w*(?:storage|store|cache|"
+                       rb"client|redis|bucket|provider|backend)\w*))\(", re.M)
+_FACTORY_WORDS = re.compile(r"storage|store|cache|client|redis|bucket|provider|backend", re.I)
 
 
 def may_bind_instance(data: bytes) -> bool:
-    """A module-level `name = SomeClass(...)` (a cheap screen on bytes)."""
+    """A module-level `name = SomeClass(...)` or `name = get_storage(...)` (a cheap screen on
+    bytes: a class, or a factory whose name says it makes a store)."""
     return _INSTANCE.search(data) is not None
+
+
+def makes_instance(callee: str) -> bool:
+    """A callee whose result may be a wrapper instance: a class, or a store factory."""
+    last = callee.rsplit(".", 1)[-1]
+    return last[:1].isupper() or _FACTORY_WORDS.search(last) is not None
 
 
 def resolve_instance(kind: str, wrappers: dict) -> str | None:

@@ -56,3 +56,12 @@ def test_forwarded_param(key, expected):
     method = _method("def save(self, filename, session_id, other_key): pass")
     node = ast.parse(key, mode="eval").body
     assert forwarded_param(node, method, lambda name: None) == expected
+
+
+def test_a_key_rebound_to_itself_under_a_condition_ends(tmp_path):
+    (tmp_path / "tenantlint.toml").write_text("")
+    (tmp_path / "app.py").write_text(
+        "import redis\nr = redis.Redis()\n\ndef f(path, flag):\n"
+        "    path = path if flag else path.strip()\n    path = path if flag else path.strip()\n"
+        "    return r.get(path)\n")
+    assert found(tmp_path) == {("app.py", 7, "TL401")}
