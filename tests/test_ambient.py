@@ -7,6 +7,7 @@ import pytest
 
 from tenantlint.ambient import AmbientFact, AmbientTenant, ambient_functions, first_read
 from tenantlint.names import ImportMap
+from tenantlint.tenant_sources import TenantSources
 
 MODULE = """
 import contextvars
@@ -22,7 +23,8 @@ tenants = {}
 
 def reads(expr: str, params=(), columns=("tenant_id",), helpers=frozenset()) -> str | None:
     tree = ast.parse(MODULE + f"\ndef f({', '.join(params)}):\n    return {expr}\n")
-    ambient = AmbientTenant(columns, ImportMap(tree, "app.m").qualify, tree, helpers=helpers)
+    imports = ImportMap(tree, "app.m")
+    ambient = AmbientTenant(TenantSources((), columns, tree, imports), helpers=helpers)
     found = first_read(ambient, tree.body[-1])
     return found[1] if found else None
 
@@ -55,3 +57,10 @@ def test_project_helpers_close_over_calls_across_modules():
              AmbientFact("c.py", "app.c", calls=(("summary", ("app.b.rows",)),))]
     assert ambient_functions(facts) == frozenset({"app.a.current", "app.b.rows", "app.c.summary"})
     assert reads("summary(3)", helpers=frozenset({"app.c.summary"})) is None  # not imported here
+
+
+def test_configured_tenant_sources_are_ambient_reads():
+    tree = ast.parse("from app.auth import current_account\n\ndef f(x):\n    return load(x, current_account())\n")
+    imports = ImportMap(tree, "app.m")
+    ambient = AmbientTenant(TenantSources(("app.auth.current_account()",), ("tenant_id",), tree, imports))
+    assert first_read(ambient, tree.body[-1])[1] == "current_account()"

@@ -16,6 +16,7 @@ from typing import Iterable
 from tenantlint.ambient import AmbientFact, AmbientTenant, body_nodes, first_read
 from tenantlint.config import Settings
 from tenantlint.names import ImportMap, child_statements, dotted
+from tenantlint.tenant_sources import TenantSources
 
 
 def _words(settings: Settings) -> tuple[bytes, ...]:
@@ -39,8 +40,7 @@ class AmbientHelpers:
         if not module:
             return []
         imports = ImportMap(tree, module)
-        ambient = AmbientTenant(settings.tenant_columns, imports.qualify, tree,
-                                sources=getattr(settings, "tenant_sources", ()))
+        ambient = AmbientTenant(TenantSources(settings.tenant_sources, settings.tenant_columns, tree, imports))
         direct: list[str] = []
         calls: list[tuple[str, tuple[str, ...]]] = []
         for func in _module_functions(tree.body):

@@ -41,10 +41,7 @@ class MemoChecker(ApiChecker):
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self.active = ctx.imports is not None and _SCREEN.search(ctx.source) is not None
-        self.ambient = AmbientTenant(
-            ctx.settings.tenant_columns, ctx.imports.qualify if ctx.imports else (lambda n: None), ctx.module,
-            helpers=getattr(ctx.catalog, "ambient", frozenset()),
-            sources=getattr(ctx.settings, "tenant_sources", ()))
+        self.ambient = AmbientTenant(ctx.tenant_sources, helpers=getattr(ctx.catalog, "ambient", frozenset()))
         self.module_dicts: set[str] = set()
         self.frames: list[_Frame] = []
         self.in_class: list[bool] = [False]
