@@ -86,24 +86,34 @@ class AmbientTenant:
             return self._call(node, params)
         if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
             name = dotted(node)
-            if name is None or name.split(".")[0] in params:
+            if name is None or name.split(".")[0] in params or not self._maybe(name):
                 return None
             return name if self.sources.names_tenant(node) else None
         return None
+
+    def _maybe(self, name: str) -> bool:
+        """Could this dotted name be a tenant read at all (a cheap test before the real one)?"""
+        if self.sources.values or self.sources.calls:
+            return True
+        pieces = name.split(".")
+        return pieces[0] in self.sources.locals or any(self.sources.named_after_tenant(p) for p in pieces)
 
     def _call(self, call: ast.Call, params) -> str | None:
         func = call.func
         name = dotted(func)
         if name is None or name.split(".")[0] in params:
             return None
+        if self.helpers:
+            qualified = self.qualify(func)
+            if qualified and _known(qualified, self.helpers):
+                return name + "()"
+        if not self._maybe(name):
+            return None
         if self.sources.names_tenant(call):
             return name + "()"
         if isinstance(func, ast.Attribute) and func.attr == "get" and len(call.args) <= 1 \
                 and dotted(func.value) in self.sources.locals:
             return name + "()"  # a ContextVar of this module, whatever its name
-        qualified = self.qualify(func)
-        if qualified and _known(qualified, self.helpers):
-            return name + "()"
         if call.args or call.keywords:
             return None
         last = name.rsplit(".", 1)[-1]
@@ -115,21 +125,8 @@ class AmbientTenant:
 
 def function_params(func: ast.AST) -> set[str]:
     """The names a function binds itself: parameters, and names assigned in its body
-    (a local shadows the global of the same name)."""
-    names: set[str] = set()
-    args = getattr(func, "args", None)
-    if args is not None:
-        for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
-            if arg is not None:
-                names.add(arg.arg)
-    for node in ast.walk(func):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            names.add(node.id)
-    if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        for node in ast.walk(func):
-            if isinstance(node, ast.Global):
-                names.difference_update(node.names)
-    return names
+    (a local shadows the global of the same name; a `global` declaration does not bind)."""
+    return _params(func, list(ast.walk(func)))
 
 
 def body_nodes(func: ast.AST):
@@ -149,13 +146,43 @@ def body_nodes(func: ast.AST):
 
 def first_read(ambient: AmbientTenant, func: ast.AST, params=None) -> tuple[ast.AST, str] | None:
     """The first ambient tenant read in a function's body (in source order), if any."""
-    params = function_params(func) if params is None else params
+    return scan(ambient, func, params)[0]
+
+
+def scan(ambient: AmbientTenant, func: ast.AST, params=None) -> tuple[tuple[ast.AST, str] | None, list[ast.Call]]:
+    """One walk of a function's body: its first ambient tenant read (in source order), and
+    its calls."""
+    nodes = list(body_nodes(func))
+    if params is None:
+        params = _params(func, nodes)
     found = []
-    for node in body_nodes(func):
+    calls = []
+    for node in nodes:
+        if isinstance(node, ast.Call):
+            calls.append(node)
+        elif not isinstance(node, ast.Attribute):
+            continue
         what = ambient.reads(node, params)
         if what is not None:
             found.append((getattr(node, "lineno", 0), getattr(node, "col_offset", 0), node, what))
     if not found:
-        return None
+        return None, calls
     found.sort(key=lambda f: (f[0], f[1]))
-    return found[0][2], found[0][3]
+    return (found[0][2], found[0][3]), calls
+
+
+def _params(func: ast.AST, nodes: list[ast.AST]) -> set[str]:
+    """`function_params` from the already-walked body nodes."""
+    names: set[str] = set()
+    args = getattr(func, "args", None)
+    if args is not None:
+        for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+            if arg is not None:
+                names.add(arg.arg)
+    declared: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.Global):
+            declared.update(node.names)
+    return names - declared

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 from typing import Iterable
 
-from tenantlint.ambient import AmbientFact, AmbientTenant, body_nodes, first_read
+from tenantlint.ambient import AmbientFact, AmbientTenant, scan
 from tenantlint.config import Settings
 from tenantlint.names import ImportMap, child_statements, dotted
 from tenantlint.tenant_sources import TenantSources
@@ -44,10 +44,11 @@ class AmbientHelpers:
         direct: list[str] = []
         calls: list[tuple[str, tuple[str, ...]]] = []
         for func in _module_functions(tree.body):
-            if first_read(ambient, func) is not None:
+            read, found = scan(ambient, func)
+            if read is not None:
                 direct.append(func.name)
                 continue
-            callees = sorted({q for node in body_nodes(func) if isinstance(node, ast.Call) and dotted(node.func)
+            callees = sorted({q for node in found if dotted(node.func)
                               for q in [imports.qualify(node.func)] if q and "." in q})
             if callees:
                 calls.append((func.name, tuple(callees)))

@@ -9,11 +9,13 @@ instance, resolved once every wrapper class of the project is known."""
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterable
+
+from tenantlint.apis import catalog_for
 
 from tenantlint.config import Settings
 from tenantlint.context import FileContext
-from tenantlint.discover.module_names import _store_screen
 from tenantlint.module_index import ModuleNamesFact
 from tenantlint.ambient import body_nodes
 from tenantlint.names import ImportMap, dotted
@@ -120,7 +122,7 @@ class WrapperClasses:
     gaps = False  # an unreadable file leaves its wrappers unknown, as before this pass
 
     def wants_file(self, data: bytes, settings: Settings) -> bool:
-        return may_bind_instance(data) or (b"class " in data and _store_screen(settings)[0].search(data) is not None)
+        return may_bind_instance(data) or (b"class " in data and _keyed_screen(settings)[0].search(data) is not None)
 
     def discover(self, tree: ast.Module, path: str, module: str, settings: Settings,
                  source: str | None = None) -> Iterable[object]:
@@ -129,7 +131,7 @@ class WrapperClasses:
         out: list[object] = []
         imports = ImportMap(tree, module)
         classes = {stmt.name for stmt in tree.body if isinstance(stmt, ast.ClassDef)}
-        if classes and _store_screen(settings)[1].search(source) is not None:
+        if classes and _keyed_screen(settings)[1].search(source) is not None:
             ctx = FileContext(path=path, source=source, settings=settings, catalog=None, module=tree,
                               module_name=module)
             probe = _Probe(ctx)
@@ -155,6 +157,21 @@ class WrapperClasses:
         if instances:
             out.append(ModuleNamesFact(path, module, tuple(instances)))
         return out
+
+
+_SCREENS: dict = {}
+
+
+def _keyed_screen(settings: Settings) -> tuple[re.Pattern, re.Pattern]:
+    """An import of a library whose calls take cache or object keys: (on bytes, on text)."""
+    api = catalog_for(settings)
+    found = _SCREENS.get(id(api))
+    if found is None or found[0] is not api:
+        modules = sorted({m for pack, mods in api.imports.items() if api.pack_roles.get(pack, set()) & set(_Probe.roles)
+                          for m in mods}, key=len, reverse=True)
+        text = r"^[ \t]*(?:from|import)[ \t]+(?:" + "|".join(map(re.escape, modules)) + r")\b" if modules else r"(?!)"
+        found = _SCREENS[id(api)] = (api, re.compile(text.encode(), re.M), re.compile(text, re.M))
+    return found[1], found[2]
 
 
 def factories(tree: ast.Module, qualify) -> list[tuple[str, tuple[str, ...]]]:
