@@ -20,7 +20,7 @@ from tenantlint.ambient import AmbientTenant, body_nodes, first_read, function_p
 from tenantlint.diagnostics import Severity
 from tenantlint.names import dotted
 from tenantlint.rulebase import Checker, Rule
-from tenantlint.stores.walker import ApiChecker, _assignments
+from tenantlint.stores.walker import ApiChecker, _assignments, _self_assignments
 
 # Worth a walk: a decorator that may memoize, a `global` statement, or a module-level dict.
 _SCREEN = re.compile(
@@ -45,6 +45,7 @@ class MemoChecker(ApiChecker):
         self.module_dicts: set[str] = set()
         self.frames: list[_Frame] = []
         self.in_class: list[bool] = [False]
+        self.class_dicts: list[tuple[str, set[str]]] = []  # (class, its class-level dicts)
 
     @classmethod
     def wants(cls, source: str, catalog, settings) -> bool:
@@ -69,8 +70,17 @@ class MemoChecker(ApiChecker):
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         super().visit_ClassDef(node)
         self.in_class.append(True)
+        # `_cache = {}` in the class body: shared by every instance, unless an instance
+        # gets its own (`self._cache = {}`)
+        shared = {name for name, value in _assignments(node.body, deep=False) if self._is_dict(value)} \
+            if self.active else set()
+        if shared:
+            shared -= {attr for stmt in node.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+                       for attr, _value, _annotation in _self_assignments(stmt)}
+        self.class_dicts.append((node.name, shared))
 
     def leave_ClassDef(self, original_node: ast.ClassDef) -> None:
+        self.class_dicts.pop()
         super().leave_ClassDef(original_node)
         self.in_class.pop()
 
@@ -153,13 +163,21 @@ class MemoChecker(ApiChecker):
     def _dict_store(self, container: ast.expr, key: ast.expr, node: ast.AST) -> None:
         frame = self.frames[-1]
         if not (isinstance(container, ast.Name) and container.id in self.module_dicts
-                and container.id not in frame.locals):
+                and container.id not in frame.locals) and not self._class_dict(container):
             return
         why = self._per_tenant(frame)
         if why is None or self.tenancy.key_scoped(key):
             return
-        self.report("TL407", node, f"`{container.id}` is a process-wide cache: the key `{_short(self.ctx.code_for(key))}`"
+        self.report("TL407", node, f"`{self.ctx.code_for(container)}` is a process-wide cache: the key "
+                                   f"`{_short(self.ctx.code_for(key))}`"
                                    f" has no tenant component, and this code runs per tenant ({why})")
+
+    def _class_dict(self, container: ast.expr) -> bool:
+        """`self._cache`, `cls._cache` or `Registry._cache` for a dict of the class body."""
+        if not self.class_dicts or not isinstance(container, ast.Attribute) or not isinstance(container.value, ast.Name):
+            return False
+        name, shared = self.class_dicts[-1]
+        return container.attr in shared and container.value.id in ("self", "cls", name)
 
     def _global_store(self, target: ast.Name, value: ast.expr) -> None:
         if isinstance(value, ast.Constant):
