@@ -24,7 +24,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 ROLES = ("sql", "connect", "cache", "object", "vector-query", "vector-write",
-         "document-query", "document-write", "graph", "wipe")
+         "document-query", "document-write", "graph", "wipe", "memoize")
 _CALL_FIELDS = {"on", "methods", "functions", "role", "sql", "key", "keys", "mapping", "pattern",
                 "pattern-default", "prefix", "varargs", "namespace", "filter", "tags", "exempt", "doc",
                 "collection", "pipeline", "query", "dialect", "cypher"}

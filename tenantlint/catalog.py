@@ -157,6 +157,8 @@ class TenantCatalog:
             key = fact.name.lower()
             if key not in self.global_tables:
                 self.collections.setdefault(key, fact)
+    ambient: frozenset[str] = frozenset()  # project functions that read the ambient tenant (TL407)
+    wrappers: dict = field(default_factory=dict)  # project classes wrapping a store client (stores/wrappers.py)
 
     def is_tenant_table(self, name: str) -> bool:
         return name.lower().rsplit(".", 1)[-1].strip('"`[]') in self.tables

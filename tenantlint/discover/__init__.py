@@ -6,19 +6,23 @@ from __future__ import annotations
 
 import ast
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Protocol
 
 from tenantlint.catalog import (CollectionFact, CollectionHandleFact, DiscoveryGap, ModelFact, SchemaFact, TableFact, TenantCatalog,
                                 assemble, relative)
 from tenantlint.module_index import ModuleNamesFact, NameUseFact, index_modules
+from tenantlint.ambient import AmbientFact, ambient_functions
+from tenantlint.stores.wrappers import WrapperFact, index_wrappers, resolve_instance
 from tenantlint.config import Settings
 from tenantlint.files import link_outside, module_name, walk
 from tenantlint.cache import stamp_before_read
 from tenantlint.grammar import parse as parse_module
 from tenantlint.source import decode, read_bytes, read_source
 
-Fact = TableFact | ModelFact | SchemaFact | DiscoveryGap | ModuleNamesFact | NameUseFact | CollectionFact | CollectionHandleFact
+Fact = (TableFact | ModelFact | SchemaFact | DiscoveryGap | ModuleNamesFact | NameUseFact | CollectionFact
+        | CollectionHandleFact | AmbientFact | WrapperFact)
 
 
 class PyDiscoverer(Protocol):
@@ -35,11 +39,13 @@ class PyDiscoverer(Protocol):
 
 
 def python_discoverers() -> tuple[PyDiscoverer, ...]:
-    from tenantlint.discover import ddl_strings, orm_models, alembic_ops, django_migrations, module_names
+    from tenantlint.discover import (alembic_ops, ambient_helpers, ddl_strings, django_migrations, module_names,
+                                     orm_models, wrapper_classes)
     from tenantlint.documents import discover as documents
 
     return (*ddl_strings.DISCOVERERS, *orm_models.DISCOVERERS, *alembic_ops.DISCOVERERS,
-            *django_migrations.DISCOVERERS, *module_names.DISCOVERERS, *documents.DISCOVERERS)
+            *django_migrations.DISCOVERERS, *module_names.DISCOVERERS, *ambient_helpers.DISCOVERERS,
+            *wrapper_classes.DISCOVERERS, *documents.DISCOVERERS)
 
 
 # Below this many files to read, worker start-up costs more than it saves.
@@ -118,9 +124,25 @@ def assemble_facts(settings: Settings, facts: Iterable[Fact]) -> TenantCatalog:
         [f for f in facts if isinstance(f, SchemaFact)],
     )
     catalog.gaps = sorted((f for f in facts if isinstance(f, DiscoveryGap)), key=lambda g: g.path)
-    catalog.modules = index_modules(f for f in facts if isinstance(f, (ModuleNamesFact, NameUseFact)))
+    catalog.wrappers = index_wrappers(f for f in facts if isinstance(f, WrapperFact))
+    catalog.modules = index_modules(_resolved_instances(f, catalog.wrappers) for f in facts
+                                    if isinstance(f, (ModuleNamesFact, NameUseFact)))
+    catalog.ambient = ambient_functions(f for f in facts if isinstance(f, AmbientFact))
     catalog.add_collections(f for f in facts if isinstance(f, (CollectionFact, CollectionHandleFact)))
     return catalog
+
+
+def _resolved_instances(fact, wrappers: dict):
+    """A ModuleNamesFact with its instances of classes (`new:<class>`) turned into wrapper
+    handles, or left out when the class wraps nothing."""
+    if not isinstance(fact, ModuleNamesFact) or not any(kind.startswith("new:") for _n, kind, _s in fact.handles):
+        return fact
+    handles = []
+    for name, kind, scoped in fact.handles:
+        resolved = resolve_instance(kind, wrappers)
+        if resolved:
+            handles.append((name, resolved, scoped))
+    return replace(fact, handles=tuple(handles))
 
 
 def discover_file(path: Path, settings: Settings, discoverers=None) -> list[Fact]:

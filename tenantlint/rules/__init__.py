@@ -5,7 +5,7 @@ documented, has runnable examples and is exercised by a fixture."""
 from __future__ import annotations
 
 from tenantlint.rulebase import Checker, Rule
-from tenantlint.rules import connections, documents, meta, orm, schema, sql, stores
+from tenantlint.rules import connections, documents, memo, meta, orm, schema, sql, stores
 
 RULES: tuple[type[Rule], ...] = (
     meta.ParseError,
@@ -27,6 +27,7 @@ RULES: tuple[type[Rule], ...] = (
     stores.VectorWriteUntagged,
     documents.DocumentQueryUnscoped,
     documents.GraphQueryUnscoped,
+    memo.MemoizedWithoutTenant,
     documents.SharedStoreWipe,
     schema.RlsNotEnabled,
     schema.RlsNotForced,
@@ -41,6 +42,7 @@ CHECKERS: tuple[type[Checker], ...] = (
     *connections.CHECKERS,
     *stores.CHECKERS,
     *documents.CHECKERS,
+    *memo.CHECKERS,
 )
 
 BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in RULES}

@@ -23,6 +23,8 @@ class StoreChecker(ApiChecker):
             return
         method = matched[0][2]
         if role in _KEY_CODE:
+            if self.forwards_callers_key(call, matched):
+                return
             problems = [self._key_problem(call, spec) for spec, _h, _m in matched]
             if problems and all(problems):
                 self.report(_KEY_CODE[role], call, problems[0])

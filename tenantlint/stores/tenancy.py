@@ -122,8 +122,8 @@ class Tenancy:
             items = index.elts if isinstance(index, ast.Tuple) else (index,)
             return self._key(node.value, step) or any(
                 not isinstance(item, ast.Slice) and self._key(item, step) for item in items)
-        if isinstance(node, ast.IfExp):
-            return self.key_scoped(node.body) and self.key_scoped(node.orelse)
+        if isinstance(node, ast.IfExp):  # depth carries on: `x = x if c else y` must end
+            return all(self.is_global(branch) or self._key(branch, step) for branch in (node.body, node.orelse))
         if isinstance(node, ast.Await):
             return self._key(node.value, step)
         if isinstance(node, ast.UnaryOp):

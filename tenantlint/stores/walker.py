@@ -36,8 +36,13 @@ from tenantlint.rulebase import Checker
 from tenantlint.stores.annotations import RETURNS, annotation_kind, definitions, function_kind, is_none
 from tenantlint.stores.dicts import dict_entry, escaping_names, literal, literal_items, with_items
 from tenantlint.stores.tenancy import Alternatives, FROM_STORE, Tenancy, for_binding
+from tenantlint.stores.wrappers import (WRAPPER, find_wrapper, forwarded_param, key_argument, mentions_wrapper,
+                                       resolve_instance)
 
 _MAX_DEPTH = 16
+# functions that call their first argument with the rest (a call of a store method made elsewhere)
+_RUNS_CALLABLE = {"asyncio.to_thread", "anyio.to_thread.run_sync", "starlette.concurrency.run_in_threadpool",
+                  "fastapi.concurrency.run_in_threadpool"}
 _UNKNOWN = object()  # a name bound to something we cannot follow (parameter, tuple target)
 
 
@@ -85,6 +90,11 @@ class ApiChecker(Checker):
         self._here: tuple[int, int] = (0, 0)
         self._memo: tuple | None = None
         self._ifs: set[int] = set()  # the blocks that are `if` statements
+        # the project's wrapper classes (`tenantlint/stores/wrappers.py`), from the catalog pass
+        self.wrappers: dict = getattr(ctx.catalog, "wrappers", None) or {}
+        self._forward_specs: dict[tuple, CallSpec] = {}
+        self.class_nodes: list[tuple[ast.ClassDef, int]] = []  # each class, with the scope depth it is in
+        self.class_kinds: list[Handle | None] = []  # the client each class subclasses
 
     @classmethod
     def wants(cls, source: str, catalog, settings) -> bool:
@@ -130,16 +140,32 @@ class ApiChecker(Checker):
                         previous.annotated = annotated
         self.classes.append(attrs)
         self.methods.append(methods)
+        self.class_nodes.append((node, len(self.scopes)))
+        self.class_kinds.append(self._base_kind(node) if self.active else None)
 
     def leave_ClassDef(self, original_node: ast.ClassDef) -> None:
         self.classes.pop()
         self.methods.pop()
+        self.class_nodes.pop()
+        self.class_kinds.pop()
+
+    def _base_kind(self, node: ast.ClassDef) -> Handle | None:
+        """`class AppRedis(redis.Redis)`: inside it, `self` is that client."""
+        for base in node.bases:
+            handle = self.annotation_handle(base)
+            if handle is not None:
+                return handle
+        return None
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         scope: dict[str, Binding] = {}
         params = node.args
         for param in (*params.posonlyargs, *params.args, *params.kwonlyargs):
             scope[param.arg] = Binding(_UNKNOWN, self._annotated(param), resolved=True)
+        if self.class_kinds and self.class_kinds[-1] is not None and len(self.scopes) == self.class_nodes[-1][1]:
+            first = (*params.posonlyargs, *params.args)[:1]
+            if first and first[0].arg == "self":
+                scope["self"] = Binding(_UNKNOWN, self.class_kinds[-1], resolved=True)
         for star in (params.vararg, params.kwarg):
             if star is not None:
                 scope[star.arg] = Binding(_UNKNOWN, resolved=True)
@@ -155,7 +181,10 @@ class ApiChecker(Checker):
     def annotation_handle(self, annotation: ast.expr) -> Handle | None:
         """The handle a type annotation names (see `annotations.py`)."""
         kind = annotation_kind(annotation, self.ctx.imports.qualify, self.api)
-        return Handle(kind) if kind else None
+        if kind:
+            return Handle(kind)
+        wrapper = find_wrapper(self.wrappers, self.ctx.imports.qualify(annotation) if dotted(annotation) else None)
+        return Handle(WRAPPER + wrapper[0]) if wrapper is not None else None
 
     def _returned(self, func: ast.FunctionDef) -> Handle | None:
         """What a function of the file is, as a handle: a factory (`returns:<kind>`) or a
@@ -418,7 +447,7 @@ class ApiChecker(Checker):
                 return self._self_attribute(attr, step)
             owner = self.handle_of(node.value, step)
             if owner is not None:
-                kind = self.api.kinds.get(owner.kind)
+                kind = self._kind(owner.kind)
                 target = kind.attributes.get(attr, kind.attributes.get("*")) if kind is not None else None
                 if target is not None:  # `"*"`: any attribute (pymongo `db.notes` is a collection)
                     return Handle(target, owner.scoped)
@@ -431,6 +460,9 @@ class ApiChecker(Checker):
                 for production in self.api.constructor(qualified):
                     if self._applies(production, node):
                         return Handle(production.returns, self._scopes(production, node))
+                wrapper = find_wrapper(self.wrappers, qualified)
+                if wrapper is not None:
+                    return Handle(WRAPPER + wrapper[0])
             if isinstance(func, ast.Name):
                 return _called(self.handle_of(func, step))
             if isinstance(func, ast.Attribute):
@@ -438,7 +470,7 @@ class ApiChecker(Checker):
                     return _called(self._self_attribute(func.attr, step))
                 owner = self.handle_of(func.value, step)
                 if owner is not None:
-                    kind = self.api.kinds.get(owner.kind)
+                    kind = self._kind(owner.kind)
                     if kind is None:
                         return None
                     for production in kind.methods.get(func.attr, ()):
@@ -451,7 +483,7 @@ class ApiChecker(Checker):
             return None
         if isinstance(node, ast.Subscript):
             owner = self.handle_of(node.value, step)
-            kind = self.api.kinds.get(owner.kind) if owner else None
+            kind = self._kind(owner.kind) if owner else None
             if kind is not None and kind.item:
                 return Handle(kind.item, owner.scoped)
             return None
@@ -501,7 +533,8 @@ class ApiChecker(Checker):
         if (dotted(node) or "").partition(".")[0] not in self.ctx.imports.aliases:
             return None  # this module's own names are its bindings
         found = index.handle(qualified)
-        return Handle(found[0], found[1]) if found is not None else None
+        kind = resolve_instance(found[0], self.wrappers) if found is not None else None
+        return Handle(kind, found[1]) if kind else None
 
     def _hinted(self, name: str) -> Handle | None:
         kind = self.api.hinted_kind(name)
@@ -525,12 +558,28 @@ class ApiChecker(Checker):
         self._at(node)
         if node.keywords or node.args:
             self._update_dict(node)
-        groups: dict[str, list[tuple[CallSpec, Handle | None, str]]] = {}
-        for spec, handle, method in self.matches(node):
-            if spec.role in self.roles:
-                groups.setdefault(spec.role, []).append((spec, handle, method))
-        for role, matched in groups.items():
-            self.check(node, role, matched)
+        deferred = self._deferred(node)
+        for call in (node,) if deferred is None else (node, deferred):
+            groups: dict[str, list[tuple[CallSpec, Handle | None, str]]] = {}
+            for spec, handle, method in self.matches(call):
+                if spec.role in self.roles:
+                    groups.setdefault(spec.role, []).append((spec, handle, method))
+            for role, matched in groups.items():
+                self.check(call, role, matched)
+
+    def _deferred(self, node: ast.Call) -> ast.Call | None:
+        """`asyncio.to_thread(storage.save, name, data)`: the call it makes, at its place."""
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "run_in_executor":
+            args = node.args[1:]
+        elif dotted(func) and self.ctx.imports.qualify(func) in _RUNS_CALLABLE:
+            args = node.args
+        else:
+            return None
+        if not args or not isinstance(args[0], ast.Attribute) or any(isinstance(a, ast.Starred) for a in args):
+            return None
+        call = ast.Call(func=args[0], args=list(args[1:]), keywords=[k for k in node.keywords if k.arg is not None])
+        return ast.copy_location(call, node)
 
     def matches(self, node: ast.Call) -> Iterator[tuple[CallSpec, Handle | None, str]]:
         func = node.func
@@ -545,13 +594,55 @@ class ApiChecker(Checker):
             return
         owner = self.handle_of(func.value)
         if owner is not None:
-            specs = self.api.calls_on(owner.kind, method)
+            specs = self.calls_on(owner.kind, method)
         else:  # an unknown receiver (a parameter, an attribute set elsewhere): distinctive names only
             specs = self.api.distinctive_calls(method, self.packs)
             if specs and self._chain_scoped(func.value):
                 owner = Handle("", scoped=True)
         for spec in specs:
             yield spec, owner, method
+
+    # -- the project's wrapper classes -------------------------------------------------
+    def _kind(self, name: str):
+        """The catalog kind of a handle kind (a wrapper class: the kind it wraps)."""
+        if name.startswith(WRAPPER):
+            info = self.wrappers.get(name[len(WRAPPER):])
+            name = info.kind if info is not None else ""
+        return self.api.kinds.get(name)
+
+    def calls_on(self, kind: str, method: str) -> list[CallSpec]:
+        """The catalog entries a call of `method` on a handle of `kind` matches: for a
+        wrapper class, its forwarding method (a store call keyed by the forwarded
+        parameter), else the entries of the kind it wraps."""
+        if not kind.startswith(WRAPPER):
+            return self.api.calls_on(kind, method)
+        qualified = kind[len(WRAPPER):]
+        info = self.wrappers.get(qualified)
+        if info is None:
+            return []
+        forwarded = info.methods.get(method)
+        if forwarded is None:
+            return self.api.calls_on(info.kind, method) if info.kind else []
+        spec = self._forward_specs.get((qualified, method))
+        if spec is None:
+            role, position, param = forwarded
+            spec = self._forward_specs[(qualified, method)] = CallSpec(
+                role=role, pack="project", label=f"{qualified.rsplit('.', 1)[-1]}.{method}",
+                key=ArgRef(position=position if position >= 0 else None, keyword=param))
+        return [spec]
+
+    def forwards_callers_key(self, call: ast.Call, matched) -> bool:
+        """Inside a forwarding method of a project wrapper class, a call whose key is the
+        method's parameter: the key is its caller's, judged at the caller."""
+        if not self.class_nodes or not self.wrappers or len(self.scopes) != self.class_nodes[-1][1] + 1:
+            return False
+        method = self.scope_nodes[-1]
+        info = self.wrappers.get(f"{self.ctx.module_name}.{self.class_nodes[-1][0].name}")
+        if info is None or not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                or method.name not in info.methods:
+            return False
+        return all(forwarded_param(key_argument(self.arg, call, spec), method, self.value_of) is not None
+                   for spec, _handle, _method in matched)
 
     def _chain_scoped(self, node: ast.expr) -> bool:
         """A scoping call (`.with_tenant(tid)`) anywhere in an unresolved receiver chain."""
@@ -592,7 +683,9 @@ class ApiChecker(Checker):
 def _names_handle(catalog, source: str) -> bool:
     """The screen for imported handles: the file names one the catalog knows."""
     index = getattr(catalog, "modules", None)
-    return index is not None and bool(index.handles) and index.mentions(source, "handles")
+    if index is not None and bool(index.handles) and index.mentions(source, "handles"):
+        return True
+    return mentions_wrapper(getattr(catalog, "wrappers", None) or {}, source)
 
 
 class _ModuleResolver(ApiChecker):

@@ -29,8 +29,8 @@ def test_each_pack_has_fixtures(pack):
     if not modules:
         return  # shared kinds only (dbapi)
     sources = "\n".join(p.read_text() for p in FIXTURES.rglob("*.py")
-                        if p.parts[-3].startswith(("stores_", "connections")) or
-                        any(part.startswith(("stores_", "connections")) for part in p.parts))
+                        if p.parts[-3].startswith(("stores_", "connections", "memo_")) or
+                        any(part.startswith(("stores_", "connections", "memo_")) for part in p.parts))
     assert any(f"import {m}" in sources or f"from {m}" in sources for m in modules), pack
 
 
