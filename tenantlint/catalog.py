@@ -8,7 +8,6 @@ overrides, global tables, RLS state per table."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -109,6 +108,11 @@ class TenantCatalog:
     gaps: list[DiscoveryGap] = field(default_factory=list)
     orm: dict = field(default_factory=dict)  # model name -> tenantlint.orm.index.OrmModel
     modules: ModuleIndex = field(default_factory=ModuleIndex)  # names other modules import
+
+    def is_empty(self) -> bool:
+        """No tenant table, model or collection known at all (collections and indexes are
+        tables here): nothing can be judged for tenant scope."""
+        return not self.tables and not self.models
 
     def is_tenant_table(self, name: str) -> bool:
         return name.lower().rsplit(".", 1)[-1].strip('"`[]') in self.tables
@@ -402,33 +406,3 @@ def _resolve_models(facts: list[ModelFact]) -> list[tuple[ModelFact, tuple[str, 
             fact = replace(fact, indexed_columns=tuple(idx))
         out.append((fact, tuple(cols), rels))
     return out
-
-
-def relative(path: Path, root: Path) -> str:
-    """The path as users see it, relative to the project root; a symlink keeps its own
-    name (a broken link must be reported under the name it has)."""
-    import os
-
-    root = _resolved(root)
-    absolute = os.path.normpath(os.path.abspath(path))
-    prefix = str(root).rstrip(os.sep) + os.sep
-    if absolute.startswith(prefix):  # the common case, without a realpath per file
-        return Path(absolute[len(prefix):]).as_posix()
-    absolute = Path(absolute)
-    for candidate in (absolute, absolute.parent.resolve() / absolute.name):
-        try:
-            return candidate.relative_to(root).as_posix()
-        except ValueError:
-            continue
-    return path.as_posix()
-
-
-def _resolved(root: Path) -> Path:
-    """A realpath per file was a third of a warm pre-commit run: an absolute root is
-    resolved once per process (a relative one depends on the current folder)."""
-    return _resolve_absolute(root) if root.is_absolute() else root.resolve()
-
-
-@lru_cache(maxsize=16)
-def _resolve_absolute(root: Path) -> Path:
-    return root.resolve()

@@ -140,7 +140,7 @@ def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_
     from dataclasses import replace
 
     from tenantlint import baseline as baselines
-    from tenantlint.catalog import relative
+    from tenantlint.files import config_base, relative
     from tenantlint.config import load_settings
     from tenantlint.diagnostics import Severity
     from tenantlint.discover import build_catalog
@@ -175,11 +175,13 @@ def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_
     except ConfigError as exc:
         fail(str(exc))
         return
-    selection = Selection(cli_select or settings.select, settings.ignore + cli_ignore, settings.per_file_ignores)
+    selection = Selection(cli_select or settings.select, settings.ignore + cli_ignore, settings.per_file_ignores,
+                          config_base(settings))
     bar = None if quiet else for_scan(len(files))
     try:
         jobs = jobs or (os.cpu_count() or 1)
         catalog = build_catalog(settings, use_cache=not no_cache, jobs=jobs)
+        _warn_if_nothing_to_check(files, catalog, settings)
         report = run_scan(files, settings, catalog, selection=selection, jobs=jobs,
                           warn_unused_ignores=warn_unused_ignores, progress=bar, use_cache=not no_cache)
     except InternalError as exc:
@@ -212,6 +214,21 @@ def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_
     threshold = Severity(fail_on).rank
     failing = any(d.severity.rank >= threshold for d in report.diagnostics)
     sys.exit(1 if failing and not exit_zero else 0)
+
+
+def warn(message: str) -> None:
+    click.echo(f"tenantlint: warning: {message}", err=True)
+
+
+def _warn_if_nothing_to_check(files, catalog, settings) -> None:
+    """A gate that checks nothing must not look like a clean one (as ruff warns when it
+    finds no Python file): said on stderr, whatever the output format."""
+    if not files:
+        warn("no Python or SQL files found under the given paths")
+    if catalog.is_empty():
+        columns = ", ".join(settings.tenant_columns)
+        warn(f"no tenant table, model or collection found under {settings.root} (tenant columns "
+             f"searched: {columns}); set `tenant-columns` or `tenant-tables`, see `tenantlint init`")
 
 
 def _files_to_scan(paths, settings, changed_since: str | None) -> list[Path]:

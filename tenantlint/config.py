@@ -124,7 +124,8 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
-_ROOT_MARKERS = (".git", ".hg", "pyproject.toml", "setup.cfg", "setup.py")
+_VCS_MARKERS = (".git", ".hg")
+_ROOT_MARKERS = (*_VCS_MARKERS, "pyproject.toml", "setup.cfg", "setup.py")
 
 
 def project_root(start: Path) -> Path:
@@ -134,11 +135,20 @@ def project_root(start: Path) -> Path:
     return _marked_root(start) or start
 
 
-def _marked_root(start: Path) -> Path | None:
+def repository_root(start: Path) -> Path | None:
+    """The nearest folder up from `start` holding `.git` or `.hg`."""
+    return _marked_root(start, _VCS_MARKERS)
+
+
+def _marked_root(start: Path, markers: Sequence[str] = _ROOT_MARKERS) -> Path | None:
     for folder in (start, *start.parents):
-        if any((folder / marker).exists() for marker in _ROOT_MARKERS):
+        if any((folder / marker).exists() for marker in markers):
             return folder
     return None
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
 
 
 def _scanned_folder(cwd: Path, targets: Sequence[str | Path]) -> Path | None:
@@ -152,24 +162,55 @@ def _scanned_folder(cwd: Path, targets: Sequence[str | Path]) -> Path | None:
     return Path(os.path.commonpath([str(f) for f in folders]))
 
 
+def _config_root(config: Path) -> Path:
+    """A found config's project: the repository holding it, else its folder. A config
+    kept in a subfolder (`ci/tenantlint.toml`) must not shrink what the catalog reads."""
+    folder = config.resolve().parent
+    return repository_root(folder) or folder
+
+
+def _explicit_root(cwd: Path, scanned: Path | None) -> Path:
+    """With `--config FILE` the file says how to lint, not what the project is: the
+    project is the repository around the current folder (as ruff, the config may be kept
+    anywhere). Outside any repository, the current folder's project when it holds what
+    is scanned, else the scanned folder's (never the whole home folder)."""
+    repo = repository_root(cwd)
+    if repo is not None:
+        return repo
+    if scanned is not None:
+        around = _marked_root(cwd)
+        if around is None or not _within(scanned, around):
+            return repository_root(scanned) or project_root(scanned)
+    return project_root(cwd)
+
+
 def load_settings(config: Path | None = None, cwd: Path | None = None,
                   targets: Sequence[str | Path] = ()) -> Settings:
     """Settings from an explicit file, else the nearest one up from the current folder,
     else defaults rooted at the current project. When the current folder is in no project
     (no config, no repository) but the scan targets are, as in `tenantlint scan ~/proj`
     run from the home folder, the targets' config and project are used instead: the
-    catalog pass must not read the whole home folder."""
+    catalog pass must not read the whole home folder.
+
+    The project root (what the catalog pass reads, what output paths are relative to) is
+    the repository around the config, or around the current folder for an explicit
+    `config` (relative to `cwd`); see `_config_root` and `_explicit_root`."""
     cwd = (cwd or Path.cwd()).resolve()
-    path = config if config is not None else find_config(cwd)
-    if path is None:
-        root = _marked_root(cwd)
-        scanned = _scanned_folder(cwd, targets)
-        if scanned is not None and (root is None or root not in (scanned, *scanned.parents)):
-            path = find_config(scanned)
-            if path is None:
-                return Settings(root=project_root(scanned))
-        else:
-            return Settings(root=root or cwd)
+    scanned = _scanned_folder(cwd, targets)
+    if config is not None:
+        path = cwd / config
+        root = _explicit_root(cwd, scanned)
+    else:
+        path = find_config(cwd)
+        if path is None:
+            root = _marked_root(cwd)
+            if scanned is not None and (root is None or not _within(scanned, root)):
+                path = find_config(scanned)
+                if path is None:
+                    return Settings(root=project_root(scanned))
+            else:
+                return Settings(root=root or cwd)
+        root = _config_root(path)
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
@@ -182,7 +223,7 @@ def load_settings(config: Path | None = None, cwd: Path | None = None,
     else:
         section = data.get("tool", {}).get("tenantlint", data) if set(data) == {"tool"} else data
         where = str(path)
-    return settings_from_mapping(section, root=path.resolve().parent, config_file=path.resolve(), where=where)
+    return settings_from_mapping(section, root=root, config_file=path.resolve(), where=where)
 
 
 def settings_from_mapping(section: Mapping[str, Any], root: Path, config_file: Path | None = None,

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 from typing import Iterable, Protocol
 
-from tenantlint.catalog import DiscoveryGap, ModelFact, SchemaFact, TableFact, TenantCatalog, assemble, relative
+from tenantlint.catalog import DiscoveryGap, ModelFact, SchemaFact, TableFact, TenantCatalog, assemble
 from tenantlint.module_index import ModuleNamesFact, NameUseFact, index_modules
 from tenantlint.config import Settings
-from tenantlint.files import link_outside, module_name, walk
+from tenantlint.files import link_outside, module_name, relative, walk
 from tenantlint.cache import stamp_before_read
 from tenantlint.source import decode, read_bytes, read_source
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import fnmatch
 
 from tenantlint.diagnostics import Severity
+from tenantlint.files import config_base, glob_forms
 from tenantlint.rulebase import Checker, Rule
 from tenantlint.stores.walker import ApiChecker, find_arg, literal
 
@@ -16,7 +17,7 @@ class ConnectionChecker(ApiChecker):
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        if self.active and allowed(ctx.path, ctx.settings.allow_raw_connections):
+        if self.active and allowed(ctx.path, ctx.settings.allow_raw_connections, config_base(ctx.settings)):
             self.active = False
 
     def check(self, call, role, matched) -> None:
@@ -30,8 +31,13 @@ class ConnectionChecker(ApiChecker):
                                    f"data layer (`allow-raw-connections`)")
 
 
-def allowed(path: str, globs) -> bool:
-    """`path` (relative to the config folder) matches a glob, or lies under a listed folder."""
+def allowed(path: str, globs, base: str = "") -> bool:
+    """`path` (relative to the project root, or to the config's folder below it) matches a
+    glob, or lies under a listed folder."""
+    return any(_allowed(form, globs) for form in glob_forms(path, base))
+
+
+def _allowed(path: str, globs) -> bool:
     for glob in globs:
         glob = glob.strip().removeprefix("./")
         if fnmatch.fnmatch(path, glob) or fnmatch.fnmatch(path, glob.rstrip("/") + "/*"):
