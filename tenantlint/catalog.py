@@ -200,7 +200,7 @@ def assemble(settings: Settings, tables: Iterable[TableFact], models: Iterable[M
     catalog.global_tables = frozenset(global_tables)
     from tenantlint.orm.index import build_index
 
-    catalog.orm = build_index(model_facts, catalog.models)
+    catalog.orm = build_index(model_facts, catalog.models, trust_libraries=settings.trust_scoped_managers)
     catalog.schema_facts = schema
     _apply_schema(catalog, shapes)
     if settings.trust_rls:

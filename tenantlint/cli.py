@@ -298,14 +298,19 @@ def list_rules() -> None:
 
 
 @main.command()
-@click.argument("code")
+@click.argument("code", metavar="CODE|NAME")
 def explain(code: str) -> None:
-    """A rule's full documentation."""
-    from tenantlint.rules import BY_CODE
+    """A rule's full documentation, by code (TL101) or name (sql-unscoped-query)."""
+    import difflib
 
-    rule = BY_CODE.get(code.upper())
+    from tenantlint.rules import BY_CODE, RULES
+
+    by_name = {rule.name: rule for rule in RULES}
+    rule = BY_CODE.get(code.upper()) or by_name.get(code.strip().lower())
     if rule is None:
-        fail(f"unknown rule code `{code}` (see `tenantlint rules`)")
+        close = difflib.get_close_matches(code.strip().lower(), list(by_name), n=1)
+        hint = f" (did you mean `{close[0]}`, {by_name[close[0]].code}?)" if close else ""
+        fail(f"unknown rule `{code}`{hint}: see `tenantlint rules`")
         return
     click.echo(f"# {rule.code} {rule.name} ({rule.severity.value})\n")
     click.echo(f"{rule.summary}\n")

@@ -40,6 +40,7 @@ class Settings:
     discover: bool = True
     scope_providers: tuple[str, ...] = ()
     trust_rls: bool = False
+    trust_scoped_managers: bool = True  # django-scopes / django-multitenant managers scope
     allow_raw_connections: tuple[str, ...] = ()
     require_rls: bool = False
     global_key_prefixes: tuple[str, ...] = ("global:",)
@@ -72,7 +73,7 @@ _LIST_KEYS = {
     "tenant-columns", "tenant-tables", "tenant-models", "global-tables", "scope-providers",
     "allow-raw-connections", "global-key-prefixes", "tenant-sources", "select", "ignore", "exclude", "extend-exclude",
 }
-_BOOL_KEYS = {"discover", "trust-rls", "require-rls", "require-reason", "force-exclude"}
+_BOOL_KEYS = {"discover", "trust-rls", "require-rls", "require-reason", "force-exclude", "trust-scoped-managers"}
 _TABLE_KEYS = {"sinks", "connections", "caches", "vector-stores", "object-stores"}
 KNOWN_KEYS = _LIST_KEYS | _BOOL_KEYS | _TABLE_KEYS | {"per-file-ignores", "dialect", "max-file-size"}
 DIALECTS = (
@@ -233,8 +234,7 @@ def settings_from_mapping(section: Mapping[str, Any], root: Path, config_file: P
     values: dict[str, Any] = {"root": root, "config_file": config_file}
     for key, value in section.items():
         if key not in KNOWN_KEYS:
-            hint = f" (did you mean `{key.replace('_', '-')}`?)" if key.replace("_", "-") in KNOWN_KEYS else ""
-            raise ConfigError(f"{where}: unknown key `{key}`{hint}")
+            raise ConfigError(_unknown_key(key, where, config_file))
         attr = key.replace("-", "_")
         if key in _LIST_KEYS:
             values[attr] = _str_list(value, key, where)
@@ -275,6 +275,39 @@ def settings_from_mapping(section: Mapping[str, Any], root: Path, config_file: P
 
         validate_settings(settings, where)
     return settings
+
+
+def _unknown_key(key: str, where: str, config_file: Path | None) -> str:
+    """`unknown key` with the line it is on and the known key it most resembles."""
+    import difflib
+
+    spelled = key.replace("_", "-").lower()
+    close = [spelled] if spelled in KNOWN_KEYS else difflib.get_close_matches(spelled, sorted(KNOWN_KEYS), n=1)
+    hint = f" (did you mean `{close[0]}`?)" if close else ""
+    line = _key_line(config_file, key) if config_file is not None else None
+    return f"{where}{f', line {line}' if line else ''}: unknown key `{key}`{hint}"
+
+
+def _key_line(config_file: Path, key: str) -> int | None:
+    """The line of `key = ...` (or a `[...key]` table header) in our section of the file:
+    tomllib gives values, not positions, and a reader fixes a typo faster at its line."""
+    try:
+        lines = config_file.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    quoted = re.escape(key)
+    assignment = re.compile(rf"""^\s*(?:{quoted}|"{quoted}"|'{quoted}')\s*=""")
+    header = re.compile(rf"""^\s*\[\s*(?:tool\.tenantlint\.)?(?:{quoted}|"{quoted}")\s*\]""")
+    ours = config_file.name != "pyproject.toml"
+    for number, text in enumerate(lines, 1):
+        if header.match(text) and (ours or "tool.tenantlint" in text):
+            return number
+        if text.lstrip().startswith("["):
+            name = text.strip().strip("[]").replace(" ", "").replace('"', "")
+            ours = config_file.name != "pyproject.toml" or name == "tool.tenantlint"
+        elif ours and assignment.match(text):
+            return number
+    return None
 
 
 def _str_list(value: Any, key: str, where: str) -> tuple[str, ...]:
