@@ -210,6 +210,21 @@ def assemble(settings: Settings, tables: Iterable[TableFact], models: Iterable[M
     return catalog
 
 
+def schema_columns(tables: Iterable[TableFact], models: Iterable[ModelFact],
+                   schema: Iterable[SchemaFact]) -> dict[str, frozenset[str]]:
+    """Every table the project defines, under its final name, with its columns once the
+    migrations have run; a mapped model's table (explicit or default name, columns
+    including those of its bases) where no migration defines it. Classes that map no
+    table (abstract bases, payloads, enums) are not tables. For `tenantlint init`."""
+    out = {name: frozenset(shape.columns) for name, shape in _replay(tables, list(schema)).items()
+           if shape.definitions}
+    for fact, columns, _relations in _resolve_models(list(models)):
+        table = fact.table or fact.default_table
+        if table and not fact.abstract and _norm(table) not in out:
+            out[_norm(table)] = frozenset(c.lower() for c in columns)
+    return out
+
+
 def _apply_schema(catalog: TenantCatalog, shapes: Mapping[str, "_Shape"]) -> None:
     """RLS state of each table from its replayed history: RLS statements in migration
     order (path order, Alembic files by revision, then line order). A later DISABLE /

@@ -271,21 +271,30 @@ def _add_ignores(report, settings, reason: str) -> None:
 
 @main.command()
 @click.option("--force", is_flag=True, help="Replace an existing [tool.tenantlint] section or tenantlint.toml.")
-@click.option("--tenant-columns", default="tenant_id", show_default=True,
-              help="Comma-separated column names that tie a row to a tenant.")
-def init(force: bool, tenant_columns: str) -> None:
+@click.option("--tenant-columns", default=None,
+              help="Comma-separated column names that tie a row to a tenant (default: proposed from the schema).")
+def init(force: bool, tenant_columns: str | None) -> None:
     """Write a starter [tool.tenantlint] section with the tenant tables it discovered."""
     from tenantlint.init import write_starter
 
-    columns = tuple(c.strip() for c in tenant_columns.split(",") if c.strip())
+    columns = None
     try:
-        if not columns:
-            raise ConfigError("--tenant-columns must name at least one column")
-        target = write_starter(Path.cwd(), force=force, tenant_columns=columns)
+        if tenant_columns is not None:
+            columns = tuple(c.strip() for c in tenant_columns.split(",") if c.strip())
+            if not columns:
+                raise ConfigError("--tenant-columns must name at least one column")
+        target, found = write_starter(Path.cwd(), force=force, tenant_columns=columns)
     except ConfigError as exc:
         fail(str(exc))
         return
-    click.echo(f"tenantlint: wrote a starter configuration to {target.name}; review it, then run `tenantlint scan`")
+    if not found.files:
+        warn("no Python or SQL files found under the current folder: nothing was discovered")
+    if found.inferred:
+        chosen = found.proposal.column if found.proposal else "tenant_id (nothing tenant-like found)"
+        click.echo(f"tenantlint: proposed tenant column: {chosen}"
+                   + (f" (runner-up: {found.runner_up.column})" if found.runner_up else ""), err=True)
+    click.echo(f"tenantlint: wrote a starter configuration to {target.name} ({len(found.tenant_tables)} tenant "
+               f"tables, {len(found.global_looking)} global-table candidates); review it, then run `tenantlint scan`")
 
 
 @main.command("rules")
