@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tenantlint.config import ConfigError, Settings
+from tenantlint.config import ConfigError, Settings, repository_root
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -298,7 +298,8 @@ def _strip_section(text: str) -> str:
 def write_starter(root: Path, *, force: bool = False,
                   tenant_columns: tuple[str, ...] | None = ("tenant_id",)) -> tuple[Path, Discovered]:
     """Write the starter config under `root`; returns the file written and what was
-    discovered. ConfigError when a section exists and `force` is not set."""
+    discovered, from the project the written config will have (the repository around
+    `root`). ConfigError when a section exists and `force` is not set."""
     toml_file, pyproject = root / "tenantlint.toml", root / "pyproject.toml"
     if toml_file.exists():
         if not force:
@@ -319,7 +320,7 @@ def write_starter(root: Path, *, force: bool = False,
             existing = _strip_section(existing)
     else:
         target, existing = toml_file, ""
-    found = discover(root, tenant_columns)
+    found = discover(repository_root(root.resolve()) or root, tenant_columns)
     section = render(found, pyproject=target.name == "pyproject.toml")
     if existing and not existing.endswith("\n"):
         existing += "\n"

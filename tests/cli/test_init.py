@@ -294,3 +294,13 @@ def test_init_warns_when_no_file_was_found(tmp_path: Path):
     result = run(["init"], tmp_path)
     assert result.exit_code == 0
     assert "no Python or SQL files found" in result.stderr
+
+
+def test_init_in_a_subfolder_reads_the_whole_repository(tmp_path: Path):
+    (tmp_path / "db").mkdir()
+    (tmp_path / "db" / "schema.sql").write_text(DDL, encoding="utf-8")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "ci").mkdir()
+    assert run(["init"], tmp_path / "ci").exit_code == 0
+    data = tomllib.loads((tmp_path / "ci" / "tenantlint.toml").read_text(encoding="utf-8"))
+    assert data["tenant-columns"] == ["tenant_id"] and "orders" in data["tenant-tables"]
