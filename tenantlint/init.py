@@ -256,6 +256,7 @@ def render(found: Discovered, *, pyproject: bool) -> str:
     out.append(f"\"*test_*.py\" = {_list(TEST_IGNORES)}")
     out.append(f"\"*migrations/*\" = {_list(MIGRATION_IGNORES)}")
     out.append(f"\"*alembic/versions/*\" = {_list(MIGRATION_IGNORES)}")
+    out.append(f"\"*alembic/env.py\" = {_list(MIGRATION_IGNORES)}")
     if found.background:
         out.append("# Code that runs outside a request may span tenants on purpose. Review each, then")
         out.append("# uncomment with the reason, or fix its queries (a suppression per query is finer):")
