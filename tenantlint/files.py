@@ -21,7 +21,9 @@ SOURCE_SUFFIXES = (".py", ".pyi", ".sql")
 
 def _excluded(rel: str, name: str, patterns: Iterable[str], base: str = "") -> bool:
     matcher = _compiled(tuple(patterns))
-    return matcher(name) is not None or any(matcher(form) is not None for form in glob_forms(rel, base))
+    if matcher(name) is not None or matcher(rel) is not None:
+        return True
+    return bool(base) and rel.startswith(base + "/") and matcher(rel[len(base) + 1:]) is not None
 
 
 def config_base(settings: Settings) -> str:
