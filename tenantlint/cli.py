@@ -140,7 +140,7 @@ def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_
     from dataclasses import replace
 
     from tenantlint import baseline as baselines
-    from tenantlint.files import config_base, relative
+    from tenantlint.files import relative
     from tenantlint.config import load_settings
     from tenantlint.diagnostics import Severity
     from tenantlint.discover import build_catalog
@@ -175,8 +175,7 @@ def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_
     except ConfigError as exc:
         fail(str(exc))
         return
-    selection = Selection(cli_select or settings.select, settings.ignore + cli_ignore, settings.per_file_ignores,
-                          config_base(settings))
+    selection = Selection.of(settings, cli_select, cli_ignore)
     bar = None if quiet else for_scan(len(files))
     try:
         jobs = jobs or (os.cpu_count() or 1)

@@ -46,6 +46,12 @@ class Selection:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     base: str = ""  # the config's folder under the project root (see files.glob_forms)
 
+    @classmethod
+    def of(cls, settings: Settings, select: tuple[str, ...] = (), ignore: tuple[str, ...] = ()) -> "Selection":
+        """The config's selection; `select` (replacing) and `ignore` (adding) from the command line."""
+        return cls(select or settings.select, settings.ignore + ignore, settings.per_file_ignores,
+                   config_base(settings))
+
     def wants(self, code: str, path: str = "") -> bool:
         # A file that was not analyzed is reported whatever is selected (as ruff does with
         # syntax errors): only ignoring TL001 by its exact code silences it.
@@ -231,8 +237,7 @@ def scan(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog, *, s
     """Check every file, add the project-level (schema) findings for those files, apply
     suppressions and selection, and fingerprint what is left. `progress(path)` is called
     as each file is done (the CLI's progress bar)."""
-    selection = selection or Selection(settings.select, settings.ignore, settings.per_file_ignores,
-                                       config_base(settings))
+    selection = selection or Selection.of(settings)
     results = []
     for result in _check_all(paths, settings, catalog, jobs, use_cache):
         results.append(result)
