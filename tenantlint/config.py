@@ -3,6 +3,7 @@ freeze it into Settings. A bad key or value is a ConfigError (exit 2), never ign
 a security gate whose config silently fails open protects nothing."""
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import os
@@ -214,7 +215,7 @@ def load_settings(config: Path | None = None, cwd: Path | None = None,
         root = _config_root(path)
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
+        raise ConfigError(f"config file not found: {config if config is not None else path}")
     data = read_toml(path)
     if path.name == "pyproject.toml":
         if "tenantlint" not in data.get("tool", {}):
@@ -279,8 +280,6 @@ def settings_from_mapping(section: Mapping[str, Any], root: Path, config_file: P
 
 def _unknown_key(key: str, where: str, config_file: Path | None) -> str:
     """`unknown key` with the line it is on and the known key it most resembles."""
-    import difflib
-
     spelled = key.replace("_", "-").lower()
     close = [spelled] if spelled in KNOWN_KEYS else difflib.get_close_matches(spelled, sorted(KNOWN_KEYS), n=1)
     hint = f" (did you mean `{close[0]}`?)" if close else ""
