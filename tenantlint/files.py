@@ -207,8 +207,8 @@ def collect(paths: Iterable[str], settings: Settings, cwd: Path | None = None) -
         if not _exists(path):
             raise ConfigError(f"path does not exist: {raw}")
         if not inside(path, settings.root):
-            raise ConfigError(f"{raw} is outside the project root {settings.root} (the repository around "
-                              "the config, or the current folder with --config): run from that project")
+            raise ConfigError(f"{raw} is outside the project root {settings.root}: scan it from its own "
+                              "project (the root is the repository around the config)")
         if os.path.isdir(path):  # (Path.is_dir raises on EACCES)
             found: Iterable[Path] = walk(path, settings)
         else:
