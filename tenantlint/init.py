@@ -1,10 +1,12 @@
 """`tenantlint init`: a starter `[tool.tenantlint]` section from what discovery finds.
 
-It lists the discovered tenant tables and models (discovery stays on, so listing them
-pins them even if their definitions later move out of the tree), lists tables with no
-tenant column commented out under `global-tables` for a human to review (a table that
-is shared on purpose should be declared, not guessed), and adds per-file-ignores for
-tests and migrations. It appends to pyproject.toml when there is one (never rewriting
+Without `--tenant-columns` it proposes the tenant column from the schema (`propose`)
+and says why. It lists the discovered tenant tables and models (discovery stays on, so
+listing them pins them even if their definitions later move out of the tree), lists the
+project's real tables with no tenant column and no key to a tenant table commented out
+under `global-tables` for a human to review (a table that is shared on purpose should
+be declared, not guessed), and adds per-file-ignores for tests and migrations (and,
+commented out with a TODO, for background jobs and commands it finds). It appends to pyproject.toml when there is one (never rewriting
 what is there), else writes tenantlint.toml; an existing section is only replaced with
 `--force`."""
 from __future__ import annotations
