@@ -238,8 +238,9 @@ def render(found: Discovered, *, pyproject: bool) -> str:
     out.append(f"tenant-models = {_list(found.tenant_models, one_per_line=len(found.tenant_models) > 2)}")
     if found.reached:
         examples = ", ".join(f"{t}.{key}" for t, key in found.reached[:3])
-        out.append(f"# {len(found.reached)} tables have no tenant column but a key to a tenant table ({examples}"
-                   f"{', ...' if len(found.reached) > 3 else ''}): their rows belong to a tenant, not global.")
+        out.append(f"# {len(found.reached)} tables have no tenant column but a key to a tenant table: their rows")
+        out.append(f"# belong to a tenant through it, they are not global ({examples}"
+                   f"{', ...' if len(found.reached) > 3 else ''}).")
     if found.global_looking:
         out.append("# Tables with no tenant column. Shared by every tenant (plans, countries...)?")
         out.append("# Uncomment those that are; a table that should be per-tenant needs a tenant column.")
