@@ -1,5 +1,5 @@
 """The tenant catalog: which tables and models are tenant-scoped and how the schema
-protects them. Built once per scan from the whole project under the config root (not
+protects them. Built once per scan from the whole project under the project root (not
 only the files named), so the answer for a file never depends on which files were named.
 
 Discovery is split into small discoverers (`tenantlint/discover/`) that turn one file

@@ -1,4 +1,4 @@
-"""The project-wide first pass: read every source file under the config root once and
+"""The project-wide first pass: read every source file under the project root once and
 turn it into catalog facts. Python files are screened on their bytes first and parsed
 with the stdlib `ast`; with several jobs the files are read on the watched worker
 pool, so this pass stays a small fraction of a scan."""
