@@ -179,7 +179,8 @@ def _model_base(qualified: str, by_name, seen: frozenset[str], is_model) -> bool
 
 def propose(tables: dict[str, frozenset[str]]) -> tuple[Proposal | None, Proposal | None]:
     """The tenant column the most tables share among keys named after a tenant word (an
-    owner key only when there is none), and the runner-up. When the winner's own table
+    owner key only when there is none), and the runner-up (an owner key when there is
+    no other tenant key). When the winner's own table
     carries another candidate (`projects.organization_id`), that one is the tenant above
     it: proposed instead, the winner becomes the runner-up."""
     def ranked(words: tuple[str, ...]) -> list[Proposal]:
@@ -191,7 +192,8 @@ def propose(tables: dict[str, frozenset[str]]) -> tuple[Proposal | None, Proposa
                 out.append((-count, rank, Proposal(column, count, _target(word, tables))))
         return [p for *_, p in sorted(out, key=lambda e: e[:2])]
 
-    found = ranked(TENANT_WORDS) or ranked(OWNER_WORDS)
+    owners = ranked(OWNER_WORDS)
+    found = ranked(TENANT_WORDS) or owners
     if not found:
         return None, None
     best = found[0]
@@ -200,7 +202,7 @@ def propose(tables: dict[str, frozenset[str]]) -> tuple[Proposal | None, Proposa
         if not above:
             break
         best = replace(above[0], parent_of=best.column)
-    runner_up = next((p for p in found if p.column != best.column), None)
+    runner_up = next((p for p in found + owners if p.column != best.column), None)
     return best, runner_up
 
 

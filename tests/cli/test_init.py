@@ -139,8 +139,8 @@ def test_init_proposes_tenant_id_from_ddl(tmp_path: Path):
     result, text, data = _init(tmp_path, {"db/schema.sql": DDL, "app/__init__.py": ""})
     assert data["tenant-columns"] == ["tenant_id"]
     assert "# Proposed from the schema: `tenant_id` is on 3 of the 6 tables, a key to `tenants`." in text
-    assert "runner-up: owner_id" not in result.stderr  # owner keys only when no tenant key exists
-    assert "proposed tenant column: tenant_id" in result.stderr
+    # An owner key never wins over a tenant key (see the SQLAlchemy case); it is the runner-up.
+    assert "proposed tenant column: tenant_id (runner-up: owner_id)" in result.stderr
     assert set(data["tenant-tables"]) == {"orders", "invoices", "notes"}
     # invoice_lines reaches a tenant table through its key: not offered as global.
     assert '#     "plans",' in text and '#     "invoice_lines",' not in text
@@ -274,7 +274,8 @@ def test_init_proposes_team_id_from_sqlalchemy_models(tmp_path: Path):
     assert "`team_id` is on 2 of the 4 tables, a key to `teams`" in text
     assert set(data["tenant-tables"]) == {"dashboards", "insights"}
     assert "DashboardPayload" not in text and "dashboardpayload" not in text
-    assert "# Runner-up" not in text  # user_id is an owner key: only without a tenant key
+    # user_id is on more tables, but an owner key wins only without a tenant key.
+    assert "# Runner-up: `user_id` is on 3 of the 4 tables." in text
 
 
 def test_init_with_no_tenant_looking_key_keeps_the_default_and_says_so(tmp_path: Path):
