@@ -135,17 +135,24 @@ def discover(root: Path, tenant_columns: tuple[str, ...] | None = ("tenant_id",)
 
 def _reached(tables: dict[str, frozenset[str]], tenant_tables: set[str]) -> dict[str, str]:
     """Tables with no tenant column that hold a key to a tenant table (`task.project_id`
-    -> `project`): their rows belong to a tenant through that parent, so they are not
+    -> `project`), directly or through up to three such keys (`annotation.task_id` ->
+    `task`): their rows belong to a tenant through that parent, so they are not
     candidates for `global-tables`. Table -> the key."""
-    out = {}
-    for table, columns in tables.items():
-        if table in tenant_tables:
-            continue
-        for column in sorted(columns):
-            target = _target(column[:-3], tables) if column.endswith("_id") else None
-            if target in tenant_tables and target != table:
-                out[table] = f"{column} -> {target}"
-                break
+    out: dict[str, str] = {}
+    for _ in range(3):
+        owned = tenant_tables | set(out)
+        found = {}
+        for table, columns in tables.items():
+            if table in owned:
+                continue
+            for column in sorted(columns):
+                target = _target(column[:-3], tables) if column.endswith("_id") else None
+                if target in owned and target != table:
+                    found[table] = f"{column} -> {target}"
+                    break
+        if not found:
+            break
+        out.update(found)
     return out
 
 

@@ -132,19 +132,21 @@ CREATE TABLE orders (id BIGSERIAL PRIMARY KEY, tenant_id BIGINT NOT NULL REFEREN
 CREATE TABLE invoices (id BIGSERIAL PRIMARY KEY, tenant_id BIGINT NOT NULL, owner_id BIGINT);
 CREATE TABLE notes (id BIGSERIAL PRIMARY KEY, owner_id BIGINT, tenant_id BIGINT NOT NULL);
 CREATE TABLE invoice_lines (id BIGSERIAL PRIMARY KEY, invoice_id BIGINT NOT NULL);
+CREATE TABLE line_comments (id BIGSERIAL PRIMARY KEY, invoice_line_id BIGINT NOT NULL);
 """
 
 
 def test_init_proposes_tenant_id_from_ddl(tmp_path: Path):
     result, text, data = _init(tmp_path, {"db/schema.sql": DDL, "app/__init__.py": ""})
     assert data["tenant-columns"] == ["tenant_id"]
-    assert "# Proposed from the schema: `tenant_id` is on 3 of the 6 tables, a key to `tenants`." in text
+    assert "# Proposed from the schema: `tenant_id` is on 3 of the 7 tables, a key to `tenants`." in text
     # An owner key never wins over a tenant key (see the SQLAlchemy case); it is the runner-up.
     assert "proposed tenant column: tenant_id (runner-up: owner_id)" in result.stderr
     assert set(data["tenant-tables"]) == {"orders", "invoices", "notes"}
     # invoice_lines reaches a tenant table through its key: not offered as global.
     assert '#     "plans",' in text and '#     "invoice_lines",' not in text
     assert "invoice_lines.invoice_id -> invoices" in text
+    assert '#     "line_comments",' not in text  # two keys away from a tenant table
 
 
 DJANGO = {
