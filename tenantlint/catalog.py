@@ -1,5 +1,5 @@
 """The tenant catalog: which tables and models are tenant-scoped and how the schema
-protects them. Built once per scan from the whole project under the config root (not
+protects them. Built once per scan from the whole project under the project root (not
 only the files named), so the answer for a file never depends on which files were named.
 
 Discovery is split into small discoverers (`tenantlint/discover/`) that turn one file
@@ -8,7 +8,6 @@ overrides, global tables, RLS state per table."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -160,6 +159,11 @@ class TenantCatalog:
     ambient: frozenset[str] = frozenset()  # project functions that read the ambient tenant (TL407)
     wrappers: dict = field(default_factory=dict)  # project classes wrapping a store client (stores/wrappers.py)
 
+    def is_empty(self) -> bool:
+        """No tenant table, model or collection known at all: nothing can be judged for
+        tenant scope."""
+        return not self.tables and not self.models and not self.collections
+
     def is_tenant_table(self, name: str) -> bool:
         return name.lower().rsplit(".", 1)[-1].strip('"`[]') in self.tables
 
@@ -246,7 +250,7 @@ def assemble(settings: Settings, tables: Iterable[TableFact], models: Iterable[M
     catalog.global_tables = frozenset(global_tables)
     from tenantlint.orm.index import build_index
 
-    catalog.orm = build_index(model_facts, catalog.models)
+    catalog.orm = build_index(model_facts, catalog.models, trust_libraries=settings.trust_scoped_managers)
     catalog.schema_facts = schema
     _apply_schema(catalog, shapes)
     if settings.trust_rls:
@@ -254,6 +258,21 @@ def assemble(settings: Settings, tables: Iterable[TableFact], models: Iterable[M
             t for t, state in catalog.rls.items()
             if state.enabled and state.forced and not (state.disabled or state.unforced) and t in catalog.tables)
     return catalog
+
+
+def schema_columns(tables: Iterable[TableFact], models: Iterable[ModelFact],
+                   schema: Iterable[SchemaFact]) -> dict[str, frozenset[str]]:
+    """Every table the project defines, under its final name, with its columns once the
+    migrations have run; a mapped model's table (explicit or default name, columns
+    including those of its bases) where no migration defines it. Classes that map no
+    table (abstract bases, payloads, enums) are not tables. For `tenantlint init`."""
+    out = {name: frozenset(shape.columns) for name, shape in _replay(tables, list(schema)).items()
+           if shape.definitions}
+    for fact, columns, _relations in _resolve_models(list(models)):
+        table = fact.table or fact.default_table
+        if table and not fact.abstract and _norm(table) not in out:
+            out[_norm(table)] = frozenset(c.lower() for c in columns)
+    return out
 
 
 def _apply_schema(catalog: TenantCatalog, shapes: Mapping[str, "_Shape"]) -> None:
@@ -452,33 +471,3 @@ def _resolve_models(facts: list[ModelFact]) -> list[tuple[ModelFact, tuple[str, 
             fact = replace(fact, indexed_columns=tuple(idx))
         out.append((fact, tuple(cols), rels))
     return out
-
-
-def relative(path: Path, root: Path) -> str:
-    """The path as users see it, relative to the project root; a symlink keeps its own
-    name (a broken link must be reported under the name it has)."""
-    import os
-
-    root = _resolved(root)
-    absolute = os.path.normpath(os.path.abspath(path))
-    prefix = str(root).rstrip(os.sep) + os.sep
-    if absolute.startswith(prefix):  # the common case, without a realpath per file
-        return Path(absolute[len(prefix):]).as_posix()
-    absolute = Path(absolute)
-    for candidate in (absolute, absolute.parent.resolve() / absolute.name):
-        try:
-            return candidate.relative_to(root).as_posix()
-        except ValueError:
-            continue
-    return path.as_posix()
-
-
-def _resolved(root: Path) -> Path:
-    """A realpath per file was a third of a warm pre-commit run: an absolute root is
-    resolved once per process (a relative one depends on the current folder)."""
-    return _resolve_absolute(root) if root.is_absolute() else root.resolve()
-
-
-@lru_cache(maxsize=16)
-def _resolve_absolute(root: Path) -> Path:
-    return root.resolve()

@@ -108,7 +108,8 @@ def _show_settings(settings) -> str:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Config file (pyproject.toml or tenantlint.toml).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Config file (pyproject.toml or tenantlint.toml), relative to the current folder; "
+                   "the project is still the repository around the current folder.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE instead of stdout.")
 @click.option("--also", "also", multiple=True, metavar="FORMAT:FILE",
@@ -144,7 +145,7 @@ def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_
     from dataclasses import replace
 
     from tenantlint import baseline as baselines
-    from tenantlint.catalog import relative
+    from tenantlint.files import relative
     from tenantlint.config import load_settings
     from tenantlint.diagnostics import Severity
     from tenantlint.discover import build_catalog
@@ -181,11 +182,12 @@ def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_
     except ConfigError as exc:
         fail(str(exc))
         return
-    selection = Selection(cli_select or settings.select, settings.ignore + cli_ignore, settings.per_file_ignores)
+    selection = Selection.of(settings, cli_select, cli_ignore)
     bar = None if quiet else for_scan(len(files))
     try:
         jobs = jobs or (os.cpu_count() or 1)
         catalog = build_catalog(settings, use_cache=not no_cache, jobs=jobs)
+        _warn_if_nothing_to_check(files, catalog, settings)
         report = run_scan(files, settings, catalog, selection=selection, jobs=jobs,
                           warn_unused_ignores=warn_unused_ignores, progress=bar, use_cache=not no_cache)
     except InternalError as exc:
@@ -258,6 +260,21 @@ def _rescan(files, settings, catalog, selection, jobs, warn_unused_ignores, entr
     return report
 
 
+def warn(message: str) -> None:
+    click.echo(f"tenantlint: warning: {message}", err=True)
+
+
+def _warn_if_nothing_to_check(files, catalog, settings) -> None:
+    """A gate that checks nothing must not look like a clean one (as ruff warns when it
+    finds no Python file): said on stderr, whatever the output format."""
+    if not files:
+        warn("no Python or SQL files found under the given paths")
+    if catalog.is_empty():
+        columns = ", ".join(settings.tenant_columns)
+        warn(f"no tenant table, model or collection found under {settings.root} (tenant columns "
+             f"searched: {columns}); set `tenant-columns` or `tenant-tables`, see `tenantlint init`")
+
+
 def _files_to_scan(paths, settings, changed_since: str | None) -> list[Path]:
     """The files named (folders walked), or with --changed-since only those changed since
     the merge base, within the named paths (excludes apply to them, as to a walk)."""
@@ -298,21 +315,30 @@ def _add_ignores(report, settings, reason: str) -> None:
 
 @main.command()
 @click.option("--force", is_flag=True, help="Replace an existing [tool.tenantlint] section or tenantlint.toml.")
-@click.option("--tenant-columns", default="tenant_id", show_default=True,
-              help="Comma-separated column names that tie a row to a tenant.")
-def init(force: bool, tenant_columns: str) -> None:
+@click.option("--tenant-columns", default=None,
+              help="Comma-separated column names that tie a row to a tenant (default: proposed from the schema).")
+def init(force: bool, tenant_columns: str | None) -> None:
     """Write a starter [tool.tenantlint] section with the tenant tables it discovered."""
     from tenantlint.init import write_starter
 
-    columns = tuple(c.strip() for c in tenant_columns.split(",") if c.strip())
+    columns = None
     try:
-        if not columns:
-            raise ConfigError("--tenant-columns must name at least one column")
-        target = write_starter(Path.cwd(), force=force, tenant_columns=columns)
+        if tenant_columns is not None:
+            columns = tuple(c.strip() for c in tenant_columns.split(",") if c.strip())
+            if not columns:
+                raise ConfigError("--tenant-columns must name at least one column")
+        target, found = write_starter(Path.cwd(), force=force, tenant_columns=columns)
     except ConfigError as exc:
         fail(str(exc))
         return
-    click.echo(f"tenantlint: wrote a starter configuration to {target.name}; review it, then run `tenantlint scan`")
+    if not found.files:
+        warn("no Python or SQL files found under the current folder: nothing was discovered")
+    if found.inferred:
+        chosen = found.proposal.column if found.proposal else "tenant_id (nothing tenant-like found)"
+        click.echo(f"tenantlint: proposed tenant column: {chosen}"
+                   + (f" (runner-up: {found.runner_up.column})" if found.runner_up else ""), err=True)
+    click.echo(f"tenantlint: wrote a starter configuration to {target.name} ({len(found.tenant_tables)} tenant "
+               f"tables, {len(found.global_looking)} global-table candidates); review it, then run `tenantlint scan`")
 
 
 @main.command("rules")
@@ -325,14 +351,19 @@ def list_rules() -> None:
 
 
 @main.command()
-@click.argument("code")
+@click.argument("code", metavar="CODE|NAME")
 def explain(code: str) -> None:
-    """A rule's full documentation."""
-    from tenantlint.rules import BY_CODE
+    """A rule's full documentation, by code (TL101) or name (sql-unscoped-query)."""
+    import difflib
 
-    rule = BY_CODE.get(code.upper())
+    from tenantlint.rules import BY_CODE, RULES
+
+    by_name = {rule.name: rule for rule in RULES}
+    rule = BY_CODE.get(code.upper()) or by_name.get(code.strip().lower())
     if rule is None:
-        fail(f"unknown rule code `{code}` (see `tenantlint rules`)")
+        close = difflib.get_close_matches(code.strip().lower(), list(by_name), n=1)
+        hint = f" (did you mean `{close[0]}`, {by_name[close[0]].code}?)" if close else ""
+        fail(f"unknown rule `{code}`{hint}: see `tenantlint rules`")
         return
     click.echo(f"# {rule.code} {rule.name} ({rule.severity.value})\n")
     click.echo(f"{rule.summary}\n")

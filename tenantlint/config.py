@@ -3,6 +3,7 @@ freeze it into Settings. A bad key or value is a ConfigError (exit 2), never ign
 a security gate whose config silently fails open protects nothing."""
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import os
@@ -40,6 +41,7 @@ class Settings:
     discover: bool = True
     scope_providers: tuple[str, ...] = ()
     trust_rls: bool = False
+    trust_scoped_managers: bool = True  # django-scopes / django-multitenant managers scope
     allow_raw_connections: tuple[str, ...] = ()
     require_rls: bool = False
     global_key_prefixes: tuple[str, ...] = ("global:",)
@@ -72,7 +74,7 @@ _LIST_KEYS = {
     "tenant-columns", "tenant-tables", "tenant-models", "global-tables", "scope-providers",
     "allow-raw-connections", "global-key-prefixes", "tenant-sources", "select", "ignore", "exclude", "extend-exclude",
 }
-_BOOL_KEYS = {"discover", "trust-rls", "require-rls", "require-reason", "force-exclude"}
+_BOOL_KEYS = {"discover", "trust-rls", "require-rls", "require-reason", "force-exclude", "trust-scoped-managers"}
 _TABLE_KEYS = {"sinks", "connections", "caches", "vector-stores", "object-stores"}
 KNOWN_KEYS = _LIST_KEYS | _BOOL_KEYS | _TABLE_KEYS | {"per-file-ignores", "dialect", "max-file-size"}
 DIALECTS = (
@@ -124,7 +126,8 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
-_ROOT_MARKERS = (".git", ".hg", "pyproject.toml", "setup.cfg", "setup.py")
+_VCS_MARKERS = (".git", ".hg")
+_ROOT_MARKERS = (*_VCS_MARKERS, "pyproject.toml", "setup.cfg", "setup.py")
 
 
 def project_root(start: Path) -> Path:
@@ -134,11 +137,20 @@ def project_root(start: Path) -> Path:
     return _marked_root(start) or start
 
 
-def _marked_root(start: Path) -> Path | None:
+def repository_root(start: Path) -> Path | None:
+    """The nearest folder up from `start` holding `.git` or `.hg`."""
+    return _marked_root(start, _VCS_MARKERS)
+
+
+def _marked_root(start: Path, markers: Sequence[str] = _ROOT_MARKERS) -> Path | None:
     for folder in (start, *start.parents):
-        if any((folder / marker).exists() for marker in _ROOT_MARKERS):
+        if any((folder / marker).exists() for marker in markers):
             return folder
     return None
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
 
 
 def _scanned_folder(cwd: Path, targets: Sequence[str | Path]) -> Path | None:
@@ -152,27 +164,58 @@ def _scanned_folder(cwd: Path, targets: Sequence[str | Path]) -> Path | None:
     return Path(os.path.commonpath([str(f) for f in folders]))
 
 
+def _config_root(config: Path) -> Path:
+    """A found config's project: the repository holding it, else its folder. A config
+    kept in a subfolder (`ci/tenantlint.toml`) must not shrink what the catalog reads."""
+    folder = config.resolve().parent
+    return repository_root(folder) or folder
+
+
+def _explicit_root(cwd: Path, scanned: Path | None) -> Path:
+    """With `--config FILE` the file says how to lint, not what the project is: the
+    project is the repository around the current folder (as ruff, the config may be kept
+    anywhere). Outside any repository, the current folder's project when it holds what
+    is scanned, else the scanned folder's (never the whole home folder)."""
+    repo = repository_root(cwd)
+    if repo is not None:
+        return repo
+    if scanned is not None:
+        around = _marked_root(cwd)
+        if around is None or not _within(scanned, around):
+            return repository_root(scanned) or project_root(scanned)
+    return project_root(cwd)
+
+
 def load_settings(config: Path | None = None, cwd: Path | None = None,
                   targets: Sequence[str | Path] = ()) -> Settings:
     """Settings from an explicit file, else the nearest one up from the current folder,
     else defaults rooted at the current project. When the current folder is in no project
     (no config, no repository) but the scan targets are, as in `tenantlint scan ~/proj`
     run from the home folder, the targets' config and project are used instead: the
-    catalog pass must not read the whole home folder."""
+    catalog pass must not read the whole home folder.
+
+    The project root (what the catalog pass reads, what output paths are relative to) is
+    the repository around the config, or around the current folder for an explicit
+    `config` (relative to `cwd`); see `_config_root` and `_explicit_root`."""
     cwd = (cwd or Path.cwd()).resolve()
-    path = config if config is not None else find_config(cwd)
-    if path is None:
-        root = _marked_root(cwd)
-        scanned = _scanned_folder(cwd, targets)
-        if scanned is not None and (root is None or root not in (scanned, *scanned.parents)):
-            path = find_config(scanned)
-            if path is None:
-                return Settings(root=project_root(scanned))
-        else:
-            return Settings(root=root or cwd)
+    scanned = _scanned_folder(cwd, targets)
+    if config is not None:
+        path = cwd / config
+        root = _explicit_root(cwd, scanned)
+    else:
+        path = find_config(cwd)
+        if path is None:
+            root = _marked_root(cwd)
+            if scanned is not None and (root is None or not _within(scanned, root)):
+                path = find_config(scanned)
+                if path is None:
+                    return Settings(root=project_root(scanned))
+            else:
+                return Settings(root=root or cwd)
+        root = _config_root(path)
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
+        raise ConfigError(f"config file not found: {config if config is not None else path}")
     data = read_toml(path)
     if path.name == "pyproject.toml":
         if "tenantlint" not in data.get("tool", {}):
@@ -182,7 +225,7 @@ def load_settings(config: Path | None = None, cwd: Path | None = None,
     else:
         section = data.get("tool", {}).get("tenantlint", data) if set(data) == {"tool"} else data
         where = str(path)
-    return settings_from_mapping(section, root=path.resolve().parent, config_file=path.resolve(), where=where)
+    return settings_from_mapping(section, root=root, config_file=path.resolve(), where=where)
 
 
 def settings_from_mapping(section: Mapping[str, Any], root: Path, config_file: Path | None = None,
@@ -192,8 +235,7 @@ def settings_from_mapping(section: Mapping[str, Any], root: Path, config_file: P
     values: dict[str, Any] = {"root": root, "config_file": config_file}
     for key, value in section.items():
         if key not in KNOWN_KEYS:
-            hint = f" (did you mean `{key.replace('_', '-')}`?)" if key.replace("_", "-") in KNOWN_KEYS else ""
-            raise ConfigError(f"{where}: unknown key `{key}`{hint}")
+            raise ConfigError(_unknown_key(key, where, config_file))
         attr = key.replace("-", "_")
         if key in _LIST_KEYS:
             values[attr] = _str_list(value, key, where)
@@ -234,6 +276,37 @@ def settings_from_mapping(section: Mapping[str, Any], root: Path, config_file: P
 
         validate_settings(settings, where)
     return settings
+
+
+def _unknown_key(key: str, where: str, config_file: Path | None) -> str:
+    """`unknown key` with the line it is on and the known key it most resembles."""
+    spelled = key.replace("_", "-").lower()
+    close = [spelled] if spelled in KNOWN_KEYS else difflib.get_close_matches(spelled, sorted(KNOWN_KEYS), n=1)
+    hint = f" (did you mean `{close[0]}`?)" if close else ""
+    line = _key_line(config_file, key) if config_file is not None else None
+    return f"{where}{f', line {line}' if line else ''}: unknown key `{key}`{hint}"
+
+
+def _key_line(config_file: Path, key: str) -> int | None:
+    """The line of `key = ...` (or a `[...key]` table header) in our section of the file:
+    tomllib gives values, not positions, and a reader fixes a typo faster at its line."""
+    try:
+        lines = config_file.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    quoted = re.escape(key)
+    assignment = re.compile(rf"""^\s*(?:{quoted}|"{quoted}"|'{quoted}')\s*=""")
+    header = re.compile(rf"""^\s*\[\s*(?:tool\.tenantlint\.)?(?:{quoted}|"{quoted}")\s*\]""")
+    ours = config_file.name != "pyproject.toml"
+    for number, text in enumerate(lines, 1):
+        if header.match(text) and (ours or "tool.tenantlint" in text):
+            return number
+        if text.lstrip().startswith("["):
+            name = text.strip().strip("[]").replace(" ", "").replace('"', "")
+            ours = config_file.name != "pyproject.toml" or name == "tool.tenantlint"
+        elif ours and assignment.match(text):
+            return number
+    return None
 
 
 def _str_list(value: Any, key: str, where: str) -> tuple[str, ...]:

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from tenantlint.catalog import TenantCatalog, relative
+from tenantlint.catalog import TenantCatalog
 from tenantlint.config import Settings
 from tenantlint.context import FileContext
 from tenantlint.diagnostics import Diagnostic, Location, Report, with_fingerprints
-from tenantlint.files import link_outside, module_name
+from tenantlint.files import config_base, glob_forms, link_outside, module_name, relative
 from tenantlint.grammar import parse as parse_module
 from tenantlint.rules import CHECKERS, matches, rule_for
 from tenantlint.source import read_source
@@ -45,26 +45,34 @@ class Selection:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    base: str = ""  # the config's folder under the project root (see files.glob_forms)
+
+    @classmethod
+    def of(cls, settings: Settings, select: tuple[str, ...] = (), ignore: tuple[str, ...] = ()) -> "Selection":
+        """The config's selection; `select` (replacing) and `ignore` (adding) from the command line."""
+        return cls(select or settings.select, settings.ignore + ignore, settings.per_file_ignores,
+                   config_base(settings))
 
     def wants(self, code: str, path: str = "") -> bool:
         # A file that was not analyzed is reported whatever is selected (as ruff does with
         # syntax errors): only ignoring TL001 by its exact code silences it.
         if code == "TL001":
             return "TL001" not in self.ignore and not any(
-                _glob_matches(path, glob) and "TL001" in codes for glob, codes in self.per_file_ignores)
+                _glob_matches(path, glob, self.base) and "TL001" in codes for glob, codes in self.per_file_ignores)
         if self.select and not matches(code, self.select):
             return False
         if matches(code, self.ignore):
             return False
         for glob, codes in self.per_file_ignores:
-            if _glob_matches(path, glob) and matches(code, codes):
+            if _glob_matches(path, glob, self.base) and matches(code, codes):
                 return False
         return True
 
 
-def _glob_matches(path: str, glob: str) -> bool:
+def _glob_matches(path: str, glob: str, base: str = "") -> bool:
     """As ruff: a pattern matches the relative path, or the file name alone."""
-    return fnmatch.fnmatch(path, glob) or fnmatch.fnmatch(path.rsplit("/", 1)[-1], glob)
+    return any(fnmatch.fnmatch(form, glob) for form in glob_forms(path, base)) or \
+        fnmatch.fnmatch(path.rsplit("/", 1)[-1], glob)
 
 
 def parse_error(path: str, message: str, line: int = 1, column: int = 1) -> Diagnostic:
@@ -229,7 +237,7 @@ def scan(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog, *, s
     """Check every file, add the project-level (schema) findings for those files, apply
     suppressions and selection, and fingerprint what is left. `progress(path)` is called
     as each file is done (the CLI's progress bar)."""
-    selection = selection or Selection(settings.select, settings.ignore, settings.per_file_ignores)
+    selection = selection or Selection.of(settings)
     results = []
     for result in _check_all(paths, settings, catalog, jobs, use_cache):
         results.append(result)

@@ -19,9 +19,34 @@ from tenantlint.source import read_bytes
 SOURCE_SUFFIXES = (".py", ".pyi", ".sql")
 
 
-def _excluded(rel: str, name: str, patterns: Iterable[str]) -> bool:
+def _excluded(rel: str, name: str, patterns: Iterable[str], base: str = "") -> bool:
     matcher = _compiled(tuple(patterns))
-    return matcher(name) is not None or matcher(rel) is not None
+    if matcher(name) is not None or matcher(rel) is not None:
+        return True
+    return bool(base) and rel.startswith(base + "/") and matcher(rel[len(base) + 1:]) is not None
+
+
+def config_base(settings: Settings) -> str:
+    """The config's folder relative to the project root: "" when the config sits at the
+    root or outside the project. Globs in a config below the root (a subproject's
+    pyproject.toml, `ci/tenantlint.toml`) may be written relative to either folder."""
+    return "" if settings.config_file is None else _base(settings.config_file.parent, settings.root)
+
+
+@functools.lru_cache(maxsize=16)
+def _base(folder: Path, root: Path) -> str:
+    if not inside(folder, root):
+        return ""
+    rel = relative(folder, root)
+    return "" if rel in (".", "") else rel
+
+
+def glob_forms(rel: str, base: str) -> tuple[str, ...]:
+    """The forms of a root-relative path that config globs are matched against: the path
+    itself and, under the config's folder `base`, the path relative to it (as ruff)."""
+    if base and rel.startswith(base + "/"):
+        return rel, rel[len(base) + 1:]
+    return (rel,)
 
 
 @functools.lru_cache(maxsize=32)
@@ -58,6 +83,7 @@ def walk(folder: Path, settings: Settings) -> Iterator[Path]:
     keeps its own name when a link also leads to it), when they lead inside the project."""
     root = settings.root.resolve()
     patterns = (*settings.exclude, *settings.extend_exclude)
+    base = config_base(settings)
     specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
     # .gitignore files between the project root and the folder apply too.
     folder = folder.resolve()
@@ -112,7 +138,7 @@ def walk(folder: Path, settings: Settings) -> Iterator[Path]:
         for entry in entries:
             path = Path(entry.path)
             rel = rel_to_root(path)
-            if _excluded(rel, entry.name, patterns):
+            if _excluded(rel, entry.name, patterns, base):
                 continue
             if entry.is_symlink():
                 try:
@@ -180,13 +206,16 @@ def collect(paths: Iterable[str], settings: Settings, cwd: Path | None = None) -
         path = (cwd / raw) if not os.path.isabs(raw) else Path(raw)
         if not _exists(path):
             raise ConfigError(f"path does not exist: {raw}")
+        if not inside(path, settings.root):
+            raise ConfigError(f"{raw} is outside the project root {settings.root}: scan it from its own "
+                              "project (the root is the repository around the config)")
         if os.path.isdir(path):  # (Path.is_dir raises on EACCES)
             found: Iterable[Path] = walk(path, settings)
         else:
             if settings.force_exclude:
-                rel = relative_to_root(path, settings)
-                if _excluded(rel, path.name, patterns) or any(
-                        _excluded(rel_parent, Path(rel_parent).name, patterns) for rel_parent in _parents(rel)):
+                rel, base = relative(path, settings.root), config_base(settings)
+                if _excluded(rel, path.name, patterns, base) or any(
+                        _excluded(rel_parent, Path(rel_parent).name, patterns, base) for rel_parent in _parents(rel)):
                     continue
             found = [path]
         for item in found:
@@ -216,11 +245,45 @@ def _parents(rel: str) -> list[str]:
     return ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def relative_to_root(path: Path, settings: Settings) -> str:
-    try:
-        return path.resolve().relative_to(settings.root.resolve()).as_posix()
-    except (ValueError, OSError):
-        return path.as_posix()
+def relative(path: Path, root: Path) -> str:
+    """The one way a path is shown and matched (output, excludes, per-file-ignores,
+    cache keys): relative to the project root, and a symlink keeps its own name (an
+    excluded `app/link.py` is excluded wherever it points; a broken link is reported
+    under the name it has). A path outside the root is returned as given."""
+    root = _resolved(root)
+    absolute = os.path.normpath(os.path.abspath(path))
+    prefix = str(root).rstrip(os.sep) + os.sep
+    if absolute.startswith(prefix):  # the common case, without a realpath per file
+        return Path(absolute[len(prefix):]).as_posix()
+    absolute = Path(absolute)
+    for candidate in (absolute, absolute.parent.resolve() / absolute.name):
+        try:
+            return candidate.relative_to(root).as_posix()
+        except ValueError:
+            continue
+    return path.as_posix()
+
+
+def inside(path: Path, root: Path) -> bool:
+    """Whether `path` lies in the project rooted at `root`, by its own name (a link in
+    the project is in it wherever it points) or, failing that, by its real path."""
+    root = _resolved(root)
+    absolute = Path(os.path.normpath(os.path.abspath(path)))
+    if absolute == root or root in absolute.parents:
+        return True
+    real = absolute.parent.resolve() / absolute.name
+    return real == root or root in real.parents
+
+
+def _resolved(root: Path) -> Path:
+    """A realpath per file was a third of a warm pre-commit run: an absolute root is
+    resolved once per process (a relative one depends on the current folder)."""
+    return _resolve_absolute(root) if root.is_absolute() else root.resolve()
+
+
+@functools.lru_cache(maxsize=16)
+def _resolve_absolute(root: Path) -> Path:
+    return root.resolve()
 
 
 def module_name(rel: str) -> str:

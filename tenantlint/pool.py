@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from tenantlint.catalog import TenantCatalog, relative
+from tenantlint.catalog import TenantCatalog
 from tenantlint.config import ConfigError, Settings
+from tenantlint.files import relative
 
 _POLL = 0.2
 

@@ -43,5 +43,5 @@ def _python_matches(match: re.Match) -> bool:
 
 
 def actual(root: Path, **options) -> set:
-    report = scan_paths(["."], config=root / "tenantlint.toml", cwd=root, **options)
+    report = scan_paths(["."], config=root / "tenantlint.toml", cwd=root, root=root, **options)
     return {(d.path, d.location.line, d.code) for d in report.diagnostics}

@@ -45,7 +45,8 @@ def test_explicit_config_file(tmp_path):
     config = write(tmp_path / "conf" / "custom.toml", 'dialect = "mysql"\n')
     settings = load_settings(config, cwd=tmp_path)
     assert settings.dialect == "mysql"
-    assert settings.root == config.parent.resolve()
+    # An explicit config says how to lint, not what the project is: the current folder's.
+    assert settings.root == tmp_path.resolve()
 
 
 @pytest.mark.parametrize("text, fragment", [
@@ -128,3 +129,31 @@ def test_explicit_pyproject_without_our_section_is_an_error(tmp_path):
     config = write(tmp_path / "pyproject.toml", "[project]\nname = 'x'\n")
     with pytest.raises(ConfigError, match=r"no \[tool.tenantlint\] section"):
         load_settings(config, cwd=tmp_path)
+
+
+def test_a_found_config_roots_at_its_repository(tmp_path):
+    (tmp_path / ".git").mkdir()
+    write(tmp_path / "ci" / "tenantlint.toml", 'tenant-columns = ["org_id"]\n')
+    settings = load_settings(cwd=tmp_path / "ci")
+    assert settings.root == tmp_path.resolve() and settings.tenant_columns == ("org_id",)
+
+
+def test_an_explicit_config_roots_at_the_repository_around_the_current_folder(tmp_path):
+    repo, shared = tmp_path / "repo", tmp_path / "shared" / "tenantlint.toml"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "app").mkdir()
+    write(shared, 'tenant-columns = ["org_id"]\n')
+    settings = load_settings(shared, cwd=repo / "app", targets=["."])
+    assert settings.root == repo.resolve() and settings.config_file == shared.resolve()
+    # Relative to the current folder, as in ruff.
+    assert load_settings("../../shared/tenantlint.toml", cwd=repo / "app").root == repo.resolve()
+
+
+def test_an_explicit_config_from_outside_any_project_roots_at_the_scanned_project(tmp_path):
+    home, proj = tmp_path / "home", tmp_path / "home" / "proj"
+    (proj / "src").mkdir(parents=True)
+    if not _outside_any_project(home):
+        pytest.skip("the temporary folder is itself inside a project")
+    (proj / ".git").mkdir()
+    config = write(home / "shared.toml", 'tenant-columns = ["org_id"]\n')
+    assert load_settings(config, cwd=home, targets=["proj/src"]).root == proj.resolve()

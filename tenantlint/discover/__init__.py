@@ -1,4 +1,4 @@
-"""The project-wide first pass: read every source file under the config root once and
+"""The project-wide first pass: read every source file under the project root once and
 turn it into catalog facts. Python files are screened on their bytes first and parsed
 with the stdlib `ast`; with several jobs the files are read on the watched worker
 pool, so this pass stays a small fraction of a scan."""
@@ -10,13 +10,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Protocol
 
-from tenantlint.catalog import (CollectionFact, CollectionHandleFact, DiscoveryGap, ModelFact, SchemaFact, TableFact, TenantCatalog,
-                                assemble, relative)
+from tenantlint.catalog import (CollectionFact, CollectionHandleFact, DiscoveryGap, ModelFact, SchemaFact, TableFact,
+                                TenantCatalog, assemble)
 from tenantlint.module_index import ModuleNamesFact, NameUseFact, index_modules
 from tenantlint.ambient import AmbientFact, ambient_functions
 from tenantlint.stores.wrappers import WrapperFact, index_wrappers, resolve_instance
 from tenantlint.config import Settings
-from tenantlint.files import link_outside, module_name, walk
+from tenantlint.files import link_outside, module_name, relative, walk
 from tenantlint.cache import stamp_before_read
 from tenantlint.grammar import parse as parse_module
 from tenantlint.source import decode, read_bytes, read_source

@@ -11,11 +11,12 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from tenantlint.catalog import TenantCatalog, relative
+from tenantlint.catalog import TenantCatalog
 from tenantlint.config import Settings, load_settings
 from tenantlint.diagnostics import Diagnostic
 from tenantlint.discover import build_catalog
 from tenantlint.engine import Selection, check_text, report_of
+from tenantlint.files import relative
 
 # Files whose change can change the catalog (or the settings) of the project they are in.
 CATALOG_SUFFIXES = (".py", ".pyi", ".sql")
@@ -54,7 +55,7 @@ class Project:
         settings, catalog = self.settings, self.catalog()
         rel = relative(path, settings.root)
         result = check_text(text, rel, settings, catalog, sql=path.suffix == ".sql")
-        selection = Selection(settings.select, settings.ignore, settings.per_file_ignores)
+        selection = Selection.of(settings)
         report = report_of([result], settings, catalog, selection, scanned=1)
         return Verdict(report.diagnostics, settings)
 

@@ -33,8 +33,13 @@ def _library(qualified: str, known) -> bool:
     return (top, last) in known
 
 
-def build_index(facts: Iterable, tenant_models: Iterable[str]) -> dict[str, OrmModel]:
+def build_index(facts: Iterable, tenant_models: Iterable[str], *, trust_libraries: bool = True) -> dict[str, OrmModel]:
+    """`trust_libraries=False` (`trust-scoped-managers = false`): a django-scopes or
+    django-multitenant manager or model base scopes nothing, so every query needs its own
+    tenant filter (defense in depth); a project manager whose own `get_queryset` filters
+    by tenant still scopes, as that filter is explicit in the project."""
     facts = list(facts)
+    libraries = SCOPING_MANAGERS if trust_libraries else set()
     by_name: dict[str, list] = {}
     for fact in facts:
         by_name.setdefault(fact.name, []).append(fact)
@@ -55,14 +60,14 @@ def build_index(facts: Iterable, tenant_models: Iterable[str]) -> dict[str, OrmM
     scoping_cache: dict[str, bool] = {}
 
     def manager_scoping(qualified: str) -> bool:
-        if _library(qualified, SCOPING_MANAGERS):
+        if _library(qualified, libraries):
             return True
         short = qualified.rsplit(".", 1)[-1]
         if short not in scoping_cache:
             scoping_cache[short] = False
             chain = [f for f in ancestors(short, {short}) if f.extra.get("manager")]
             scoping_cache[short] = any(
-                f.extra.get("scoping") or any(_library(q, SCOPING_MANAGERS) for q in f.extra.get("base_qualnames", ()))
+                f.extra.get("scoping") or any(_library(q, libraries) for q in f.extra.get("base_qualnames", ()))
                 for f in chain)
         return scoping_cache[short]
 
@@ -86,7 +91,7 @@ def build_index(facts: Iterable, tenant_models: Iterable[str]) -> dict[str, OrmM
             default = default or fact.extra.get("default_manager")
         names = {name} | {f.name for f in chain}
         bases = {q for f in chain for q in f.extra.get("base_qualnames", ())}
-        multitenant = any(_library(q, SCOPING_MODEL_BASES) for q in bases)
+        multitenant = trust_libraries and any(_library(q, SCOPING_MODEL_BASES) for q in bases)
         if multitenant and "objects" not in managers:
             managers["objects"] = True
             order.insert(0, "objects")
