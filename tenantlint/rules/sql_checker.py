@@ -28,6 +28,7 @@ from tenantlint.rules.sql_fragments import FragmentReading, ListBuild
 from tenantlint.sql.paths import Build, chain_of
 from tenantlint.sql.recover import Env, HolePiece, Recovered, recover
 from tenantlint.sql.types import SqlIssue, compose, merge_issues
+from tenantlint.trace import NOT_TENANT, SCOPED
 
 
 def _screen_pattern() -> re.Pattern:
@@ -326,8 +327,11 @@ class SqlChecker(FragmentReading, Checker):
 
         values = values or [recovered]
         found: list = []
+        notes = [] if self.ctx.trace is not None else None
         for value in values:
-            found += analyze_sql(value.to_sql(), self.policy, scoped=scoped) or ()
+            found += analyze_sql(value.to_sql(), self.policy, scoped=scoped, notes=notes) or ()
+        if notes:
+            self._trace(notes, first, last, scoped)
         codes = {i.code for i in found}
         unscoped: list = []
         for base in bases:
@@ -335,6 +339,13 @@ class SqlChecker(FragmentReading, Checker):
                          if i.code in _SCOPE_CODES and i.code not in codes]
         if found or unscoped:
             self.pending.append((len(self.pending), recovered, first, last, [recovered, *values], found, unscoped))
+
+    def _trace(self, notes: list, first: ast.expr, last: ast.expr, scoped: bool) -> None:
+        span = (self.ctx.positions[first].start.line, self.ctx.positions[last].end.line)
+        for table, verdict, reason in notes:
+            if scoped and verdict != NOT_TENANT:
+                verdict, reason = SCOPED, "inside a scope provider (scope-providers)"
+            self.ctx.decide(span, "sql", table, verdict, reason)
 
     def _flush(self) -> None:
         """Report the judged strings in reading order: one finding per code, naming every
