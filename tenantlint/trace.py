@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 SCOPED = "scoped"  # a tenant predicate, manager, provider, RLS or check decided it
 UNSCOPED = "unscoped"  # a finding: what is missing is the reason
+PARTLY = "scoped on some paths"  # a filter that does not run on every path (the finding says which)
 UNVERIFIED = "unverified"  # TL002: cannot be decided statically
 NOT_TENANT = "not judged"  # names nothing the catalog knows as tenant data
 

@@ -7,6 +7,7 @@ import ast
 from tenantlint.diagnostics import Severity
 from tenantlint.rulebase import Checker, Rule
 from tenantlint.stores.walker import ApiChecker
+from tenantlint.trace import SCOPED, UNSCOPED
 
 _KEY_CODE = {"cache": "TL401", "object": "TL403"}
 _WHAT = {"cache": "cache key", "object": "object key"}
@@ -19,19 +20,29 @@ class StoreChecker(ApiChecker):
     roles = ("cache", "object", "vector-query", "vector-write")
 
     def check(self, call, role, matched) -> None:
-        if any(handle is not None and handle.scoped for _spec, handle, _m in matched):
-            return
-        method = matched[0][2]
-        if role in _KEY_CODE:
-            problems = [self._key_problem(call, spec) for spec, _h, _m in matched]
-            if problems and all(problems):
-                self.report(_KEY_CODE[role], call, problems[0])
-            return
-        if any(self._vector_scoped(call, spec, role) for spec, _h, _m in matched):
-            return
         receiver = self.ctx.code_for(call.func)
         if len(receiver) > 60:
             receiver = "..." + receiver[-57:]
+        if any(handle is not None and handle.scoped for _spec, handle, _m in matched):
+            self.ctx.decide(call, "stores", receiver, SCOPED, "the client is a tenant handle (a tenant namespace, "
+                            "`with_tenant(...)` or a tenant-scoped store)")
+            return
+        if role in _KEY_CODE:
+            problems = [self._key_problem(call, spec) for spec, _h, _m in matched]
+            if problems and all(problems):
+                self.ctx.decide(call, "stores", receiver, UNSCOPED, problems[0])
+                self.report(_KEY_CODE[role], call, problems[0])
+            elif self.ctx.trace is not None:
+                spec = matched[0][0]
+                key = self.arg(call, spec.key) if spec.key is not None else None
+                what = f"`{_short(self.ctx.code_for(key))}`" if key is not None else "(none given)"
+                self.ctx.decide(call, "stores", receiver, SCOPED, f"{_WHAT[role]} {what} has a tenant component "
+                                "(a tenant name, a tenant key helper or a global-key-prefixes entry)")
+            return
+        if any(self._vector_scoped(call, spec, role) for spec, _h, _m in matched):
+            self.ctx.decide(call, "stores", receiver, SCOPED, "a tenant namespace, filter or tenant metadata")
+            return
+        self.ctx.decide(call, "stores", receiver, UNSCOPED, "no tenant namespace, filter, metadata or tenant handle")
         if role == "vector-query":
             self.report("TL402", call, f"`{receiver}()` reaches every tenant's vectors: no tenant "
                                        f"namespace, filter or tenant handle")
