@@ -70,6 +70,18 @@ class DiscoveryGap:
 
 
 @dataclass(frozen=True)
+class EscapeFact:
+    """A deliberate step out of tenant scope, listed by `tenantlint catalog`:
+    `scopes_disabled()`, a `_base_manager` use, a `tenantlint: ignore` comment."""
+
+    kind: str  # scopes_disabled | base_manager | suppression
+    path: str
+    line: int
+    detail: str = ""  # the code, or the codes a suppression silences
+    reason: str = ""  # a suppression's reason
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     name: str
     qualname: str
@@ -109,6 +121,7 @@ class TenantCatalog:
     gaps: list[DiscoveryGap] = field(default_factory=list)
     orm: dict = field(default_factory=dict)  # model name -> tenantlint.orm.index.OrmModel
     modules: ModuleIndex = field(default_factory=ModuleIndex)  # names other modules import
+    escapes: list[EscapeFact] = field(default_factory=list)  # for `tenantlint catalog` only
 
     def is_tenant_table(self, name: str) -> bool:
         return name.lower().rsplit(".", 1)[-1].strip('"`[]') in self.tables

@@ -9,14 +9,18 @@ import sys
 from pathlib import Path
 from typing import Iterable, Protocol
 
-from tenantlint.catalog import DiscoveryGap, ModelFact, SchemaFact, TableFact, TenantCatalog, assemble, relative
+from tenantlint.catalog import (
+    DiscoveryGap, EscapeFact, ModelFact, SchemaFact, TableFact, TenantCatalog, assemble, relative,
+)
 from tenantlint.module_index import ModuleNamesFact, NameUseFact, index_modules
 from tenantlint.config import Settings
+from tenantlint.discover.escapes import suppression_facts
 from tenantlint.files import link_outside, module_name, walk
 from tenantlint.cache import stamp_before_read
 from tenantlint.source import decode, read_bytes, read_source
+from tenantlint.suppressions import sql_suppressions
 
-Fact = TableFact | ModelFact | SchemaFact | DiscoveryGap | ModuleNamesFact | NameUseFact
+Fact = TableFact | ModelFact | SchemaFact | DiscoveryGap | ModuleNamesFact | NameUseFact | EscapeFact
 
 
 class PyDiscoverer(Protocol):
@@ -33,10 +37,10 @@ class PyDiscoverer(Protocol):
 
 
 def python_discoverers() -> tuple[PyDiscoverer, ...]:
-    from tenantlint.discover import ddl_strings, orm_models, alembic_ops, django_migrations, module_names
+    from tenantlint.discover import ddl_strings, escapes, orm_models, alembic_ops, django_migrations, module_names
 
     return (*ddl_strings.DISCOVERERS, *orm_models.DISCOVERERS, *alembic_ops.DISCOVERERS,
-            *django_migrations.DISCOVERERS, *module_names.DISCOVERERS)
+            *django_migrations.DISCOVERERS, *module_names.DISCOVERERS, *escapes.DISCOVERERS)
 
 
 # Below this many files to read, worker start-up costs more than it saves.
@@ -113,6 +117,7 @@ def assemble_facts(settings: Settings, facts: Iterable[Fact]) -> TenantCatalog:
     )
     catalog.gaps = sorted((f for f in facts if isinstance(f, DiscoveryGap)), key=lambda g: g.path)
     catalog.modules = index_modules(f for f in facts if isinstance(f, (ModuleNamesFact, NameUseFact)))
+    catalog.escapes = [f for f in facts if isinstance(f, EscapeFact)]
     return catalog
 
 
@@ -126,7 +131,7 @@ def discover_file(path: Path, settings: Settings, discoverers=None) -> list[Fact
             return [DiscoveryGap(rel, 1, source.error)]
         from tenantlint.discover.sql_files import facts_from_sql
 
-        return facts_from_sql(source.text, rel, settings)
+        return [*facts_from_sql(source.text, rel, settings), *suppression_facts(sql_suppressions(source.text), rel)]
     if path.suffix not in (".py", ".pyi"):
         return []
     discoverers = discoverers if discoverers is not None else python_discoverers()
