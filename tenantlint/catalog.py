@@ -82,6 +82,16 @@ class EscapeFact:
 
 
 @dataclass(frozen=True)
+class SettingRead:
+    """A custom setting the project reads with current_setting() (in a policy, a query):
+    it carries the tenant, so a session-level SET of it is TL105."""
+
+    name: str
+    path: str
+    line: int
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     name: str
     qualname: str
@@ -122,6 +132,7 @@ class TenantCatalog:
     orm: dict = field(default_factory=dict)  # model name -> tenantlint.orm.index.OrmModel
     modules: ModuleIndex = field(default_factory=ModuleIndex)  # names other modules import
     escapes: list[EscapeFact] = field(default_factory=list)  # for `tenantlint catalog` only
+    settings_read: dict[str, SettingRead] = field(default_factory=dict)  # current_setting() names, first read
 
     def is_tenant_table(self, name: str) -> bool:
         return name.lower().rsplit(".", 1)[-1].strip('"`[]') in self.tables
@@ -139,6 +150,7 @@ class TenantCatalog:
             global_tables=self.global_tables,
             trusted_tables=self.trusted_tables,
             dialect=self.dialect,
+            tenant_settings=frozenset(self.settings_read),
         )
 
 

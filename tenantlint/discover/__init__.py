@@ -10,17 +10,18 @@ from pathlib import Path
 from typing import Iterable, Protocol
 
 from tenantlint.catalog import (
-    DiscoveryGap, EscapeFact, ModelFact, SchemaFact, TableFact, TenantCatalog, assemble, relative,
+    DiscoveryGap, EscapeFact, ModelFact, SchemaFact, SettingRead, TableFact, TenantCatalog, assemble, relative,
 )
 from tenantlint.module_index import ModuleNamesFact, NameUseFact, index_modules
 from tenantlint.config import Settings
 from tenantlint.discover.escapes import suppression_facts
+from tenantlint.discover.settings_read import reads_in
 from tenantlint.files import link_outside, module_name, walk
 from tenantlint.cache import stamp_before_read
 from tenantlint.source import decode, read_bytes, read_source
 from tenantlint.suppressions import sql_suppressions
 
-Fact = TableFact | ModelFact | SchemaFact | DiscoveryGap | ModuleNamesFact | NameUseFact | EscapeFact
+Fact = TableFact | ModelFact | SchemaFact | DiscoveryGap | ModuleNamesFact | NameUseFact | EscapeFact | SettingRead
 
 
 class PyDiscoverer(Protocol):
@@ -37,10 +38,13 @@ class PyDiscoverer(Protocol):
 
 
 def python_discoverers() -> tuple[PyDiscoverer, ...]:
-    from tenantlint.discover import ddl_strings, escapes, orm_models, alembic_ops, django_migrations, module_names
+    from tenantlint.discover import (
+        alembic_ops, ddl_strings, django_migrations, escapes, module_names, orm_models, settings_read,
+    )
 
     return (*ddl_strings.DISCOVERERS, *orm_models.DISCOVERERS, *alembic_ops.DISCOVERERS,
-            *django_migrations.DISCOVERERS, *module_names.DISCOVERERS, *escapes.DISCOVERERS)
+            *django_migrations.DISCOVERERS, *module_names.DISCOVERERS, *escapes.DISCOVERERS,
+            *settings_read.DISCOVERERS)
 
 
 # Below this many files to read, worker start-up costs more than it saves.
@@ -118,6 +122,9 @@ def assemble_facts(settings: Settings, facts: Iterable[Fact]) -> TenantCatalog:
     catalog.gaps = sorted((f for f in facts if isinstance(f, DiscoveryGap)), key=lambda g: g.path)
     catalog.modules = index_modules(f for f in facts if isinstance(f, (ModuleNamesFact, NameUseFact)))
     catalog.escapes = [f for f in facts if isinstance(f, EscapeFact)]
+    for fact in facts:
+        if isinstance(fact, SettingRead):
+            catalog.settings_read.setdefault(fact.name, fact)
     return catalog
 
 
@@ -131,7 +138,8 @@ def discover_file(path: Path, settings: Settings, discoverers=None) -> list[Fact
             return [DiscoveryGap(rel, 1, source.error)]
         from tenantlint.discover.sql_files import facts_from_sql
 
-        return [*facts_from_sql(source.text, rel, settings), *suppression_facts(sql_suppressions(source.text), rel)]
+        return [*facts_from_sql(source.text, rel, settings), *suppression_facts(sql_suppressions(source.text), rel),
+                *reads_in(source.text, rel)]
     if path.suffix not in (".py", ".pyi"):
         return []
     discoverers = discoverers if discoverers is not None else python_discoverers()

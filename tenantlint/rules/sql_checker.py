@@ -24,9 +24,10 @@ from dataclasses import dataclass, field, replace
 
 from tenantlint.names import dotted
 from tenantlint.rulebase import Checker
+from tenantlint.rules.sql_constants import Constants, collect as collect_constants
 from tenantlint.rules.sql_fragments import FragmentReading, ListBuild
 from tenantlint.sql.paths import Build, chain_of
-from tenantlint.sql.recover import Env, HolePiece, Recovered, recover
+from tenantlint.sql.recover import Env, HolePiece, Recovered, recover, text
 from tenantlint.sql.types import SqlIssue, compose, merge_issues
 from tenantlint.trace import NOT_TENANT, SCOPED
 
@@ -81,7 +82,9 @@ class SqlChecker(FragmentReading, Checker):
         self.blocks: list[ast.AST] = []
         self._override: tuple[str, Recovered] | None = None
         self.env = Env(lookup=self._lookup, qualify=self._qualify, code=ctx.code_for, imported=self._imported,
-                       sequence=self._sequence)
+                       sequence=self._sequence, constant=self._constant)
+        self.classes: list[str] = []  # the enclosing classes (`self.TABLE` is the innermost's)
+        self._constants: Constants | None = None  # collected on first need
         # Strings only searched for or compared with (`s.replace(old, new)`,
         # `s.startswith(x)`, `x in s`, `s == x`, a `re` pattern): never SQL that runs.
         self.not_sql: set[int] = set()
@@ -101,9 +104,20 @@ class SqlChecker(FragmentReading, Checker):
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self.scopes.append(Scope())
+        self.classes.append(node.name)
 
     def leave_ClassDef(self, node: ast.ClassDef) -> None:
         self._judge_scope(self.scopes.pop())
+        self.classes.pop()
+
+    def _constant(self, node: ast.expr) -> Recovered | None:
+        """The text of a class or dict constant (tenantlint/rules/sql_constants.py)."""
+        if self.ctx.module is None:
+            return None
+        if self._constants is None:
+            self._constants = collect_constants(self.ctx.module)
+        value = self._constants.resolve(node, self.classes[-1] if self.classes else None)
+        return text(value, node) if value is not None else None
 
     def leave_Module(self, node: ast.Module) -> None:
         self._judge_scope(self.scopes[0], module=True)

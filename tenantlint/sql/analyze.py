@@ -65,7 +65,7 @@ def _statement(st: Statement, tables: Tables, holes: HoleNames, notes: list | No
         return None
     tree = st.tree
     is_cmd = tree is not None and glot.is_command(tree)
-    issues = token_issues(list(st.toks), holes, is_cmd)
+    issues = token_issues(list(st.toks), holes, is_cmd, tables)
     if tree is None:
         unparsed = _unparsed(st, tables)
         if unparsed is None:
@@ -76,7 +76,7 @@ def _statement(st: Statement, tables: Tables, holes: HoleNames, notes: list | No
     if _is_prose(tree):
         return None
     try:
-        issues += tree_issues(tree, holes)
+        issues += tree_issues(tree, holes, tables)
         issues += _judge(tree, tables, notes)
     except Exception:  # noqa: BLE001 - an AST shape we did not foresee: fail closed
         issues += _unparsed(st, tables) or []

@@ -59,6 +59,8 @@ class Tables:
     tenant: dict[str, frozenset[str]]  # table -> tenant columns
     trusted: frozenset[str]
     shared: frozenset[str] = frozenset()  # global tables (named in the trace)
+    columns: frozenset[str] = frozenset()  # every tenant column (TL105: a setting named for one)
+    settings: frozenset[str] = frozenset()  # settings the project reads with current_setting()
 
     @classmethod
     def from_policy(cls, policy) -> "Tables":
@@ -71,7 +73,8 @@ class Tables:
                 continue
             cols = frozenset(c.lower() for c in (tt.tenant_columns if tt is not None else ())) or default
             tenant[key] = cols
-        return cls(tenant, frozenset(t.lower().split(".")[-1] for t in policy.trusted_tables), frozenset(glob))
+        return cls(tenant, frozenset(t.lower().split(".")[-1] for t in policy.trusted_tables), frozenset(glob),
+                   default.union(*tenant.values()), frozenset(s.lower() for s in policy.tenant_settings))
 
 
 _VERBS = {exp.Update: "updated", exp.Delete: "deleted from", exp.Merge: "merged into"}
