@@ -29,7 +29,8 @@ SCOPED = "scoped"  # a tenant predicate, manager, provider, RLS or check decided
 UNSCOPED = "unscoped"  # a finding: what is missing is the reason
 PARTLY = "scoped on some paths"  # a filter that does not run on every path (the finding says which)
 UNVERIFIED = "unverified"  # TL002: cannot be decided statically
-NOT_TENANT = "not judged"  # names nothing the catalog knows as tenant data
+NOT_TENANT = "not judged"
+KNOWN = "known"  # a fact of the catalog the verdicts rest on (a tenant table, its columns)  # names nothing the catalog knows as tenant data
 
 
 @dataclass(frozen=True)

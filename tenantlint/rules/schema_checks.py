@@ -9,7 +9,7 @@ from tenantlint.catalog import TenantCatalog
 from tenantlint.config import Settings
 from tenantlint.diagnostics import Diagnostic, Location
 from tenantlint.rules import rule_for
-from tenantlint.trace import NOT_TENANT, SCOPED, UNSCOPED, Decision, Recorder
+from tenantlint.trace import KNOWN, NOT_TENANT, SCOPED, UNSCOPED, Decision, Recorder
 
 # Where a table is created by a migration, that is its definition; a model class only
 # when no migration in the tree creates it. `*-alter` facts (a column added to an
@@ -53,12 +53,13 @@ def _trace(trace: Recorder, catalog: TenantCatalog, name: str, where, state, req
     facts = {f.ddl.kind: f for f in catalog.schema_facts if f.ddl.kind in _EVIDENCE and _same(f.ddl.table, name)}
     span = (where.line, max(where.line, where.end_line))
     cols = "/".join(sorted(catalog.tables[name].tenant_columns))
-    trace.record(Decision("schema", *span, name, SCOPED, f"a tenant table: it has `{cols}`", path=where.path))
+    trace.record(Decision("schema", *span, name, KNOWN, f"a tenant table: it has `{cols}`", path=where.path))
     for kind, said in _EVIDENCE.items():
         fact = facts.get(kind)
         held = state is not None and getattr(state, _STATE[kind])
         verdict = SCOPED if held else (UNSCOPED if require_rls or kind == "index" else NOT_TENANT)
-        text = said if held else f"no {said}" + ("" if require_rls or kind == "index" else " (require-rls is off)")
+        text = said if held else f"no {said.removeprefix('a ').removeprefix('an ')}" + (
+            "" if require_rls or kind == "index" else " (require-rls is off)")
         trace.record(Decision("schema", *span, name, verdict, text, (fact.path, fact.line) if held and fact else None,
                               path=where.path))
 

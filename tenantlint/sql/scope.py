@@ -338,8 +338,9 @@ class ScopeWalker:
         if occ.weak:
             self.notes.append((occ.table, UNSCOPED, f"the `{col}` predicate is weakened by {occ.weak}"))
             return
-        held = ", ".join(f"`{c}`" for c in sc.filtered[:6]) if sc.filtered else "nothing"
-        self.notes.append((occ.table, UNSCOPED, f"`{occ.table}` has no `{col}` predicate; its conditions hold {held}"))
+        held = f"its conditions hold {', '.join(f'`{c}`' for c in sc.filtered[:6])}" if sc.filtered \
+            else "it has no conditions"
+        self.notes.append((occ.table, UNSCOPED, f"`{occ.table}` has no `{col}` predicate; {held}"))
 
 
 def _short(text: str, limit: int = 80) -> str:
