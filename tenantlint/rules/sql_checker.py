@@ -115,7 +115,7 @@ class SqlChecker(FragmentReading, Checker):
         if self.ctx.module is None:
             return None
         if self._constants is None:
-            self._constants = collect_constants(self.ctx.module)
+            self._constants = collect_constants(self.ctx.module, self.ctx.source)
         value = self._constants.resolve(node, self.classes[-1] if self.classes else None)
         return text(value, node) if value is not None else None
 

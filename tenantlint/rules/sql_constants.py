@@ -11,6 +11,7 @@ stored into. Anything else stays a hole, judged as before."""
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 
 
@@ -40,7 +41,9 @@ class Constants:
         return self.classes.get(owner, {}).get(node.attr)
 
 
-def collect(module: ast.Module) -> Constants:
+def collect(module: ast.Module, source: str) -> Constants:
+    """Module and class bodies only (classes at module level or nested in classes): no
+    walk of function bodies. Whether a name is ever stored into is a text search."""
     found = Constants()
     bound: dict[str, int] = {}
     for stmt in module.body:
@@ -48,23 +51,23 @@ def collect(module: ast.Module) -> Constants:
             bound[name] = bound.get(name, 0) + 1
             if isinstance(value, dict):
                 found.module[name] = value
-    found.module = {n: v for n, v in found.module.items() if bound[n] == 1}
+    found.module = {n: v for n, v in found.module.items() if bound[n] == 1 and not _stored_into(n, source)}
     values: dict[str, set] = {}  # attribute -> the values classes of this file give it
-    classes = [s for s in ast.walk(module) if type(s) is ast.ClassDef]
-    for cls in classes:
+    stack = [s for s in module.body if type(s) is ast.ClassDef]
+    while stack:
+        cls = stack.pop()
         attrs: dict[str, object] = {}
         for stmt in cls.body:
+            if type(stmt) is ast.ClassDef:
+                stack.append(stmt)
             for name, value in _bindings(stmt):
                 attrs[name] = value if name not in attrs else None
                 values.setdefault(name, set()).add(repr(value))
         found.classes[cls.name] = {k: v for k, v in attrs.items() if v is not None}
-    unstable = _stored(module)
     for attrs in found.classes.values():
         for name in list(attrs):
-            if name in unstable or len(values.get(name, ())) > 1:
+            if len(values.get(name, ())) > 1 or _assigned_on_instance(name, source):
                 del attrs[name]
-    for name in unstable:
-        found.module.pop(name, None)
     return found
 
 
@@ -86,19 +89,12 @@ def _literal(node: ast.expr):
     return None
 
 
-def _stored(module: ast.Module) -> set[str]:
-    """Names assigned through an attribute or stored into (`self.TABLE = x`,
-    `TABLES[k] = v`, `TABLES.update(...)`): not constants."""
-    out: set[str] = set()
-    for node in ast.walk(module):
-        if type(node) in (ast.Assign, ast.AugAssign, ast.AnnAssign):
-            targets = node.targets if type(node) is ast.Assign else [node.target]
-            for target in targets:
-                if type(target) is ast.Attribute:
-                    out.add(target.attr)
-                elif type(target) is ast.Subscript and type(target.value) is ast.Name:
-                    out.add(target.value.id)
-        elif type(node) is ast.Call and type(node.func) is ast.Attribute and type(node.func.value) is ast.Name \
-                and node.func.attr in ("update", "setdefault", "pop", "clear", "__setitem__"):
-            out.add(node.func.value.id)
-    return out
+def _assigned_on_instance(attr: str, source: str) -> bool:
+    """`self.TABLE = ...`, `obj.TABLE += ...` anywhere in the file."""
+    return re.search(rf"\.{re.escape(attr)}\s*(?:[-+*/|&]?=)(?!=)", source) is not None
+
+
+def _stored_into(name: str, source: str) -> bool:
+    """`TABLES[k] = v`, `TABLES.update(...)`: the dict is not a constant."""
+    return re.search(rf"\b{re.escape(name)}\s*(?:\[[^\]\n]*\]\s*=(?!=)|\.(?:update|setdefault|pop|popitem|clear)\()",
+                     source) is not None
