@@ -167,7 +167,7 @@ class ScopeWalker:
         key = str(src.alias_or_name).lower()
         if (name in ctes and not src.args.get("db")) or name not in self.tables.tenant:
             sc.keys[key] = None
-            if self.notes is not None and name not in ctes:
+            if self.notes is not None and name not in ctes and not is_hole_name(name):
                 why = "a global table" if name in self.tables.shared else "not a tenant table in the catalog"
                 self.notes.append((name, NOT_TENANT, why))
             return
