@@ -356,10 +356,12 @@ class SqlChecker(FragmentReading, Checker):
 
     def _trace(self, notes: list, first: ast.expr, last: ast.expr, scoped: bool) -> None:
         span = (self.ctx.positions[first].start.line, self.ctx.positions[last].end.line)
-        for table, verdict, reason in notes:
-            if scoped and verdict != NOT_TENANT:
+        read = getattr(self.ctx.catalog, "settings_read", {})
+        for subject, verdict, reason in notes:
+            if scoped and verdict != NOT_TENANT and not subject.startswith("SET "):
                 verdict, reason = SCOPED, "inside a scope provider (scope-providers)"
-            self.ctx.decide(span, "sql", table, verdict, reason)
+            where = read.get(subject[4:]) if subject.startswith("SET ") else None
+            self.ctx.decide(span, "sql", subject, verdict, reason, (where.path, where.line) if where else None)
 
     def _flush(self) -> None:
         """Report the judged strings in reading order: one finding per code, naming every

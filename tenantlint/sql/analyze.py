@@ -65,7 +65,7 @@ def _statement(st: Statement, tables: Tables, holes: HoleNames, notes: list | No
         return None
     tree = st.tree
     is_cmd = tree is not None and glot.is_command(tree)
-    issues = token_issues(list(st.toks), holes, is_cmd, tables)
+    issues = token_issues(list(st.toks), holes, is_cmd, tables, notes)
     if tree is None:
         unparsed = _unparsed(st, tables)
         if unparsed is None:

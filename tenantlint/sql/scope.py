@@ -19,7 +19,7 @@ from tenantlint.sql.predicates import (
     anchored_by, columns_in, conjuncts, is_hole_name, is_hole_node, self_compared, ties, unwrap, weakening,
 )
 from tenantlint.sql.types import SqlIssue, issue, predicate
-from tenantlint.trace import NOT_TENANT, SCOPED, UNSCOPED
+from tenantlint.trace import NOT_TENANT, SCOPED, UNSCOPED, UNVERIFIED
 
 
 @dataclass(eq=False)
@@ -337,6 +337,10 @@ class ScopeWalker:
         col = sorted(occ.cols)[0]
         if occ.weak:
             self.notes.append((occ.table, UNSCOPED, f"the `{col}` predicate is weakened by {occ.weak}"))
+            return
+        if sc.clause_hole:
+            self.notes.append((occ.table, UNVERIFIED, f"no `{col}` predicate in the text; an interpolated clause "
+                                                      "may hold one"))
             return
         held = f"its conditions hold {', '.join(f'`{c}`' for c in sc.filtered[:6])}" if sc.filtered \
             else "it has no conditions"

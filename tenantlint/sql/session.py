@@ -11,6 +11,7 @@ from tenantlint.sql.glot import Tok, exp
 from tenantlint.sql.predicates import HOLE_RE, func_name, unwrap
 from tenantlint.sql.scope import Tables
 from tenantlint.sql.types import SqlIssue, issue
+from tenantlint.trace import NOT_TENANT, SCOPED, UNSCOPED
 
 _IDENT = "; use sql.Identifier"
 
@@ -58,14 +59,17 @@ class HoleNames:
         return out
 
 
-def token_issues(toks: list[Tok], holes: HoleNames, is_command: bool, tables: Tables) -> list[SqlIssue]:
+def token_issues(toks: list[Tok], holes: HoleNames, is_command: bool, tables: Tables,
+                 notes: list | None = None) -> list[SqlIssue]:
+    """Token-level checks; with `notes` (the decision trace), why a SET is or is not
+    tenant state."""
     if not toks:
         return []
     words = [t.upper for t in toks]
     first = words[0]
     issues: list[SqlIssue] = []
     if first == "SET":
-        issues += _set_issues(toks, words, holes, tables)
+        issues += _set_issues(toks, words, holes, tables, notes)
     if first == "ALTER" and len(words) > 1 and words[1] == "TABLE":
         table = _table_after_table_kw(toks)
         for seq, what in ((("DISABLE", "ROW", "LEVEL", "SECURITY"), "DISABLE ROW LEVEL SECURITY"),
@@ -101,7 +105,8 @@ def _is_ddl_shape(words: list[str]) -> bool:
     return True
 
 
-def _set_issues(toks: list[Tok], words: list[str], holes: HoleNames, tables: Tables) -> list[SqlIssue]:
+def _set_issues(toks: list[Tok], words: list[str], holes: HoleNames, tables: Tables,
+                notes: list | None = None) -> list[SqlIssue]:
     i = 1
     local = False
     if len(words) > 1 and words[1] in ("LOCAL", "SESSION"):
@@ -114,6 +119,8 @@ def _set_issues(toks: list[Tok], words: list[str], holes: HoleNames, tables: Tab
         j = i + 1  # `SET ROLE tenant_a`: no `=` or TO
         if not _is_value_list(toks[j:]):
             return []
+        if notes is not None:
+            notes.append(_setting_note("role", local, tables))
         return [] if local else [SqlIssue(
             "TL105", "session-level `SET ROLE` outlives the transaction on pooled connections; use `SET LOCAL`")]
     if j >= len(toks) or not _is_setting_name(toks[i:j]) or not _is_value_list(toks[j + 1:]):
@@ -123,6 +130,8 @@ def _set_issues(toks: list[Tok], words: list[str], holes: HoleNames, tables: Tab
     issues = []
     if name == "row_security" and values and values[0].upper in _OFF:
         issues.append(SqlIssue("TL107", "`row_security = off` lets queries bypass row-level security"))
+    if notes is not None:
+        notes.append(_setting_note(name, local, tables))
     if _is_tenant_setting(name, tables):
         if not local:
             issues.append(SqlIssue(
@@ -164,6 +173,18 @@ def _is_value_list(toks: list[Tok]) -> bool:
 
 
 _ALWAYS = frozenset({"search_path", "role"})
+
+
+def _setting_note(name: str, local: bool, tables: Tables) -> tuple[str, str, str]:
+    subject = f"SET {name}"
+    if not _is_tenant_setting(name, tables):
+        return subject, NOT_TENANT, ("not tenant state: not named for the tenant or a tenant column, and the "
+                                     "project never reads it with current_setting()")
+    why = "read by the project with current_setting()" if name in tables.settings else \
+        "always tenant state" if name in _ALWAYS else "named for the tenant"
+    if local:
+        return subject, SCOPED, f"tenant state ({why}), set with LOCAL: it ends with the transaction"
+    return subject, UNSCOPED, f"tenant state ({why}), set for the session: it outlives the transaction"
 
 
 def _is_tenant_setting(name: str, tables: Tables) -> bool:

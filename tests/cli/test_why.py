@@ -114,3 +114,16 @@ def test_why_does_not_change_the_scan(proj: Path):
             continue
         data = json.loads(run(["why", f"{diag['path']}:{diag['line']}", "--format", "json"], proj).stdout)
         assert diag["code"] in {f["code"] for f in data["findings"]}
+
+
+def test_session_settings_say_whether_they_carry_the_tenant(tmp_path: Path):
+    proj = copy_tree(DATA / "why_project", tmp_path / "p")
+    (proj / "app" / "settings.py").write_text(
+        'def tune(cur):\n    cur.execute("SET cz.storage.write_buffer_size = 1")\n\n\n'
+        'def session(cur, t):\n    cur.execute("SET app.tenant_id = %s", (t,))\n')
+    out = run(["why", "app/settings.py:2"], proj).stdout
+    assert "sql `SET cz.storage.write_buffer_size`: not judged: not tenant state" in out
+    out = run(["why", "app/settings.py:6"], proj).stdout
+    assert "TL105" in out
+    assert ("sql `SET app.tenant_id`: unscoped: tenant state (read by the project with current_setting()), "
+            "set for the session: it outlives the transaction (db/schema.sql:6)") in out
