@@ -181,7 +181,7 @@ def _setting_note(name: str, local: bool, tables: Tables) -> tuple[str, str, str
         return subject, NOT_TENANT, ("not tenant state: not named for the tenant or a tenant column, and the "
                                      "project never reads it with current_setting()")
     why = "read by the project with current_setting()" if name in tables.settings else \
-        "always tenant state" if name in _ALWAYS else "named for the tenant"
+        "search_path and role always are" if name in _ALWAYS else "named for the tenant"
     if local:
         return subject, SCOPED, f"tenant state ({why}), set with LOCAL: it ends with the transaction"
     return subject, UNSCOPED, f"tenant state ({why}), set for the session: it outlives the transaction"
