@@ -57,6 +57,9 @@ def describe(catalog: TenantCatalog, settings: Settings) -> dict:
         "tenant_tables": tables,
         "tenant_models": models,
         **_other_collections(catalog),
+        "other_tables": [{"name": name, "source": f"{_at(defs[0].path, defs[0].line)} ({defs[0].origin})"}
+                         for name, defs in sorted(catalog.definitions.items())
+                         if name not in catalog.tables and name not in catalog.global_tables and defs],
         "global_tables": _globals(catalog, settings),
         "rls": _rls(catalog),
         "scope_providers": [{"name": p, "source": "config scope-providers"} for p in settings.scope_providers],
@@ -156,6 +159,7 @@ def render_text(d: dict) -> str:
         if isinstance(rows, list) and key not in _PRINTED and rows and "source" in rows[0]:
             section(key.replace("_", " "), [f"{r['name']}: {r['source']}" for r in rows])
     section("global tables", [f"{g['name']}: {g['source']}" for g in d["global_tables"]])
+    section("other tables (no tenant column: never judged)", [f"{t['name']}: {t['source']}" for t in d["other_tables"]])
     section("row-level security", [
         f"{r['table']}: " + ", ".join(k for k in ("enabled", "forced", "tenant_policy", "with_check") if r[k])
         + (" (trusted)" if r["trusted"] else "") + (f" [{'; '.join(r['statements'])}]" if r["statements"] else "")
@@ -173,5 +177,5 @@ def render_text(d: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-_PRINTED = frozenset({"tenant_tables", "tenant_models", "global_tables", "rls", "scope_providers", "escape_hatches",
+_PRINTED = frozenset({"other_tables", "tenant_tables", "tenant_models", "global_tables", "rls", "scope_providers", "escape_hatches",
                       "allow_raw_connections", "unreadable", "tenant_columns"})

@@ -361,7 +361,12 @@ class SqlChecker(FragmentReading, Checker):
             if scoped and verdict != NOT_TENANT and not subject.startswith("SET "):
                 verdict, reason = SCOPED, "inside a scope provider (scope-providers)"
             where = read.get(subject[4:]) if subject.startswith("SET ") else None
-            self.ctx.decide(span, "sql", subject, verdict, reason, (where.path, where.line) if where else None)
+            evidence = (where.path, where.line) if where else None
+            defined = self.ctx.catalog.definitions.get(subject) if verdict == NOT_TENANT else None
+            if defined and reason.startswith("not a tenant"):  # "why didn't it flag X?": X has no tenant column
+                cols = "/".join(sorted(self.ctx.catalog.tenant_columns))
+                reason, evidence = f"defined without a `{cols}` column", (defined[0].path, defined[0].line)
+            self.ctx.decide(span, "sql", subject, verdict, reason, evidence)
 
     def _flush(self) -> None:
         """Report the judged strings in reading order: one finding per code, naming every

@@ -127,3 +127,14 @@ def test_session_settings_say_whether_they_carry_the_tenant(tmp_path: Path):
     assert "TL105" in out
     assert ("sql `SET app.tenant_id`: unscoped: tenant state (read by the project with current_setting()), "
             "set for the session: it outlives the transaction (db/schema.sql:6)") in out
+
+
+def test_a_table_without_tenant_column_says_where_it_is_defined(proj: Path):
+    """"Why didn't it flag X?": X's table is known, without a tenant column."""
+    with (proj / "db" / "schema.sql").open("a") as schema:
+        schema.write("CREATE TABLE audit_log (id bigint, what text);\n")
+    (proj / "app" / "audit.py").write_text('def f(cur):\n    cur.execute("SELECT * FROM audit_log")\n')
+    out = run(["why", "app/audit.py:2"], proj).stdout
+    assert "sql `audit_log`: not judged: defined without a `tenant_id` column (db/schema.sql:9)" in out
+    data = json.loads(run(["catalog", "--format", "json"], proj).stdout)
+    assert {"name": "audit_log", "source": "db/schema.sql:9 (sql)"} in data["other_tables"]
