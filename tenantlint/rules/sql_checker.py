@@ -29,7 +29,7 @@ from tenantlint.rules.sql_fragments import FragmentReading, ListBuild
 from tenantlint.sql.paths import Build, chain_of
 from tenantlint.sql.recover import Env, HolePiece, Recovered, recover, text
 from tenantlint.sql.types import SqlIssue, compose, merge_issues
-from tenantlint.trace import NOT_TENANT, SCOPED
+from tenantlint.trace import KNOWN, NOT_TENANT, SCOPED
 
 
 def _screen_pattern() -> re.Pattern:
@@ -235,6 +235,9 @@ class SqlChecker(FragmentReading, Checker):
             if build is not None:
                 build.bare_uses += 1
                 build.bare_unscoped_uses += not self.ctx.in_scope_provider(node)
+                if self.ctx.trace is not None:
+                    self.ctx.decide(node, "sql", node.id, KNOWN, f"the SQL text built at line {build.first.lineno}, "
+                                                    "judged (and reported) there", (self.ctx.path, build.first.lineno))
                 return
 
     # -- standalone strings -----------------------------------------------------

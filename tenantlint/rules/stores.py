@@ -20,34 +20,40 @@ class StoreChecker(ApiChecker):
     roles = ("cache", "object", "vector-query", "vector-write")
 
     def check(self, call, role, matched) -> None:
-        receiver = self.ctx.code_for(call.func)
-        if len(receiver) > 60:
-            receiver = "..." + receiver[-57:]
         if any(handle is not None and handle.scoped for _spec, handle, _m in matched):
-            self.ctx.decide(call, "stores", receiver, SCOPED, "the client is a tenant handle (a tenant namespace, "
-                            "`with_tenant(...)` or a tenant-scoped store)")
+            self._decide(call, SCOPED, "the client is a tenant handle (a tenant namespace, `with_tenant(...)` or a "
+                                       "tenant-scoped store)")
             return
         if role in _KEY_CODE:
             problems = [self._key_problem(call, spec) for spec, _h, _m in matched]
             if problems and all(problems):
-                self.ctx.decide(call, "stores", receiver, UNSCOPED, problems[0])
+                self._decide(call, UNSCOPED, problems[0])
                 self.report(_KEY_CODE[role], call, problems[0])
             elif self.ctx.trace is not None:
                 spec = matched[0][0]
                 key = self.arg(call, spec.key) if spec.key is not None else None
                 what = f"`{_short(self.ctx.code_for(key))}`" if key is not None else "(none given)"
-                self.ctx.decide(call, "stores", receiver, SCOPED, f"{_WHAT[role]} {what} has a tenant component "
-                                "(a tenant name, a tenant key helper or a global-key-prefixes entry)")
+                self._decide(call, SCOPED, f"{_WHAT[role]} {what} has a tenant component (a tenant name, a tenant "
+                                           "key helper or a global-key-prefixes entry)")
             return
         if any(self._vector_scoped(call, spec, role) for spec, _h, _m in matched):
-            self.ctx.decide(call, "stores", receiver, SCOPED, "a tenant namespace, filter or tenant metadata")
+            self._decide(call, SCOPED, "a tenant namespace, filter or tenant metadata")
             return
-        self.ctx.decide(call, "stores", receiver, UNSCOPED, "no tenant namespace, filter, metadata or tenant handle")
+        self._decide(call, UNSCOPED, "no tenant namespace, filter, metadata or tenant handle")
+        receiver = self._receiver(call)
         if role == "vector-query":
             self.report("TL402", call, f"`{receiver}()` reaches every tenant's vectors: no tenant "
                                        f"namespace, filter or tenant handle")
         else:
             self.report("TL404", call, f"`{receiver}()` writes vectors without tenant metadata or namespace")
+
+    def _receiver(self, call: ast.Call) -> str:
+        receiver = self.ctx.code_for(call.func)
+        return "..." + receiver[-57:] if len(receiver) > 60 else receiver
+
+    def _decide(self, call: ast.Call, verdict: str, reason: str) -> None:
+        if self.ctx.trace is not None:
+            self.ctx.decide(call, "stores", self._receiver(call), verdict, reason)
 
     # -- keys -----------------------------------------------------------------------
     def _key_problem(self, call: ast.Call, spec) -> str | None:
