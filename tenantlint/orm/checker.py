@@ -7,6 +7,7 @@ import re
 
 from tenantlint.orm.common import Models, call_name
 from tenantlint.orm.django import Django
+from tenantlint.orm.explain import handed_to
 from tenantlint.orm.flow import Flow
 from tenantlint.orm.index import bound_attributes
 from tenantlint.orm.sqlalchemy import SqlAlchemy
@@ -186,6 +187,12 @@ class OrmChecker(Checker):
             reason = f"{missing} is left without a tenant filter on some path (the filter above does not cover it)"
         else:
             reason = f"no tenant lookup, scoped manager, scope provider or ownership check for {missing}"
+            if self.ctx.module is not None:
+                helpers = handed_to(self.ctx.module, root.node)
+                if helpers:
+                    said = ", ".join(f"`{name}()` (line {line})" for name, line in helpers)
+                    reason += (f"; it is handed to {said}, not known to scope it (if it adds the tenant filter, "
+                               "list it in scope-providers)")
         if root.escaped:
             reason += "; it runs under scopes_disabled()"
         self.ctx.decide(root.node, "orm", subject, UNVERIFIED if verdict.code == "TL002" else UNSCOPED, reason)

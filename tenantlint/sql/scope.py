@@ -307,7 +307,8 @@ class ScopeWalker:
             for occ in sc.occs:
                 if not occ.anchored and any(t.anchored for t in occ.ties):
                     occ.anchored = changed = True
-                    occ.by = occ.by or "its join to the anchored `" + next(t.key for t in occ.ties if t.anchored) + "`"
+                    if not occ.by:  # for the decision trace
+                        occ.by = "its join to the anchored `" + next(t.key for t in occ.ties if t.anchored) + "`"
 
     def _emit(self, sc: Scope) -> None:
         some_anchored = any(o.anchored for o in sc.occs)

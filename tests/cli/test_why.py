@@ -138,3 +138,14 @@ def test_a_table_without_tenant_column_says_where_it_is_defined(proj: Path):
     assert "sql `audit_log`: not judged: defined without a `tenant_id` column (db/schema.sql:9)" in out
     data = json.loads(run(["catalog", "--format", "json"], proj).stdout)
     assert {"name": "audit_log", "source": "db/schema.sql:9 (sql)"} in data["other_tables"]
+
+
+def test_an_unscoped_query_handed_to_a_helper_names_it(proj: Path):
+    with (proj / "app" / "queries.py").open("a") as queries:
+        queries.write("\n\ndef restricted(request):\n    qs = Project.objects.all()\n"
+                      "    qs = restrict_to_tenant(qs, request)\n    return list(qs)\n")
+    line = line_of(proj, "app/queries.py", "qs = Project.objects.all()")
+    out = run(["why", f"app/queries.py:{line}"], proj).stdout
+    assert "TL201" in out
+    assert (f"it is handed to `restrict_to_tenant()` (line {line + 1}), not known to scope it "
+            "(if it adds the tenant filter, list it in scope-providers)") in out
