@@ -65,6 +65,8 @@ def explain_line(path: Path, line: int, settings: Settings, catalog: TenantCatal
     if line > max(len(lines), 1):
         raise ConfigError(f"{path} has {len(lines)} lines, no line {line}")
     rel = relative(path, settings.root)
+    if Path(rel).is_absolute():
+        raise ConfigError(f"{path} is outside the project root {settings.root}")
     recorder = Recorder()
     result = check_file(path, settings, catalog, trace=recorder)
     schema = [d for d in check_project(catalog, settings, trace=recorder) if d.path == rel]

@@ -149,3 +149,10 @@ def test_an_unscoped_query_handed_to_a_helper_names_it(proj: Path):
     assert "TL201" in out
     assert (f"it is handed to `restrict_to_tenant()` (line {line + 1}), not known to scope it "
             "(if it adds the tenant filter, list it in scope-providers)") in out
+
+
+def test_a_file_outside_the_project_is_exit_2(proj: Path, tmp_path: Path):
+    outside = tmp_path / "elsewhere.py"
+    outside.write_text("x = 1\n")
+    result = run(["why", f"{outside}:1"], proj)
+    assert result.exit_code == 2 and "outside the project root" in result.stderr
