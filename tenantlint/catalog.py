@@ -133,6 +133,7 @@ class TenantCatalog:
     modules: ModuleIndex = field(default_factory=ModuleIndex)  # names other modules import
     escapes: list[EscapeFact] = field(default_factory=list)  # for `tenantlint catalog` only
     settings_read: dict[str, SettingRead] = field(default_factory=dict)  # current_setting() names, first read
+    other_models: dict[str, ModelFact] = field(default_factory=dict)  # ORM models with no tenant column
 
     def is_tenant_table(self, name: str) -> bool:
         return name.lower().rsplit(".", 1)[-1].strip('"`[]') in self.tables
@@ -196,6 +197,9 @@ def assemble(settings: Settings, tables: Iterable[TableFact], models: Iterable[M
         tcols = frozenset(c.lower() for c in columns) & tenant_columns
         trels = frozenset(r for r, col in relations.items() if col.lower() in tenant_columns)
         if not tcols and fact.name not in forced_models and fact.qualname not in settings.tenant_models:
+            # A model whose table exists (named, or created by a migration), not any class of an ORM file.
+            if fact.framework and (fact.table or _norm(fact.default_table or "") in shapes):
+                catalog.other_models.setdefault(fact.name, fact)
             continue
         tcols = tcols or tenant_columns
         table = fact.table or fact.default_table

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from tenantlint.engine import Selection, check_file
 from tenantlint.rules.schema_checks import check_project
 from tenantlint.source import read_source
 from tenantlint.suppressions import Suppression, Suppressions
-from tenantlint.trace import Decision, Recorder
+from tenantlint.trace import NOT_TENANT, Decision, Recorder
 
 
 @dataclass
@@ -81,7 +82,24 @@ def explain_line(path: Path, line: int, settings: Settings, catalog: TenantCatal
         report.findings.append(Verdict(diag, _silencer(result.suppressions, diag),
                                        selection.wants(diag.code, diag.path)))
     report.decisions = [d for d in recorder.decisions if first <= d.line <= last and d.path in ("", rel)]
+    report.decisions += _other_models(source.text, first, last, catalog, report.decisions)
     return report
+
+
+def _other_models(text: str, first: int, last: int, catalog: TenantCatalog, decided: list[Decision]) -> list[Decision]:
+    """"Why didn't it flag X?": the models the statement names that the catalog knows
+    without a tenant column (the ORM checker judges tenant models only)."""
+    if not catalog.other_models:
+        return []
+    said = {d.subject for d in decided}
+    words = set(_WORD.findall("\n".join(text.splitlines()[first - 1:last])))
+    cols = "/".join(sorted(catalog.tenant_columns))
+    return [Decision("orm", first, last, name, NOT_TENANT, f"not a tenant model: it has no `{cols}` column",
+                     (fact.path, fact.line))
+            for name, fact in sorted(catalog.other_models.items()) if name in words and name not in said]
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _statement(text: str, line: int, suffix: str) -> tuple[int, int]:

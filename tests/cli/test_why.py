@@ -156,3 +156,17 @@ def test_a_file_outside_the_project_is_exit_2(proj: Path, tmp_path: Path):
     outside.write_text("x = 1\n")
     result = run(["why", f"{outside}:1"], proj)
     assert result.exit_code == 2 and "outside the project root" in result.stderr
+
+
+def test_a_model_without_tenant_column_says_so(proj: Path):
+    with (proj / "app" / "models.py").open("a") as models:
+        models.write('\n\nclass Note(models.Model):\n    text = models.TextField()\n\n'
+                     '    class Meta:\n        db_table = "notes"\n')
+    with (proj / "app" / "queries.py").open("a") as queries:
+        queries.write("\n\ndef notes():\n    from app.models import Note\n    return list(Note.objects.all())\n")
+    line = line_of(proj, "app/queries.py", "Note.objects.all()")
+    out = run(["why", f"app/queries.py:{line}"], proj).stdout
+    note = line_of(proj, "app/models.py", "class Note")
+    assert f"orm `Note`: not judged: not a tenant model: it has no `tenant_id` column (app/models.py:{note})" in out
+    data = json.loads(run(["catalog", "--format", "json"], proj).stdout)
+    assert {"name": "Note", "source": f"app/models.py:{note}"} in data["other_models"]
