@@ -91,6 +91,28 @@ class DiscoveryGap:
 
 
 @dataclass(frozen=True)
+class EscapeFact:
+    """A deliberate step out of tenant scope, listed by `tenantlint catalog`:
+    `scopes_disabled()`, a `_base_manager` use, a `tenantlint: ignore` comment."""
+
+    kind: str  # scopes_disabled | base_manager | suppression
+    path: str
+    line: int
+    detail: str = ""  # the code, or the codes a suppression silences
+    reason: str = ""  # a suppression's reason
+
+
+@dataclass(frozen=True)
+class SettingRead:
+    """A custom setting the project reads with current_setting() (in a policy, a query):
+    it carries the tenant, so a session-level SET of it is TL105."""
+
+    name: str
+    path: str
+    line: int
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     name: str
     qualname: str
@@ -134,6 +156,12 @@ class TenantCatalog:
     collections: dict[str, CollectionFact] = field(default_factory=dict)
     collection_handles: dict[str, str] = field(default_factory=dict)  # `app.db.notes` -> "notes"
 
+    ambient: frozenset[str] = frozenset()  # project functions that read the ambient tenant (TL407)
+    wrappers: dict = field(default_factory=dict)  # project classes wrapping a store client (stores/wrappers.py)
+    escapes: list[EscapeFact] = field(default_factory=list)  # for `tenantlint catalog` only
+    settings_read: dict[str, SettingRead] = field(default_factory=dict)  # current_setting() names, first read
+    other_models: dict[str, ModelFact] = field(default_factory=dict)  # ORM models with no tenant column
+
     def is_tenant_collection(self, name: str) -> bool:
         """A collection, index or label listed in `tenant-tables` or discovered, not global."""
         key = name.lower()
@@ -156,8 +184,6 @@ class TenantCatalog:
             key = fact.name.lower()
             if key not in self.global_tables:
                 self.collections.setdefault(key, fact)
-    ambient: frozenset[str] = frozenset()  # project functions that read the ambient tenant (TL407)
-    wrappers: dict = field(default_factory=dict)  # project classes wrapping a store client (stores/wrappers.py)
 
     def is_empty(self) -> bool:
         """No tenant table, model or collection known at all: nothing can be judged for
@@ -180,6 +206,7 @@ class TenantCatalog:
             global_tables=self.global_tables,
             trusted_tables=self.trusted_tables,
             dialect=self.dialect,
+            tenant_settings=frozenset(self.settings_read),
         )
 
 
@@ -225,6 +252,9 @@ def assemble(settings: Settings, tables: Iterable[TableFact], models: Iterable[M
         tcols = frozenset(c.lower() for c in columns) & tenant_columns
         trels = frozenset(r for r, col in relations.items() if col.lower() in tenant_columns)
         if not tcols and fact.name not in forced_models and fact.qualname not in settings.tenant_models:
+            # A model whose table exists (named, or created by a migration), not any class of an ORM file.
+            if fact.framework and (fact.table or _norm(fact.default_table or "") in shapes):
+                catalog.other_models.setdefault(fact.name, fact)
             continue
         tcols = tcols or tenant_columns
         table = fact.table or fact.default_table

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from tenantlint import __version__
+from tenantlint.cli_trace import COMMANDS as TRACE_COMMANDS
 from tenantlint.config import ConfigError
 from tenantlint.output import FORMATS
 
@@ -392,3 +393,5 @@ def _mount_optional_commands() -> None:
 
 
 _mount_optional_commands()
+for _command in TRACE_COMMANDS:  # `why` and `catalog`: tenantlint/cli_trace.py
+    main.add_command(_command)

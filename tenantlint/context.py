@@ -12,6 +12,7 @@ from tenantlint.diagnostics import Diagnostic, Location
 from tenantlint.names import ImportMap, child_statements
 from tenantlint.positions import Lines, Positions, statement_start
 from tenantlint.tenant_sources import TenantSources
+from tenantlint.trace import Decision, Recorder
 
 if TYPE_CHECKING:
     from tenantlint.catalog import TenantCatalog
@@ -81,6 +82,7 @@ class FileContext:
         self.diagnostics: list[Diagnostic] = []
         self._providers = None
         self._tenant_sources: TenantSources | None = None
+        self.trace: Recorder | None = None  # on only for `tenantlint why` (tenantlint/trace.py)
 
     @property
     def index(self) -> StatementIndex:
@@ -126,6 +128,20 @@ class FileContext:
             self._tenant_sources = TenantSources(self.settings.tenant_sources, self.settings.tenant_columns,
                                                  self.module, self.imports)
         return self._tenant_sources
+
+    def decide(self, node, family: str, subject: str, verdict: str, reason: str,
+               evidence: tuple[str, int] | None = None) -> None:
+        """Say what decided a verdict (see tenantlint/trace.py); nothing unless traced."""
+        if self.trace is None:
+            return
+        if isinstance(node, tuple):
+            line, end_line = node
+        else:
+            pos = self.positions.get(node)
+            if pos is None:
+                return
+            line, end_line = pos.start.line, pos.end.line
+        self.trace.record(Decision(family, line, end_line, subject, verdict, reason, evidence))
 
     def in_scope_provider(self, node: ast.AST) -> bool:
         """Inside `with provider(...)`, a `@provider` function, or `provider(<here>)`."""

@@ -20,6 +20,7 @@ from tenantlint.grammar import parse as parse_module
 from tenantlint.rules import CHECKERS, matches, rule_for
 from tenantlint.source import read_source
 from tenantlint.suppressions import Suppressions, python_suppressions, sql_suppressions
+from tenantlint.trace import Recorder
 
 # The checkers recurse in Python over the tree; a big thread stack and recursion limit
 # let them through any code CPython itself accepts but the deepest operator chains.
@@ -81,9 +82,11 @@ def parse_error(path: str, message: str, line: int = 1, column: int = 1) -> Diag
                       location=Location(line, column, line, column), snippet=message, suppress_lines=(line, line))
 
 
-def check_file(path: Path, settings: Settings, catalog: TenantCatalog, *, isolate: bool = False) -> FileResult:
+def check_file(path: Path, settings: Settings, catalog: TenantCatalog, *, isolate: bool = False,
+               trace: Recorder | None = None) -> FileResult:
     """One file's findings. With `isolate` (the in-process serial mode), a file that looks
-    able to crash or hang the parser is analyzed in a watched subprocess instead."""
+    able to crash or hang the parser is analyzed in a watched subprocess instead. With
+    `trace` (`tenantlint why`), the checkers record what decided each verdict there."""
     rel = relative(path, settings.root)
     escapes = link_outside(path, settings.root)
     if escapes:
@@ -91,7 +94,8 @@ def check_file(path: Path, settings: Settings, catalog: TenantCatalog, *, isolat
     source = read_source(path, settings.max_file_size)
     if source.text is None:
         return FileResult(rel, [parse_error(rel, source.error)], digest=source.digest)
-    result = check_text(source.text, rel, settings, catalog, sql=path.suffix == ".sql", path=path if isolate else None)
+    result = check_text(source.text, rel, settings, catalog, sql=path.suffix == ".sql", path=path if isolate else None,
+                        trace=trace)
     # Stamped with what was read, not what the file holds by the time it is cached: an
     # edit during the scan must not file this result under the new content's key.
     result.digest = result.digest or source.digest
@@ -99,14 +103,14 @@ def check_file(path: Path, settings: Settings, catalog: TenantCatalog, *, isolat
 
 
 def check_text(text: str, rel: str, settings: Settings, catalog: TenantCatalog, *, sql: bool = False,
-               path: Path | None = None) -> FileResult:
+               path: Path | None = None, trace: Recorder | None = None) -> FileResult:
     """One file's findings from its text (an editor's unsaved buffer, or what was read)."""
     if sql:
         from tenantlint.sqlfile import check_sql_file
 
-        result = FileResult(rel, check_sql_file(text, rel, settings, catalog), sql_suppressions(text))
+        result = FileResult(rel, check_sql_file(text, rel, settings, catalog, trace=trace), sql_suppressions(text))
     else:
-        result = _check_python(text, rel, settings, catalog, path=path)
+        result = _check_python(text, rel, settings, catalog, path=path, trace=trace)
     return _pin_parse_errors(result, text)
 
 
@@ -128,7 +132,7 @@ _RISKY_SIZE = 1_000_000
 
 
 def _check_python(text: str, rel: str, settings: Settings, catalog: TenantCatalog,
-                  path: Path | None = None) -> FileResult:
+                  path: Path | None = None, trace: Recorder | None = None) -> FileResult:
     from tenantlint.screen import wanted
 
     if path is not None and len(text) > _RISKY_SIZE:
@@ -137,7 +141,7 @@ def _check_python(text: str, rel: str, settings: Settings, catalog: TenantCatalo
         return check_isolated(path, settings, catalog)
     suppressions = python_suppressions(text)
     checkers = wanted(text, catalog, settings)
-    return _run_deep(lambda: _check_tree(text, rel, settings, catalog, checkers, suppressions))
+    return _run_deep(lambda: _check_tree(text, rel, settings, catalog, checkers, suppressions, trace))
 
 
 def _run_deep(job):
@@ -194,7 +198,7 @@ def parse_python(text: str):
 
 
 def _check_tree(text: str, rel: str, settings: Settings, catalog: TenantCatalog, checkers,
-                suppressions) -> FileResult:
+                suppressions, trace: Recorder | None = None) -> FileResult:
     from tenantlint.visit import walk_batched
 
     tree = parse_python(text)
@@ -205,6 +209,7 @@ def _check_tree(text: str, rel: str, settings: Settings, catalog: TenantCatalog,
     try:
         ctx = FileContext(path=rel, source=text, settings=settings, catalog=catalog, module=tree,
                           module_name=module_name(rel))
+        ctx.trace = trace
         running = [checker(ctx) for checker in checkers]
         walk_batched(tree, running)
         for current in running:

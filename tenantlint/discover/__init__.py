@@ -10,19 +10,22 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Protocol
 
-from tenantlint.catalog import (CollectionFact, CollectionHandleFact, DiscoveryGap, ModelFact, SchemaFact, TableFact,
-                                TenantCatalog, assemble)
+from tenantlint.catalog import (CollectionFact, CollectionHandleFact, DiscoveryGap, EscapeFact, ModelFact,
+                                SchemaFact, SettingRead, TableFact, TenantCatalog, assemble)
 from tenantlint.module_index import ModuleNamesFact, NameUseFact, index_modules
 from tenantlint.ambient import AmbientFact, ambient_functions
 from tenantlint.stores.wrappers import WrapperFact, index_wrappers, resolve_instance
 from tenantlint.config import Settings
+from tenantlint.discover.escapes import suppression_facts
+from tenantlint.discover.settings_read import reads_in
 from tenantlint.files import link_outside, module_name, relative, walk
 from tenantlint.cache import stamp_before_read
 from tenantlint.grammar import parse as parse_module
 from tenantlint.source import decode, read_bytes, read_source
+from tenantlint.suppressions import sql_suppressions
 
 Fact = (TableFact | ModelFact | SchemaFact | DiscoveryGap | ModuleNamesFact | NameUseFact | CollectionFact
-        | CollectionHandleFact | AmbientFact | WrapperFact)
+        | CollectionHandleFact | AmbientFact | WrapperFact | EscapeFact | SettingRead)
 
 
 class PyDiscoverer(Protocol):
@@ -39,13 +42,14 @@ class PyDiscoverer(Protocol):
 
 
 def python_discoverers() -> tuple[PyDiscoverer, ...]:
-    from tenantlint.discover import (alembic_ops, ambient_helpers, ddl_strings, django_migrations, module_names,
-                                     orm_models, wrapper_classes)
+    from tenantlint.discover import (alembic_ops, ambient_helpers, ddl_strings, django_migrations, escapes,
+                                     module_names, orm_models, settings_read, wrapper_classes)
     from tenantlint.documents import discover as documents
 
     return (*ddl_strings.DISCOVERERS, *orm_models.DISCOVERERS, *alembic_ops.DISCOVERERS,
             *django_migrations.DISCOVERERS, *module_names.DISCOVERERS, *ambient_helpers.DISCOVERERS,
-            *wrapper_classes.DISCOVERERS, *documents.DISCOVERERS)
+            *wrapper_classes.DISCOVERERS, *documents.DISCOVERERS, *escapes.DISCOVERERS,
+            *settings_read.DISCOVERERS)
 
 
 # Below this many files to read, worker start-up costs more than it saves.
@@ -129,6 +133,10 @@ def assemble_facts(settings: Settings, facts: Iterable[Fact]) -> TenantCatalog:
                                     if isinstance(f, (ModuleNamesFact, NameUseFact)))
     catalog.ambient = ambient_functions(f for f in facts if isinstance(f, AmbientFact))
     catalog.add_collections(f for f in facts if isinstance(f, (CollectionFact, CollectionHandleFact)))
+    catalog.escapes = [f for f in facts if isinstance(f, EscapeFact)]
+    for fact in facts:
+        if isinstance(fact, SettingRead):
+            catalog.settings_read.setdefault(fact.name, fact)
     return catalog
 
 
@@ -155,7 +163,8 @@ def discover_file(path: Path, settings: Settings, discoverers=None) -> list[Fact
             return [DiscoveryGap(rel, 1, source.error)]
         from tenantlint.discover.sql_files import facts_from_sql
 
-        return facts_from_sql(source.text, rel, settings)
+        return [*facts_from_sql(source.text, rel, settings), *suppression_facts(sql_suppressions(source.text), rel),
+                *reads_in(source.text, rel)]
     if path.suffix not in (".py", ".pyi"):
         return []
     discoverers = discoverers if discoverers is not None else python_discoverers()

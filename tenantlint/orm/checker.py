@@ -7,11 +7,13 @@ import re
 
 from tenantlint.orm.common import Models, call_name
 from tenantlint.orm.django import Django
+from tenantlint.orm.explain import handed_to
 from tenantlint.orm.flow import Flow
 from tenantlint.orm.index import bound_attributes
 from tenantlint.orm.sqlalchemy import SqlAlchemy
 from tenantlint.orm.state import judge
 from tenantlint.rulebase import Checker
+from tenantlint.trace import NOT_TENANT, PARTLY, SCOPED, UNSCOPED, UNVERIFIED
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _WORD_BYTES = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")  # the same words, in UTF-8 text
@@ -145,6 +147,8 @@ class OrmChecker(Checker):
     def finish(self) -> None:
         for root, states in sorted(self.observed.values(), key=lambda e: _pos(self, e[0].node)):
             verdict = judge(states, self.always)
+            if self.ctx.trace is not None:
+                self._trace(root, states, verdict)
             if verdict is None or self.ctx.in_scope_provider(root.node):
                 continue
             pos = self.ctx.positions.get(root.node)
@@ -152,6 +156,46 @@ class OrmChecker(Checker):
                 self.ctx.report(verdict.code, self._message(verdict.code, verdict.models), pos.start.line,
                                 pos.start.column + 1, pos.end.line, pos.end.column + 1,
                                 snippet=self.ctx.code_for(root.node))
+
+    def _trace(self, root, states, verdict) -> None:
+        """What decided this query, for `tenantlint why` (tenantlint/trace.py)."""
+        models = sorted({m for s in states for m in s.models})
+        subject = ", ".join(models) or "query"
+        if self.ctx.in_scope_provider(root.node):
+            self.ctx.decide(root.node, "orm", subject, SCOPED, "inside a scope provider (scope-providers)")
+            return
+        if all(s.dropped for s in states):
+            self.ctx.decide(root.node, "orm", subject, NOT_TENANT, "raw SQL or a write: judged by the SQL and write rules")
+            return
+        for model in sorted({m for s in states for m in s.models} & self.always):
+            info = self.ctx.catalog.models.get(model)
+            self.ctx.decide(root.node, "orm", model, SCOPED, f"`{model}` is always scoped (its default manager or "
+                            "loader criteria filter by tenant)", (info.path, info.line) if info else None)
+        seen = set()
+        for state in states:
+            for reason, path, line in state.by:
+                if (reason, path, line) not in seen:
+                    seen.add((reason, path, line))
+                    self.ctx.decide(root.node, "orm", subject, SCOPED if verdict is None else PARTLY, reason,
+                                    (path or self.ctx.path, line))
+        if verdict is None:
+            return
+        missing = ", ".join(f"`{m}`" for m in verdict.models)
+        if verdict.code == "TL002":
+            reason = f"{missing} is narrowed by a condition built elsewhere (opaque)"
+        elif seen:
+            reason = f"{missing} is left without a tenant filter on some path (the filter above does not cover it)"
+        else:
+            reason = f"no tenant lookup, scoped manager, scope provider or ownership check for {missing}"
+            if self.ctx.module is not None:
+                helpers = handed_to(self.ctx.module, root.node)
+                if helpers:
+                    said = ", ".join(f"`{name}()` (line {line})" for name, line in helpers)
+                    reason += (f"; it is handed to {said}, not known to scope it (if it adds the tenant filter, "
+                               "list it in scope-providers)")
+        if root.escaped:
+            reason += "; it runs under scopes_disabled()"
+        self.ctx.decide(root.node, "orm", subject, UNVERIFIED if verdict.code == "TL002" else UNSCOPED, reason)
 
     def _message(self, code: str, models: list[str]) -> str:
         parts = []

@@ -111,3 +111,17 @@ def arg_values(call: ast.Call):
         yield a.value if type(a) is ast.Starred else a
     for k in call.keywords:
         yield k.value
+
+
+def traced(models: Models, what: str, call: ast.Call) -> tuple[str, int] | None:
+    """(reason, line) for the decision trace, `what` followed by the call quoted; None in
+    a normal scan (quoting costs an unparse)."""
+    if models.ctx.trace is None:
+        return None
+    func = call.func
+    name = f".{func.attr}" if isinstance(func, ast.Attribute) else call_name(func) or "call"
+    try:
+        text = f"{name}({', '.join(ast.unparse(a) for a in [*call.args, *call.keywords])})"
+    except (ValueError, RecursionError):
+        text = f"{name}(...)"
+    return f"{what} `{text if len(text) <= 80 else text[:77] + '...'}`", call.lineno

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 
 from tenantlint.names import dotted
-from tenantlint.orm.common import Models, call_args, call_name
+from tenantlint.orm.common import Models, call_args, call_name, traced
 from tenantlint.orm.flow import EMPTY, Flow
 from tenantlint.orm.pyast import lookup_is_tenant
 from tenantlint.orm.state import Root, State
@@ -42,7 +42,8 @@ class Django:
                     continue
                 root = root or Root(node, "django", flow.escaped)
                 scoped = frozenset({model}) if scoping and not flow.escaped else frozenset()
-                states.add(State(root, frozenset({model}), scoped))
+                by = (self._manager(model, node.attr),) if scoped else ()
+                states.add(State(root, frozenset({model}), scoped, by=by))
             return frozenset(states) if states else None
         if isinstance(node, ast.Call) and call_name(node.func) in SHORTCUTS and (node.args or node.keywords):
             args = call_args(node)
@@ -54,7 +55,8 @@ class Django:
                 for model in models:
                     orm = self.models.orm(model)
                     scoping = bool(orm and orm.managers.get(orm.default_manager or "objects")) and not flow.escaped
-                    states.add(State(root, frozenset({model}), frozenset({model}) if scoping else frozenset()))
+                    by = (self._manager(model, orm.default_manager or "objects"),) if scoping else ()
+                    states.add(State(root, frozenset({model}), frozenset({model}) if scoping else frozenset(), by=by))
                 states = frozenset(states)
             else:
                 states = flow.eval(first)
@@ -62,12 +64,17 @@ class Django:
                 for arg in args[1:]:
                     flow.walk(arg.value)
                 return EMPTY
-            states = self.narrow(states, args[1:], flow)
+            states = self.narrow(states, args[1:], flow, node)
             if flow.authorized and call_name(node.func) in ("get_object_or_404", "aget_object_or_404"):
-                states = frozenset(s.derive(scoped=s.models) for s in states)
+                states = frozenset(s.scoped_by(_CHECKED, node.lineno) for s in states)
             flow.observe(states)
             return EMPTY
         return None
+
+    def _manager(self, model: str, attr: str) -> tuple[str, str, int]:
+        """Why a manager scopes, where the model declares it (for the decision trace)."""
+        info = self.models.info(model)
+        return f"`{model}.{attr}` is a tenant-scoped manager", info.path if info else "", info.line if info else 0
 
     def manager_scopes(self, model: str, attr: str) -> bool | None:
         """Does `Model.<attr>` scope by tenant? None: `attr` is not a manager."""
@@ -89,19 +96,19 @@ class Django:
                 flow.walk(arg.value)
             return EMPTY
         if name in NARROWING:
-            out = self.narrow(states, args, flow)
+            out = self.narrow(states, args, flow, call)
             if flow.authorized and name in ("get", "aget"):
                 # DRF: the object fetched is then checked by check_object_permissions().
-                out = frozenset(s.derive(scoped=s.models) for s in out)
+                out = frozenset(s.scoped_by(_CHECKED, call.lineno) for s in out)
         elif name == "none":
-            out = frozenset(s.derive(scoped=s.models) for s in states)
+            out = frozenset(s.scoped_by("`.none()` selects no rows", call.lineno) for s in states)
         elif name in WRITES:
             for arg in args:
                 flow.walk(arg.value)
             flow.observe(frozenset(s.derive(write=True) for s in states))
             return EMPTY
         elif self.scoping_method(states, name):
-            out = frozenset(s.derive(scoped=s.models) for s in states)
+            out = frozenset(s.scoped_by(f"the tenant-scoping queryset method `.{name}()`", call.lineno) for s in states)
             for arg in args:
                 flow.walk(arg.value)
         else:  # exclude, order_by, values, annotate, a custom queryset method...
@@ -128,12 +135,14 @@ class Django:
                     return True
         return False
 
-    def narrow(self, states: frozenset[State], args, flow: Flow) -> frozenset[State]:
+    def narrow(self, states: frozenset[State], args, flow: Flow, call=None) -> frozenset[State]:
         out = set()
+        by = traced(self.models, "a tenant lookup in", call) if call is not None else None
         for state in states:
             model = next(iter(state.models), "")
             scoped, opaque = self.lookups(args, model, flow)
-            out.add(state.narrowed(frozenset(state.models) if scoped else frozenset(), opaque=opaque and not scoped))
+            out.add(state.narrowed(frozenset(state.models) if scoped else frozenset(), opaque=opaque and not scoped,
+                                   by=by))
         for arg in args:
             flow.walk(arg.value)
         return frozenset(out)
@@ -202,6 +211,9 @@ def _tenant_lookup(key: str, value, columns, relations) -> bool:
         return True
     return key.endswith("__isnull") and isinstance(value, ast.Constant) and value.value is True and \
         lookup_is_tenant(key[:-len("__isnull")], columns, relations)
+
+
+_CHECKED = "the object is then checked by check_object_permissions()"
 
 
 UNTRUSTED_PARTS = {"request", "data", "GET", "POST", "query_params", "kwargs", "validated_data", "cleaned_data",

@@ -23,6 +23,7 @@ _TRY = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _WITH = (ast.With, ast.AsyncWith)
+_PROVIDER = "used inside a scope provider (scope-providers)"
 _ENDS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
 _SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 
@@ -219,7 +220,7 @@ class Flow:
             if states and self.in_provider is not None and self.in_provider(node):
                 # `paginate(session, query=query)`, a scope provider: what the variable
                 # holds on this path is scoped there (and from then on).
-                states = frozenset(s.derive(scoped=s.models) for s in states)
+                states = frozenset(s.scoped_by(_PROVIDER, node.lineno) for s in states)
                 self.env[node.id] = states
             return states
         if isinstance(node, (ast.Attribute, ast.Call)):
@@ -294,7 +295,7 @@ class Flow:
                         self.walk(value)
         if states and self.in_provider is not None and self.in_provider(node):
             # Created elsewhere (the class body), used here inside a scope provider.
-            states = frozenset(s.derive(scoped=s.models) for s in states)
+            states = frozenset(s.scoped_by(_PROVIDER, node.lineno) for s in states)
         return states
 
     def resolve(self, node: ast.expr, depth: int = 0) -> ast.expr:

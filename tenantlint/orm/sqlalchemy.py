@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 
 from tenantlint.names import dotted
-from tenantlint.orm.common import Models, call_args, call_name
+from tenantlint.orm.common import Models, call_args, call_name, traced
 from tenantlint.orm.flow import EMPTY, Flow
 from tenantlint.orm.state import Root, State
 from tenantlint.visit import iter_children
@@ -230,9 +230,10 @@ class SqlAlchemy:
         args = call_args(call)
         if name in CONDITIONS:
             scoped, ties, opaque = self.conditions([a for a in args if not a.keyword], flow)
-            out = frozenset(s.narrowed(scoped, ties, opaque) for s in states)
+            by = traced(self.models, "a tenant condition in", call)
+            out = frozenset(s.narrowed(scoped, ties, opaque, by) for s in states)
         elif name == "filter_by":
-            out = frozenset(self._filter_by(s, args, flow) for s in states)
+            out = frozenset(self._filter_by(s, args, flow, call) for s in states)
         elif name in JOINS:
             targets = [a.value for a in args if not a.keyword and not self._is_condition(a.value)]
             conds = [a for a in args if not a.keyword and self._is_condition(a.value)]
@@ -241,7 +242,8 @@ class SqlAlchemy:
             scoped, ties, opaque = self.conditions(conds, flow) if conds else (frozenset(), frozenset(), False)
             out = frozenset(s.derive(models=s.models | frozenset(entities),
                                      last_entity=last if entities else s.last_entity)
-                            .narrowed(scoped, ties, opaque) for s in states)
+                            .narrowed(scoped, ties, opaque, traced(self.models, "a join condition in", call))
+                            for s in states)
         elif name in WRITES and not any(s.write for s in states):
             for arg in args:
                 flow.walk(arg.value)
@@ -260,7 +262,7 @@ class SqlAlchemy:
         return isinstance(node, (ast.Compare, ast.BoolOp, ast.BinOp, ast.UnaryOp)) \
             or call_name(node) in ("and_", "or_", "not_")
 
-    def _filter_by(self, state: State, args, flow: Flow) -> State:
+    def _filter_by(self, state: State, args, flow: Flow, call) -> State:
         targets = [state.last_entity] if state.last_entity in state.models else list(state.models)
         scoped, opaque = set(), False
         for arg in args:
@@ -269,7 +271,7 @@ class SqlAlchemy:
             elif arg.keyword is not None:
                 key = arg.keyword.lower()
                 scoped |= {m for m in targets if key in self.models.tenant_names(m)}
-        return state.narrowed(frozenset(scoped), opaque=opaque)
+        return state.narrowed(frozenset(scoped), opaque=opaque, by=traced(self.models, "a tenant column in", call))
 
     # -- conditions ---------------------------------------------------------
     def conditions(self, args, flow: Flow, depth: int = 0):

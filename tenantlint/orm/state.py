@@ -24,12 +24,21 @@ class State:
     write: bool = False  # a bulk update/delete
     dropped: bool = False  # raw()/extra()/insert: not an ORM read to judge here
     last_entity: str | None = None  # SQLAlchemy filter_by() target
+    # What scoped it, for the decision trace (`tenantlint why`): (reason, path, line),
+    # path "" for the file being checked.
+    # Not part of equality: two forms that differ only in why they are scoped are one.
+    by: tuple[tuple[str, str, int], ...] = field(default=(), compare=False)
 
     def derive(self, **changes) -> "State":
         return replace(self, **changes)
 
-    def narrowed(self, scoped=frozenset(), ties=frozenset(), opaque=False) -> "State":
-        return replace(self, scoped=self.scoped | scoped, ties=self.ties | ties, opaque=self.opaque or opaque)
+    def narrowed(self, scoped=frozenset(), ties=frozenset(), opaque=False, by: tuple[str, int] | None = None) -> "State":
+        return replace(self, scoped=self.scoped | scoped, ties=self.ties | ties, opaque=self.opaque or opaque,
+                       by=self.by + ((by[0], "", by[1]),) if by is not None and (scoped or ties) else self.by)
+
+    def scoped_by(self, reason: str, line: int, path: str = "") -> "State":
+        """Every model of the query scoped, by `reason` (a manager, a check, a provider)."""
+        return replace(self, scoped=self.models, by=self.by + ((reason, path, line),))
 
     def unscoped(self, always: frozenset[str] = frozenset()) -> frozenset[str]:
         scoped = set(self.scoped) | (set(self.models) & set(always))

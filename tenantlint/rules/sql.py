@@ -156,8 +156,12 @@ class SqlJoinUnscoped(Rule):
 class SqlSessionLevelTenant(Rule):
     """
     ## What it does
-    Flags `SET search_path` or `SET app.x = ...` without `LOCAL`, and
-    `set_config(..., false)`.
+    Flags `SET search_path`, `SET ROLE`, or `SET app.x = ...` of a setting that
+    carries the tenant, without `LOCAL`, and `set_config(..., false)` of one. A custom
+    setting carries the tenant when its name mentions `tenant` or a tenant column
+    (`app.team_id`), or when a policy or query of the project reads it with
+    `current_setting()`. A database engine's own tuning knobs
+    (`SET vchordrq.probes`, `SET cz.storage...`) are not tenant state.
 
     ## Why is this bad?
     A session-level setting outlives the transaction. With a connection pool the next
@@ -182,7 +186,7 @@ class SqlSessionLevelTenant(Rule):
     code = "TL105"
     name = "sql-session-level-tenant"
     severity = Severity.ERROR
-    summary = "session-level SET of search_path or a custom setting"
+    summary = "session-level SET of search_path, role or a setting that carries the tenant"
 
 
 class SqlInterpolatedIdentifier(Rule):

@@ -24,10 +24,12 @@ from dataclasses import dataclass, field, replace
 
 from tenantlint.names import dotted
 from tenantlint.rulebase import Checker
+from tenantlint.rules.sql_constants import Constants, collect as collect_constants
 from tenantlint.rules.sql_fragments import FragmentReading, ListBuild
 from tenantlint.sql.paths import Build, chain_of
-from tenantlint.sql.recover import Env, HolePiece, Recovered, recover
+from tenantlint.sql.recover import Env, HolePiece, Recovered, recover, text
 from tenantlint.sql.types import SqlIssue, compose, merge_issues
+from tenantlint.trace import KNOWN, NOT_TENANT, SCOPED
 
 
 def _screen_pattern() -> re.Pattern:
@@ -80,7 +82,9 @@ class SqlChecker(FragmentReading, Checker):
         self.blocks: list[ast.AST] = []
         self._override: tuple[str, Recovered] | None = None
         self.env = Env(lookup=self._lookup, qualify=self._qualify, code=ctx.code_for, imported=self._imported,
-                       sequence=self._sequence)
+                       sequence=self._sequence, constant=self._constant)
+        self.classes: list[str] = []  # the enclosing classes (`self.TABLE` is the innermost's)
+        self._constants: Constants | None = None  # collected on first need
         # Strings only searched for or compared with (`s.replace(old, new)`,
         # `s.startswith(x)`, `x in s`, `s == x`, a `re` pattern): never SQL that runs.
         self.not_sql: set[int] = set()
@@ -100,9 +104,20 @@ class SqlChecker(FragmentReading, Checker):
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self.scopes.append(Scope())
+        self.classes.append(node.name)
 
     def leave_ClassDef(self, node: ast.ClassDef) -> None:
         self._judge_scope(self.scopes.pop())
+        self.classes.pop()
+
+    def _constant(self, node: ast.expr) -> Recovered | None:
+        """The text of a class or dict constant (tenantlint/rules/sql_constants.py)."""
+        if self.ctx.module is None:
+            return None
+        if self._constants is None:
+            self._constants = collect_constants(self.ctx.module, self.ctx.source)
+        value = self._constants.resolve(node, self.classes[-1] if self.classes else None)
+        return text(value, node) if value is not None else None
 
     def leave_Module(self, node: ast.Module) -> None:
         self._judge_scope(self.scopes[0], module=True)
@@ -220,6 +235,9 @@ class SqlChecker(FragmentReading, Checker):
             if build is not None:
                 build.bare_uses += 1
                 build.bare_unscoped_uses += not self.ctx.in_scope_provider(node)
+                if self.ctx.trace is not None:
+                    self.ctx.decide(node, "sql", node.id, KNOWN, f"the SQL text built at line {build.first.lineno}, "
+                                                    "judged (and reported) there", (self.ctx.path, build.first.lineno))
                 return
 
     # -- standalone strings -----------------------------------------------------
@@ -326,8 +344,11 @@ class SqlChecker(FragmentReading, Checker):
 
         values = values or [recovered]
         found: list = []
+        notes = [] if self.ctx.trace is not None else None
         for value in values:
-            found += analyze_sql(value.to_sql(), self.policy, scoped=scoped) or ()
+            found += analyze_sql(value.to_sql(), self.policy, scoped=scoped, notes=notes) or ()
+        if notes:
+            self._trace(notes, first, last, scoped)
         codes = {i.code for i in found}
         unscoped: list = []
         for base in bases:
@@ -335,6 +356,20 @@ class SqlChecker(FragmentReading, Checker):
                          if i.code in _SCOPE_CODES and i.code not in codes]
         if found or unscoped:
             self.pending.append((len(self.pending), recovered, first, last, [recovered, *values], found, unscoped))
+
+    def _trace(self, notes: list, first: ast.expr, last: ast.expr, scoped: bool) -> None:
+        span = (self.ctx.positions[first].start.line, self.ctx.positions[last].end.line)
+        read = getattr(self.ctx.catalog, "settings_read", {})
+        for subject, verdict, reason in notes:
+            if scoped and verdict != NOT_TENANT and not subject.startswith("SET "):
+                verdict, reason = SCOPED, "inside a scope provider (scope-providers)"
+            where = read.get(subject[4:]) if subject.startswith("SET ") else None
+            evidence = (where.path, where.line) if where else None
+            defined = self.ctx.catalog.definitions.get(subject) if verdict == NOT_TENANT else None
+            if defined and reason.startswith("not a tenant"):  # "why didn't it flag X?": X has no tenant column
+                cols = "/".join(sorted(self.ctx.catalog.tenant_columns))
+                reason, evidence = f"defined without a `{cols}` column", (defined[0].path, defined[0].line)
+            self.ctx.decide(span, "sql", subject, verdict, reason, evidence)
 
     def _flush(self) -> None:
         """Report the judged strings in reading order: one finding per code, naming every

@@ -7,6 +7,7 @@ import ast
 from tenantlint.diagnostics import Severity
 from tenantlint.rulebase import Checker, Rule
 from tenantlint.stores.walker import ApiChecker
+from tenantlint.trace import SCOPED, UNSCOPED
 
 _KEY_CODE = {"cache": "TL401", "object": "TL403"}
 _WHAT = {"cache": "cache key", "object": "object key"}
@@ -20,25 +21,41 @@ class StoreChecker(ApiChecker):
 
     def check(self, call, role, matched) -> None:
         if any(handle is not None and handle.scoped for _spec, handle, _m in matched):
+            self._decide(call, SCOPED, "the client is a tenant handle (a tenant namespace, `with_tenant(...)` or a "
+                                       "tenant-scoped store)")
             return
-        method = matched[0][2]
         if role in _KEY_CODE:
             if self.forwards_callers_key(call, matched):
                 return
             problems = [self._key_problem(call, spec) for spec, _h, _m in matched]
             if problems and all(problems):
+                self._decide(call, UNSCOPED, problems[0])
                 self.report(_KEY_CODE[role], call, problems[0])
+            elif self.ctx.trace is not None:
+                spec = matched[0][0]
+                key = self.arg(call, spec.key) if spec.key is not None else None
+                what = f"`{_short(self.ctx.code_for(key))}`" if key is not None else "(none given)"
+                self._decide(call, SCOPED, f"{_WHAT[role]} {what} has a tenant component (a tenant name, a tenant "
+                                           "key helper or a global-key-prefixes entry)")
             return
         if any(self._vector_scoped(call, spec, role) for spec, _h, _m in matched):
+            self._decide(call, SCOPED, "a tenant namespace, filter or tenant metadata")
             return
-        receiver = self.ctx.code_for(call.func)
-        if len(receiver) > 60:
-            receiver = "..." + receiver[-57:]
+        self._decide(call, UNSCOPED, "no tenant namespace, filter, metadata or tenant handle")
+        receiver = self._receiver(call)
         if role == "vector-query":
             self.report("TL402", call, f"`{receiver}()` reaches every tenant's vectors: no tenant "
                                        f"namespace, filter or tenant handle")
         else:
             self.report("TL404", call, f"`{receiver}()` writes vectors without tenant metadata or namespace")
+
+    def _receiver(self, call: ast.Call) -> str:
+        receiver = self.ctx.code_for(call.func)
+        return "..." + receiver[-57:] if len(receiver) > 60 else receiver
+
+    def _decide(self, call: ast.Call, verdict: str, reason: str) -> None:
+        if self.ctx.trace is not None:
+            self.ctx.decide(call, "stores", self._receiver(call), verdict, reason)
 
     # -- keys -----------------------------------------------------------------------
     def _key_problem(self, call: ast.Call, spec) -> str | None:

@@ -24,8 +24,11 @@ _TABLE_KWS = frozenset({"FROM", "JOIN", "INTO", "UPDATE", "TABLE", "USING"})
 _REQUIRED = {"SELECT": "FROM", "UPDATE": "SET", "DELETE": "FROM", "INSERT": "INTO", "MERGE": "USING", "WITH": "AS"}
 
 
-def analyze_sql(sql: SqlText, policy: SqlPolicy, *, scoped: bool = False) -> list[SqlIssue] | None:
-    """Issues for a piece of SQL, or None when the text is not SQL at all. Never raises."""
+def analyze_sql(sql: SqlText, policy: SqlPolicy, *, scoped: bool = False,
+                notes: list | None = None) -> list[SqlIssue] | None:
+    """Issues for a piece of SQL, or None when the text is not SQL at all. Never raises.
+    With `notes` (the decision trace), each tenant table occurrence adds (table,
+    verdict, reason): the predicate that anchored it, or what its conditions hold."""
     try:
         text = sql.text
         if not isinstance(text, str) or not looks_like_sql(text):
@@ -35,7 +38,7 @@ def analyze_sql(sql: SqlText, policy: SqlPolicy, *, scoped: bool = False) -> lis
         holes = HoleNames(sql.holes)
         found: list[SqlIssue] | None = None
         for st in statements:
-            issues = _statement(st, tables, holes)
+            issues = _statement(st, tables, holes, notes)
             if issues is not None:  # one finding per statement and code, naming every table
                 found = (found or []) + [i for i in merge_issues(issues) if i not in (found or ())]
     except Exception as exc:  # noqa: BLE001 - a linter bug must neither abort a scan nor pass a query
@@ -57,12 +60,12 @@ def _tables(policy: SqlPolicy) -> Tables:
     return _LAST_POLICY[1]
 
 
-def _statement(st: Statement, tables: Tables, holes: HoleNames) -> list[SqlIssue] | None:
+def _statement(st: Statement, tables: Tables, holes: HoleNames, notes: list | None = None) -> list[SqlIssue] | None:
     if st.first not in START_WORDS or st.first in TXN_WORDS or _is_sentence(st.toks):
         return None
     tree = st.tree
     is_cmd = tree is not None and glot.is_command(tree)
-    issues = token_issues(list(st.toks), holes, is_cmd)
+    issues = token_issues(list(st.toks), holes, is_cmd, tables, notes)
     if tree is None:
         unparsed = _unparsed(st, tables)
         if unparsed is None:
@@ -73,8 +76,8 @@ def _statement(st: Statement, tables: Tables, holes: HoleNames) -> list[SqlIssue
     if _is_prose(tree):
         return None
     try:
-        issues += tree_issues(tree, holes)
-        issues += _judge(tree, tables)
+        issues += tree_issues(tree, holes, tables)
+        issues += _judge(tree, tables, notes)
     except Exception:  # noqa: BLE001 - an AST shape we did not foresee: fail closed
         issues += _unparsed(st, tables) or []
     return issues
@@ -122,8 +125,8 @@ def _is_prose(tree: exp.Expression) -> bool:
     return not items or all(isinstance(e, exp.Column) and not e.table for e in items)
 
 
-def _judge(tree: exp.Expression, tables: Tables) -> list[SqlIssue]:
-    walker = ScopeWalker(tables)
+def _judge(tree: exp.Expression, tables: Tables, notes: list | None = None) -> list[SqlIssue]:
+    walker = ScopeWalker(tables, notes)
     extra: list[SqlIssue] = []
     if isinstance(tree, exp.Insert):
         extra += _insert_columns(tree.this, tables)

@@ -72,6 +72,8 @@ class Env:
     code: Callable[[ast.AST], str] = lambda node: ""
     imported: Callable[[ast.expr], Recovered | None] = lambda node: None
     sequence: Callable[[ast.expr], list[Recovered] | None] = lambda node: None
+    # A class or dict constant (`self.TABLE`, `TABLES["events"]`) known statically.
+    constant: Callable[[ast.expr], Recovered | None] = lambda node: None
 
 
 _DEDENT = {"textwrap.dedent", "inspect.cleandoc", "dedent", "cleandoc"}
@@ -101,7 +103,10 @@ def recover(node: ast.expr, env: Env) -> Recovered | None:
         found = env.lookup(node.id)
         return found if found is not None else env.imported(node)
     if kind is ast.Attribute:
-        return env.imported(node)
+        found = env.imported(node)
+        return found if found is not None else env.constant(node)
+    if kind is ast.Subscript:
+        return env.constant(node)
     return None
 
 

@@ -10,6 +10,7 @@ decided. Derived tables, CTE bodies and UNION branches are scopes of their own.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from tenantlint.sql import glot
@@ -18,6 +19,7 @@ from tenantlint.sql.predicates import (
     anchored_by, columns_in, conjuncts, is_hole_name, is_hole_node, self_compared, ties, unwrap, weakening,
 )
 from tenantlint.sql.types import SqlIssue, issue, predicate
+from tenantlint.trace import NOT_TENANT, SCOPED, UNSCOPED, UNVERIFIED
 
 
 @dataclass(eq=False)
@@ -30,6 +32,7 @@ class Occ:
     renamed: bool = False  # `orders AS o(tenant_id, id)`: which column is which is unknown
     weak: str = ""
     ties: list["Occ"] = field(default_factory=list)
+    by: str = ""  # what anchored it, for the decision trace
 
 
 @dataclass(eq=False)
@@ -38,6 +41,7 @@ class Scope:
     keys: dict[str, Occ | None] = field(default_factory=dict)
     occs: list[Occ] = field(default_factory=list)
     clause_hole: bool = False
+    filtered: list[str] = field(default_factory=list)  # columns its conditions name (for the trace)
 
     def lookup(self, key: str) -> tuple[bool, Occ | None]:
         scope: Scope | None = self
@@ -54,6 +58,9 @@ class Tables:
 
     tenant: dict[str, frozenset[str]]  # table -> tenant columns
     trusted: frozenset[str]
+    shared: frozenset[str] = frozenset()  # global tables (named in the trace)
+    columns: frozenset[str] = frozenset()  # every tenant column (TL105: a setting named for one)
+    settings: frozenset[str] = frozenset()  # settings the project reads with current_setting()
 
     @classmethod
     def from_policy(cls, policy) -> "Tables":
@@ -66,7 +73,8 @@ class Tables:
                 continue
             cols = frozenset(c.lower() for c in (tt.tenant_columns if tt is not None else ())) or default
             tenant[key] = cols
-        return cls(tenant, frozenset(t.lower().split(".")[-1] for t in policy.trusted_tables))
+        return cls(tenant, frozenset(t.lower().split(".")[-1] for t in policy.trusted_tables), frozenset(glob),
+                   default.union(*tenant.values()), frozenset(s.lower() for s in policy.tenant_settings))
 
 
 _VERBS = {exp.Update: "updated", exp.Delete: "deleted from", exp.Merge: "merged into"}
@@ -75,9 +83,11 @@ _VERBS = {exp.Update: "updated", exp.Delete: "deleted from", exp.Merge: "merged 
 class ScopeWalker:
     """Walks one statement's queries and collects TL101/TL102/TL104/TL002 issues."""
 
-    def __init__(self, tables: Tables):
+    def __init__(self, tables: Tables, notes: list | None = None):
         self.tables = tables
         self.issues: list[SqlIssue] = []
+        # The decision trace (tenantlint/trace.py), when asked: (table, verdict, reason).
+        self.notes = notes
 
     # -- queries -------------------------------------------------------------------
     def query(self, node, parent: Scope | None, ctes: frozenset[str]) -> None:
@@ -157,11 +167,16 @@ class ScopeWalker:
         key = str(src.alias_or_name).lower()
         if (name in ctes and not src.args.get("db")) or name not in self.tables.tenant:
             sc.keys[key] = None
+            if self.notes is not None and name not in ctes and not is_hole_name(name):
+                why = "a global table" if name in self.tables.shared else "not a tenant table in the catalog"
+                self.notes.append((name, NOT_TENANT, why))
             return
         verb = _VERBS.get(type(node), "read") if src is node.this else "read"
         alias = src.args.get("alias")
         renamed = isinstance(alias, exp.TableAlias) and bool(alias.args.get("columns"))
         occ = Occ(name, key, self.tables.tenant[name], verb, anchored=name in self.tables.trusted, renamed=renamed)
+        if occ.anchored:
+            occ.by = "row-level security, enabled and forced (trust-rls)"
         sc.keys[key] = occ
         sc.occs.append(occ)
 
@@ -207,10 +222,14 @@ class ScopeWalker:
             def can(o: Occ, restrict=restrict) -> bool:
                 return o in sc.occs and (restrict is None or any(o is r for r in restrict))
 
+            if self.notes is not None:
+                sc.filtered += [str(c.name).lower() for c in columns_in(cond) if str(c.name).lower() not in sc.filtered]
             anchored = anchored_by(cond, resolve)
             for occ in anchored:
                 if can(occ):
                     occ.anchored = True
+                    if self.notes is not None and not occ.by:
+                        occ.by = _quoted(cond)
             if anchored:
                 continue
             tied = ties(cond, resolve)
@@ -288,10 +307,14 @@ class ScopeWalker:
             for occ in sc.occs:
                 if not occ.anchored and any(t.anchored for t in occ.ties):
                     occ.anchored = changed = True
+                    if not occ.by:  # for the decision trace
+                        occ.by = "its join to the anchored `" + next(t.key for t in occ.ties if t.anchored) + "`"
 
     def _emit(self, sc: Scope) -> None:
         some_anchored = any(o.anchored for o in sc.occs)
         for occ in sc.occs:
+            if self.notes is not None:
+                self._note(sc, occ)
             if occ.anchored:
                 continue
             col = sorted(occ.cols)[0]
@@ -307,6 +330,41 @@ class ScopeWalker:
                                          f"without tying its `{col}` to the anchored tenant", table=occ.table))
             else:
                 self.issues.append(issue("TL101", occ.table, occ.verb, f"without {predicate(col)}", table=occ.table))
+
+    def _note(self, sc: Scope, occ: Occ) -> None:
+        if occ.anchored:
+            self.notes.append((occ.table, SCOPED, f"anchored by {occ.by}"))
+            return
+        col = sorted(occ.cols)[0]
+        if occ.weak:
+            self.notes.append((occ.table, UNSCOPED, f"the `{col}` predicate is weakened by {occ.weak}"))
+            return
+        if sc.clause_hole:
+            self.notes.append((occ.table, UNVERIFIED, f"no `{col}` predicate in the text; an interpolated clause "
+                                                      "may hold one"))
+            return
+        held = f"its conditions hold {', '.join(f'`{c}`' for c in sc.filtered[:6])}" if sc.filtered \
+            else "it has no conditions"
+        self.notes.append((occ.table, UNSCOPED, f"`{occ.table}` has no `{col}` predicate; {held}"))
+
+
+def _short(text: str, limit: int = 80) -> str:
+    """A predicate as quoted in the trace: positional placeholders (normalized to
+    `:tlp_N` for parsing) read as `?` again."""
+    text = _POSITIONAL.sub("?", text)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _quoted(cond: exp.Expression) -> str:
+    """The trace must never change a verdict: a predicate too deep to print is named so."""
+    try:
+        return f"`{_short(cond.sql())}`"
+    except Exception:  # noqa: BLE001 - RecursionError and sqlglot's own generator errors
+        return "a predicate too deeply nested to quote"
+
+
+_POSITIONAL = re.compile(r":tlp_\w+")
+
 
 def _join_restrict(join: exp.Join, occ: Occ | None, sc: Scope):
     """Which occurrences a join's ON / USING can restrict: all (None) for an inner,

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from tenantlint.sql.glot import Tok, exp
 from tenantlint.sql.predicates import HOLE_RE, func_name, unwrap
+from tenantlint.sql.scope import Tables
 from tenantlint.sql.types import SqlIssue, issue
+from tenantlint.trace import NOT_TENANT, SCOPED, UNSCOPED
 
 _IDENT = "; use sql.Identifier"
 
@@ -57,14 +59,17 @@ class HoleNames:
         return out
 
 
-def token_issues(toks: list[Tok], holes: HoleNames, is_command: bool) -> list[SqlIssue]:
+def token_issues(toks: list[Tok], holes: HoleNames, is_command: bool, tables: Tables,
+                 notes: list | None = None) -> list[SqlIssue]:
+    """Token-level checks; with `notes` (the decision trace), why a SET is or is not
+    tenant state."""
     if not toks:
         return []
     words = [t.upper for t in toks]
     first = words[0]
     issues: list[SqlIssue] = []
     if first == "SET":
-        issues += _set_issues(toks, words, holes)
+        issues += _set_issues(toks, words, holes, tables, notes)
     if first == "ALTER" and len(words) > 1 and words[1] == "TABLE":
         table = _table_after_table_kw(toks)
         for seq, what in ((("DISABLE", "ROW", "LEVEL", "SECURITY"), "DISABLE ROW LEVEL SECURITY"),
@@ -100,7 +105,8 @@ def _is_ddl_shape(words: list[str]) -> bool:
     return True
 
 
-def _set_issues(toks: list[Tok], words: list[str], holes: HoleNames) -> list[SqlIssue]:
+def _set_issues(toks: list[Tok], words: list[str], holes: HoleNames, tables: Tables,
+                notes: list | None = None) -> list[SqlIssue]:
     i = 1
     local = False
     if len(words) > 1 and words[1] in ("LOCAL", "SESSION"):
@@ -109,6 +115,14 @@ def _set_issues(toks: list[Tok], words: list[str], holes: HoleNames) -> list[Sql
     j = i
     while j < len(toks) and toks[j].kind != "EQ" and words[j] != "TO":
         j += 1
+    if j >= len(toks) and len(words) == i + 2 and words[i] == "ROLE":
+        j = i + 1  # `SET ROLE tenant_a`: no `=` or TO
+        if not _is_value_list(toks[j:]):
+            return []
+        if notes is not None:
+            notes.append(_setting_note("role", local, tables))
+        return [] if local else [SqlIssue(
+            "TL105", "session-level `SET ROLE` outlives the transaction on pooled connections; use `SET LOCAL`")]
     if j >= len(toks) or not _is_setting_name(toks[i:j]) or not _is_value_list(toks[j + 1:]):
         return []  # prose ("Set the column name manually.") is not a SET statement
     name = "".join(t.text for t in toks[i:j]).lower()
@@ -116,7 +130,9 @@ def _set_issues(toks: list[Tok], words: list[str], holes: HoleNames) -> list[Sql
     issues = []
     if name == "row_security" and values and values[0].upper in _OFF:
         issues.append(SqlIssue("TL107", "`row_security = off` lets queries bypass row-level security"))
-    if _is_tenant_setting(name):
+    if notes is not None:
+        notes.append(_setting_note(name, local, tables))
+    if _is_tenant_setting(name, tables):
         if not local:
             issues.append(SqlIssue(
                 "TL105", f"session-level `SET {name}` outlives the transaction on pooled connections; use `SET LOCAL`"))
@@ -156,13 +172,36 @@ def _is_value_list(toks: list[Tok]) -> bool:
     return all(len(v) == 1 or (len(v) == 2 and v[0].kind in ("COLON", "DASH", "PLUS")) for v in values)
 
 
-def _is_tenant_setting(name: str) -> bool:
-    """What TL105 is about: the search_path (schema-per-tenant) or a custom `x.y`
-    setting (`app.tenant_id`); built-ins like `timezone` do not carry a tenant."""
-    return name == "search_path" or ("." in name and not name.startswith("."))
+_ALWAYS = frozenset({"search_path", "role"})
 
 
-def tree_issues(tree: exp.Expression, holes: HoleNames) -> list[SqlIssue]:
+def _setting_note(name: str, local: bool, tables: Tables) -> tuple[str, str, str]:
+    subject = f"SET {name}"
+    if not _is_tenant_setting(name, tables):
+        return subject, NOT_TENANT, ("not tenant state: not named for the tenant or a tenant column, and the "
+                                     "project never reads it with current_setting()")
+    why = "read by the project with current_setting()" if name in tables.settings else \
+        "search_path and role always are" if name in _ALWAYS else "named for the tenant"
+    if local:
+        return subject, SCOPED, f"tenant state ({why}), set with LOCAL: it ends with the transaction"
+    return subject, UNSCOPED, f"tenant state ({why}), set for the session: it outlives the transaction"
+
+
+def _is_tenant_setting(name: str, tables: Tables) -> bool:
+    """What TL105 is about: the search_path (schema-per-tenant), the role, or a custom
+    `x.y` setting that carries the tenant: named for it (`app.tenant_id`,
+    `app.current_org_id` with an `org_id` tenant column) or read by the project with
+    current_setting() (a policy's). Built-ins like `timezone` and an engine's own
+    tuning knobs (`cz.storage.write_buffer`) do not."""
+    name = name.replace('"', "")
+    if name in _ALWAYS:
+        return True
+    if "." not in name or name.startswith("."):
+        return False
+    return "tenant" in name or name in tables.settings or any(col in name for col in tables.columns)
+
+
+def tree_issues(tree: exp.Expression, holes: HoleNames, tables: Tables) -> list[SqlIssue]:
     """`set_config(..., false)` and holes in table / schema names."""
     issues: list[SqlIssue] = []
     for node in tree.find_all(exp.Func):
@@ -173,7 +212,7 @@ def tree_issues(tree: exp.Expression, holes: HoleNames) -> list[SqlIssue]:
             continue
         setting, value, is_local = (unwrap(a) for a in args)
         name = setting.name.lower() if isinstance(setting, exp.Literal) else ""
-        if _is_false(is_local) and _is_tenant_setting(name):
+        if _is_false(is_local) and _is_tenant_setting(name, tables):
             issues.append(SqlIssue(
                 "TL105", f"`set_config('{name}', ..., false)` is session-level on pooled connections; pass true"))
         if name == "row_security" and isinstance(value, exp.Literal) and value.name.lower() in _FALSE:

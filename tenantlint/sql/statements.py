@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from tenantlint.sql import glot
 from tenantlint.sql.normalize import normalize_placeholders
+from tenantlint.sql.predicates import is_hole_name
 
 QUERY_WORDS = frozenset({"SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "MERGE"})
 START_WORDS = QUERY_WORDS | {
@@ -122,8 +123,40 @@ def _parse_one(toks: list[glot.Tok], text: str, dialect: str) -> Statement:
     except BaseException as e:  # noqa: BLE001 - sqlglot raises many things; never crash
         if isinstance(e, (KeyboardInterrupt, SystemExit)):
             raise
-        return Statement(body, start, tuple(toks), None, type(e).__name__, mutation is not None)
+        tree = None if mutation is not None else _parse_around_holes(toks, text, dialect)
+        if tree is None:
+            return Statement(body, start, tuple(toks), None, type(e).__name__, mutation is not None)
     return Statement(body, start, tuple(toks), tree, "", mutation is not None)
+
+
+# Tokens that end an operand: a hole right after one is a clause fragment, not a value.
+_OPERAND_ENDS = frozenset({"VAR", "IDENTIFIER", "NUMBER", "STRING", "R_PAREN", "PARAMETER", "PLACEHOLDER",
+                           "NULL", "TRUE", "FALSE", "STAR"})
+
+
+def _parse_around_holes(toks: list[glot.Tok], text: str, dialect: str):
+    """`WHERE team_id = %(team_id)s {date_filter} {property_filter} GROUP BY ...`: a
+    `.format` hole right after a complete operand is a clause fragment (`AND ...`).
+    Read it as a conjunct of its own (`... AND {date_filter} AND {property_filter}`),
+    which is what the scope walker treats as an interpolated clause: it neither weakens
+    an anchored scope nor lets an unanchored one pass (TL002). None when there is no
+    such hole or the text still does not parse."""
+    cuts = [t.start for prev, t in zip(toks, toks[1:])
+            if t.kind == "VAR" and is_hole_name(t.text) and (prev.kind in _OPERAND_ENDS or is_hole_name(prev.text))]
+    if not cuts:
+        return None
+    start, end = toks[0].start, toks[-1].end + 1
+    pieces, last = [], start
+    for cut in cuts:
+        pieces += [text[last:cut], "AND "]
+        last = cut
+    rewritten = "".join(pieces) + text[last:end]
+    try:
+        return glot.parse_tokens(glot.tokenize(rewritten, dialect), rewritten, dialect)
+    except BaseException as e:  # noqa: BLE001
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            raise
+        return None
 
 
 @lru_cache(maxsize=4096)

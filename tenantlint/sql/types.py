@@ -47,6 +47,8 @@ class SqlPolicy:
     trusted_tables: frozenset[str] = frozenset()
     dialect: str = "postgres"
     max_sql_chars: int = 100_000
+    # Custom settings the project reads with current_setting(): they carry the tenant (TL105).
+    tenant_settings: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
