@@ -217,8 +217,7 @@ class FunctionValues:
         self.inputs: set[str] = set()  # parameters that are request input (FastAPI Query()...)
         if isinstance(func, _FUNCS):
             self._parameters(func)
-            for stmt in func.body:
-                self._assignments(stmt)
+            self._assignments(func.body)
 
     def _parameters(self, func) -> None:
         args = func.args
@@ -229,24 +228,26 @@ class FunctionValues:
             if _fastapi_input(default) or _fastapi_input(arg.annotation):
                 self.inputs.add(arg.arg)
 
-    def _assignments(self, node: ast.AST) -> None:
-        if isinstance(node, _NESTED):
-            return
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                self._bind(target, node.value)
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None:
-            self._bind(node.target, node.value)
-        elif isinstance(node, ast.NamedExpr):
-            self._bind(node.target, node.value)
-        elif isinstance(node, (ast.For, ast.AsyncFor)):
-            self._bind(node.target, node.iter)  # an element of the input is input
-        elif isinstance(node, (ast.With, ast.AsyncWith)):
-            for item in node.items:
-                if item.optional_vars is not None:
-                    self._bind(item.optional_vars, item.context_expr)
-        for child in ast.iter_child_nodes(node):
-            self._assignments(child)
+    def _assignments(self, body: list[ast.stmt]) -> None:
+        stack: list[ast.AST] = list(body)
+        while stack:  # iterative: a deeply nested expression must not exhaust the stack
+            node = stack.pop()
+            if isinstance(node, _NESTED):
+                continue
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    self._bind(target, node.value)
+            elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+                self._bind(node.target, node.value)
+            elif isinstance(node, ast.NamedExpr):
+                self._bind(node.target, node.value)
+            elif isinstance(node, (ast.For, ast.AsyncFor)):
+                self._bind(node.target, node.iter)  # an element of the input is input
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    if item.optional_vars is not None:
+                        self._bind(item.optional_vars, item.context_expr)
+            stack.extend(ast.iter_child_nodes(node))
 
     def _bind(self, target: ast.AST, value: ast.expr) -> None:
         if isinstance(target, ast.Name):
@@ -321,6 +322,8 @@ class FunctionValues:
             return self._first((node.left, node.right), depth, seen)
         if isinstance(node, ast.BoolOp):
             return self._first(node.values, depth, seen)
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            return self._first(node.elts, depth, seen)
         if isinstance(node, ast.IfExp):
             return self._first((node.body, node.orelse), depth, seen)
         if isinstance(node, ast.Call):

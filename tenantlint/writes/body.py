@@ -1,0 +1,50 @@
+"""One function body as the write rules read it: its nodes in source order (nested
+functions and classes left to their own turn), each node's parent, and the names it
+assigns with the values assigned."""
+from __future__ import annotations
+
+import ast
+
+_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+class Body:
+    def __init__(self, owner: ast.AST) -> None:
+        self.owner = owner
+        self.parent: dict[int, ast.AST] = {}
+        self.calls: list[ast.Call] = []
+        self.assigns: list[ast.stmt] = []  # Assign / AnnAssign / AugAssign statements
+        self.compares: list[ast.Compare] = []
+        self.fors: list[ast.For | ast.AsyncFor] = []
+        body = owner.body if isinstance(owner, (ast.Module, *_NESTED)) else [owner]
+        stack = [(stmt, owner) for stmt in reversed(body)]
+        while stack:
+            node, parent = stack.pop()
+            if isinstance(node, _NESTED):
+                continue
+            self.parent[id(node)] = parent
+            if isinstance(node, ast.Call):
+                self.calls.append(node)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                self.assigns.append(node)
+            elif isinstance(node, ast.Compare):
+                self.compares.append(node)
+            elif isinstance(node, (ast.For, ast.AsyncFor)):
+                self.fors.append(node)
+            children = list(ast.iter_child_nodes(node))
+            stack.extend((child, node) for child in reversed(children))
+
+    def up(self, node: ast.AST) -> ast.AST | None:
+        return self.parent.get(id(node))
+
+    def values_of(self, name: str) -> list[ast.expr]:
+        """Every value assigned to a plain name in this body (`x = ...`, `x: T = ...`)."""
+        out = []
+        for stmt in self.assigns:
+            if isinstance(stmt, ast.Assign):
+                if any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):
+                    out.append(stmt.value)
+            elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None and \
+                    isinstance(stmt.target, ast.Name) and stmt.target.id == name:
+                out.append(stmt.value)
+        return out

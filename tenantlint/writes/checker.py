@@ -1,0 +1,63 @@
+"""The writes checker: each function body (and the module body) is read once for rows
+written without their tenant (TL203, `rows.py`) and tenant values taken from the
+request (TL601, `request_values.py`)."""
+from __future__ import annotations
+
+import ast
+import re
+
+from tenantlint.orm.common import Models
+from tenantlint.rulebase import Checker
+from tenantlint.writes.body import Body
+from tenantlint.writes.request_values import RequestValues
+from tenantlint.writes.rows import Rows
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Words without which no request input can be read in a file (tenant_sources.py).
+REQUEST_WORDS = frozenset({"request", "req", "Query", "Header", "Cookie", "Body", "Form"})
+
+
+class WritesChecker(Checker):
+    codes = ("TL203", "TL601")
+
+    @classmethod
+    def wants(cls, source: str, catalog, settings) -> bool:
+        words = set(_WORD.findall(source))
+        return bool(words & REQUEST_WORDS) or not words.isdisjoint(catalog.models)
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.active = ctx.module is not None
+        if self.active:
+            words = set(_WORD.findall(ctx.source))
+            self.rows_wanted = bool(ctx.catalog.models) and not words.isdisjoint(ctx.catalog.models)
+            self.requests_wanted = bool(words & REQUEST_WORDS)
+            self.models = Models(ctx)
+            self.relations = frozenset(r for info in ctx.catalog.models.values() for r in info.tenant_relations)
+
+    def get_visitors(self) -> dict:
+        return super().get_visitors() if self.active and (self.rows_wanted or self.requests_wanted) else {}
+
+    def visit_Module(self, node: ast.Module) -> None:
+        self._check(node, None)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:  # async defs too
+        self._check(node, node)
+
+    def _check(self, owner: ast.AST, func: ast.AST | None) -> None:
+        body = Body(owner)
+        if self.rows_wanted:
+            for write in Rows(self.models, body).writes():
+                info = self.ctx.catalog.models.get(write.model)
+                names = "/".join(sorted(info.tenant_relations | info.tenant_columns)) if info else "tenant"
+                self.report("TL203", write.node,
+                            f"a `{write.model}` row is written without its tenant (`{names}`)")
+        if self.requests_wanted:
+            values = self.ctx.tenant_sources.function(func)
+            checker = RequestValues(self.models, body, values, self.ctx.settings.tenant_columns, self.relations,
+                                    self.ctx.settings.dialect, self.ctx.code_for)
+            for found in checker.findings():
+                source = self.ctx.code_for(found.source) or "the request"
+                self.report("TL601", found.node,
+                            f"the tenant value for `{found.field}` comes from request input (`{source}`): "
+                            "the client chooses the tenant")
