@@ -159,6 +159,8 @@ class TenantCatalog:
                 self.collections.setdefault(key, fact)
     ambient: frozenset[str] = frozenset()  # project functions that read the ambient tenant (TL407)
     wrappers: dict = field(default_factory=dict)  # project classes wrapping a store client (stores/wrappers.py)
+    # qualified names of project functions that return request input (discover/request_helpers.py)
+    request_helpers: frozenset[str] = frozenset()
 
     def is_tenant_table(self, name: str) -> bool:
         return name.lower().rsplit(".", 1)[-1].strip('"`[]') in self.tables

@@ -30,7 +30,7 @@ from __future__ import annotations
 import ast
 from typing import Iterable, Sequence
 
-from tenantlint.names import ImportMap, dotted
+from tenantlint.names import ImportMap, dotted, matches_name
 
 # Attributes of a request object that hold what the client sent.
 INPUT_ATTRIBUTES = frozenset({
@@ -50,7 +50,7 @@ FASTAPI_INPUTS = frozenset({"Query", "Header", "Cookie", "Body", "Form", "File"}
 # Calls that convert a value without changing whose it is.
 CASTS = frozenset({
     "int", "str", "float", "bool", "UUID", "uuid.UUID", "Decimal", "decimal.Decimal", "ObjectId",
-    "bson.ObjectId", "bson.objectid.ObjectId", "PydanticObjectId",
+    "bson.ObjectId", "bson.objectid.ObjectId", "PydanticObjectId", "json.loads", "orjson.loads",
 })
 # Methods on a value that keep it the same value (`request.GET.get("x")`, `raw.strip()`).
 PASS_METHODS = frozenset({
@@ -70,7 +70,10 @@ class TenantSources:
     ContextVars, its helper functions, and the configured sources."""
 
     def __init__(self, configured: Sequence[str], tenant_columns: Iterable[str], module: ast.Module | None,
-                 imports: ImportMap | None) -> None:
+                 imports: ImportMap | None, project_helpers: frozenset[str] = frozenset()) -> None:
+        # Qualified names of functions elsewhere in the project that return request input
+        # (the catalog's `request_helpers`).
+        self.project_helpers = project_helpers
         self.columns = {c.lower() for c in tenant_columns}
         self.relations = {c[:-3] for c in self.columns if c.endswith("_id") and len(c) > 3}
         self.calls = {c[:-2] for c in configured if c.endswith("()")}
@@ -197,6 +200,14 @@ class TenantSources:
                 continue
             return False
 
+    def project_helper(self, func: ast.AST) -> bool:
+        """A call of a function of another module that returns request input."""
+        if not self.project_helpers or not isinstance(func, (ast.Name, ast.Attribute)):
+            return False
+        qualified = self._qualify(func)
+        return qualified in self.project_helpers or \
+            any(matches_name(qualified, helper) for helper in self.project_helpers)
+
     def _is_request(self, node: ast.AST) -> bool:
         name = dotted(node)
         if name is None:
@@ -213,11 +224,26 @@ class FunctionValues:
     def __init__(self, sources: TenantSources, func: ast.AST | None) -> None:
         self.sources = sources
         self.func = func
-        self.assigned: dict[str, list[ast.expr]] = {}
-        self.inputs: set[str] = set()  # parameters that are request input (FastAPI Query()...)
-        if isinstance(func, _FUNCS):
-            self._parameters(func)
-            self._assignments(func.body)
+        self._assigned: dict[str, list[ast.expr]] | None = None
+        self._inputs: set[str] | None = None
+
+    @property
+    def assigned(self) -> dict[str, list[ast.expr]]:
+        """Name -> every value assigned to it in the body (read on first use)."""
+        if self._assigned is None:
+            self._assigned = {}
+            if isinstance(self.func, _FUNCS):
+                self._assignments(self.func.body)
+        return self._assigned
+
+    @property
+    def inputs(self) -> set[str]:
+        """Parameters that are request input (FastAPI `Query()`, `Header()`...)."""
+        if self._inputs is None:
+            self._inputs = set()
+            if isinstance(self.func, _FUNCS):
+                self._parameters(self.func)
+        return self._inputs
 
     def _parameters(self, func) -> None:
         args = func.args
@@ -226,7 +252,7 @@ class FunctionValues:
         pairs = list(zip(positional, defaults)) + list(zip(args.kwonlyargs, args.kw_defaults))
         for arg, default in pairs:
             if _fastapi_input(default) or _fastapi_input(arg.annotation):
-                self.inputs.add(arg.arg)
+                self._inputs.add(arg.arg)
 
     def _assignments(self, body: list[ast.stmt]) -> None:
         stack: list[ast.AST] = list(body)
@@ -251,7 +277,7 @@ class FunctionValues:
 
     def _bind(self, target: ast.AST, value: ast.expr) -> None:
         if isinstance(target, ast.Name):
-            self.assigned.setdefault(target.id, []).append(value)
+            self._assigned.setdefault(target.id, []).append(value)
         elif isinstance(target, (ast.Tuple, ast.List)):
             values = value.elts if isinstance(value, (ast.Tuple, ast.List)) and \
                 len(value.elts) == len(target.elts) else [value] * len(target.elts)
@@ -345,16 +371,18 @@ class FunctionValues:
         if isinstance(func, ast.Attribute) and func.attr in PASS_METHODS:
             return self._input(func.value, depth + 1, seen)
         helper = self.sources.helpers.get(func.id) if isinstance(func, ast.Name) else None
-        if helper is None or helper is self.func:
+        if helper is None:
+            return node if self.sources.project_helper(func) else None
+        if helper is self.func:
             return None
         # A helper of this module: request input when it reads the request itself, or
         # passes through an argument that is.
         inner = self.sources.function(helper)
-        for ret in _returns(helper):
+        for ret in returns(helper):
             if inner._input(ret, depth + 1, frozenset()) is not None:
                 return node
         for param, arg in _bound_arguments(helper, node):
-            if arg is not None and any(_uses(ret, param, inner) for ret in _returns(helper)):
+            if arg is not None and any(_uses(ret, param, inner) for ret in returns(helper)):
                 found = self._input(arg, depth + 1, seen)
                 if found is not None:
                     return found
@@ -397,7 +425,8 @@ def _fastapi_input(node: ast.AST | None) -> bool:
     return False
 
 
-def _returns(func) -> list[ast.expr]:
+def returns(func) -> list[ast.expr]:
+    """The values a function returns (nested functions left out)."""
     out: list[ast.expr] = []
     stack = list(func.body)
     while stack:
@@ -421,7 +450,6 @@ def _bound_arguments(func, call: ast.Call) -> list[tuple[str, ast.expr | None]]:
 def _uses(node: ast.expr, param: str, values: FunctionValues) -> bool:
     """Does a returned expression carry the parameter's value (directly or through locals,
     casts and methods that keep it)?"""
-    probe = FunctionValues.__new__(FunctionValues)
-    probe.sources, probe.func, probe.assigned = values.sources, values.func, values.assigned
-    probe.inputs = {param}
+    probe = FunctionValues(values.sources, values.func)
+    probe._assigned, probe._inputs = values.assigned, {param}
     return probe._input(node, 0, frozenset()) is not None

@@ -16,13 +16,16 @@ from tenantlint.module_index import ModuleNamesFact, NameUseFact, index_modules
 from tenantlint.ambient import AmbientFact, ambient_functions
 from tenantlint.stores.wrappers import WrapperFact, index_wrappers, resolve_instance
 from tenantlint.config import Settings
+from tenantlint.discover import request_helpers
+from tenantlint.discover.request_helpers import RequestHelperFact
 from tenantlint.files import link_outside, module_name, walk
 from tenantlint.cache import stamp_before_read
 from tenantlint.grammar import parse as parse_module
 from tenantlint.source import decode, read_bytes, read_source
 
 Fact = (TableFact | ModelFact | SchemaFact | DiscoveryGap | ModuleNamesFact | NameUseFact | CollectionFact
-        | CollectionHandleFact | AmbientFact | WrapperFact)
+        | CollectionHandleFact | AmbientFact | WrapperFact
+        | RequestHelperFact)
 
 
 class PyDiscoverer(Protocol):
@@ -45,7 +48,7 @@ def python_discoverers() -> tuple[PyDiscoverer, ...]:
 
     return (*ddl_strings.DISCOVERERS, *orm_models.DISCOVERERS, *alembic_ops.DISCOVERERS,
             *django_migrations.DISCOVERERS, *module_names.DISCOVERERS, *ambient_helpers.DISCOVERERS,
-            *wrapper_classes.DISCOVERERS, *documents.DISCOVERERS)
+            *wrapper_classes.DISCOVERERS, *documents.DISCOVERERS, *request_helpers.DISCOVERERS)
 
 
 # Below this many files to read, worker start-up costs more than it saves.
@@ -129,6 +132,7 @@ def assemble_facts(settings: Settings, facts: Iterable[Fact]) -> TenantCatalog:
                                     if isinstance(f, (ModuleNamesFact, NameUseFact)))
     catalog.ambient = ambient_functions(f for f in facts if isinstance(f, AmbientFact))
     catalog.add_collections(f for f in facts if isinstance(f, (CollectionFact, CollectionHandleFact)))
+    catalog.request_helpers = request_helpers.request_helpers(f for f in facts if isinstance(f, RequestHelperFact))
     return catalog
 
 

@@ -22,18 +22,22 @@ class WritesChecker(Checker):
 
     @classmethod
     def wants(cls, source: str, catalog, settings) -> bool:
+        """A tenant model named (TL203), or request input and a tenant name (TL601)."""
         words = set(_WORD.findall(source))
-        return bool(words & REQUEST_WORDS) or not words.isdisjoint(catalog.models)
+        return not words.isdisjoint(catalog.models) or \
+            bool(words & REQUEST_WORDS) and not words.isdisjoint(_tenant_words(catalog, settings))
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self.active = ctx.module is not None
         if self.active:
+            catalog, settings = ctx.catalog, ctx.settings
             words = set(_WORD.findall(ctx.source))
-            self.rows_wanted = bool(ctx.catalog.models) and not words.isdisjoint(ctx.catalog.models)
-            self.requests_wanted = bool(words & REQUEST_WORDS)
+            self.rows_wanted = bool(catalog.models) and not words.isdisjoint(catalog.models)
+            self.requests_wanted = bool(words & REQUEST_WORDS) and \
+                not words.isdisjoint(_tenant_words(catalog, settings))
             self.models = Models(ctx)
-            self.relations = frozenset(r for info in ctx.catalog.models.values() for r in info.tenant_relations)
+            self.relations = frozenset(r for info in catalog.models.values() for r in info.tenant_relations)
 
     def get_visitors(self) -> dict:
         return super().get_visitors() if self.active and (self.rows_wanted or self.requests_wanted) else {}
@@ -61,3 +65,12 @@ class WritesChecker(Checker):
                 self.report("TL601", found.node,
                             f"the tenant value for `{found.field}` comes from request input (`{source}`): "
                             "the client chooses the tenant")
+
+
+def _tenant_words(catalog, settings) -> frozenset[str]:
+    """The words a tenant lookup, key or column is spelled with: tenant columns, their
+    relation names (`store` for `store_id`) and the models' tenant relations."""
+    columns = {c.lower() for c in settings.tenant_columns}
+    stems = {c[:-3] for c in columns if c.endswith("_id") and len(c) > 3}
+    relations = {r for info in catalog.models.values() for r in info.tenant_relations}
+    return frozenset(columns | stems | relations)
