@@ -9,12 +9,14 @@ import re
 from tenantlint.orm.common import Models
 from tenantlint.rulebase import Checker
 from tenantlint.writes.body import Body
+from tenantlint.writes.documents import INSERTS, DocumentWrites
 from tenantlint.writes.request_values import RequestValues
 from tenantlint.writes.rows import Rows
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Words without which no request input can be read in a file (tenant_sources.py).
 REQUEST_WORDS = frozenset({"request", "req", "Query", "Header", "Cookie", "Body", "Form"})
+DOCUMENT_INSERTS = frozenset(INSERTS)
 
 
 class WritesChecker(Checker):
@@ -24,7 +26,7 @@ class WritesChecker(Checker):
     def wants(cls, source: str, catalog, settings) -> bool:
         """A tenant model named (TL203), or request input and a tenant name (TL601)."""
         words = set(_WORD.findall(source))
-        return not words.isdisjoint(catalog.models) or \
+        return not words.isdisjoint(catalog.models) or bool(catalog.tables and words & DOCUMENT_INSERTS) or \
             bool(words & REQUEST_WORDS) and not words.isdisjoint(_tenant_words(catalog, settings))
 
     def __init__(self, ctx) -> None:
@@ -34,13 +36,15 @@ class WritesChecker(Checker):
             catalog, settings = ctx.catalog, ctx.settings
             words = set(_WORD.findall(ctx.source))
             self.rows_wanted = bool(catalog.models) and not words.isdisjoint(catalog.models)
+            self.documents_wanted = bool(catalog.tables) and bool(words & DOCUMENT_INSERTS)
             self.requests_wanted = bool(words & REQUEST_WORDS) and \
                 not words.isdisjoint(_tenant_words(catalog, settings))
             self.models = Models(ctx)
             self.relations = frozenset(r for info in catalog.models.values() for r in info.tenant_relations)
 
     def get_visitors(self) -> dict:
-        return super().get_visitors() if self.active and (self.rows_wanted or self.requests_wanted) else {}
+        wanted = self.active and (self.rows_wanted or self.requests_wanted or self.documents_wanted)
+        return super().get_visitors() if wanted else {}
 
     def visit_Module(self, node: ast.Module) -> None:
         self._check(node, None)
@@ -56,6 +60,12 @@ class WritesChecker(Checker):
                 names = "/".join(sorted(info.tenant_relations | info.tenant_columns)) if info else "tenant"
                 self.report("TL203", write.node,
                             f"a `{write.model}` row is written without its tenant (`{names}`)")
+        if self.documents_wanted:
+            for write in DocumentWrites(self.ctx.catalog, body).writes():
+                table = self.ctx.catalog.tables.get(write.model.lower())
+                columns = "/".join(sorted(table.tenant_columns)) if table else "tenant"
+                self.report("TL203", write.node, f"a document is inserted into the tenant collection "
+                                                 f"`{write.model}` without its tenant field (`{columns}`)")
         if self.requests_wanted:
             values = self.ctx.tenant_sources.function(func)
             checker = RequestValues(self.models, body, values, self.ctx.settings.tenant_columns, self.relations,
