@@ -16,7 +16,8 @@ class OrmWriteWithoutTenant(Rule):
     `bulk_create()`, `get_or_create()`/`update_or_create()` (the lookup and `defaults`
     together), `Model(...)` then `save()`; SQLAlchemy `session.add(Model(...))`,
     `add_all()`, `insert(Model).values(...)`; peewee `create()`/`insert()`/
-    `insert_many()`. The tenant is given when a keyword names the tenant column or
+    `insert_many()`; MongoDB `insert_one()`/`insert_many()` of documents without a
+    tenant field into a tenant collection. The tenant is given when a keyword names the tenant column or
     relation, when the object's tenant attribute is assigned before it is saved or
     added, or when the row is created through a tenant relation
     (`request.store.product_set.create(...)`, `org.invoices.append(obj)`). Keywords
