@@ -123,7 +123,7 @@ class TenantSources:
         """An expression that reads the authenticated tenant by itself (no local names)."""
         if isinstance(node, ast.Await):
             node = node.value
-        if self._configured(node):
+        if self.configured(node):
             return True
         chain = _chain(node)
         if chain is None:
@@ -145,7 +145,7 @@ class TenantSources:
                 return any(self.word_is_tenant(p) for p in qualified[size:])
         return False
 
-    def _configured(self, node: ast.AST) -> bool:
+    def configured(self, node: ast.AST) -> bool:
         """A `tenant-sources` entry, an attribute of one, or a ContextVar entry's `.get()`."""
         if not (self.values or self.calls):
             return False
@@ -325,6 +325,8 @@ class FunctionValues:
         if depth > _MAX_DEPTH or not isinstance(node, ast.expr):
             return None
         sources = self.sources
+        if sources.configured(node):
+            return None  # a `tenant-sources` entry is trusted, even one read from a header
         if sources.reads_request(node):
             return node
         if isinstance(node, ast.Name):
