@@ -12,7 +12,8 @@ tell a trusted tenant value from one the client picked (TL601), by the memoizati
   `self.request.tenant.pk`), or a zero-argument `.get()` of a ContextVar named so
   (`current_tenant.get()`). Values read from request input never are, whatever their
   name (`request.GET.tenant_id`).
-* **is it request input?** What the client sends: Django `request.GET/POST/data/
+* **is it request input?** What the client sends (the framework knowledge is data:
+  `rules/request_input/*.toml`, read by `tenantlint.request_packs`): Django `request.GET/POST/data/
   query_params/headers/COOKIES/META/body`, Flask `request.args/form/values/json/
   get_json()/headers/cookies`, Starlette/FastAPI `request.query_params/headers/cookies`
   and `await request.json()`/`form()`/`body()`, FastAPI parameters declared with
@@ -31,22 +32,8 @@ import ast
 from typing import Iterable, Sequence
 
 from tenantlint.names import ImportMap, dotted, matches_name
+from tenantlint.request_packs import RequestKnowledge, request_knowledge
 
-# Attributes of a request object that hold what the client sent.
-INPUT_ATTRIBUTES = frozenset({
-    "GET", "POST", "data", "query_params", "headers", "COOKIES", "META", "body", "args", "form",
-    "values", "json", "cookies", "path_params_raw", "files", "FILES",
-})
-# Methods of a request object that return what the client sent (`await request.json()`).
-INPUT_METHODS = frozenset({"get_json", "json", "form", "body", "stream"})
-REQUEST_NAMES = frozenset({"request", "req"})
-# Flask's and Quart's context-global request, whatever it is imported as.
-GLOBAL_REQUESTS = frozenset({"flask.request", "quart.request", "werkzeug.local.request"})
-# Objects whose attributes the built-in guess reads the tenant from.
-AMBIENT_ROOTS = frozenset({"request", "req", "g", "self"})
-GLOBAL_G = frozenset({"flask.g", "quart.g"})
-# FastAPI parameter markers for values taken from the request (not the path).
-FASTAPI_INPUTS = frozenset({"Query", "Header", "Cookie", "Body", "Form", "File"})
 # Calls that convert a value without changing whose it is.
 CASTS = frozenset({
     "int", "str", "float", "bool", "UUID", "uuid.UUID", "Decimal", "decimal.Decimal", "ObjectId",
@@ -74,6 +61,8 @@ class TenantSources:
         # Qualified names of functions elsewhere in the project that return request input
         # (the catalog's `request_helpers`).
         self.project_helpers = project_helpers
+        # What each web framework hands a view from the client (rules/request_input/*.toml).
+        self.web: RequestKnowledge = request_knowledge()
         self.columns = {c.lower() for c in tenant_columns}
         self.relations = {c[:-3] for c in self.columns if c.endswith("_id") and len(c) > 3}
         self.calls = {c[:-2] for c in configured if c.endswith("()")}
@@ -129,7 +118,8 @@ class TenantSources:
         if chain is None:
             return False
         root, parts, calls = chain
-        if any(p in INPUT_ATTRIBUTES or p in INPUT_METHODS for p in parts):
+        web = self.web
+        if any(p in web.attributes or p in web.methods for p in parts):
             return False
         if calls and parts and parts[-1] == "get" and not calls[-1].args and not calls[-1].keywords:
             # `current_tenant.get()`: a ContextVar read (a dict's get() takes a key).
@@ -137,11 +127,11 @@ class TenantSources:
             return self.named_after_tenant(owner)
         if calls:
             return False
-        if root in AMBIENT_ROOTS or root in self.locals:
+        if root in web.names or root in web.tenant_roots or root in self.locals:
             return any(self.word_is_tenant(p) for p in parts)
         qualified = (self._qualify(node) or "").split(".")
         for size in (2, 3):  # `flask.g.store_id` however `g` or `flask` was imported
-            if ".".join(qualified[:size]) in GLOBAL_G:
+            if ".".join(qualified[:size]) in web.tenant_objects:
                 return any(self.word_is_tenant(p) for p in qualified[size:])
         return False
 
@@ -187,14 +177,14 @@ class TenantSources:
         while True:
             if isinstance(current, ast.Call):
                 current = current.func
-                if isinstance(current, ast.Attribute) and current.attr in INPUT_METHODS and \
+                if isinstance(current, ast.Attribute) and current.attr in self.web.methods and \
                         self._is_request(current.value):
                     return True
             if isinstance(current, ast.Subscript):
                 current = current.value
                 continue
             if isinstance(current, ast.Attribute):
-                if current.attr in INPUT_ATTRIBUTES and self._is_request(current.value):
+                if current.attr in self.web.attributes and self._is_request(current.value):
                     return True
                 current = current.value
                 continue
@@ -212,9 +202,9 @@ class TenantSources:
         name = dotted(node)
         if name is None:
             return False
-        if name.rsplit(".", 1)[-1] in REQUEST_NAMES:
+        if name.rsplit(".", 1)[-1] in self.web.names:
             return True
-        return (self._qualify(node) or "") in GLOBAL_REQUESTS
+        return (self._qualify(node) or "") in self.web.objects
 
 
 class FunctionValues:
@@ -251,7 +241,8 @@ class FunctionValues:
         defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
         pairs = list(zip(positional, defaults)) + list(zip(args.kwonlyargs, args.kw_defaults))
         for arg, default in pairs:
-            if _fastapi_input(default) or _fastapi_input(arg.annotation):
+            markers = self.sources.web.parameters
+            if _marked_input(default, markers) or _marked_input(arg.annotation, markers):
                 self._inputs.add(arg.arg)
 
     def _assignments(self, body: list[ast.stmt]) -> None:
@@ -415,14 +406,14 @@ def _call_name(node: ast.Call) -> str:
     return dotted(node.func) or ""
 
 
-def _fastapi_input(node: ast.AST | None) -> bool:
+def _marked_input(node: ast.AST | None, markers: frozenset[str]) -> bool:
     """`Query(None)`, `fastapi.Header(...)`, `Annotated[str, Query()]`."""
-    if node is None:
+    if node is None or not markers:
         return False
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call):
             name = (dotted(sub.func) or "").rsplit(".", 1)[-1]
-            if name in FASTAPI_INPUTS:
+            if name in markers:
                 return True
     return False
 

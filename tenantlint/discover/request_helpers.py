@@ -13,6 +13,7 @@ from typing import Iterable
 
 from tenantlint.config import Settings
 from tenantlint.names import ImportMap
+from tenantlint.request_packs import request_knowledge
 from tenantlint.tenant_sources import TenantSources, returns
 
 
@@ -24,9 +25,12 @@ class RequestHelperFact:
 
 
 class RequestHelpers:
-    # Words without which a function cannot read request input (tenant_sources.py).
-    triggers = (b"request", b"req.", b"Query(", b"Header(", b"Cookie(", b"Body(", b"Form(")
+    triggers: tuple[bytes, ...] = ()  # see wants_file
     gaps = False
+
+    def wants_file(self, data: bytes, settings: Settings) -> bool:
+        """A file that names a request, a context-global request or a parameter marker."""
+        return any(word.encode() in data for word in request_knowledge().words)
 
     def discover(self, tree: ast.Module, path: str, module: str, settings: Settings) -> Iterable[RequestHelperFact]:
         sources = TenantSources(settings.tenant_sources, settings.tenant_columns, tree, ImportMap(tree, module))

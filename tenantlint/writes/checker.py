@@ -7,6 +7,7 @@ import ast
 import re
 
 from tenantlint.orm.common import Models
+from tenantlint.request_packs import request_knowledge
 from tenantlint.rulebase import Checker
 from tenantlint.writes.body import Body
 from tenantlint.writes.documents import INSERTS, DocumentWrites
@@ -14,8 +15,6 @@ from tenantlint.writes.request_values import RequestValues
 from tenantlint.writes.rows import Rows
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# Words without which no request input can be read in a file (tenant_sources.py).
-REQUEST_WORDS = frozenset({"request", "req", "Query", "Header", "Cookie", "Body", "Form"})
 DOCUMENT_INSERTS = frozenset(INSERTS)
 
 
@@ -27,7 +26,7 @@ class WritesChecker(Checker):
         """A tenant model named (TL203), or request input and a tenant name (TL601)."""
         words = set(_WORD.findall(source))
         return not words.isdisjoint(catalog.models) or bool(catalog.tables and words & DOCUMENT_INSERTS) or \
-            bool(words & REQUEST_WORDS) and not words.isdisjoint(_tenant_words(catalog, settings))
+            bool(words & request_knowledge().words) and not words.isdisjoint(_tenant_words(catalog, settings))
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -37,7 +36,7 @@ class WritesChecker(Checker):
             words = set(_WORD.findall(ctx.source))
             self.rows_wanted = bool(catalog.models) and not words.isdisjoint(catalog.models)
             self.documents_wanted = bool(catalog.tables) and bool(words & DOCUMENT_INSERTS)
-            self.requests_wanted = bool(words & REQUEST_WORDS) and \
+            self.requests_wanted = bool(words & request_knowledge().words) and \
                 not words.isdisjoint(_tenant_words(catalog, settings))
             self.models = Models(ctx)
             self.relations = frozenset(r for info in catalog.models.values() for r in info.tenant_relations)
@@ -84,3 +83,4 @@ def _tenant_words(catalog, settings) -> frozenset[str]:
     stems = {c[:-3] for c in columns if c.endswith("_id") and len(c) > 3}
     relations = {r for info in catalog.models.values() for r in info.tenant_relations}
     return frozenset(columns | stems | relations)
+

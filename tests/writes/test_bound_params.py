@@ -24,3 +24,4 @@ COLUMNS = frozenset({"store_id"})
 ])
 def test_tenant_parameters(sql, expected):
     assert tenant_parameters(sql, COLUMNS) == frozenset(expected)
+
