@@ -75,7 +75,10 @@ class TenantFromRequest(Rule):
     f-strings, casts (`int(...)`, `UUID(...)`) and helpers of the same module. Path
     parameters of a route are not request input here (a permission layer usually
     checks them). `tenant-sources` names the expressions that yield the authenticated
-    tenant.
+    tenant. A requested tenant that the function checks first is fine: a guard that
+    leaves (`if org_id not in user.org_ids: raise ...`), a checking call
+    (`authorize(user, org_id)`), or a tenant `__in` lookup on a set the request did not
+    choose in the same function.
 
     ## Why is this bad?
     The query has a tenant filter, so every other rule passes, but the client picks

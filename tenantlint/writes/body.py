@@ -16,6 +16,8 @@ class Body:
         self.assigns: list[ast.stmt] = []  # Assign / AnnAssign / AugAssign statements
         self.compares: list[ast.Compare] = []
         self.fors: list[ast.For | ast.AsyncFor] = []
+        self.ifs: list[ast.If] = []
+        self.checks: list[ast.Expr] = []  # expression statements (`authorize(user, org_id)`)
         body = owner.body if isinstance(owner, (ast.Module, *_NESTED)) else [owner]
         stack = [(stmt, owner) for stmt in reversed(body)]
         while stack:
@@ -31,6 +33,10 @@ class Body:
                 self.compares.append(node)
             elif isinstance(node, (ast.For, ast.AsyncFor)):
                 self.fors.append(node)
+            elif isinstance(node, ast.If):
+                self.ifs.append(node)
+            elif isinstance(node, ast.Expr):
+                self.checks.append(node)
             children = list(ast.iter_child_nodes(node))
             stack.extend((child, node) for child in reversed(children))
 

@@ -27,6 +27,7 @@ from tenantlint.sql.bound_params import tenant_parameters
 from tenantlint.sql.recover import Env, recover
 from tenantlint.tenant_sources import FunctionValues
 from tenantlint.writes.body import Body
+from tenantlint.writes.verified import Verification
 
 LOOKUPS = frozenset({
     "filter", "exclude", "get", "aget", "get_or_create", "aget_or_create", "update_or_create",
@@ -61,10 +62,12 @@ class RequestValues:
     def findings(self) -> list[Found]:
         out: list[Found] = []
         seen: set[int] = set()
+        verification = Verification(self.body, self.values, self.names)
         for found in self._all():
             if id(found.node) not in seen:
                 seen.add(id(found.node))
-                out.append(found)
+                if not verification.verified(found.node):
+                    out.append(found)
         return out
 
     def _all(self) -> Iterator[Found]:
