@@ -101,7 +101,7 @@ class RequestValues:
                 yield from self._dict(keyword.value, lookups=True)
             elif keyword.arg in ("defaults", "create_defaults") and name.endswith("update_or_create"):
                 yield from self._dict(keyword.value, lookups=False)
-            elif keyword.arg.split("__", 1)[0] in self.names:
+            elif keyword.arg.split("__", 1)[0] in self.names and not _searches(keyword.arg):
                 yield from self._check(keyword.value, keyword.arg)
         if name in ("values", "update"):
             for arg in call.args:
@@ -113,7 +113,7 @@ class RequestValues:
             for key, value in zip(node.keys, node.values):
                 if isinstance(key, ast.Constant) and isinstance(key.value, str):
                     field = key.value.split("__", 1)[0] if lookups else key.value
-                    if field in self.names:
+                    if field in self.names and not _searches(key.value):
                         yield from self._check(value, key.value)
 
     # -- SQLAlchemy conditions ------------------------------------------------------------
@@ -240,6 +240,16 @@ class RequestValues:
             if len(values) == 1:
                 return values[0]
         return node
+
+
+# Lookups that match a pattern: a search over tenants' names (`organizer__name__icontains`),
+# not one tenant picked by the client.
+SEARCH_LOOKUPS = frozenset({"contains", "icontains", "startswith", "istartswith", "endswith", "iendswith",
+                            "search", "regex", "iregex", "trigram_similar", "trigram_word_similar"})
+
+
+def _searches(lookup: str) -> bool:
+    return lookup.rsplit("__", 1)[-1] in SEARCH_LOOKUPS if "__" in lookup else False
 
 
 def method_name(call: ast.Call) -> str:
