@@ -161,6 +161,8 @@ class TenantCatalog:
     wrappers: dict = field(default_factory=dict)  # project classes wrapping a store client (stores/wrappers.py)
     # qualified names of project functions that return request input (discover/request_helpers.py)
     request_helpers: frozenset[str] = frozenset()
+    # tenant models that fill in their own tenant on save (discover/tenant_fillers.py)
+    tenant_filled: frozenset[str] = frozenset()
 
     def is_tenant_table(self, name: str) -> bool:
         return name.lower().rsplit(".", 1)[-1].strip('"`[]') in self.tables

@@ -16,16 +16,16 @@ from tenantlint.module_index import ModuleNamesFact, NameUseFact, index_modules
 from tenantlint.ambient import AmbientFact, ambient_functions
 from tenantlint.stores.wrappers import WrapperFact, index_wrappers, resolve_instance
 from tenantlint.config import Settings
-from tenantlint.discover import request_helpers
+from tenantlint.discover import request_helpers, tenant_fillers
 from tenantlint.discover.request_helpers import RequestHelperFact
+from tenantlint.discover.tenant_fillers import TenantFillerFact
 from tenantlint.files import link_outside, module_name, walk
 from tenantlint.cache import stamp_before_read
 from tenantlint.grammar import parse as parse_module
 from tenantlint.source import decode, read_bytes, read_source
 
 Fact = (TableFact | ModelFact | SchemaFact | DiscoveryGap | ModuleNamesFact | NameUseFact | CollectionFact
-        | CollectionHandleFact | AmbientFact | WrapperFact
-        | RequestHelperFact)
+        | CollectionHandleFact | AmbientFact | WrapperFact | RequestHelperFact | TenantFillerFact)
 
 
 class PyDiscoverer(Protocol):
@@ -48,7 +48,8 @@ def python_discoverers() -> tuple[PyDiscoverer, ...]:
 
     return (*ddl_strings.DISCOVERERS, *orm_models.DISCOVERERS, *alembic_ops.DISCOVERERS,
             *django_migrations.DISCOVERERS, *module_names.DISCOVERERS, *ambient_helpers.DISCOVERERS,
-            *wrapper_classes.DISCOVERERS, *documents.DISCOVERERS, *request_helpers.DISCOVERERS)
+            *wrapper_classes.DISCOVERERS, *documents.DISCOVERERS, *request_helpers.DISCOVERERS,
+            *tenant_fillers.DISCOVERERS)
 
 
 # Below this many files to read, worker start-up costs more than it saves.
@@ -133,6 +134,9 @@ def assemble_facts(settings: Settings, facts: Iterable[Fact]) -> TenantCatalog:
     catalog.ambient = ambient_functions(f for f in facts if isinstance(f, AmbientFact))
     catalog.add_collections(f for f in facts if isinstance(f, (CollectionFact, CollectionHandleFact)))
     catalog.request_helpers = request_helpers.request_helpers(f for f in facts if isinstance(f, RequestHelperFact))
+    catalog.tenant_filled = tenant_fillers.filled_models(
+        (f for f in facts if isinstance(f, TenantFillerFact)), (f for f in facts if isinstance(f, ModelFact)),
+        catalog.models)
     return catalog
 
 

@@ -20,7 +20,10 @@ class OrmWriteWithoutTenant(Rule):
     tenant field into a tenant collection. The tenant is given when a keyword names the tenant column or
     relation, when the object's tenant attribute is assigned before it is saved or
     added, or when the row is created through a tenant relation
-    (`request.store.product_set.create(...)`, `org.invoices.append(obj)`). Keywords
+    (`request.store.product_set.create(...)`, `org.invoices.append(obj)`). A model that
+    fills in its own tenant is not flagged: its `save()`/`__init__()` (or an ancestor's)
+    assigns it, its tenant field has a default, or a `pre_save` receiver / `before_insert`
+    listener sets it. Keywords
     passed opaquely (`create(**validated_data)`) are left alone: the caller supplies
     them.
 

@@ -96,16 +96,45 @@ class RequestValues:
             name = "update"
         elif name not in LOOKUPS:
             return
+        # A predicate narrows a query on a tenant model (`Order.objects...`, `select(Order)`, a
+        # local bound to one); narrowing a set the code got elsewhere
+        # (`request.user.get_events_with_permission()`, `self.get_queryset()`) picks among
+        # tenants already allowed. Setting the tenant column always counts.
+        sets = name in ("update", "aupdate", "values")
+        predicate = sets or name == "Q" or self._from_model(_receiver(call, name), 0)
         for keyword in call.keywords:
             if keyword.arg is None:
-                yield from self._dict(keyword.value, lookups=True)
+                if predicate:
+                    yield from self._dict(keyword.value, lookups=not sets)
             elif keyword.arg in ("defaults", "create_defaults") and name.endswith("update_or_create"):
                 yield from self._dict(keyword.value, lookups=False)
-            elif keyword.arg.split("__", 1)[0] in self.names and not _searches(keyword.arg):
+            elif predicate and keyword.arg.split("__", 1)[0] in self.names and not _searches(keyword.arg):
                 yield from self._check(keyword.value, keyword.arg)
         if name in ("values", "update"):
             for arg in call.args:
                 yield from self._dict(arg, lookups=False)
+
+    def _from_model(self, node: ast.AST | None, depth: int) -> bool:
+        """Does a query expression start from a tenant model (through calls, attributes,
+        subscripts and local names)?"""
+        while node is not None and depth <= 4:
+            if isinstance(node, (ast.Name, ast.Attribute)) and self.models.models_of(node):
+                return True
+            if isinstance(node, ast.Call):
+                if any(isinstance(a, (ast.Name, ast.Attribute)) and self.models.models_of(a) for a in node.args):
+                    return True  # select(Order), session.query(Order)
+                node = node.func.value if isinstance(node.func, ast.Attribute) else None
+            elif isinstance(node, ast.Attribute):
+                node = node.value
+            elif isinstance(node, ast.Subscript):
+                node = node.value
+            elif isinstance(node, ast.Await):
+                node = node.value
+            elif isinstance(node, ast.Name):
+                return any(self._from_model(v, depth + 1) for v in self.body.values_of(node.id))
+            else:
+                return False
+        return False
 
     def _dict(self, node: ast.AST, lookups: bool) -> Iterator[Found]:
         node = self._resolve(node)
@@ -258,6 +287,15 @@ def method_name(call: ast.Call) -> str:
     if isinstance(func, ast.Attribute):
         return func.attr
     return func.id if isinstance(func, ast.Name) else ""
+
+
+def _receiver(call: ast.Call, name: str) -> ast.AST | None:
+    """The query a lookup narrows: the method's receiver, or a shortcut's first argument."""
+    if isinstance(call.func, ast.Attribute):
+        return call.func.value
+    if name.endswith(("_or_404", "get_or_none")) and call.args:
+        return call.args[0]
+    return None
 
 
 def _updates(call: ast.Call) -> bool:
