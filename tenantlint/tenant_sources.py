@@ -216,6 +216,8 @@ class FunctionValues:
         self.func = func
         self._assigned: dict[str, list[ast.expr]] | None = None
         self._inputs: set[str] | None = None
+        self._input_names: dict[str, ast.expr | None] = {}
+        self._tenant_names: dict[str, bool] = {}
 
     @property
     def assigned(self) -> dict[str, list[ast.expr]]:
@@ -299,7 +301,10 @@ class FunctionValues:
             values = self.assigned.get(node.id)
             if not values or node.id in seen:
                 return False
-            return all(self._tenant(v, depth + 1, seen | {node.id}) for v in values)
+            if node.id not in self._tenant_names:  # each name is followed once per function
+                self._tenant_names[node.id] = False
+                self._tenant_names[node.id] = all(self._tenant(v, depth + 1, seen | {node.id}) for v in values)
+            return self._tenant_names[node.id]
         if isinstance(node, ast.Attribute):
             # `tenant.id` where `tenant = request.tenant`.
             return isinstance(node.value, ast.Name) and node.value.id in self.assigned and \
@@ -325,9 +330,13 @@ class FunctionValues:
                 return node
             if node.id in seen:
                 return None
+            if node.id in self._input_names:  # each name is followed once per function
+                return self._input_names[node.id]
+            self._input_names[node.id] = None
             for value in self.assigned.get(node.id, ()):
                 found = self._input(value, depth + 1, seen | {node.id})
                 if found is not None:
+                    self._input_names[node.id] = found
                     return found
             return None
         if isinstance(node, (ast.Subscript, ast.Attribute)):

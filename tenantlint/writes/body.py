@@ -18,6 +18,7 @@ class Body:
         self.fors: list[ast.For | ast.AsyncFor] = []
         self.ifs: list[ast.If] = []
         self.checks: list[ast.Expr] = []  # expression statements (`authorize(user, org_id)`)
+        self._values: dict[str, list[ast.expr]] | None = None
         body = owner.body if isinstance(owner, (ast.Module, *_NESTED)) else [owner]
         stack = [(stmt, owner) for stmt in reversed(body)]
         while stack:
@@ -45,12 +46,13 @@ class Body:
 
     def values_of(self, name: str) -> list[ast.expr]:
         """Every value assigned to a plain name in this body (`x = ...`, `x: T = ...`)."""
-        out = []
-        for stmt in self.assigns:
-            if isinstance(stmt, ast.Assign):
-                if any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):
-                    out.append(stmt.value)
-            elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None and \
-                    isinstance(stmt.target, ast.Name) and stmt.target.id == name:
-                out.append(stmt.value)
-        return out
+        if self._values is None:
+            self._values = {}
+            for stmt in self.assigns:
+                if isinstance(stmt, ast.Assign):
+                    for target in stmt.targets:
+                        if isinstance(target, ast.Name):
+                            self._values.setdefault(target.id, []).append(stmt.value)
+                elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None and isinstance(stmt.target, ast.Name):
+                    self._values.setdefault(stmt.target.id, []).append(stmt.value)
+        return self._values.get(name, [])

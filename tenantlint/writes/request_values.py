@@ -58,6 +58,7 @@ class RequestValues:
             frozenset(c[:-3] for c in self.columns if c.endswith("_id") and len(c) > 3)
         self.dialect = dialect
         self.code = code
+        self._from_model_names: dict[str, bool] = {}
 
     def findings(self) -> list[Found]:
         out: list[Found] = []
@@ -131,7 +132,12 @@ class RequestValues:
             elif isinstance(node, ast.Await):
                 node = node.value
             elif isinstance(node, ast.Name):
-                return any(self._from_model(v, depth + 1) for v in self.body.values_of(node.id))
+                # `qs = qs.filter(...)` fifty times: each name is judged once.
+                if node.id not in self._from_model_names:
+                    self._from_model_names[node.id] = False  # a cycle counts as no
+                    self._from_model_names[node.id] = any(
+                        self._from_model(v, depth + 1) for v in self.body.values_of(node.id))
+                return self._from_model_names[node.id]
             else:
                 return False
         return False
