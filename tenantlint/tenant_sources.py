@@ -31,7 +31,7 @@ from __future__ import annotations
 import ast
 from typing import Iterable, Sequence
 
-from tenantlint.names import ImportMap, dotted, matches_name
+from tenantlint.names import ImportMap, child_statements, dotted, matches_name
 from tenantlint.request_packs import RequestKnowledge, request_knowledge
 
 # Calls that convert a value without changing whose it is.
@@ -431,13 +431,13 @@ def returns(func) -> list[ast.expr]:
     """The values a function returns (nested functions left out)."""
     out: list[ast.expr] = []
     stack = list(func.body)
-    while stack:
+    while stack:  # statements only: a return is never inside an expression
         node = stack.pop()
         if isinstance(node, _NESTED):
             continue
         if isinstance(node, ast.Return) and node.value is not None:
             out.append(node.value)
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(child_statements(node))
     return out
 
 

@@ -8,6 +8,7 @@ name; `TenantCatalog.request_helpers` gathers them for the per-file pass."""
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -15,6 +16,9 @@ from tenantlint.config import Settings
 from tenantlint.names import ImportMap
 from tenantlint.request_packs import request_knowledge
 from tenantlint.tenant_sources import TenantSources, returns
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -32,13 +36,23 @@ class RequestHelpers:
         """A file that names a request, a context-global request or a parameter marker."""
         return any(word.encode() in data for word in request_knowledge().words)
 
-    def discover(self, tree: ast.Module, path: str, module: str, settings: Settings) -> Iterable[RequestHelperFact]:
+    wants_source = True
+
+    def discover(self, tree: ast.Module, path: str, module: str, settings: Settings,
+                 source: str = "") -> Iterable[RequestHelperFact]:
+        lines = source.splitlines()
+        words = request_knowledge().words
+        candidates = [stmt for stmt in tree.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and
+                      not (lines and words.isdisjoint(_WORD.findall(
+                          "\n".join(lines[stmt.lineno - 1:stmt.end_lineno or stmt.lineno]))))]
+        if not candidates:
+            return  # the cheap test first: no function names a request
         sources = TenantSources(settings.tenant_sources, settings.tenant_columns, tree, ImportMap(tree, module))
         names = []
-        for name, func in sources.helpers.items():
+        for func in candidates:
             values = sources.function(func)
             if any(values.request_input(ret) is not None for ret in returns(func)):
-                names.append(name)
+                names.append(func.name)
         if names:
             yield RequestHelperFact(path, module, tuple(sorted(names)))
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from tenantlint.config import Settings
-from tenantlint.names import dotted
+from tenantlint.names import child_statements, dotted
 
 FILLING_METHODS = frozenset({"save", "asave", "__init__", "pre_save", "before_insert"})
 LISTENER_EVENTS = frozenset({"before_insert", "pre_save", "init"})
@@ -88,8 +88,11 @@ def _listener_targets(func, names: set[str]) -> list[str]:
 
 
 def _assigns(func, owner: str, names: set[str]) -> bool:
-    """Does the function assign `<owner>.<tenant name>` (or `setattr(owner, "<tenant>", ...)`)?"""
-    for node in ast.walk(func):
+    """Does the function assign `<owner>.<tenant name>` in some statement?"""
+    stack = list(func.body)
+    while stack:  # statements only: an assignment is never inside an expression
+        node = stack.pop()
+        stack.extend(child_statements(node))
         targets = node.targets if isinstance(node, ast.Assign) else \
             [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else []
         for target in targets:
