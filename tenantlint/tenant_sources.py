@@ -38,11 +38,13 @@ from tenantlint.request_packs import RequestKnowledge, request_knowledge
 CASTS = frozenset({
     "int", "str", "float", "bool", "UUID", "uuid.UUID", "Decimal", "decimal.Decimal", "ObjectId",
     "bson.ObjectId", "bson.objectid.ObjectId", "PydanticObjectId", "json.loads", "orjson.loads",
+    # containers of the input are input: `for i, org in enumerate(request.GET.getlist("org"))`
+    "list", "tuple", "set", "sorted", "reversed", "enumerate", "zip", "dict", "frozenset",
 })
 # Methods on a value that keep it the same value (`request.GET.get("x")`, `raw.strip()`).
 PASS_METHODS = frozenset({
     "get", "getlist", "pop", "strip", "lower", "upper", "split", "decode", "encode", "lstrip", "rstrip",
-    "format", "replace", "getone", "get_all",
+    "format", "replace", "getone", "get_all", "items", "values", "keys", "copy", "dict", "to_dict",
 })
 _LOCAL_FACTORIES = ("threading.local", "werkzeug.local.Local", "local", "Local")
 _CONTEXTVAR = ("contextvars.ContextVar", "ContextVar")
@@ -260,7 +262,7 @@ class FunctionValues:
                 self._bind(node.target, node.value)
             elif isinstance(node, ast.NamedExpr):
                 self._bind(node.target, node.value)
-            elif isinstance(node, (ast.For, ast.AsyncFor)):
+            elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
                 self._bind(node.target, node.iter)  # an element of the input is input
             elif isinstance(node, (ast.With, ast.AsyncWith)):
                 for item in node.items:

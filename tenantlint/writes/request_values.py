@@ -251,7 +251,9 @@ class RequestValues:
                 if keyword.arg == param:
                     yield keyword.value
             for container in containers:
-                if isinstance(container, ast.Dict):
+                if not isinstance(container, (ast.Dict, ast.Call, ast.Tuple, ast.List, ast.Constant)):
+                    yield container  # `execute(sql, request.args)`: every parameter is the client's
+                elif isinstance(container, ast.Dict):
                     for key, value in zip(container.keys, container.values):
                         if isinstance(key, ast.Constant) and key.value == param:
                             yield value
