@@ -25,7 +25,8 @@ class WritesChecker(Checker):
     def wants(cls, source: str, catalog, settings) -> bool:
         """A tenant model named (TL203), or request input and a tenant name (TL601)."""
         words = set(_WORD.findall(source))
-        return not words.isdisjoint(catalog.models) or bool(catalog.tables and words & DOCUMENT_INSERTS) or \
+        collections = catalog.tables or getattr(catalog, "collections", None)
+        return not words.isdisjoint(catalog.models) or bool(collections and words & DOCUMENT_INSERTS) or \
             bool(words & request_knowledge().words) and not words.isdisjoint(_tenant_words(catalog, settings))
 
     def __init__(self, ctx) -> None:
@@ -35,7 +36,8 @@ class WritesChecker(Checker):
             catalog, settings = ctx.catalog, ctx.settings
             words = set(_WORD.findall(ctx.source))
             self.rows_wanted = bool(catalog.models) and not words.isdisjoint(catalog.models)
-            self.documents_wanted = bool(catalog.tables) and bool(words & DOCUMENT_INSERTS)
+            self.documents_wanted = bool(catalog.tables or getattr(catalog, "collections", None)) and \
+                bool(words & DOCUMENT_INSERTS)
             self.requests_wanted = bool(words & request_knowledge().words) and \
                 not words.isdisjoint(_tenant_words(catalog, settings))
             self.models = Models(ctx)
@@ -60,9 +62,9 @@ class WritesChecker(Checker):
                 self.report("TL203", write.node,
                             f"a `{write.model}` row is written without its tenant (`{names}`)")
         if self.documents_wanted:
-            for write in DocumentWrites(self.ctx.catalog, body).writes():
+            for write in DocumentWrites(self.ctx.catalog, body, self.ctx.imports).writes():
                 table = self.ctx.catalog.tables.get(write.model.lower())
-                columns = "/".join(sorted(table.tenant_columns)) if table else "tenant"
+                columns = "/".join(sorted(table.tenant_columns if table else self.ctx.catalog.tenant_columns))
                 self.report("TL203", write.node, f"a document is inserted into the tenant collection "
                                                  f"`{write.model}` without its tenant field (`{columns}`)")
         if self.requests_wanted:

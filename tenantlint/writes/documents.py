@@ -2,8 +2,9 @@
 
 `db.notes.insert_one({...})`, `db["notes"].insert_many([...])`,
 `db.get_collection("notes").insert_one(doc)` (pymongo and motor alike): the collection
-is a tenant one when the catalog lists it among the tenant tables (`tenant-tables`, or
-discovered); the documents must carry a tenant column as a key. Documents whose keys
+is a tenant one when the catalog says so (`tenant-tables`, or a discovered tenant
+collection; a module-level handle `notes = db.notes` is resolved through the catalog's
+collection handles); the documents must carry a tenant column as a key. Documents whose keys
 cannot be read (built elsewhere, filled in later) are left alone."""
 from __future__ import annotations
 
@@ -18,9 +19,13 @@ COLLECTION_CALLS = frozenset({"get_collection", "collection"})
 
 
 class DocumentWrites:
-    def __init__(self, catalog, body: Body) -> None:
+    def __init__(self, catalog, body: Body, imports=None) -> None:
         self.catalog = catalog
         self.body = body
+        self.imports = imports
+        # Discovered collections when the catalog has them, else the tenant tables.
+        self.is_tenant = getattr(catalog, "is_tenant_collection", None) or catalog.is_tenant_table
+        self.handles = getattr(catalog, "collection_handles", None) or {}
 
     def writes(self) -> Iterator[Write]:
         for call in self.body.calls:
@@ -28,7 +33,7 @@ class DocumentWrites:
             if not isinstance(func, ast.Attribute) or func.attr not in INSERTS or not call.args:
                 continue
             name = self._collection(func.value, 0)
-            if name is None or not self.catalog.is_tenant_table(name):
+            if name is None or not self.is_tenant(name):
                 continue
             table = self.catalog.tables.get(name.lower())
             columns = set(table.tenant_columns) if table is not None else set(self.catalog.tenant_columns)
@@ -44,7 +49,12 @@ class DocumentWrites:
             return None
         if isinstance(node, ast.Name):
             values = self.body.values_of(node.id)
-            return self._collection(values[0], depth + 1) if len(values) == 1 else None
+            if len(values) == 1:
+                return self._collection(values[0], depth + 1)
+            if values or self.imports is None:
+                return None
+            # a module-level handle, here or imported (`from app.db import notes`)
+            return self.handles.get(self.imports.qualify(node) or "")
         if isinstance(node, ast.Attribute) and isinstance(node.value, (ast.Name, ast.Attribute)):
             return node.attr
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and \
