@@ -15,7 +15,8 @@ from typing import Iterable
 from tenantlint.config import Settings
 from tenantlint.names import ImportMap
 from tenantlint.request_packs import request_knowledge
-from tenantlint.tenant_sources import TenantSources, returns
+from tenantlint.local_values import returns
+from tenantlint.tenant_sources import TenantSources
 
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

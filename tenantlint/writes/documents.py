@@ -12,7 +12,8 @@ import ast
 from typing import Iterator
 
 from tenantlint.writes.body import Body
-from tenantlint.writes.rows import Write, dict_keys, rows_keys
+from tenantlint.writes.keys import dict_keys, rows_keys
+from tenantlint.writes.rows import Write
 
 INSERTS = {"insert_one": "one", "insert_many": "many"}
 COLLECTION_CALLS = frozenset({"get_collection", "collection"})

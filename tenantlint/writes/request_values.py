@@ -25,7 +25,7 @@ from tenantlint.names import dotted
 from tenantlint.orm.common import Models
 from tenantlint.sql.bound_params import tenant_parameters
 from tenantlint.sql.recover import Env, recover
-from tenantlint.tenant_sources import FunctionValues
+from tenantlint.local_values import FunctionValues
 from tenantlint.writes.body import Body
 from tenantlint.writes.verified import Verification
 

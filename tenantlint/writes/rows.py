@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from tenantlint.names import dotted
 from tenantlint.orm.common import Models
 from tenantlint.writes.body import Body
+from tenantlint.writes.keys import call_keys, executed_keys, rows_keys, values_keys
 
 MANAGER_CREATES = frozenset({"create", "acreate", "get_or_create", "aget_or_create", "update_or_create",
                              "aupdate_or_create"})
@@ -35,8 +36,7 @@ PEEWEE_CREATES = frozenset({"create", "insert", "insert_many", "get_or_create", 
 SAVES = frozenset({"save", "asave"})
 SESSION_ADDS = frozenset({"add", "add_all", "merge"})
 RELATION_ADDS = frozenset({"append", "add", "extend", "set"})
-DEFAULTS = ("defaults", "create_defaults")
-_UNKNOWN = None  # keys that cannot be read
+_UNKNOWN = None  # keys that cannot be read (tenantlint/writes/keys.py)
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ class Rows:
                     self.body.up(parent).func is parent:
                 outer = self.body.up(parent)
                 if parent.attr == "values":
-                    found = _values_keys(outer, self.body)
+                    found = values_keys(outer, self.body)
                     if found is _UNKNOWN:
                         return []
                     keys |= found
@@ -153,7 +153,7 @@ class Rows:
                 node = outer
                 continue
             if isinstance(parent, ast.Call) and node in parent.args and parent.args[0] is node:
-                found = _executed_keys(parent, self.body)
+                found = executed_keys(parent, self.body)
                 if found is _UNKNOWN:
                     return []
                 keys |= found
@@ -181,10 +181,10 @@ class Rows:
             func = call.func
             if isinstance(func, ast.Attribute) and func.attr == "values" and isinstance(func.value, ast.Name) \
                     and func.value.id == name:
-                found = _values_keys(call, self.body)
+                found = values_keys(call, self.body)
             elif call.args and isinstance(call.args[0], ast.Name) and call.args[0].id == name and \
                     len(call.args) + len(call.keywords) > 1:
-                found = _executed_keys(call, self.body)
+                found = executed_keys(call, self.body)
             elif any(isinstance(a, ast.Name) and a.id == name for a in call.args[1:]) or \
                     any(isinstance(k.value, ast.Name) and k.value.id == name for k in call.keywords):
                 return _UNKNOWN  # handed to a helper that may add values
@@ -284,105 +284,6 @@ class Rows:
                     _mentions(call.args, name):
                 return True
         return False
-
-
-# -- keys ---------------------------------------------------------------------------------
-def call_keys(call: ast.Call, body: Body):
-    """Field names a call sets: keywords, keys of literal `**{...}`, of `defaults={...}`
-    (get_or_create lookups with `__` set nothing); None when some cannot be read."""
-    keys: set[str] = set()
-    for keyword in call.keywords:
-        if keyword.arg is None:
-            found = dict_keys(keyword.value, body)
-            if found is None:
-                return _UNKNOWN
-            keys |= found
-        elif keyword.arg in DEFAULTS:
-            found = dict_keys(keyword.value, body)
-            if found is None:
-                return _UNKNOWN
-            keys |= found
-        elif "__" not in keyword.arg:
-            keys.add(keyword.arg)
-    return keys
-
-
-def dict_keys(node: ast.AST, body: Body, depth: int = 0) -> set[str] | None:
-    """Keys of a literal dict or `dict(...)`, also through a local name; None if unknown."""
-    if isinstance(node, ast.Name) and depth < 3:
-        values = body.values_of(node.id)
-        if len(values) != 1 or _grown(node.id, body):
-            return None
-        return dict_keys(values[0], body, depth + 1)
-    if isinstance(node, ast.Dict):
-        keys: set[str] = set()
-        for key, value in zip(node.keys, node.values):
-            if key is None:
-                inner = dict_keys(value, body, depth + 1)
-                if inner is None:
-                    return None
-                keys |= inner
-            elif isinstance(key, ast.Constant) and isinstance(key.value, str):
-                keys.add(key.value)
-            else:
-                return None
-        return keys
-    if isinstance(node, ast.Call) and dotted(node.func) == "dict" and not node.args:
-        if any(k.arg is None for k in node.keywords):
-            return None
-        return {k.arg for k in node.keywords}
-    return None
-
-
-def _grown(name: str, body: Body) -> bool:
-    """`data["store_id"] = ...` / `data.update(...)`: the dict gets keys later."""
-    for stmt in body.assigns:
-        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-        if any(isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id == name
-               for t in targets):
-            return True
-    return any(isinstance(c.func, ast.Attribute) and c.func.attr in ("update", "setdefault") and
-               isinstance(c.func.value, ast.Name) and c.func.value.id == name for c in body.calls)
-
-
-def rows_keys(node: ast.AST, body: Body):
-    """Keys common to a literal list of row dicts (`insert_many([{...}, ...])`), or of one dict."""
-    if isinstance(node, ast.Name):
-        values = body.values_of(node.id)
-        if len(values) == 1:
-            node = values[0]
-    if isinstance(node, (ast.List, ast.Tuple)):
-        rows = [dict_keys(e, body) for e in node.elts]
-        if not rows or any(r is None for r in rows):
-            return _UNKNOWN
-        return set.intersection(*rows)
-    if isinstance(node, ast.ListComp):
-        return dict_keys(node.elt, body)
-    return dict_keys(node, body)
-
-
-def _values_keys(call: ast.Call, body: Body):
-    keys = call_keys(call, body)
-    if keys is _UNKNOWN:
-        return _UNKNOWN
-    for arg in call.args:
-        found = rows_keys(arg, body)
-        if found is _UNKNOWN:
-            return _UNKNOWN
-        keys |= found
-    return keys
-
-
-def _executed_keys(call: ast.Call, body: Body):
-    """Parameters of `session.execute(stmt, {...} | [{...}])`; empty when none are given."""
-    params = [*call.args[1:], *(k.value for k in call.keywords if k.arg in ("params", "parameters"))]
-    keys: set[str] = set()
-    for param in params:
-        found = rows_keys(param, body)
-        if found is _UNKNOWN:
-            return _UNKNOWN
-        keys |= found
-    return keys
 
 
 # -- small shapes -------------------------------------------------------------------------

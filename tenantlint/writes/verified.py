@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ast
 
-from tenantlint.tenant_sources import FunctionValues
+from tenantlint.local_values import FunctionValues
 from tenantlint.writes.body import Body
 
 CHECK_WORDS = ("authoriz", "permission", "check", "verify", "ensure", "require", "assert", "access", "member",
