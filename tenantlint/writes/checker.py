@@ -72,9 +72,11 @@ class WritesChecker(Checker):
             checker = RequestValues(self.models, body, values, self.ctx.settings.tenant_columns, self.relations,
                                     self.ctx.settings.dialect, self.ctx.code_for)
             for found in checker.findings():
-                source = self.ctx.code_for(found.source) or "the request"
+                source = f"`{self.ctx.code_for(found.source)}`" if self.ctx.code_for(found.source) else "the request"
+                if isinstance(found.source, ast.Name) and found.source.id in values.inputs:
+                    source += ", a parameter the framework reads from the request"
                 self.report("TL601", found.node,
-                            f"the tenant value for `{found.field}` comes from request input (`{source}`): "
+                            f"the tenant value for `{found.field}` comes from request input ({source}): "
                             "the client chooses the tenant")
 
 
