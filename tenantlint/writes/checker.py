@@ -47,14 +47,33 @@ class WritesChecker(Checker):
         wanted = self.active and (self.rows_wanted or self.requests_wanted or self.documents_wanted)
         return super().get_visitors() if wanted else {}
 
+    # The bodies being read, innermost last: the batched walk hands each node to the
+    # function (or module) it belongs to; a class body's own statements are not judged.
     def visit_Module(self, node: ast.Module) -> None:
-        self._check(node, None)
+        self.bodies = [Body(node)]
+
+    def leave_Module(self, node: ast.Module) -> None:
+        self._check(self.bodies.pop(), None)
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:  # async defs too
-        self._check(node, node)
+        self.bodies.append(Body(node))
 
-    def _check(self, owner: ast.AST, func: ast.AST | None) -> None:
-        body = Body(owner)
+    def leave_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._check(self.bodies.pop(), node)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self.bodies.append(Body(node))
+
+    def leave_ClassDef(self, node: ast.ClassDef) -> None:
+        self.bodies.pop()
+
+    def _add(self, node: ast.AST) -> None:
+        self.bodies[-1].add(node)
+
+    visit_Call = visit_Assign = visit_AnnAssign = visit_AugAssign = visit_Compare = visit_For = visit_If = \
+        visit_Expr = _add
+
+    def _check(self, body: Body, func: ast.AST | None) -> None:
         if self.rows_wanted:
             for write in Rows(self.models, body).writes():
                 info = self.ctx.catalog.models.get(write.model)
