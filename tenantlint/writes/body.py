@@ -24,18 +24,6 @@ class Body:
         self._values: dict[str, list[ast.expr]] | None = None
         self._parent: dict[int, ast.AST] | None = None
 
-    @classmethod
-    def of(cls, owner: ast.AST) -> "Body":
-        """A body collected by a walk of its own (for callers outside the batched walk)."""
-        body = cls(owner)
-        stack = list(reversed(_statements(owner)))
-        while stack:
-            node = stack.pop()
-            if not isinstance(node, _NESTED):
-                body.add(node)
-                stack.extend(reversed(list(ast.iter_child_nodes(node))))
-        return body
-
     def add(self, node: ast.AST) -> None:
         kind = type(node)
         if kind is ast.Call:
