@@ -124,8 +124,7 @@ class FileContext:
         .is_tenant(expr)` / `.request_input(expr)` (see tenantlint/tenant_sources.py)."""
         if self._tenant_sources is None:
             self._tenant_sources = TenantSources(self.settings.tenant_sources, self.settings.tenant_columns,
-                                                 self.module, self.imports,
-                                                 getattr(self.catalog, "request_helpers", frozenset()))
+                                                 self.module, self.imports, self.catalog.request_helpers)
         return self._tenant_sources
 
     def in_scope_provider(self, node: ast.AST) -> bool:

@@ -25,7 +25,7 @@ class WritesChecker(Checker):
     def wants(cls, source: str, catalog, settings) -> bool:
         """A tenant model named (TL203), or request input and a tenant name (TL601)."""
         words = set(_WORD.findall(source))
-        collections = catalog.tables or getattr(catalog, "collections", None)
+        collections = catalog.tables or catalog.collections
         return not words.isdisjoint(catalog.models) or bool(collections and words & DOCUMENT_INSERTS) or \
             bool(words & request_knowledge().words) and not words.isdisjoint(_tenant_words(catalog, settings))
 
@@ -36,7 +36,7 @@ class WritesChecker(Checker):
             catalog, settings = ctx.catalog, ctx.settings
             words = set(_WORD.findall(ctx.source))
             self.rows_wanted = bool(catalog.models) and not words.isdisjoint(catalog.models)
-            self.documents_wanted = bool(catalog.tables or getattr(catalog, "collections", None)) and \
+            self.documents_wanted = bool(catalog.tables or catalog.collections) and \
                 bool(words & DOCUMENT_INSERTS)
             self.requests_wanted = bool(words & request_knowledge().words) and \
                 not words.isdisjoint(_tenant_words(catalog, settings))

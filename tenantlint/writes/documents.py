@@ -24,9 +24,6 @@ class DocumentWrites:
         self.catalog = catalog
         self.body = body
         self.imports = imports
-        # Discovered collections when the catalog has them, else the tenant tables.
-        self.is_tenant = getattr(catalog, "is_tenant_collection", None) or catalog.is_tenant_table
-        self.handles = getattr(catalog, "collection_handles", None) or {}
 
     def writes(self) -> Iterator[Write]:
         for call in self.body.calls:
@@ -34,7 +31,7 @@ class DocumentWrites:
             if not isinstance(func, ast.Attribute) or func.attr not in INSERTS or not call.args:
                 continue
             name = self._collection(func.value, 0)
-            if name is None or not self.is_tenant(name):
+            if name is None or not self.catalog.is_tenant_collection(name):
                 continue
             table = self.catalog.tables.get(name.lower())
             columns = set(table.tenant_columns) if table is not None else set(self.catalog.tenant_columns)
@@ -55,7 +52,7 @@ class DocumentWrites:
             if values or self.imports is None:
                 return None
             # a module-level handle, here or imported (`from app.db import notes`)
-            return self.handles.get(self.imports.qualify(node) or "")
+            return self.catalog.collection_handles.get(self.imports.qualify(node) or "")
         if isinstance(node, ast.Attribute) and isinstance(node.value, (ast.Name, ast.Attribute)):
             return node.attr
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and \

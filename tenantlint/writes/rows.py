@@ -61,7 +61,7 @@ class Rows:
                 continue
             if orm is not None and (orm.core or orm.always_scoped):
                 continue  # a Table object, or a model whose rows get their tenant elsewhere
-            if model in getattr(self.models.catalog, "tenant_filled", ()):
+            if model in self.models.catalog.tenant_filled:
                 continue  # its save()/default/listener fills the tenant in
             return model
         return None
