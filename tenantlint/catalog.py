@@ -161,6 +161,10 @@ class TenantCatalog:
     escapes: list[EscapeFact] = field(default_factory=list)  # for `tenantlint catalog` only
     settings_read: dict[str, SettingRead] = field(default_factory=dict)  # current_setting() names, first read
     other_models: dict[str, ModelFact] = field(default_factory=dict)  # ORM models with no tenant column
+    # qualified names of project functions that return request input (discover/request_helpers.py)
+    request_helpers: frozenset[str] = frozenset()
+    # tenant models that fill in their own tenant on save (discover/tenant_fillers.py)
+    tenant_filled: frozenset[str] = frozenset()
 
     def is_tenant_collection(self, name: str) -> bool:
         """A collection, index or label listed in `tenant-tables` or discovered, not global."""

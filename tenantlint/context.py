@@ -126,7 +126,7 @@ class FileContext:
         .is_tenant(expr)` / `.request_input(expr)` (see tenantlint/tenant_sources.py)."""
         if self._tenant_sources is None:
             self._tenant_sources = TenantSources(self.settings.tenant_sources, self.settings.tenant_columns,
-                                                 self.module, self.imports)
+                                                 self.module, self.imports, self.catalog.request_helpers)
         return self._tenant_sources
 
     def decide(self, node, family: str, subject: str, verdict: str, reason: str,

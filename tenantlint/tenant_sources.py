@@ -12,15 +12,17 @@ tell a trusted tenant value from one the client picked (TL601), by the memoizati
   `self.request.tenant.pk`), or a zero-argument `.get()` of a ContextVar named so
   (`current_tenant.get()`). Values read from request input never are, whatever their
   name (`request.GET.tenant_id`).
-* **is it request input?** What the client sends: Django `request.GET/POST/data/
+* **is it request input?** What the client sends (the framework knowledge is data:
+  `rules/request_input/*.toml`, read by `tenantlint.request_packs`): Django `request.GET/POST/data/
   query_params/headers/COOKIES/META/body`, Flask `request.args/form/values/json/
   get_json()/headers/cookies`, Starlette/FastAPI `request.query_params/headers/cookies`
   and `await request.json()`/`form()`/`body()`, FastAPI parameters declared with
   `Query()/Header()/Cookie()/Body()/Form()`. Path parameters of a route are not
   (a permission layer usually checks them).
 
-Both follow a value through local variables (a name is request input when any
-assignment to it is, the tenant only when every one is), subscripts and `.get()`,
+Both follow a value through local variables (`tenantlint/local_values.py`: a name is
+request input when any assignment to it is, the tenant only when every one is),
+subscripts and `.get()`,
 f-strings and concatenation, casts (`int(...)`, `UUID(...)`), and calls of helpers
 defined in the same module that pass their argument through or read the request
 themselves (`def store_param(): return request.args["store"]`).
@@ -30,39 +32,14 @@ from __future__ import annotations
 import ast
 from typing import Iterable, Sequence
 
-from tenantlint.names import ImportMap, dotted
+from tenantlint.local_values import FunctionValues
+from tenantlint.names import ImportMap, dotted, matches_name
+from tenantlint.request_packs import RequestKnowledge, request_knowledge
 
-# Attributes of a request object that hold what the client sent.
-INPUT_ATTRIBUTES = frozenset({
-    "GET", "POST", "data", "query_params", "headers", "COOKIES", "META", "body", "args", "form",
-    "values", "json", "cookies", "path_params_raw", "files", "FILES",
-})
-# Methods of a request object that return what the client sent (`await request.json()`).
-INPUT_METHODS = frozenset({"get_json", "json", "form", "body", "stream"})
-REQUEST_NAMES = frozenset({"request", "req"})
-# Flask's and Quart's context-global request, whatever it is imported as.
-GLOBAL_REQUESTS = frozenset({"flask.request", "quart.request", "werkzeug.local.request"})
-# Objects whose attributes the built-in guess reads the tenant from.
-AMBIENT_ROOTS = frozenset({"request", "req", "g", "self"})
-GLOBAL_G = frozenset({"flask.g", "quart.g"})
-# FastAPI parameter markers for values taken from the request (not the path).
-FASTAPI_INPUTS = frozenset({"Query", "Header", "Cookie", "Body", "Form", "File"})
-# Calls that convert a value without changing whose it is.
-CASTS = frozenset({
-    "int", "str", "float", "bool", "UUID", "uuid.UUID", "Decimal", "decimal.Decimal", "ObjectId",
-    "bson.ObjectId", "bson.objectid.ObjectId", "PydanticObjectId",
-})
-# Methods on a value that keep it the same value (`request.GET.get("x")`, `raw.strip()`).
-PASS_METHODS = frozenset({
-    "get", "getlist", "pop", "strip", "lower", "upper", "split", "decode", "encode", "lstrip", "rstrip",
-    "format", "replace", "getone", "get_all",
-})
 _LOCAL_FACTORIES = ("threading.local", "werkzeug.local.Local", "local", "Local")
 _CONTEXTVAR = ("contextvars.ContextVar", "ContextVar")
-_MAX_DEPTH = 8
 
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
 class TenantSources:
@@ -70,7 +47,12 @@ class TenantSources:
     ContextVars, its helper functions, and the configured sources."""
 
     def __init__(self, configured: Sequence[str], tenant_columns: Iterable[str], module: ast.Module | None,
-                 imports: ImportMap | None) -> None:
+                 imports: ImportMap | None, project_helpers: frozenset[str] = frozenset()) -> None:
+        # Qualified names of functions elsewhere in the project that return request input
+        # (the catalog's `request_helpers`).
+        self.project_helpers = project_helpers
+        # What each web framework hands a view from the client (rules/request_input/*.toml).
+        self.web: RequestKnowledge = request_knowledge()
         self.columns = {c.lower() for c in tenant_columns}
         self.relations = {c[:-3] for c in self.columns if c.endswith("_id") and len(c) > 3}
         self.calls = {c[:-2] for c in configured if c.endswith("()")}
@@ -120,13 +102,14 @@ class TenantSources:
         """An expression that reads the authenticated tenant by itself (no local names)."""
         if isinstance(node, ast.Await):
             node = node.value
-        if self._configured(node):
+        if self.configured(node):
             return True
         chain = _chain(node)
         if chain is None:
             return False
         root, parts, calls = chain
-        if any(p in INPUT_ATTRIBUTES or p in INPUT_METHODS for p in parts):
+        web = self.web
+        if any(p in web.attributes or p in web.methods for p in parts):
             return False
         if calls and parts and parts[-1] == "get" and not calls[-1].args and not calls[-1].keywords:
             # `current_tenant.get()`: a ContextVar read (a dict's get() takes a key).
@@ -134,15 +117,15 @@ class TenantSources:
             return self.named_after_tenant(owner)
         if calls:
             return False
-        if root in AMBIENT_ROOTS or root in self.locals:
+        if root in web.names or root in web.tenant_roots or root in self.locals:
             return any(self.word_is_tenant(p) for p in parts)
         qualified = (self._qualify(node) or "").split(".")
         for size in (2, 3):  # `flask.g.store_id` however `g` or `flask` was imported
-            if ".".join(qualified[:size]) in GLOBAL_G:
+            if ".".join(qualified[:size]) in web.tenant_objects:
                 return any(self.word_is_tenant(p) for p in qualified[size:])
         return False
 
-    def _configured(self, node: ast.AST) -> bool:
+    def configured(self, node: ast.AST) -> bool:
         """A `tenant-sources` entry, an attribute of one, or a ContextVar entry's `.get()`."""
         if not (self.values or self.calls):
             return False
@@ -184,178 +167,34 @@ class TenantSources:
         while True:
             if isinstance(current, ast.Call):
                 current = current.func
-                if isinstance(current, ast.Attribute) and current.attr in INPUT_METHODS and \
+                if isinstance(current, ast.Attribute) and current.attr in self.web.methods and \
                         self._is_request(current.value):
                     return True
             if isinstance(current, ast.Subscript):
                 current = current.value
                 continue
             if isinstance(current, ast.Attribute):
-                if current.attr in INPUT_ATTRIBUTES and self._is_request(current.value):
+                if current.attr in self.web.attributes and self._is_request(current.value):
                     return True
                 current = current.value
                 continue
             return False
 
+    def project_helper(self, func: ast.AST) -> bool:
+        """A call of a function of another module that returns request input."""
+        if not self.project_helpers or not isinstance(func, (ast.Name, ast.Attribute)):
+            return False
+        qualified = self._qualify(func)
+        return qualified in self.project_helpers or \
+            any(matches_name(qualified, helper) for helper in self.project_helpers)
+
     def _is_request(self, node: ast.AST) -> bool:
         name = dotted(node)
         if name is None:
             return False
-        if name.rsplit(".", 1)[-1] in REQUEST_NAMES:
+        if name.rsplit(".", 1)[-1] in self.web.names:
             return True
-        return (self._qualify(node) or "") in GLOBAL_REQUESTS
-
-
-class FunctionValues:
-    """`is_tenant` / `request_input` for expressions of one function, following its
-    local variables (every assignment in the body, on any path)."""
-
-    def __init__(self, sources: TenantSources, func: ast.AST | None) -> None:
-        self.sources = sources
-        self.func = func
-        self.assigned: dict[str, list[ast.expr]] = {}
-        self.inputs: set[str] = set()  # parameters that are request input (FastAPI Query()...)
-        if isinstance(func, _FUNCS):
-            self._parameters(func)
-            for stmt in func.body:
-                self._assignments(stmt)
-
-    def _parameters(self, func) -> None:
-        args = func.args
-        positional = [*args.posonlyargs, *args.args]
-        defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
-        pairs = list(zip(positional, defaults)) + list(zip(args.kwonlyargs, args.kw_defaults))
-        for arg, default in pairs:
-            if _fastapi_input(default) or _fastapi_input(arg.annotation):
-                self.inputs.add(arg.arg)
-
-    def _assignments(self, node: ast.AST) -> None:
-        if isinstance(node, _NESTED):
-            return
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                self._bind(target, node.value)
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None:
-            self._bind(node.target, node.value)
-        elif isinstance(node, ast.NamedExpr):
-            self._bind(node.target, node.value)
-        elif isinstance(node, (ast.For, ast.AsyncFor)):
-            self._bind(node.target, node.iter)  # an element of the input is input
-        elif isinstance(node, (ast.With, ast.AsyncWith)):
-            for item in node.items:
-                if item.optional_vars is not None:
-                    self._bind(item.optional_vars, item.context_expr)
-        for child in ast.iter_child_nodes(node):
-            self._assignments(child)
-
-    def _bind(self, target: ast.AST, value: ast.expr) -> None:
-        if isinstance(target, ast.Name):
-            self.assigned.setdefault(target.id, []).append(value)
-        elif isinstance(target, (ast.Tuple, ast.List)):
-            values = value.elts if isinstance(value, (ast.Tuple, ast.List)) and \
-                len(value.elts) == len(target.elts) else [value] * len(target.elts)
-            for part, part_value in zip(target.elts, values):
-                self._bind(part, part_value)
-        elif isinstance(target, ast.Starred):
-            self._bind(target.value, value)
-
-    # -- public ---------------------------------------------------------------------------
-    def is_tenant(self, node: ast.AST | None) -> bool:
-        """Does this expression yield the authenticated tenant on every path?"""
-        return node is not None and self._tenant(node, 0, frozenset())
-
-    def request_input(self, node: ast.AST | None) -> ast.expr | None:
-        """The request read this expression's value comes from on some path
-        (`request.GET["store"]`), or None when it is not request input."""
-        if node is None:
-            return None
-        return self._input(node, 0, frozenset())
-
-    # -- following values -------------------------------------------------------------------
-    def _tenant(self, node: ast.AST, depth: int, seen: frozenset[str]) -> bool:
-        if depth > _MAX_DEPTH:
-            return False
-        if self.sources.names_tenant(node):
-            return True
-        if isinstance(node, ast.Name):
-            values = self.assigned.get(node.id)
-            if not values or node.id in seen:
-                return False
-            return all(self._tenant(v, depth + 1, seen | {node.id}) for v in values)
-        if isinstance(node, ast.Attribute):
-            # `tenant.id` where `tenant = request.tenant`.
-            return isinstance(node.value, ast.Name) and node.value.id in self.assigned and \
-                self._tenant(node.value, depth + 1, seen)
-        if isinstance(node, ast.Await):
-            return self._tenant(node.value, depth + 1, seen)
-        if isinstance(node, ast.Call) and _call_name(node) in CASTS and len(node.args) == 1:
-            return self._tenant(node.args[0], depth + 1, seen)
-        if isinstance(node, ast.IfExp):
-            return self._tenant(node.body, depth + 1, seen) and self._tenant(node.orelse, depth + 1, seen)
-        return False
-
-    def _input(self, node: ast.AST, depth: int, seen: frozenset[str]) -> ast.expr | None:
-        if depth > _MAX_DEPTH or not isinstance(node, ast.expr):
-            return None
-        sources = self.sources
-        if sources.reads_request(node):
-            return node
-        if isinstance(node, ast.Name):
-            if node.id in self.inputs:
-                return node
-            if node.id in seen:
-                return None
-            for value in self.assigned.get(node.id, ()):
-                found = self._input(value, depth + 1, seen | {node.id})
-                if found is not None:
-                    return found
-            return None
-        if isinstance(node, (ast.Subscript, ast.Attribute)):
-            return self._input(node.value, depth + 1, seen)
-        if isinstance(node, ast.Await):
-            return self._input(node.value, depth + 1, seen)
-        if isinstance(node, ast.JoinedStr):
-            return self._first(
-                (v.value for v in node.values if isinstance(v, ast.FormattedValue)), depth, seen)
-        if isinstance(node, ast.BinOp):
-            return self._first((node.left, node.right), depth, seen)
-        if isinstance(node, ast.BoolOp):
-            return self._first(node.values, depth, seen)
-        if isinstance(node, ast.IfExp):
-            return self._first((node.body, node.orelse), depth, seen)
-        if isinstance(node, ast.Call):
-            return self._call_input(node, depth, seen)
-        return None
-
-    def _first(self, nodes, depth: int, seen: frozenset[str]) -> ast.expr | None:
-        for child in nodes:
-            found = self._input(child, depth + 1, seen)
-            if found is not None:
-                return found
-        return None
-
-    def _call_input(self, node: ast.Call, depth: int, seen: frozenset[str]) -> ast.expr | None:
-        name = _call_name(node)
-        if name in CASTS and node.args:
-            return self._input(node.args[0], depth + 1, seen)
-        func = node.func
-        if isinstance(func, ast.Attribute) and func.attr in PASS_METHODS:
-            return self._input(func.value, depth + 1, seen)
-        helper = self.sources.helpers.get(func.id) if isinstance(func, ast.Name) else None
-        if helper is None or helper is self.func:
-            return None
-        # A helper of this module: request input when it reads the request itself, or
-        # passes through an argument that is.
-        inner = self.sources.function(helper)
-        for ret in _returns(helper):
-            if inner._input(ret, depth + 1, frozenset()) is not None:
-                return node
-        for param, arg in _bound_arguments(helper, node):
-            if arg is not None and any(_uses(ret, param, inner) for ret in _returns(helper)):
-                found = self._input(arg, depth + 1, seen)
-                if found is not None:
-                    return found
-        return None
+        return (self._qualify(node) or "") in self.web.objects
 
 
 def _chain(node: ast.AST) -> tuple[str, list[str], list[ast.Call]] | None:
@@ -376,49 +215,3 @@ def _chain(node: ast.AST) -> tuple[str, list[str], list[ast.Call]] | None:
             return node.id, parts, calls
         else:
             return None
-
-
-def _call_name(node: ast.Call) -> str:
-    return dotted(node.func) or ""
-
-
-def _fastapi_input(node: ast.AST | None) -> bool:
-    """`Query(None)`, `fastapi.Header(...)`, `Annotated[str, Query()]`."""
-    if node is None:
-        return False
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Call):
-            name = (dotted(sub.func) or "").rsplit(".", 1)[-1]
-            if name in FASTAPI_INPUTS:
-                return True
-    return False
-
-
-def _returns(func) -> list[ast.expr]:
-    out: list[ast.expr] = []
-    stack = list(func.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, _NESTED):
-            continue
-        if isinstance(node, ast.Return) and node.value is not None:
-            out.append(node.value)
-        stack.extend(ast.iter_child_nodes(node))
-    return out
-
-
-def _bound_arguments(func, call: ast.Call) -> list[tuple[str, ast.expr | None]]:
-    params = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
-    out: list[tuple[str, ast.expr | None]] = list(zip(params, call.args))
-    names = set(params) | {a.arg for a in func.args.kwonlyargs}
-    out.extend((k.arg, k.value) for k in call.keywords if k.arg in names)
-    return out
-
-
-def _uses(node: ast.expr, param: str, values: FunctionValues) -> bool:
-    """Does a returned expression carry the parameter's value (directly or through locals,
-    casts and methods that keep it)?"""
-    probe = FunctionValues.__new__(FunctionValues)
-    probe.sources, probe.func, probe.assigned = values.sources, values.func, values.assigned
-    probe.inputs = {param}
-    return probe._input(node, 0, frozenset()) is not None

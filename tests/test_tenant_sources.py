@@ -130,6 +130,13 @@ def test_ambient_guesses(body, expected):
     ("def view(request):\n    probe(request.account.pk)", ["request.account"], TENANT),
     ("def view(request):\n    probe(request.account.pk)", [], NEITHER),
     ("def view(request):\n    acct = request.account\n    probe(acct.pk)", ["request.account"], TENANT),
+    # a configured source is trusted even when it reads the request (a gateway's header)
+    ("from app.auth import gateway_tenant\ndef gateway_tenant_of(request):\n    return 1\n"
+     "def view(request):\n    probe(gateway_tenant(request))", ["app.auth.gateway_tenant()"], TENANT),
+    ("from flask import request\ndef gateway_tenant():\n    return request.headers['X-Tenant']\n"
+     "def view():\n    probe(gateway_tenant())", ["app.views.gateway_tenant()"], TENANT),
+    ("from flask import request\ndef gateway_tenant():\n    return request.headers['X-Tenant']\n"
+     "def view():\n    probe(gateway_tenant())", [], INPUT),
 ])
 def test_configured_sources(body, configured, expected):
     assert probe(body, configured=configured) == expected

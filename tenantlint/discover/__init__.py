@@ -18,6 +18,9 @@ from tenantlint.stores.wrappers import WrapperFact, index_wrappers, resolve_inst
 from tenantlint.config import Settings
 from tenantlint.discover.escapes import suppression_facts
 from tenantlint.discover.settings_read import reads_in
+from tenantlint.discover import request_helpers, tenant_fillers
+from tenantlint.discover.request_helpers import RequestHelperFact
+from tenantlint.discover.tenant_fillers import TenantFillerFact
 from tenantlint.files import link_outside, module_name, relative, walk
 from tenantlint.cache import stamp_before_read
 from tenantlint.grammar import parse as parse_module
@@ -25,7 +28,8 @@ from tenantlint.source import decode, read_bytes, read_source
 from tenantlint.suppressions import sql_suppressions
 
 Fact = (TableFact | ModelFact | SchemaFact | DiscoveryGap | ModuleNamesFact | NameUseFact | CollectionFact
-        | CollectionHandleFact | AmbientFact | WrapperFact | EscapeFact | SettingRead)
+        | CollectionHandleFact | AmbientFact | WrapperFact | EscapeFact | SettingRead | RequestHelperFact
+        | TenantFillerFact)
 
 
 class PyDiscoverer(Protocol):
@@ -49,7 +53,7 @@ def python_discoverers() -> tuple[PyDiscoverer, ...]:
     return (*ddl_strings.DISCOVERERS, *orm_models.DISCOVERERS, *alembic_ops.DISCOVERERS,
             *django_migrations.DISCOVERERS, *module_names.DISCOVERERS, *ambient_helpers.DISCOVERERS,
             *wrapper_classes.DISCOVERERS, *documents.DISCOVERERS, *escapes.DISCOVERERS,
-            *settings_read.DISCOVERERS)
+            *settings_read.DISCOVERERS, *request_helpers.DISCOVERERS, *tenant_fillers.DISCOVERERS)
 
 
 # Below this many files to read, worker start-up costs more than it saves.
@@ -137,6 +141,10 @@ def assemble_facts(settings: Settings, facts: Iterable[Fact]) -> TenantCatalog:
     for fact in facts:
         if isinstance(fact, SettingRead):
             catalog.settings_read.setdefault(fact.name, fact)
+    catalog.request_helpers = request_helpers.request_helpers(f for f in facts if isinstance(f, RequestHelperFact))
+    catalog.tenant_filled = tenant_fillers.filled_models(
+        (f for f in facts if isinstance(f, TenantFillerFact)), (f for f in facts if isinstance(f, ModelFact)),
+        catalog.models)
     return catalog
 
 

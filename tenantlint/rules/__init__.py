@@ -5,7 +5,7 @@ documented, has runnable examples and is exercised by a fixture."""
 from __future__ import annotations
 
 from tenantlint.rulebase import Checker, Rule
-from tenantlint.rules import connections, documents, memo, meta, orm, schema, sql, stores
+from tenantlint.rules import connections, documents, memo, meta, orm, schema, sql, stores, writes
 
 RULES: tuple[type[Rule], ...] = (
     meta.ParseError,
@@ -20,6 +20,7 @@ RULES: tuple[type[Rule], ...] = (
     sql.SqlRlsBypass,
     orm.OrmUnscopedQuery,
     orm.OrmUnscopedBulkWrite,
+    writes.OrmWriteWithoutTenant,
     connections.RawConnection,
     stores.CacheKeyUnscoped,
     stores.VectorQueryUnscoped,
@@ -33,6 +34,7 @@ RULES: tuple[type[Rule], ...] = (
     schema.RlsNotForced,
     schema.RlsPolicyMissing,
     schema.TenantIndexMissing,
+    writes.TenantFromRequest,
 )
 
 # Per-file checkers, in the order they visit (batched visitors over one `ast` tree).
@@ -43,6 +45,7 @@ CHECKERS: tuple[type[Checker], ...] = (
     *stores.CHECKERS,
     *documents.CHECKERS,
     *memo.CHECKERS,
+    *writes.CHECKERS,
 )
 
 BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in RULES}
