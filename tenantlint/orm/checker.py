@@ -5,12 +5,17 @@ from __future__ import annotations
 import ast
 import re
 
+from tenantlint.orm.calls import CallJudge
 from tenantlint.orm.common import Models, call_name
 from tenantlint.orm.django import Django
 from tenantlint.orm.flow import Flow
+from tenantlint.orm.guards import guarded_assignments
 from tenantlint.orm.index import bound_attributes
+from tenantlint.orm.peewee import Peewee
+from tenantlint.orm.pyast import top_classes
 from tenantlint.orm.sqlalchemy import SqlAlchemy
 from tenantlint.orm.state import judge
+from tenantlint.orm.summaries import FunctionIndex
 from tenantlint.rulebase import Checker
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -19,6 +24,9 @@ _NEWLINE_BYTES = re.compile(rb"\r\n?|\n")
 ESCAPES = ("scopes_disabled",)
 _LISTED = 4  # models named in a message
 SHORTCUT_WORDS = frozenset({"get_object_or_404", "get_list_or_404", "aget_object_or_404", "aget_list_or_404"})
+# Methods a framework calls itself: what they return is judged there even when project code calls them too.
+FRAMEWORK_ENTRIES = frozenset({"get_queryset", "get_object", "queryset", "get_serializer_class"})
+NO_FUNCTIONS = FunctionIndex()
 
 
 class OrmChecker(Checker):
@@ -37,15 +45,21 @@ class OrmChecker(Checker):
             not _screen_words(catalog).isdisjoint(_WORD.findall(ctx.source))
         self.observed: dict[int, tuple] = {}
         self._methods: dict[int, tuple[dict, dict]] = {}  # id(method) -> (held queries, bound attributes)
+        self.functions: FunctionIndex = getattr(catalog, "functions", None) or NO_FUNCTIONS
+        self._owners: dict[int, str] = {}  # id(method of a module-level class) -> qualified class
+        self._top: set[int] = set()  # module-level functions
         if self.active:
             self.models = models = Models(ctx)
-            self.frameworks = (Django(models), SqlAlchemy(models))
+            self.frameworks = (Django(models), SqlAlchemy(models), Peewee(models))
+            self.call_judge = CallJudge(self) if self.functions.functions else None
+            self._top = {id(s) for s in ctx.module.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            self._top_classes = {id(c) for c in top_classes(ctx.module)}
             self.always = frozenset(n for n, o in catalog.orm.items() if o.always_scoped)
             self.bindings = bound_attributes(catalog.orm)
             # A model imported under another name (`import Agent as AgentModel`) is named so.
             aliases = ctx.imports.aliases if ctx.imports is not None else {}
             renamed = {local for local, full in aliases.items() if full.rsplit(".", 1)[-1] in catalog.models}
-            self.names = frozenset(catalog.models) | SHORTCUT_WORDS | frozenset(renamed)
+            self.names = frozenset(catalog.models) | SHORTCUT_WORDS | frozenset(renamed) | self.functions.words
             self._names_bytes = frozenset(n.encode() for n in self.names)
             # ast columns are UTF-8 byte offsets: statement text is a slice of the encoded file.
             self._data = ctx.source.encode("utf-8", "surrogatepass")
@@ -91,12 +105,43 @@ class OrmChecker(Checker):
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:  # async defs too
         if not self.active:
             return
+        name = self.qualname(node)
+        summary = self.functions.functions.get(name) if name else None
+        assume, returning = {}, None
+        if summary is not None and name in self.functions.called:
+            # Rule 2: a tenant-optional helper's callers are judged; its body is judged as
+            # when the tenant is given. Rule 3: a builder's query is judged where it runs.
+            assume = {param: True for param, _ in summary.optional}
+            if summary.returns is not None and node.name not in FRAMEWORK_ENTRIES:
+                returning = _ignore
+        self.analyze(node, assume, returning)
+
+    def qualname(self, node) -> str:
+        """`module.Class.method` / `module.function` for a module-level function or a method
+        of a module-level class, else ""."""
+        owner = self._owners.get(id(node))
+        if owner:
+            return f"{owner}.{node.name}"
+        if id(node) in self._top and self.ctx.module_name:
+            return f"{self.ctx.module_name}.{node.name}"
+        return ""
+
+    def analyze(self, node, assume: dict | None = None, returning=None) -> None:
+        """Follow one function's body; what it observes goes to `observed`."""
         escaped = any(call_name(d) in ESCAPES for d in node.decorator_list)
-        held, bound = self._methods.pop(id(node), ({}, {}))
+        held, bound = self._methods.get(id(node), ({}, {}))
         words = frozenset(w.rsplit(".", 1)[-1].rstrip("()").encode() for w in (*held, *bound))
         flow = self._flow(words)
         flow.held = held
         flow.authorized = self._permissions and "check_object_permissions(" in self.ctx.code_for(node)
+        flow.assume = dict(assume or {})
+        flow.returning = returning
+        flow.tenant_names = self.models.tenant_names
+        if "!=" in self.ctx.code_for(node) or " is not " in self.ctx.code_for(node):
+            flow.guarded = guarded_assignments(node.body)
+        if self.call_judge is not None:
+            flow.calls = self.call_judge.bind(self._owners.get(id(node), ""), _self_name(node)
+                                              if id(node) in self._owners else None)
         self.models.bound = bound
         try:
             flow.run(node.body, escaped=escaped)
@@ -116,6 +161,12 @@ class OrmChecker(Checker):
         env = self._flow().run(node.body, observe_end=not overrides)
         queryset = env.get("queryset") if env else None
         bound = self.bindings.get(node.name, {})
+        if id(node) in self._top_classes and self.ctx.module_name:
+            for fn in methods:
+                self._owners[id(fn)] = f"{self.ctx.module_name}.{node.name}"
+        # `cls` in a classmethod: the class, and its subclasses that are tenant models.
+        kinds = self.functions.class_models.get(node.name, frozenset()) | \
+            (frozenset({node.name}) & frozenset(self.ctx.catalog.models))
         for fn in methods:
             me = _self_name(fn)
             if me is None:
@@ -123,6 +174,8 @@ class OrmChecker(Checker):
             held = {f"{me}.queryset": queryset, "super().get_queryset()": queryset} \
                 if queryset and fn.name == "get_queryset" else {}
             attrs = {f"{me}.{attr}": models for attr, models in bound.items()}
+            if kinds and any(call_name(d) == "classmethod" for d in fn.decorator_list):
+                attrs[me] = kinds
             if held or attrs:
                 self._methods[id(fn)] = (held, attrs)
 
@@ -193,8 +246,15 @@ def _self_name(fn) -> str | None:
 
 
 def _screen_words(catalog) -> frozenset[str]:
-    """Tenant models, and classes whose methods may query one through `self.<attribute>`."""
-    return frozenset(catalog.models) | frozenset(bound_attributes(catalog.orm))
+    """Tenant models, classes whose methods may query one through `self.<attribute>`, and
+    the project functions whose calls are judged at the call."""
+    functions = getattr(catalog, "functions", None)
+    words = functions.words if functions is not None else frozenset()
+    return frozenset(catalog.models) | frozenset(bound_attributes(catalog.orm)) | words
+
+
+def _ignore(states) -> None:
+    """A builder's returned query, judged in its callers."""
 
 
 def _pos(checker: OrmChecker, node) -> tuple[int, int]:

@@ -45,6 +45,18 @@ class Flow:
         self.held: dict[str, frozenset[State]] = {}
         # node -> bool: inside a scope provider (a held query or a variable used there is scoped)
         self.in_provider = None
+        # Across functions (tenantlint.orm.summaries): `calls(call, flow)` judges a call to a
+        # summarized project function (None: not one); `returning(states)` receives what a
+        # `return` hands back instead of observing it (a builder's summary); `assume` decides
+        # `if p:` / `if p is None:` for parameters assumed given (True) or None (False).
+        self.calls = None
+        self.returning = None
+        self.assume: dict[str, bool] = {}
+        # Rule 6: assignments whose row is checked against the tenant right after (id(stmt) ->
+        # the attributes compared); `tenant_names(model)` says which attributes are its tenant's.
+        self.guarded: dict[int, frozenset[str]] = {}
+        self.tenant_names = None
+        self._checked: frozenset[str] = frozenset()
 
     # -- statements ---------------------------------------------------------
     def run(self, body, escaped: bool = False, observe_end: bool = True) -> Env | None:
@@ -120,6 +132,9 @@ class Flow:
             return env
         if isinstance(stmt, ast.If):
             self.walk(stmt.test)
+            decided = self.decide(stmt.test)
+            if decided is not None:
+                return self.block(stmt.body if decided else stmt.orelse, env)
             then = self.block(stmt.body, dict(env))
             # An `elif` is the If alone in `orelse`: running the block runs that If.
             other = self.block(stmt.orelse, dict(env)) if stmt.orelse else dict(env)
@@ -165,7 +180,15 @@ class Flow:
 
     def small(self, small, env: Env) -> Env | None:
         if isinstance(small, ast.Assign):
-            states = self.eval(small.value)
+            checked = self.guarded.get(id(small))
+            if checked:
+                self._checked = checked
+                try:
+                    states = self._checked_rows(self.eval(small.value))
+                finally:
+                    self._checked = frozenset()
+            else:
+                states = self.eval(small.value)
             for target in small.targets:
                 self.bind(target, states, small.value, env)
             return env
@@ -175,7 +198,11 @@ class Flow:
             return env
         if isinstance(small, ast.Return):
             if small.value is not None:
-                self.observe(self.eval(small.value))
+                states = self.eval(small.value)
+                if self.returning is not None:
+                    self.returning(states)
+                else:
+                    self.observe(states)
             return None
         if isinstance(small, ast.AugAssign):
             self.augment(small.target, small.op, small.value, small)
@@ -203,7 +230,41 @@ class Flow:
     # -- expressions --------------------------------------------------------
     def observe(self, states: frozenset[State]) -> None:
         if states:
-            self._observe(states)
+            self._observe(self._checked_rows(states) if self._checked else states)
+
+    def _checked_rows(self, states: frozenset[State]) -> frozenset[State]:
+        """Rows loaded in a guarded assignment: scoped where the check compares the model's tenant."""
+        if not self._checked or not states or self.tenant_names is None:
+            return states
+        return frozenset(s.derive(scoped=s.models) if s.models and all(
+            self._checked & self.tenant_names(m) for m in s.models) else s for s in states)
+
+    def decide(self, test: ast.expr) -> bool | None:
+        """The value of a test on assumed parameters (`actor`, `actor is not None`, `not team`,
+        `a and b`), None when it depends on anything else."""
+        if not self.assume:
+            return None
+        if isinstance(test, ast.Name):
+            return self.assume.get(test.id)
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            inner = self.decide(test.operand)
+            return None if inner is None else not inner
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name) and \
+                isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None:
+            given = self.assume.get(test.left.id)
+            if given is None:
+                return None
+            if isinstance(test.ops[0], (ast.Is, ast.Eq)):
+                return not given
+            if isinstance(test.ops[0], (ast.IsNot, ast.NotEq)):
+                return given
+            return None
+        if isinstance(test, ast.BoolOp):
+            values = [self.decide(v) for v in test.values]
+            if isinstance(test.op, ast.And):
+                return False if False in values else (True if all(v is True for v in values) else None)
+            return True if True in values else (False if all(v is False for v in values) else None)
+        return None
 
     def walk(self, node: ast.AST) -> None:
         """Evaluate every expression under a node for its effects; consume the values."""
@@ -223,6 +284,10 @@ class Flow:
                 self.env[node.id] = states
             return states
         if isinstance(node, (ast.Attribute, ast.Call)):
+            if self.calls is not None and isinstance(node, ast.Call):
+                judged = self.calls(node, self)
+                if judged is not None:
+                    return judged
             if self.held:
                 held = self._held(node)
                 if held is not None:
@@ -254,6 +319,9 @@ class Flow:
             return self.eval(node.value)
         if isinstance(node, ast.IfExp):
             self.walk(node.test)
+            decided = self.decide(node.test)
+            if decided is not None:
+                return self.eval(node.body if decided else node.orelse)
             return self.eval(node.body) | self.eval(node.orelse)
         if isinstance(node, ast.BoolOp):
             out = EMPTY

@@ -1,0 +1,396 @@
+"""The catalog pass's last step: a summary of every project function that touches a
+tenant model (tenantlint.orm.summaries), computed once the tenant models are known.
+
+Files are screened on their bytes (a tenant model's name, or a class that binds one),
+parsed, and each module-level function and method of a module-level class is followed
+by the ORM checker's own flow, several times when it has optional parameters: with all
+of them None, all given, and each one given alone. What differs is what the parameter
+scopes (rule 2); what the function returns unexecuted makes it a builder (rule 3).
+Helpers calling helpers are summarized on demand (a cycle is unknown). Then every file
+that names an interesting function is read for its calls: a helper nobody calls is
+judged in its body (rule 2, last sentence).
+
+The result is cached as one entry keyed by the catalog and the state (`stat`) of every
+Python file of the project: a warm run reads no file for it; any change recomputes it."""
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import replace
+from pathlib import Path
+
+from tenantlint.cache import stable_digest
+from tenantlint.context import FileContext
+from tenantlint.files import module_name
+from tenantlint.orm.calls import CallJudge
+from tenantlint.orm.checker import OrmChecker, _screen_words, _self_name
+from tenantlint.orm.common import call_name
+from tenantlint.orm.pyast import top_classes
+from tenantlint.orm.state import judge
+from tenantlint.orm.summaries import FunctionIndex, Summary, resolve_call, short
+from tenantlint.source import read_source
+
+_ROUNDS = 3  # helpers of helpers of helpers, found in files that name the previous round's
+_MAX_OPTIONAL = 6  # optional parameters followed one by one (more: the tested ones only)
+
+
+def build_function_index(paths: list[Path], rels: list[str], catalog, settings, memo=None) -> FunctionIndex:
+    if not catalog.models:
+        return FunctionIndex()
+    pys = [(p, r) for p, r in zip(paths, rels) if p.suffix in (".py", ".pyi")]
+    key = None
+    if memo is not None and getattr(memo, "store", None) is not None and memo.store.usable:
+        from tenantlint.cache import _stamp
+
+        key = stable_digest((memo.key, catalog.tenant_columns, catalog.models, catalog.orm, catalog.global_tables,
+                             tuple((r, _stamp(p)) for p, r in pys)))
+        found = memo.store.load("summaries", key)
+        if isinstance(found, FunctionIndex):
+            return found
+    index = _Builder(pys, catalog, settings).build()
+    if key is not None:
+        memo.store.save("summaries", key, index)
+    return index
+
+
+class _File:
+    def __init__(self, rel: str, tree: ast.Module, ctx: FileContext, checker: OrmChecker) -> None:
+        self.rel, self.tree, self.ctx, self.checker = rel, tree, ctx, checker
+
+
+class _Lazy(dict):
+    """qualified name -> Summary, computed on first lookup (the flow resolves calls into it)."""
+
+    def __init__(self, builder: "_Builder") -> None:
+        super().__init__()
+        self.builder = builder
+
+    def get(self, key, default=None):
+        if key in self:
+            return self[key]
+        found = self.builder.summary(key)
+        return found if found is not None else default
+
+
+class _Builder:
+    def __init__(self, pys, catalog, settings) -> None:
+        self.pys, self.catalog, self.settings = pys, catalog, settings
+        self.files: dict[str, _File] = {}
+        self.functions: dict[str, tuple[_File, ast.AST, str]] = {}  # qualname -> (file, node, owner)
+        self.classes: dict[str, tuple[str, ...]] = {}
+        self.summaries = _Lazy(self)
+        self.busy: set[str] = set()
+        self.index = FunctionIndex()
+        self.data: dict[Path, bytes] = {}
+
+    # -- files --------------------------------------------------------------
+    def _read(self, path: Path) -> bytes:
+        if path not in self.data:
+            try:
+                self.data[path] = path.read_bytes() if path.stat().st_size <= self.settings.max_file_size else b""
+            except OSError:
+                self.data[path] = b""
+        return self.data[path]
+
+    def _screen(self, words: set[str]) -> list[tuple[Path, str]]:
+        if not words:
+            return []
+        pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b")
+        return [(p, r) for p, r in self.pys if r not in self.files and pattern.search(self._read(p))]
+
+    def _load(self, path: Path, rel: str) -> _File | None:
+        source = read_source(path, self.settings.max_file_size)
+        if source.text is None:
+            return None
+        try:
+            tree = ast.parse(source.text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        ctx = FileContext(path=rel, source=source.text, settings=self.settings, catalog=self.catalog, module=tree,
+                          module_name=module_name(rel))
+        checker = OrmChecker(ctx)
+        return _File(rel, tree, ctx, checker) if checker.active else None
+
+    def _add(self, loaded: list[_File]) -> None:
+        for f in loaded:
+            self.files[f.rel] = f
+            module = f.ctx.module_name
+            imports = f.ctx.imports
+            for stmt in f.tree.body:
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and module:
+                    self.functions[f"{module}.{stmt.name}"] = (f, stmt, "")
+            for cls in top_classes(f.tree):
+                qual = f"{module}.{cls.name}" if module else cls.name
+                bases = tuple(q for q in (imports.qualify(b.value if isinstance(b, ast.Subscript) else b)
+                                          for b in cls.bases) if q)
+                self.classes[qual] = bases
+                for stmt in cls.body:
+                    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        self.functions[f"{qual}.{stmt.name}"] = (f, stmt, qual)
+
+    def _refresh(self) -> None:
+        """The index as known so far (classes, functions, `cls` models)."""
+        by_short: dict[str, list[str]] = {}
+        for qual in self.classes:
+            by_short.setdefault(short(qual), []).append(qual)
+        for qual, bases in list(self.classes.items()):
+            fixed = []
+            for base in bases:
+                if base not in self.classes and len(by_short.get(short(base), ())) == 1:
+                    base = by_short[short(base)][0]  # re-exported: `from app.models import Base`
+                fixed.append(base)
+            self.classes[qual] = tuple(fixed)
+        self.index = FunctionIndex(functions=self.summaries, defined=frozenset(self.functions),
+                                   classes=dict(self.classes), class_models=self._class_models())
+        for f in self.files.values():
+            f.checker.functions = self.index
+            f.checker.call_judge = CallJudge(f.checker)
+            f.checker.names = f.checker.names | frozenset(short(q) for q in self.functions)
+            f.checker._names_bytes = frozenset(n.encode() for n in f.checker.names)
+            f.checker._owners.clear()
+            f.checker._methods.clear()
+            for cls in top_classes(f.tree):
+                f.checker.visit_ClassDef(cls)
+            f.checker.observed = {}
+
+    def _class_models(self) -> dict[str, frozenset[str]]:
+        tenant = set(self.catalog.models)
+        children: dict[str, set[str]] = {}
+        for qual, bases in self.classes.items():
+            for base in bases:
+                children.setdefault(base, set()).add(qual)
+
+        def below(qual: str) -> set[str]:
+            out, todo = {qual}, [qual]
+            while todo:
+                for child in children.get(todo.pop(), ()):
+                    if child not in out:
+                        out.add(child)
+                        todo.append(child)
+            return out
+
+        def above(qual: str) -> set[str]:
+            out, todo = {qual}, [qual]
+            while todo:
+                for base in self.classes.get(todo.pop(), ()):
+                    if base not in out:
+                        out.add(base)
+                        todo.append(base)
+            return out
+
+        tenant_classes = [q for q in self.classes if short(q) in tenant]
+        modelish: set[str] = set()
+        for q in tenant_classes:
+            modelish |= above(q)
+        out: dict[str, frozenset[str]] = {}
+        for qual in self.classes:
+            if not (above(qual) & modelish):
+                continue
+            models = frozenset(short(q) for q in below(qual) if short(q) in tenant)
+            out[short(qual)] = out.get(short(qual), frozenset()) | models
+        return out
+
+    # -- summaries ----------------------------------------------------------
+    def build(self) -> FunctionIndex:
+        words = set(_screen_words(self.catalog))
+        for _ in range(_ROUNDS):
+            # The checker screens files by the catalog's words: this round's too.
+            self.catalog.functions = replace(self.index, words=frozenset(words))
+            todo = self._screen(words)
+            loaded = [f for f in (self._load(p, r) for p, r in todo) if f is not None]
+            if not loaded:
+                break
+            self._add(loaded)
+            self._refresh()
+            for name in list(self.functions):
+                self.summary(name)
+            words = {s.short for s in self.summaries.values() if s is not None and s.interesting()}
+            words |= {short(s.owner) for s in self.summaries.values() if s is not None and s.interesting() and s.owner}
+        return self._finish()
+
+    def summary(self, name: str) -> Summary | None:
+        if name in self.summaries:
+            return dict.__getitem__(self.summaries, name)
+        entry = self.functions.get(name)
+        if entry is None or name in self.busy:
+            return None  # unknown, or a cycle: unknown
+        self.busy.add(name)
+        try:
+            found = self._summarize(name, *entry)
+        except RecursionError:
+            found = None
+        finally:
+            self.busy.discard(name)
+        dict.__setitem__(self.summaries, name, found)
+        return found
+
+    def _run(self, f: _File, node, assume: dict[str, bool]):
+        """(unscoped model -> code, scoped models, returned states) of one run."""
+        checker = f.checker
+        saved, checker.observed = checker.observed, {}
+        returned: list = []
+        try:
+            checker.analyze(node, assume, returning=returned.append)
+            observed = checker.observed
+        finally:
+            checker.observed = saved
+        unscoped: dict[str, str] = {}
+        scoped: set[str] = set()
+        for root, states in observed.values():
+            verdict = judge(states, checker.always)
+            if verdict is None:
+                scoped |= {m for s in states for m in s.models}
+            elif verdict.code != "TL002":
+                for model in verdict.models:
+                    unscoped[model] = "TL202" if verdict.code == "TL202" or unscoped.get(model) == "TL202" else "TL201"
+        states = frozenset(s for group in returned for s in group if not s.dropped)
+        return unscoped, frozenset(scoped), states
+
+    def _summarize(self, name: str, f: _File, node, owner: str) -> Summary | None:
+        params, kwonly, optional = _parameters(node)
+        tested = _tested_names(node)
+        optional = [p for p in optional if p in tested][:_MAX_OPTIONAL]
+        base, scoped, returned = self._run(f, node, {p: False for p in optional})
+        if not base and not scoped and not returned:
+            return None
+        reads, per_param, returns_optional = dict(base), [], []
+        returns_scoped = _scoped_in(returned)
+        if optional:
+            every, scoped_all, _ = self._run(f, node, {p: True for p in optional})
+            reads = every
+            scoped |= scoped_all
+            for param in optional:
+                alone, _, given_returned = self._run(f, node, {p: p == param for p in optional})
+                lifted = frozenset(m for m in base if m not in alone)
+                if lifted:
+                    per_param.append((param, lifted))
+                extra = _scoped_in(given_returned) - returns_scoped
+                if extra:
+                    returns_optional.append((param, extra))
+        framework = next((s.root.framework for s in returned), "")
+        return Summary(
+            name=name, module=f.ctx.module_name, owner=owner, params=params, kwonly=kwonly,
+            reads=frozenset(reads), bulk=any(code == "TL202" for code in base.values()),
+            scoped_reads=frozenset(scoped) - frozenset(reads), optional=tuple(per_param),
+            returns=frozenset(m for s in returned for m in s.models) if returned and framework else None,
+            returns_scoped=returns_scoped, returns_optional=tuple(returns_optional))
+
+    # -- callers, siblings --------------------------------------------------
+    def _finish(self) -> FunctionIndex:
+        summaries = {k: v for k, v in dict.items(self.summaries) if v is not None}
+        _siblings(summaries)
+        interesting = {k: v for k, v in summaries.items() if v.interesting()}
+        words = {s.short for s in interesting.values()} | {short(s.owner) for s in interesting.values() if s.owner}
+        index = FunctionIndex(functions=interesting, defined=frozenset(self.functions), classes=dict(self.classes),
+                              class_models=self.index.class_models)
+        called: set[str] = set()
+        self.catalog.functions = replace(index, words=frozenset({s.short for s in interesting.values()}))
+        if interesting:
+            for p, r in self._screen({s.short for s in interesting.values()}):
+                f = self._load(p, r)
+                if f is not None:
+                    self.files[r] = f
+            for f in self.files.values():
+                called |= _calls_in(f, index)
+        # Subclasses of the owners are named at calls (`WidgetRepository(s).read`).
+        children = {q for q, bases in self.classes.items()
+                    if any(short(b) in words for b in bases)}
+        words |= {short(q) for q in children}
+        return FunctionIndex(functions=interesting, defined=index.defined, classes=index.classes,
+                             called=frozenset(called & set(interesting)), class_models=index.class_models,
+                             words=frozenset(words))
+
+
+def _siblings(summaries: dict[str, Summary]) -> None:
+    """Rule 4: `get_by_id` (unscoped) beside `get_by_id_and_org` (scoped, same models)."""
+    by_owner: dict[str, list[Summary]] = {}
+    for s in summaries.values():
+        by_owner.setdefault(s.owner or s.module, []).append(s)
+    for group in by_owner.values():
+        for s in group:
+            if not s.reads or s.optional:
+                continue
+            for other in group:
+                if other is not s and other.short.startswith(s.short + "_") and not other.reads \
+                        and s.reads <= other.scoped_reads:
+                    summaries[s.name] = replace(s, sibling=other.name)
+                    break
+
+
+def _scoped_in(states) -> frozenset[str]:
+    """Models scoped in every returned query that has them."""
+    out: set[str] = set()
+    models = {m for s in states for m in s.models}
+    for model in models:
+        if all(model not in s.unscoped() for s in states if model in s.models):
+            out.add(model)
+    return frozenset(out)
+
+
+def _parameters(node) -> tuple[tuple[str, ...], tuple[str, ...], list[str]]:
+    args = node.args
+    positional = [*args.posonlyargs, *args.args]
+    if positional and _self_name(node) is not None and _is_method_like(node):
+        positional = positional[1:]
+    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults[-len(positional):] if
+                                                                      positional else [])
+    optional = [a.arg for a, d in zip(positional, defaults) if _is_none(d)]
+    optional += [a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults) if _is_none(d)]
+    return tuple(a.arg for a in positional), tuple(a.arg for a in args.kwonlyargs), optional
+
+
+def _is_method_like(node) -> bool:
+    positional = [*node.args.posonlyargs, *node.args.args]
+    return bool(positional) and positional[0].arg in ("self", "cls", "mcs", "klass") or \
+        any(call_name(d) == "classmethod" for d in node.decorator_list)
+
+
+def _is_none(node) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _tested_names(node) -> set[str]:
+    """Names used in an `if`/conditional expression test of the body."""
+    out: set[str] = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, (ast.If, ast.IfExp, ast.While)):
+            out.update(n.id for n in ast.walk(sub.test) if isinstance(n, ast.Name))
+    return out
+
+
+def _calls_in(f: _File, index: FunctionIndex) -> set[str]:
+    """Qualified interesting functions this file calls."""
+    out: set[str] = set()
+    imports = f.ctx.imports
+    qualify = imports.qualify if imports is not None else (lambda n: None)
+    module = f.ctx.module_name
+
+    def scan(body, owner: str, me: str | None) -> None:
+        values: dict[str, ast.expr] = {}
+        for sub in _walk_body(body):
+            if isinstance(sub, ast.Assign) and len(sub.targets) == 1 and isinstance(sub.targets[0], ast.Name):
+                values[sub.targets[0].id] = sub.value
+            elif isinstance(sub, ast.Call):
+                target = resolve_call(sub, index, qualify, owner, me, lambda n: values.get(n.id, n)
+                                      if isinstance(n, ast.Name) else n)
+                if target is not None:
+                    out.add(target.summary.name)
+
+    for stmt in f.tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            scan(stmt.body, "", None)
+    for cls in top_classes(f.tree):
+        owner = f"{module}.{cls.name}" if module else cls.name
+        for stmt in cls.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                scan(stmt.body, owner, _self_name(stmt))
+    scan([s for s in f.tree.body if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))],
+         "", None)
+    return out
+
+
+def _walk_body(body):
+    """Statements and expressions in order, nested definitions' bodies included
+    (a nested function's calls are calls too)."""
+    for stmt in body:
+        yield from ast.walk(stmt)
