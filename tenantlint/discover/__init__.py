@@ -88,10 +88,10 @@ def build_catalog(settings: Settings, *, use_cache: bool = False, jobs: int = 1)
     if memo is not None:
         memo.save()
     catalog = assemble_facts(settings, facts)
-    from tenantlint.orm.summarize import build_function_index
+    from tenantlint.orm.summarize import build_function_index, model_ancestors
 
-    catalog.functions = None
-    catalog.functions = build_function_index(paths, rels, catalog, settings, memo)  # needs the tenant models
+    ancestors = model_ancestors([f for f in facts if isinstance(f, ModelFact) and f.framework], catalog.models)
+    catalog.functions = build_function_index(paths, rels, catalog, settings, memo, ancestors)  # needs the models
     return catalog
 
 

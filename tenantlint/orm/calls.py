@@ -40,8 +40,14 @@ class CallJudge:
             return None
         summary = target.summary
         self.resolved.append(summary.name)
+        narrowed = EMPTY
+        held = self._narrowed_args(call, summary)
         for value in arg_values(call):
-            flow.walk(value)
+            if id(value) in held:
+                extra = held[id(value)]
+                narrowed |= frozenset(s.derive(scoped=s.scoped | (extra & s.models)) for s in flow.eval(value))
+            else:
+                flow.walk(value)
         keep = self._receiver(target.receiver)
 
         def assumed_none(node) -> bool:
@@ -73,8 +79,19 @@ class CallJudge:
                     if param in given:
                         scoped |= extra
                 first = next(iter(models)) if len(models) == 1 else None
-                return frozenset({State(root, models, frozenset(scoped) & models, last_entity=first)})
-        return EMPTY
+                return narrowed | frozenset({State(root, models, frozenset(scoped) & models, last_entity=first)})
+        return narrowed
+
+    def _narrowed_args(self, call: ast.Call, summary) -> dict[int, frozenset[str]]:
+        """id(argument) -> models a narrowing helper scopes in the query passed there."""
+        out: dict[int, frozenset[str]] = {}
+        for position, param, scoped in summary.narrows:
+            if 0 <= position < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[:position + 1]):
+                out[id(call.args[position])] = scoped
+            for kw in call.keywords:
+                if kw.arg == param:
+                    out[id(kw.value)] = scoped
+        return out
 
     def _receiver(self, receiver: str):
         """The models a call through class `receiver` can touch (None: no restriction)."""

@@ -126,8 +126,17 @@ class OrmChecker(Checker):
             return f"{self.ctx.module_name}.{node.name}"
         return ""
 
-    def analyze(self, node, assume: dict | None = None, returning=None) -> None:
-        """Follow one function's body; what it observes goes to `observed`."""
+    def mentions(self, node) -> bool:
+        """Does a definition's text name anything the flow follows (a model, a helper, a
+        bound class, `self`/`cls` attributes that hold a model)?"""
+        held, bound = self._methods.get(id(node), ({}, {}))
+        if held or bound:
+            return True
+        return self._relevant(node, {})
+
+    def analyze(self, node, assume: dict | None = None, returning=None, seed=None, defaults=None) -> None:
+        """Follow one function's body; what it observes goes to `observed`. `seed`: queries
+        its parameters hold; `defaults`: parameters taken at their default value."""
         escaped = any(call_name(d) in ESCAPES for d in node.decorator_list)
         held, bound = self._methods.get(id(node), ({}, {}))
         words = frozenset(w.rsplit(".", 1)[-1].rstrip("()").encode() for w in (*held, *bound))
@@ -136,15 +145,17 @@ class OrmChecker(Checker):
         flow.authorized = self._permissions and "check_object_permissions(" in self.ctx.code_for(node)
         flow.assume = dict(assume or {})
         flow.returning = returning
+        flow.defaults = dict(defaults or {})
         flow.tenant_names = self.models.tenant_names
-        if "!=" in self.ctx.code_for(node) or " is not " in self.ctx.code_for(node):
+        code = self.ctx.code_for(node)
+        if "!=" in code or " is not " in code:
             flow.guarded = guarded_assignments(node.body)
         if self.call_judge is not None:
             flow.calls = self.call_judge.bind(self._owners.get(id(node), ""), _self_name(node)
                                               if id(node) in self._owners else None)
         self.models.bound = bound
         try:
-            flow.run(node.body, escaped=escaped)
+            flow.run(node.body, escaped=escaped, env=seed)
         finally:
             self.models.bound = {}
 

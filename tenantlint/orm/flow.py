@@ -52,6 +52,7 @@ class Flow:
         self.calls = None
         self.returning = None
         self.assume: dict[str, bool] = {}
+        self.defaults: dict[str, str] = {}  # parameters assumed at their default -> its dotted text
         # Rule 6: assignments whose row is checked against the tenant right after (id(stmt) ->
         # the attributes compared); `tenant_names(model)` says which attributes are its tenant's.
         self.guarded: dict[int, frozenset[str]] = {}
@@ -59,10 +60,11 @@ class Flow:
         self._checked: frozenset[str] = frozenset()
 
     # -- statements ---------------------------------------------------------
-    def run(self, body, escaped: bool = False, observe_end: bool = True) -> Env | None:
-        """Follow a body; the variables it leaves (None when every path ends early)."""
+    def run(self, body, escaped: bool = False, observe_end: bool = True, env: Env | None = None) -> Env | None:
+        """Follow a body (from `env`: parameters holding a query); the variables it leaves
+        (None when every path ends early)."""
         self.escaped = escaped
-        env = self.block(body, {})
+        env = self.block(body, dict(env or {}))
         if env is not None and observe_end:
             for states in env.values():
                 self.observe(states)
@@ -242,7 +244,7 @@ class Flow:
     def decide(self, test: ast.expr) -> bool | None:
         """The value of a test on assumed parameters (`actor`, `actor is not None`, `not team`,
         `a and b`), None when it depends on anything else."""
-        if not self.assume:
+        if not self.assume and not self.defaults:
             return None
         if isinstance(test, ast.Name):
             return self.assume.get(test.id)
@@ -259,6 +261,15 @@ class Flow:
             if isinstance(test.ops[0], (ast.IsNot, ast.NotEq)):
                 return given
             return None
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name) and \
+                test.left.id in self.defaults and isinstance(test.ops[0], (ast.Eq, ast.NotEq)):
+            other = test.comparators[0]
+            text = dotted(other) if isinstance(other, (ast.Name, ast.Attribute)) else \
+                repr(other.value) if isinstance(other, ast.Constant) else None
+            if text is None:
+                return None
+            same = text == self.defaults[test.left.id]
+            return same if isinstance(test.ops[0], ast.Eq) else not same
         if isinstance(test, ast.BoolOp):
             values = [self.decide(v) for v in test.values]
             if isinstance(test.op, ast.And):

@@ -38,6 +38,9 @@ class Summary:
     returns_scoped: frozenset[str] = frozenset()
     returns_optional: tuple[tuple[str, frozenset[str]], ...] = ()
     sibling: str = ""  # rule 4: the scoped accessor beside this unscoped one
+    # A narrowing helper takes a query and returns it narrowed (`apply_access_predicate(query,
+    # actor)`): (position, parameter, models it scopes).
+    narrows: tuple[tuple[int, str, frozenset[str]], ...] = ()
 
     @property
     def short(self) -> str:
@@ -45,7 +48,7 @@ class Summary:
 
     def interesting(self) -> bool:
         """Does a call to it need judging at the call?"""
-        return bool(self.optional or self.kwargs or self.returns is not None or self.sibling)
+        return bool(self.optional or self.kwargs or self.returns is not None or self.sibling or self.narrows)
 
 
 @dataclass(frozen=True)

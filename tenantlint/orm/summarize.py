@@ -22,19 +22,52 @@ from pathlib import Path
 from tenantlint.cache import stable_digest
 from tenantlint.context import FileContext
 from tenantlint.files import module_name
+from tenantlint.names import child_statements
 from tenantlint.orm.calls import CallJudge
 from tenantlint.orm.checker import OrmChecker, _screen_words, _self_name
 from tenantlint.orm.common import call_name
 from tenantlint.orm.pyast import top_classes
-from tenantlint.orm.state import judge
-from tenantlint.orm.summaries import FunctionIndex, Summary, resolve_call, short
+from tenantlint.orm.state import Root, State, judge
+from tenantlint.orm.summaries import FunctionIndex, Summary, dotted_or_none, resolve_call, short
 from tenantlint.source import read_source
 
+# A file worth summarizing names a tenant model and something that runs a query.
+_QUERYISH = re.compile(rb"select\(|query|objects|_manager|\.get\(|\.get_by_id|get_or_none|\.filter|\.where\("
+                       rb"|\.delete\(|\.update\(|get_object_or_404|\.execute\(|\.scalars?\(")
 _ROUNDS = 3  # helpers of helpers of helpers, found in files that name the previous round's
 _MAX_OPTIONAL = 6  # optional parameters followed one by one (more: the tested ones only)
 
 
-def build_function_index(paths: list[Path], rels: list[str], catalog, settings, memo=None) -> FunctionIndex:
+def model_ancestors(facts, tenant_models) -> dict[str, frozenset[str]]:
+    """ORM class (short name) -> the tenant models that are it or derive from it: what
+    `cls` stands for in its classmethods, from the ORM discoverers' facts. Every ORM
+    class has an entry (empty for a global model: a call through it reads no tenant model)."""
+    by_name: dict[str, set[str]] = {}
+    for fact in facts:
+        by_name.setdefault(fact.name, set()).update(short(b) for b in fact.bases)
+    def lineage(name: str) -> set[str]:
+        seen, todo = {name}, [name]
+        while todo:
+            for base in by_name.get(todo.pop(), ()):
+                if base not in seen:
+                    seen.add(base)
+                    todo.append(base)
+        return seen
+
+    out: dict[str, set[str]] = {}
+    for model in tenant_models:
+        for name in lineage(model):
+            out.setdefault(name, set()).add(model)
+    # A class sharing an ancestor with tenant models is a model class too (a global one
+    # has no tenant model: a call through it reads none); any other class, no entry.
+    for name in by_name:
+        if name not in out and lineage(name) & set(out):
+            out[name] = set()
+    return {name: frozenset(models) for name, models in out.items()}
+
+
+def build_function_index(paths: list[Path], rels: list[str], catalog, settings, memo=None,
+                         ancestors: dict[str, frozenset[str]] | None = None) -> FunctionIndex:
     if not catalog.models:
         return FunctionIndex()
     pys = [(p, r) for p, r in zip(paths, rels) if p.suffix in (".py", ".pyi")]
@@ -43,19 +76,19 @@ def build_function_index(paths: list[Path], rels: list[str], catalog, settings, 
         from tenantlint.cache import _stamp
 
         key = stable_digest((memo.key, catalog.tenant_columns, catalog.models, catalog.orm, catalog.global_tables,
-                             tuple((r, _stamp(p)) for p, r in pys)))
+                             ancestors, tuple((r, _stamp(p)) for p, r in pys)))
         found = memo.store.load("summaries", key)
         if isinstance(found, FunctionIndex):
             return found
-    index = _Builder(pys, catalog, settings).build()
+    index = _Builder(pys, catalog, settings, ancestors).build()
     if key is not None:
         memo.store.save("summaries", key, index)
     return index
 
 
 class _File:
-    def __init__(self, rel: str, tree: ast.Module, ctx: FileContext, checker: OrmChecker) -> None:
-        self.rel, self.tree, self.ctx, self.checker = rel, tree, ctx, checker
+    def __init__(self, path: Path, rel: str, tree: ast.Module, ctx: FileContext, checker: OrmChecker) -> None:
+        self.path, self.rel, self.tree, self.ctx, self.checker = path, rel, tree, ctx, checker
 
 
 class _Lazy(dict):
@@ -73,8 +106,9 @@ class _Lazy(dict):
 
 
 class _Builder:
-    def __init__(self, pys, catalog, settings) -> None:
+    def __init__(self, pys, catalog, settings, ancestors: dict[str, frozenset[str]] | None = None) -> None:
         self.pys, self.catalog, self.settings = pys, catalog, settings
+        self.ancestors = {name: models for name, models in (ancestors or {}).items()}
         self.files: dict[str, _File] = {}
         self.functions: dict[str, tuple[_File, ast.AST, str]] = {}  # qualname -> (file, node, owner)
         self.classes: dict[str, tuple[str, ...]] = {}
@@ -82,6 +116,8 @@ class _Builder:
         self.busy: set[str] = set()
         self.index = FunctionIndex()
         self.data: dict[Path, bytes] = {}
+        self.paired: set[str] = set()  # functions named like a sibling (`get` / `get_for_team`)
+        self.call_words: frozenset[str] = frozenset()  # interesting helpers found so far (and their classes)
 
     # -- files --------------------------------------------------------------
     def _read(self, path: Path) -> bytes:
@@ -92,11 +128,19 @@ class _Builder:
                 self.data[path] = b""
         return self.data[path]
 
-    def _screen(self, words: set[str]) -> list[tuple[Path, str]]:
+    def _screen(self, words: set[str], queries: bool = False, files=None) -> list[tuple[Path, str]]:
+        """Files naming one of `words` (and, with `queries`, something that runs a query)."""
         if not words:
             return []
         pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b")
-        return [(p, r) for p, r in self.pys if r not in self.files and pattern.search(self._read(p))]
+        out = []
+        for p, r in (self.pys if files is None else files):
+            if files is None and r in self.files:
+                continue
+            data = self._read(p)
+            if pattern.search(data) and (not queries or _QUERYISH.search(data)):
+                out.append((p, r))
+        return out
 
     def _load(self, path: Path, rel: str) -> _File | None:
         source = read_source(path, self.settings.max_file_size)
@@ -109,7 +153,7 @@ class _Builder:
         ctx = FileContext(path=rel, source=source.text, settings=self.settings, catalog=self.catalog, module=tree,
                           module_name=module_name(rel))
         checker = OrmChecker(ctx)
-        return _File(rel, tree, ctx, checker) if checker.active else None
+        return _File(path, rel, tree, ctx, checker) if checker.active else None
 
     def _add(self, loaded: list[_File]) -> None:
         for f in loaded:
@@ -130,6 +174,12 @@ class _Builder:
 
     def _refresh(self) -> None:
         """The index as known so far (classes, functions, `cls` models)."""
+        self.paired = set()
+        for qual in self.functions:
+            owner, _, name = qual.rpartition(".")
+            for i, char in enumerate(name):
+                if char == "_" and i and f"{owner}.{name[:i]}" in self.functions:
+                    self.paired.update((qual, f"{owner}.{name[:i]}"))
         by_short: dict[str, list[str]] = {}
         for qual in self.classes:
             by_short.setdefault(short(qual), []).append(qual)
@@ -145,8 +195,9 @@ class _Builder:
         for f in self.files.values():
             f.checker.functions = self.index
             f.checker.call_judge = CallJudge(f.checker)
-            f.checker.names = f.checker.names | frozenset(short(q) for q in self.functions)
-            f.checker._names_bytes = frozenset(n.encode() for n in f.checker.names)
+            if not self.call_words <= f.checker.names:
+                f.checker.names = f.checker.names | self.call_words
+                f.checker._names_bytes = frozenset(n.encode() for n in f.checker.names)
             f.checker._owners.clear()
             f.checker._methods.clear()
             for cls in top_classes(f.tree):
@@ -188,15 +239,19 @@ class _Builder:
                 continue
             models = frozenset(short(q) for q in below(qual) if short(q) in tenant)
             out[short(qual)] = out.get(short(qual), frozenset()) | models
+        for name, models in self.ancestors.items():  # the ORM's own view, across every file
+            out[name] = out.get(name, frozenset()) | models
         return out
 
     # -- summaries ----------------------------------------------------------
     def build(self) -> FunctionIndex:
-        words = set(_screen_words(self.catalog))
-        for _ in range(_ROUNDS):
+        bases = {name for name, models in self.ancestors.items() if models}
+        words = set(_screen_words(self.catalog)) | bases
+        self.call_words = frozenset(bases)  # `cls` in their classmethods is a tenant model
+        for round_ in range(_ROUNDS):
             # The checker screens files by the catalog's words: this round's too.
             self.catalog.functions = replace(self.index, words=frozenset(words))
-            todo = self._screen(words)
+            todo = self._screen(words, queries=round_ == 0)
             loaded = [f for f in (self._load(p, r) for p, r in todo) if f is not None]
             if not loaded:
                 break
@@ -204,8 +259,21 @@ class _Builder:
             self._refresh()
             for name in list(self.functions):
                 self.summary(name)
-            words = {s.short for s in self.summaries.values() if s is not None and s.interesting()}
-            words |= {short(s.owner) for s in self.summaries.values() if s is not None and s.interesting() and s.owner}
+            found = [s for s in dict.values(self.summaries) if s is not None and s.interesting()]
+            words = {s.short for s in found} | {short(s.owner) for s in found if s.owner}
+            new = frozenset(words) - self.call_words
+            if not new:
+                break
+            # Helpers calling the helpers just found: follow those calls (next round's files
+            # too) and summarize again the functions of files that name them.
+            self.call_words |= new
+            again = {r for _, r in self._screen(set(new), files=[(f.path, f.rel) for f in self.files.values()])}
+            for qual, (f, _, _) in self.functions.items():
+                if f.rel in again:
+                    dict.pop(self.summaries, qual, None)
+            self._refresh()
+            for name in list(self.functions):
+                self.summary(name)
         return self._finish()
 
     def summary(self, name: str) -> Summary | None:
@@ -224,13 +292,31 @@ class _Builder:
         dict.__setitem__(self.summaries, name, found)
         return found
 
+    def _returns_query(self, f: _File, node) -> bool:
+        """Does a `return` (or what a returned name was assigned) name a model or helper?"""
+        assigned: dict[str, list[ast.stmt]] = {}
+        returns = []
+        for sub in _statements(node.body):
+            if isinstance(sub, ast.Return) and sub.value is not None:
+                returns.append(sub)
+            elif isinstance(sub, ast.Assign):
+                for target in sub.targets:
+                    if isinstance(target, ast.Name):
+                        assigned.setdefault(target.id, []).append(sub)
+        for ret in returns:
+            if f.checker._relevant(ret, {}):
+                return True
+            if isinstance(ret.value, ast.Name) and any(f.checker._relevant(a, {}) for a in assigned.get(ret.value.id, ())):
+                return True
+        return False
+
     def _run(self, f: _File, node, assume: dict[str, bool]):
         """(unscoped model -> code, scoped models, returned states) of one run."""
         checker = f.checker
         saved, checker.observed = checker.observed, {}
         returned: list = []
         try:
-            checker.analyze(node, assume, returning=returned.append)
+            checker.analyze(node, assume, returning=returned.append, defaults=_defaults(node))
             observed = checker.observed
         finally:
             checker.observed = saved
@@ -248,10 +334,19 @@ class _Builder:
 
     def _summarize(self, name: str, f: _File, node, owner: str) -> Summary | None:
         params, kwonly, optional = _parameters(node)
-        tested = _tested_names(node)
-        optional = [p for p in optional if p in tested][:_MAX_OPTIONAL]
+        if optional:
+            tested = _tested_names(node)
+            optional = [p for p in optional if p in tested][:_MAX_OPTIONAL]
+        # Only what can matter at a call is followed: a tenant-optional candidate, a
+        # function returning something that names a query, or one of a pair of siblings.
+        candidates = _query_params(node, f.ctx.code_for(node), params)
+        if not (optional or candidates or name in self.paired or self._returns_query(f, node)) \
+                or not f.checker.mentions(node):
+            return None
+        defaults = _defaults(node)
+        narrows = tuple(self._narrows(f, node, candidates, defaults))
         base, scoped, returned = self._run(f, node, {p: False for p in optional})
-        if not base and not scoped and not returned:
+        if not base and not scoped and not returned and not narrows:
             return None
         reads, per_param, returns_optional = dict(base), [], []
         returns_scoped = _scoped_in(returned)
@@ -273,7 +368,29 @@ class _Builder:
             reads=frozenset(reads), bulk=any(code == "TL202" for code in base.values()),
             scoped_reads=frozenset(scoped) - frozenset(reads), optional=tuple(per_param),
             returns=frozenset(m for s in returned for m in s.models) if returned and framework else None,
-            returns_scoped=returns_scoped, returns_optional=tuple(returns_optional))
+            returns_scoped=returns_scoped, returns_optional=tuple(returns_optional), narrows=narrows)
+
+    def _narrows(self, f: _File, node, candidates, defaults):
+        """For each parameter that receives a query: the models the returned query has
+        scoped when the function runs with its other parameters at their defaults."""
+        held, bound = f.checker._methods.get(id(node), ({}, {}))
+        me = _self_name(node) if id(node) in f.checker._owners else None
+        models = bound.get(me) if me else None
+        models = models or frozenset(self.catalog.models)
+        framework = _framework(self.catalog, models)
+        for position, param in candidates:
+            root = Root(node, framework)
+            seed = {param: frozenset({State(root, frozenset(models))})}
+            returned: list = []
+            saved, f.checker.observed = f.checker.observed, {}
+            try:
+                f.checker.analyze(node, {}, returning=returned.append, seed=seed, defaults=defaults)
+            finally:
+                f.checker.observed = saved
+            states = [s for group in returned for s in group if s.root is root]
+            scoped = _scoped_in(states) & frozenset(models) if states else frozenset()
+            if scoped:
+                yield position, param, scoped
 
     # -- callers, siblings --------------------------------------------------
     def _finish(self) -> FunctionIndex:
@@ -281,6 +398,8 @@ class _Builder:
         _siblings(summaries)
         interesting = {k: v for k, v in summaries.items() if v.interesting()}
         words = {s.short for s in interesting.values()} | {short(s.owner) for s in interesting.values() if s.owner}
+        # Classes whose classmethods' `cls` is a tenant model: their bodies are judged too.
+        words |= {name for name, models in self.ancestors.items() if models}
         index = FunctionIndex(functions=interesting, defined=frozenset(self.functions), classes=dict(self.classes),
                               class_models=self.index.class_models)
         called: set[str] = set()
@@ -290,8 +409,11 @@ class _Builder:
                 f = self._load(p, r)
                 if f is not None:
                     self.files[r] = f
+            names = {s.short for s in interesting.values()}
+            callers = {r for _, r in self._screen(names, files=[(f.path, f.rel) for f in self.files.values()])}
             for f in self.files.values():
-                called |= _calls_in(f, index)
+                if f.rel in callers:
+                    called |= _calls_in(f, index)
         # Subclasses of the owners are named at calls (`WidgetRepository(s).read`).
         children = {q for q, bases in self.classes.items()
                     if any(short(b) in words for b in bases)}
@@ -327,6 +449,39 @@ def _scoped_in(states) -> frozenset[str]:
     return frozenset(out)
 
 
+def _query_params(node, code: str, params: tuple[str, ...]) -> list[tuple[int, str]]:
+    """(position, name) of parameters the body narrows like a query (`query.where(`)."""
+    out = []
+    for i, param in enumerate(params):
+        if re.search(rf"\b{re.escape(param)}\.(?:where|filter|filter_by|join|exclude)\(", code):
+            out.append((i, param))
+    return out
+
+
+def _defaults(node) -> dict[str, str]:
+    """Parameter -> the dotted text or repr of its non-None default."""
+    args = node.args
+    positional = [*args.posonlyargs, *args.args]
+    pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
+    pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+    out = {}
+    for arg, default in pairs:
+        if isinstance(default, (ast.Name, ast.Attribute)):
+            text = dotted_or_none(default)
+        elif isinstance(default, ast.Constant) and default.value is not None:
+            text = repr(default.value)
+        else:
+            text = None
+        if text:
+            out[arg.arg] = text
+    return out
+
+
+def _framework(catalog, models) -> str:
+    kinds = [catalog.orm[m].framework for m in models if m in catalog.orm and catalog.orm[m].framework]
+    return max(set(kinds), key=kinds.count) if kinds else "sqlalchemy"
+
+
 def _parameters(node) -> tuple[tuple[str, ...], tuple[str, ...], list[str]]:
     args = node.args
     positional = [*args.posonlyargs, *args.args]
@@ -349,12 +504,26 @@ def _is_none(node) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
+def _statements(body):
+    """Every statement of a body, nested blocks included, not nested definitions."""
+    stack = list(reversed(body))
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            stack.extend(reversed(child_statements(stmt)))
+
+
 def _tested_names(node) -> set[str]:
-    """Names used in an `if`/conditional expression test of the body."""
+    """Names used in an `if`/conditional expression test of the body, or passed on to a
+    call as they are (a helper handing its optional tenant to another)."""
     out: set[str] = set()
     for sub in ast.walk(node):
         if isinstance(sub, (ast.If, ast.IfExp, ast.While)):
             out.update(n.id for n in ast.walk(sub.test) if isinstance(n, ast.Name))
+        elif isinstance(sub, ast.Call):
+            out.update(a.id for a in sub.args if isinstance(a, ast.Name))
+            out.update(k.value.id for k in sub.keywords if isinstance(k.value, ast.Name))
     return out
 
 
