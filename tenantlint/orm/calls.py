@@ -55,16 +55,14 @@ class CallJudge:
 
         given, hidden = bound_params(call, summary, assumed_none)
         unscoped: set[str] = set()
+        by_keyword = self._keyword_scoped(call, summary.kwargs)
         if not hidden:
             for param, models in summary.optional:
                 if param not in given:
                     unscoped |= models
-            if summary.kwargs:
-                passed = keywords_passed(call)
-                unscoped |= {m for m in summary.kwargs if not any(
-                    lookup_is_tenant(k, self.models.info(m).tenant_columns if self.models.info(m) else frozenset(),
-                                     self.models.info(m).tenant_relations if self.models.info(m) else frozenset())
-                    for k in passed)}
+            if summary.kwargs and not summary.optional:
+                unscoped |= summary.kwargs
+            unscoped -= by_keyword
         if summary.sibling and summary.reads and summary.module != self.module:
             unscoped |= summary.reads
         unscoped = keep(frozenset(unscoped))
@@ -74,13 +72,23 @@ class CallJudge:
         if summary.returns is not None:
             models = keep(summary.returns)
             if models:
-                scoped = set(summary.returns_scoped)
+                scoped = set(summary.returns_scoped) | by_keyword
                 for param, extra in summary.returns_optional:
                     if param in given:
                         scoped |= extra
                 first = next(iter(models)) if len(models) == 1 else None
                 return narrowed | frozenset({State(root, models, frozenset(scoped) & models, last_entity=first)})
         return narrowed
+
+    def _keyword_scoped(self, call: ast.Call, models) -> frozenset[str]:
+        """Models of a `**kwargs` helper a call scopes with a tenant keyword (`organization_id=`)."""
+        passed = keywords_passed(call)
+        out = set()
+        for model in models:
+            info = self.models.info(model)
+            if info is not None and any(lookup_is_tenant(k, info.tenant_columns, info.tenant_relations) for k in passed):
+                out.add(model)
+        return frozenset(out)
 
     def _narrowed_args(self, call: ast.Call, summary) -> dict[int, frozenset[str]]:
         """id(argument) -> models a narrowing helper scopes in the query passed there."""

@@ -107,14 +107,15 @@ class OrmChecker(Checker):
             return
         name = self.qualname(node)
         summary = self.functions.functions.get(name) if name else None
-        assume, returning = {}, None
+        assume, returning, kwargs = {}, None, ""
         if summary is not None and name in self.functions.called:
             # Rule 2: a tenant-optional helper's callers are judged; its body is judged as
             # when the tenant is given. Rule 3: a builder's query is judged where it runs.
             assume = {param: True for param, _ in summary.optional}
+            kwargs = node.args.kwarg.arg if summary.kwargs and node.args.kwarg else ""
             if summary.returns is not None and node.name not in FRAMEWORK_ENTRIES:
                 returning = _ignore
-        self.analyze(node, assume, returning)
+        self.analyze(node, assume, returning, kwargs=kwargs)
 
     def qualname(self, node) -> str:
         """`module.Class.method` / `module.function` for a module-level function or a method
@@ -134,7 +135,8 @@ class OrmChecker(Checker):
             return True
         return self._relevant(node, {})
 
-    def analyze(self, node, assume: dict | None = None, returning=None, seed=None, defaults=None) -> None:
+    def analyze(self, node, assume: dict | None = None, returning=None, seed=None, defaults=None,
+                kwargs: str = "") -> None:
         """Follow one function's body; what it observes goes to `observed`. `seed`: queries
         its parameters hold; `defaults`: parameters taken at their default value."""
         escaped = any(call_name(d) in ESCAPES for d in node.decorator_list)
@@ -146,6 +148,7 @@ class OrmChecker(Checker):
         flow.assume = dict(assume or {})
         flow.returning = returning
         flow.defaults = dict(defaults or {})
+        flow.kwargs = kwargs
         flow.tenant_names = self.models.tenant_names
         code = self.ctx.code_for(node)
         if "!=" in code or " is not " in code:

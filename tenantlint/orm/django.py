@@ -150,6 +150,8 @@ class Django:
                     scoped = True
                 elif key in ("pk", "id") and _object_in_hand(arg.value):
                     scoped = True  # re-fetching `self.project.id`: the object was loaded already
+            elif arg.star == "**" and flow.trusted(arg.value):
+                scoped = True  # a helper's `**kwargs`, judged at its calls
             elif arg.star == "**":
                 keys = _dict_keys(flow.resolve(arg.value))
                 if keys is None:

@@ -53,6 +53,7 @@ class Flow:
         self.returning = None
         self.assume: dict[str, bool] = {}
         self.defaults: dict[str, str] = {}  # parameters assumed at their default -> its dotted text
+        self.kwargs = ""  # a `**kwargs` parameter whose keywords the callers' tenant keyword scopes
         # Rule 6: assignments whose row is checked against the tenant right after (id(stmt) ->
         # the attributes compared); `tenant_names(model)` says which attributes are its tenant's.
         self.guarded: dict[int, frozenset[str]] = {}
@@ -240,6 +241,10 @@ class Flow:
             return states
         return frozenset(s.derive(scoped=s.models) if s.models and all(
             self._checked & self.tenant_names(m) for m in s.models) else s for s in states)
+
+    def trusted(self, node: ast.expr) -> bool:
+        """Is this the `**kwargs` the function's callers are judged for (rule 2)?"""
+        return bool(self.kwargs) and isinstance(node, ast.Name) and node.id == self.kwargs
 
     def decide(self, test: ast.expr) -> bool | None:
         """The value of a test on assumed parameters (`actor`, `actor is not None`, `not team`,

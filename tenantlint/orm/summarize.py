@@ -35,7 +35,9 @@ from tenantlint.source import read_source
 _QUERYISH = re.compile(rb"select\(|query|objects|_manager|\.get\(|\.get_by_id|get_or_none|\.filter|\.where\("
                        rb"|\.delete\(|\.update\(|get_object_or_404|\.execute\(|\.scalars?\(")
 _ROUNDS = 3  # helpers of helpers of helpers, found in files that name the previous round's
-_MAX_OPTIONAL = 6  # optional parameters followed one by one (more: the tested ones only)
+_MAX_OPTIONAL = 6
+_ACTORS = frozenset({"actor", "user", "current_user", "owner", "account", "principal", "request", "identity",
+                     "member", "membership", "scope", "context", "ctx"})  # optional parameters followed one by one (more: the tested ones only)
 
 
 def model_ancestors(facts, tenant_models) -> dict[str, frozenset[str]]:
@@ -117,6 +119,7 @@ class _Builder:
         self.index = FunctionIndex()
         self.data: dict[Path, bytes] = {}
         self.paired: set[str] = set()  # functions named like a sibling (`get` / `get_for_team`)
+        self.opaque: set[str] = set()
         self.call_words: frozenset[str] = frozenset()  # interesting helpers found so far (and their classes)
 
     # -- files --------------------------------------------------------------
@@ -292,6 +295,12 @@ class _Builder:
         dict.__setitem__(self.summaries, name, found)
         return found
 
+    def _tenantish(self, param: str) -> int:
+        """0 for a parameter named like the tenant or the acting user (followed first)."""
+        stems = {c[:-3] if c.endswith("_id") else c for c in self.catalog.tenant_columns}
+        lowered = param.lower()
+        return 0 if any(stem and stem in lowered for stem in stems) or lowered in _ACTORS else 1
+
     def _returns_query(self, f: _File, node) -> bool:
         """Does a `return` (or what a returned name was assigned) name a model or helper?"""
         assigned: dict[str, list[ast.stmt]] = {}
@@ -311,7 +320,8 @@ class _Builder:
         return False
 
     def _run(self, f: _File, node, assume: dict[str, bool]):
-        """(unscoped model -> code, scoped models, returned states) of one run."""
+        """(unscoped model -> code, scoped models, returned states) of one run; models read
+        under a filter it cannot read are in `self.opaque`."""
         checker = f.checker
         saved, checker.observed = checker.observed, {}
         returned: list = []
@@ -326,7 +336,9 @@ class _Builder:
             verdict = judge(states, checker.always)
             if verdict is None:
                 scoped |= {m for s in states for m in s.models}
-            elif verdict.code != "TL002":
+            elif verdict.code == "TL002":
+                self.opaque |= set(verdict.models)
+            else:
                 for model in verdict.models:
                     unscoped[model] = "TL202" if verdict.code == "TL202" or unscoped.get(model) == "TL202" else "TL201"
         states = frozenset(s for group in returned for s in group if not s.dropped)
@@ -336,18 +348,24 @@ class _Builder:
         params, kwonly, optional = _parameters(node)
         if optional:
             tested = _tested_names(node)
-            optional = [p for p in optional if p in tested][:_MAX_OPTIONAL]
+            optional = sorted((p for p in optional if p in tested), key=self._tenantish)[:_MAX_OPTIONAL]
         # Only what can matter at a call is followed: a tenant-optional candidate, a
         # function returning something that names a query, or one of a pair of siblings.
-        candidates = _query_params(node, f.ctx.code_for(node), params)
-        if not (optional or candidates or name in self.paired or self._returns_query(f, node)) \
+        code = f.ctx.code_for(node)
+        candidates = _query_params(node, code, params)
+        by_keywords = node.args.kwarg is not None and _filters_by_keywords(code, node.args.kwarg.arg)
+        if not (optional or candidates or by_keywords or name in self.paired or self._returns_query(f, node)) \
                 or not f.checker.mentions(node):
             return None
         defaults = _defaults(node)
         narrows = tuple(self._narrows(f, node, candidates, defaults))
+        self.opaque = set()
         base, scoped, returned = self._run(f, node, {p: False for p in optional})
-        if not base and not scoped and not returned and not narrows:
+        if not base and not scoped and not returned and not narrows and not self.opaque:
             return None
+        kwargs = frozenset()
+        if by_keywords:
+            kwargs = frozenset(base) | frozenset(self.opaque) | frozenset(m for s in returned for m in s.models)
         reads, per_param, returns_optional = dict(base), [], []
         returns_scoped = _scoped_in(returned)
         if optional:
@@ -368,7 +386,7 @@ class _Builder:
             reads=frozenset(reads), bulk=any(code == "TL202" for code in base.values()),
             scoped_reads=frozenset(scoped) - frozenset(reads), optional=tuple(per_param),
             returns=frozenset(m for s in returned for m in s.models) if returned and framework else None,
-            returns_scoped=returns_scoped, returns_optional=tuple(returns_optional), narrows=narrows)
+            returns_scoped=returns_scoped, returns_optional=tuple(returns_optional), narrows=narrows, kwargs=kwargs)
 
     def _narrows(self, f: _File, node, candidates, defaults):
         """For each parameter that receives a query: the models the returned query has
@@ -447,6 +465,14 @@ def _scoped_in(states) -> frozenset[str]:
         if all(model not in s.unscoped() for s in states if model in s.models):
             out.add(model)
     return frozenset(out)
+
+
+def _filters_by_keywords(code: str, kw: str) -> bool:
+    """Does the body turn `**kw` into filters (`filter_by(**kw)`, `for k, v in kw.items():`
+    with `getattr(Model, k)`), or hand it on to another call that may?"""
+    name = re.escape(kw)
+    return bool(re.search(rf"\*\*{name}\s*[,)]", code) or
+                re.search(rf"\bin\s+{name}\.items\(\)", code) and "getattr(" in code)
 
 
 def _query_params(node, code: str, params: tuple[str, ...]) -> list[tuple[int, str]]:
