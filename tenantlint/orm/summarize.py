@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tenantlint.cache import stable_digest
+from tenantlint.cache import _stamp, stable_digest
 from tenantlint.context import FileContext
 from tenantlint.files import module_name
 from tenantlint.names import child_statements
@@ -75,17 +75,37 @@ def build_function_index(paths: list[Path], rels: list[str], catalog, settings, 
     pys = [(p, r) for p, r in zip(paths, rels) if p.suffix in (".py", ".pyi")]
     key = None
     if memo is not None and getattr(memo, "store", None) is not None and memo.store.usable:
-        from tenantlint.cache import _stamp
-
         key = stable_digest((memo.key, catalog.tenant_columns, catalog.models, catalog.orm, catalog.global_tables,
-                             ancestors, tuple((r, _stamp(p)) for p, r in pys)))
-        found = memo.store.load("summaries", key)
-        if isinstance(found, FunctionIndex):
-            return found
-    index = _Builder(pys, catalog, settings, ancestors).build()
+                             ancestors))
+    stamps = {r: _stamp(p) for p, r in pys}
+    prev = memo.store.load("summaries", key) if key is not None else None
+    if isinstance(prev, _Saved) and prev.stamps == stamps:
+        return prev.index
+    builder = _Builder(pys, catalog, settings, ancestors)
+    index = builder.update(prev, stamps) if isinstance(prev, _Saved) else None
+    if index is None:
+        builder = _Builder(pys, catalog, settings, ancestors)
+        index = builder.build()
     if key is not None:
-        memo.store.save("summaries", key, index)
+        memo.store.save("summaries", key, _Saved(stamps, index, builder.entries(prev, index)))
     return index
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """What one file contributes to the index (for an incremental rebuild)."""
+
+    defined: frozenset[str] = frozenset()
+    classes: tuple = ()  # (qualified class, bases)
+    summaries: tuple = ()  # (qualified function, Summary) of those that have one
+    called: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class _Saved:
+    stamps: dict
+    index: FunctionIndex
+    files: dict  # rel -> _Entry
 
 
 class _File:
@@ -120,6 +140,9 @@ class _Builder:
         self.data: dict[Path, bytes] = {}
         self.paired: set[str] = set()  # functions named like a sibling (`get` / `get_for_team`)
         self.opaque: set[str] = set()
+        self.prior_defined: frozenset[str] = frozenset()  # functions of unchanged files (incremental)
+        self.called_by: dict[str, set[str]] = {}  # rel -> interesting functions it calls
+        self.changed: set[str] | None = None  # the files an incremental rebuild re-read
         self.call_words: frozenset[str] = frozenset()  # interesting helpers found so far (and their classes)
 
     # -- files --------------------------------------------------------------
@@ -193,7 +216,7 @@ class _Builder:
                     base = by_short[short(base)][0]  # re-exported: `from app.models import Base`
                 fixed.append(base)
             self.classes[qual] = tuple(fixed)
-        self.index = FunctionIndex(functions=self.summaries, defined=frozenset(self.functions),
+        self.index = FunctionIndex(functions=self.summaries, defined=frozenset(self.functions) | self.prior_defined,
                                    classes=dict(self.classes), class_models=self._class_models())
         for f in self.files.values():
             f.checker.functions = self.index
@@ -410,6 +433,72 @@ class _Builder:
             if scoped:
                 yield position, param, scoped
 
+    # -- incremental --------------------------------------------------------
+    def update(self, prev: _Saved, stamps: dict) -> FunctionIndex | None:
+        """The index after some files changed, when what they offer to other files (their
+        summaries judged at calls, their classes) is unchanged; None: rebuild everything."""
+        changed = {r for r in stamps if prev.stamps.get(r) != stamps[r]} | (set(prev.stamps) - set(stamps))
+        self.changed = changed
+        kept = {r: e for r, e in prev.files.items() if r not in changed and r in stamps}
+        self.prior_defined = frozenset(q for e in kept.values() for q in e.defined)
+        for entry in kept.values():
+            self.classes.update(dict(entry.classes))
+            for qual, summary in entry.summaries:
+                dict.__setitem__(self.summaries, qual, summary)
+        words = set(_screen_words(self.catalog)) | {n for n, m in self.ancestors.items() if m} | set(prev.index.words)
+        self.call_words = frozenset(prev.index.words)
+        self.catalog.functions = replace(prev.index, words=frozenset(words))
+        todo = self._screen(words, files=[(p, r) for p, r in self.pys if r in changed])
+        loaded = [f for f in (self._load(p, r) for p, r in todo) if f is not None]
+        self._add(loaded)
+        self._refresh()
+        for name in list(self.functions):
+            self.summary(name)
+        mine = {q: v for q, (f, _, _) in self.functions.items()
+                if (v := dict.get(self.summaries, q)) is not None}
+        _siblings(mine)
+        new = {q: v for q, v in mine.items() if v.interesting()}
+        old = {q: v for r in changed if r in prev.files for q, v in prev.files[r].summaries if v.interesting()}
+        old_classes = {q: b for r in changed if r in prev.files for q, b in prev.files[r].classes}
+        new_classes = {q: b for q, b in self.classes.items() if any(q == c for f in loaded for c in _class_names(f))}
+        if new != old or new_classes != old_classes:
+            return None
+        for qual, summary in mine.items():
+            dict.__setitem__(self.summaries, qual, summary)
+        names = {s.short for s in prev.index.functions.values()}
+        called = {q for e in kept.values() for q in e.called}
+        self.catalog.functions = replace(prev.index, words=frozenset(names))
+        for f in self.files.values():
+            if names and self._screen(names, files=[(f.path, f.rel)]):
+                self.called_by[f.rel] = _calls_in(f, prev.index)
+                called |= self.called_by[f.rel]
+        for p, r in self._screen(names, files=[(p, r) for p, r in self.pys if r in changed and r not in self.files]):
+            f = self._load(p, r)
+            if f is not None:
+                self.called_by[r] = _calls_in(f, prev.index)
+                called |= self.called_by[r]
+        return replace(prev.index, defined=frozenset(self.functions) | self.prior_defined,
+                       called=frozenset(called & set(prev.index.functions)))
+
+    def entries(self, prev: _Saved | None, index: FunctionIndex) -> dict:
+        """rel -> _Entry, for the next incremental rebuild."""
+        out = {}
+        if isinstance(prev, _Saved) and self.changed is not None:
+            out = {r: e for r, e in prev.files.items() if r not in self.changed}
+        by_file: dict[str, list[str]] = {}
+        for qual, (f, _, _) in self.functions.items():
+            by_file.setdefault(f.rel, []).append(qual)
+        for rel, f in self.files.items():
+            quals = by_file.get(rel, [])
+            summaries = tuple((q, s) for q in quals if (s := dict.get(self.summaries, q)) is not None)
+            if index.functions:
+                summaries = tuple((q, index.functions.get(q, s)) for q, s in summaries)
+            out[rel] = _Entry(frozenset(quals), tuple((q, self.classes[q]) for q in _class_names(f) if q in self.classes),
+                              summaries, frozenset(self.called_by.get(rel, ())))
+        for _, rel in self.pys:
+            out.setdefault(rel, _Entry())
+        return out
+
     # -- callers, siblings --------------------------------------------------
     def _finish(self) -> FunctionIndex:
         summaries = {k: v for k, v in dict.items(self.summaries) if v is not None}
@@ -431,7 +520,8 @@ class _Builder:
             callers = {r for _, r in self._screen(names, files=[(f.path, f.rel) for f in self.files.values()])}
             for f in self.files.values():
                 if f.rel in callers:
-                    called |= _calls_in(f, index)
+                    self.called_by[f.rel] = _calls_in(f, index)
+                    called |= self.called_by[f.rel]
         # Subclasses of the owners are named at calls (`WidgetRepository(s).read`).
         children = {q for q, bases in self.classes.items()
                     if any(short(b) in words for b in bases)}
@@ -439,6 +529,11 @@ class _Builder:
         return FunctionIndex(functions=interesting, defined=index.defined, classes=index.classes,
                              called=frozenset(called & set(interesting)), class_models=index.class_models,
                              words=frozenset(words))
+
+
+def _class_names(f: _File) -> list[str]:
+    module = f.ctx.module_name
+    return [f"{module}.{c.name}" if module else c.name for c in top_classes(f.tree)]
 
 
 def _siblings(summaries: dict[str, Summary]) -> None:

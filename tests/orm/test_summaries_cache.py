@@ -68,3 +68,20 @@ def test_a_helper_nobody_calls_is_judged_in_its_body(tmp_path):
     root = _project(tmp_path)
     (root / "app" / "views.py").write_text("def view(request):\n    return None\n")
     assert _found(scan_paths(["."], cwd=root, use_cache=True)) == {("app/services.py", 5, "TL201")}
+
+
+def test_an_edited_caller_is_judged_again_without_a_full_rebuild(tmp_path, monkeypatch):
+    from tenantlint.orm import summarize
+
+    root = _project(tmp_path)
+    assert _found(scan_paths(["."], cwd=root, use_cache=True)) == {("app/views.py", 5, "TL201")}
+    full = []
+    original = summarize._Builder.build
+    monkeypatch.setattr(summarize._Builder, "build", lambda self: full.append(1) or original(self))
+    (root / "app" / "views.py").write_text(CALLER.replace('request.GET["q"]', 'request.GET["q"], team=request.team'))
+    assert _found(scan_paths(["."], cwd=root, use_cache=True)) == set()
+    (root / "app" / "views.py").write_text(CALLER + "\n\ndef other(request):\n    return find('x')\n")
+    assert _found(scan_paths(["."], cwd=root, use_cache=True)) == {("app/views.py", 5, "TL201"),
+                                                                    ("app/views.py", 9, "TL201")}
+    assert not full  # the helper's summary did not change: only the caller was read again
+    assert _found(scan_paths(["."], cwd=root)) == {("app/views.py", 5, "TL201"), ("app/views.py", 9, "TL201")}
