@@ -55,6 +55,7 @@ class OrmChecker(Checker):
             self._top = {id(s) for s in ctx.module.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
             self._top_classes = {id(c) for c in top_classes(ctx.module)}
             self.always = frozenset(n for n, o in catalog.orm.items() if o.always_scoped)
+            self.always_reads = frozenset(n for n, o in catalog.orm.items() if o.reads_scoped)
             self.bindings = bound_attributes(catalog.orm)
             # A model imported under another name (`import Agent as AgentModel`) is named so.
             aliases = ctx.imports.aliases if ctx.imports is not None else {}
@@ -211,7 +212,7 @@ class OrmChecker(Checker):
 
     def finish(self) -> None:
         for root, states in sorted(self.observed.values(), key=lambda e: _pos(self, e[0].node)):
-            verdict = judge(states, self.always)
+            verdict = judge(states, self.always, self.always_reads)
             if verdict is None or self.ctx.in_scope_provider(root.node):
                 continue
             pos = self.ctx.positions.get(root.node)

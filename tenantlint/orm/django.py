@@ -44,6 +44,13 @@ class Django:
                 scoped = frozenset({model}) if scoping and not flow.escaped else frozenset()
                 states.add(State(root, frozenset({model}), scoped))
             return frozenset(states) if states else None
+        if isinstance(node, ast.Call) and call_name(node.func) == "QuerySet" and (node.args or node.keywords):
+            # `QuerySet(Model)` / `QuerySet(model=Model)`: the model's rows, through no manager.
+            first = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "model"), None)
+            models = self.models.models_of(first, "django") if first is not None else frozenset()
+            if models:
+                root = Root(node, "django", flow.escaped)
+                return frozenset(State(root, frozenset({m})) for m in models)
         if isinstance(node, ast.Call) and call_name(node.func) in SHORTCUTS and (node.args or node.keywords):
             args = call_args(node)
             first = args[0].value

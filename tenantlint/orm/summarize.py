@@ -356,7 +356,7 @@ class _Builder:
         unscoped: dict[str, str] = {}
         scoped: set[str] = set()
         for root, states in observed.values():
-            verdict = judge(states, checker.always)
+            verdict = judge(states, checker.always, checker.always_reads)
             if verdict is None:
                 scoped |= {m for s in states for m in s.models}
             elif verdict.code == "TL002":
