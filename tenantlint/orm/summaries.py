@@ -61,6 +61,21 @@ class FunctionIndex:
     # (the class itself and its subclasses that are tenant models).
     class_models: Mapping[str, frozenset[str]] = field(default_factory=dict)
     words: frozenset[str] = frozenset()  # names that make a file worth checking for calls
+    # class short name -> the qualified classes of that name: a class imported through a
+    # package that re-exports it (`from app.orm import Agent`) is the one under that package.
+    unique: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def cls(self, qualified: str) -> str | None:
+        if qualified in self.classes:
+            return qualified
+        if "." not in qualified:
+            return None
+        package, name = qualified.rsplit(".", 1)
+        candidates = self.unique.get(name, ())
+        under = [c for c in candidates if c.startswith(package + ".")]
+        if len(under) == 1:
+            return under[0]
+        return candidates[0] if len(candidates) == 1 else None
 
     def method(self, owner: str, name: str, depth: int = 0) -> str | None:
         """The qualified function `owner.name` runs: its own, else the nearest base's."""
@@ -121,9 +136,10 @@ def _callee(call, index, qualify, owner, me, value_of):
     target = qualify(base)
     if target is None:
         return None
-    if target in index.classes:
-        found = index.method(target, attr)
-        return (found, target, True) if found else None
+    known = index.cls(target)
+    if known is not None:
+        found = index.method(known, attr)
+        return (found, known, True) if found else None
     name = f"{target}.{attr}"  # a function of an imported module
     return (name, "", False) if not instance and name in index.defined else None
 

@@ -217,7 +217,8 @@ class _Builder:
                 fixed.append(base)
             self.classes[qual] = tuple(fixed)
         self.index = FunctionIndex(functions=self.summaries, defined=frozenset(self.functions) | self.prior_defined,
-                                   classes=dict(self.classes), class_models=self._class_models())
+                                   classes=dict(self.classes), class_models=self._class_models(),
+                                   unique={n: tuple(sorted(qs)) for n, qs in by_short.items()})
         for f in self.files.values():
             f.checker.functions = self.index
             f.checker.call_judge = CallJudge(f.checker)
@@ -508,7 +509,7 @@ class _Builder:
         # Classes whose classmethods' `cls` is a tenant model: their bodies are judged too.
         words |= {name for name, models in self.ancestors.items() if models}
         index = FunctionIndex(functions=interesting, defined=frozenset(self.functions), classes=dict(self.classes),
-                              class_models=self.index.class_models)
+                              class_models=self.index.class_models, unique=self.index.unique)
         called: set[str] = set()
         self.catalog.functions = replace(index, words=frozenset({s.short for s in interesting.values()}))
         if interesting:
@@ -528,7 +529,7 @@ class _Builder:
         words |= {short(q) for q in children}
         return FunctionIndex(functions=interesting, defined=index.defined, classes=index.classes,
                              called=frozenset(called & set(interesting)), class_models=index.class_models,
-                             words=frozenset(words))
+                             words=frozenset(words), unique=index.unique)
 
 
 def _class_names(f: _File) -> list[str]:
