@@ -17,7 +17,7 @@ from tenantlint.orm.flow import EMPTY, Flow
 from tenantlint.orm.index import bound_attributes
 from tenantlint.orm.pyast import lookup_is_tenant
 from tenantlint.orm.state import Root, State
-from tenantlint.orm.summaries import bound_params, keywords_passed, resolve_call, short
+from tenantlint.orm.summaries import bound_params, dotted_or_none, keywords_passed, resolve_call, short
 
 
 class CallJudge:
@@ -41,7 +41,7 @@ class CallJudge:
         summary = target.summary
         self.resolved.append(summary.name)
         narrowed = EMPTY
-        held = self._narrowed_args(call, summary)
+        held = self._narrowed_args(call, summary, flow)
         for value in arg_values(call):
             if id(value) in held:
                 extra = held[id(value)]
@@ -90,9 +90,15 @@ class CallJudge:
                 out.add(model)
         return frozenset(out)
 
-    def _narrowed_args(self, call: ast.Call, summary) -> dict[int, frozenset[str]]:
-        """id(argument) -> models a narrowing helper scopes in the query passed there."""
+    def _narrowed_args(self, call: ast.Call, summary, flow: Flow) -> dict[int, frozenset[str]]:
+        """id(argument) -> models a narrowing helper scopes in the query passed there (none
+        when the call gives a parameter the helper was judged at its default another value)."""
         out: dict[int, frozenset[str]] = {}
+        for param, position, default in summary.narrow_defaults:
+            given = call.args[position] if 0 <= position < len(call.args) else \
+                next((k.value for k in call.keywords if k.arg == param), None)
+            if given is not None and _text(given, flow) != default:
+                return out
         for position, param, scoped in summary.narrows:
             if 0 <= position < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[:position + 1]):
                 out[id(call.args[position])] = scoped
@@ -113,6 +119,16 @@ class CallJudge:
         if not allowed and known is None:
             return lambda models: models  # not a model class, binds no model: no restriction
         return lambda models: models & frozenset(allowed)
+
+
+def _text(node: ast.expr, flow: Flow) -> str | None:
+    """A value as a default is written (`AccessType.ORGANIZATION`, `'read'`); a parameter
+    of the caller taken at its own default stands for that."""
+    if isinstance(node, ast.Name) and node.id in flow.defaults:
+        return flow.defaults[node.id]
+    if isinstance(node, ast.Constant):
+        return repr(node.value)
+    return dotted_or_none(node)
 
 
 def summary_framework(summary, models) -> str:

@@ -41,6 +41,9 @@ class Summary:
     # A narrowing helper takes a query and returns it narrowed (`apply_access_predicate(query,
     # actor)`): (position, parameter, models it scopes).
     narrows: tuple[tuple[int, str, frozenset[str]], ...] = ()
+    # ... computed with these parameters at their default (name, position, default's text):
+    # a call giving another value gets no credit.
+    narrow_defaults: tuple[tuple[str, int, str], ...] = ()
 
     @property
     def short(self) -> str:

@@ -410,7 +410,9 @@ class _Builder:
             reads=frozenset(reads), bulk=any(code == "TL202" for code in base.values()),
             scoped_reads=frozenset(scoped) - frozenset(reads), optional=tuple(per_param),
             returns=frozenset(m for s in returned for m in s.models) if returned and framework else None,
-            returns_scoped=returns_scoped, returns_optional=tuple(returns_optional), narrows=narrows, kwargs=kwargs)
+            returns_scoped=returns_scoped, returns_optional=tuple(returns_optional), narrows=narrows, kwargs=kwargs,
+            narrow_defaults=tuple((p, params.index(p) if p in params else -1, text) for p, text in defaults.items()
+                                  if p in _tested_names(node)) if narrows else ())
 
     def _narrows(self, f: _File, node, candidates, defaults):
         """For each parameter that receives a query: the models the returned query has
