@@ -124,8 +124,8 @@ class CallJudge:
 def _text(node: ast.expr, flow: Flow) -> str | None:
     """A value as a default is written (`AccessType.ORGANIZATION`, `'read'`); a parameter
     of the caller taken at its own default stands for that."""
-    if isinstance(node, ast.Name) and node.id in flow.defaults:
-        return flow.defaults[node.id]
+    if isinstance(node, ast.Name) and node.id in (flow.defaults or flow.param_defaults):
+        return (flow.defaults or flow.param_defaults)[node.id]
     if isinstance(node, ast.Constant):
         return repr(node.value)
     return dotted_or_none(node)

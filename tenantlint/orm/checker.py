@@ -15,7 +15,7 @@ from tenantlint.orm.peewee import Peewee
 from tenantlint.orm.pyast import top_classes
 from tenantlint.orm.sqlalchemy import SqlAlchemy
 from tenantlint.orm.state import judge
-from tenantlint.orm.summaries import FunctionIndex
+from tenantlint.orm.summaries import FunctionIndex, defaults_of
 from tenantlint.rulebase import Checker
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -149,6 +149,7 @@ class OrmChecker(Checker):
         flow.assume = dict(assume or {})
         flow.returning = returning
         flow.defaults = dict(defaults or {})
+        flow.param_defaults = defaults_of(node)
         flow.kwargs = kwargs
         flow.tenant_names = self.models.tenant_names
         code = self.ctx.code_for(node)

@@ -53,6 +53,7 @@ class Flow:
         self.returning = None
         self.assume: dict[str, bool] = {}
         self.defaults: dict[str, str] = {}  # parameters assumed at their default -> its dotted text
+        self.param_defaults: dict[str, str] = {}  # every parameter's default (decides nothing)
         self.kwargs = ""  # a `**kwargs` parameter whose keywords the callers' tenant keyword scopes
         # Rule 6: assignments whose row is checked against the tenant right after (id(stmt) ->
         # the attributes compared); `tenant_names(model)` says which attributes are its tenant's.

@@ -184,3 +184,22 @@ def short(name: str) -> str:
 
 def dotted_or_none(node) -> str | None:
     return dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+
+
+def defaults_of(node) -> dict[str, str]:
+    """Parameter -> the dotted text or repr of its non-None default."""
+    args = node.args
+    positional = [*args.posonlyargs, *args.args]
+    pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
+    pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+    out = {}
+    for arg, default in pairs:
+        if isinstance(default, (ast.Name, ast.Attribute)):
+            text = dotted_or_none(default)
+        elif isinstance(default, ast.Constant) and default.value is not None:
+            text = repr(default.value)
+        else:
+            text = None
+        if text:
+            out[arg.arg] = text
+    return out

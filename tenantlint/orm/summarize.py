@@ -28,7 +28,7 @@ from tenantlint.orm.checker import OrmChecker, _screen_words, _self_name
 from tenantlint.orm.common import call_name
 from tenantlint.orm.pyast import top_classes
 from tenantlint.orm.state import Root, State, judge
-from tenantlint.orm.summaries import FunctionIndex, Summary, dotted_or_none, resolve_call, short
+from tenantlint.orm.summaries import FunctionIndex, Summary, defaults_of as _defaults, resolve_call, short
 from tenantlint.source import read_source
 
 # A file worth summarizing names a tenant model and something that runs a query.
@@ -579,25 +579,6 @@ def _query_params(node, code: str, params: tuple[str, ...]) -> list[tuple[int, s
     for i, param in enumerate(params):
         if re.search(rf"\b{re.escape(param)}\.(?:where|filter|filter_by|join|exclude)\(", code):
             out.append((i, param))
-    return out
-
-
-def _defaults(node) -> dict[str, str]:
-    """Parameter -> the dotted text or repr of its non-None default."""
-    args = node.args
-    positional = [*args.posonlyargs, *args.args]
-    pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
-    pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
-    out = {}
-    for arg, default in pairs:
-        if isinstance(default, (ast.Name, ast.Attribute)):
-            text = dotted_or_none(default)
-        elif isinstance(default, ast.Constant) and default.value is not None:
-            text = repr(default.value)
-        else:
-            text = None
-        if text:
-            out[arg.arg] = text
     return out
 
 
