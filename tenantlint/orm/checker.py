@@ -174,7 +174,10 @@ class OrmChecker(Checker):
         overrides = any(s.name == "get_queryset" for s in methods)
         if not overrides:
             self._generic_view_model(node)
-        env = self._flow().run(node.body, observe_end=not overrides)
+        replaced = _replaced_querysets(methods)
+        body = [s for s in node.body if not (isinstance(s, ast.Assign) and len(s.targets) == 1 and
+                                             isinstance(s.targets[0], ast.Name) and s.targets[0].id in replaced)]
+        env = self._flow().run(body, observe_end=not overrides)
         queryset = env.get("queryset") if env else None
         bound = self.bindings.get(node.name, {})
         if id(node) in self._top_classes and self.ctx.module_name:
@@ -267,6 +270,24 @@ def _screen_words(catalog) -> frozenset[str]:
     functions = getattr(catalog, "functions", None)
     words = functions.words if functions is not None else frozenset()
     return frozenset(catalog.models) | frozenset(bound_attributes(catalog.orm)) | words
+
+
+def _replaced_querysets(methods) -> set[str]:
+    """DRF: class-level fields whose `queryset=` get_fields() or __init__ replaces
+    (`fields["labels"].child_relation.queryset = Label.objects.filter(team=team)`): the
+    replacement is what runs, judged in that method."""
+    out: set[str] = set()
+    for fn in methods:
+        if fn.name not in ("get_fields", "__init__"):
+            continue
+        for node in ast.walk(fn):
+            if not isinstance(node, ast.Assign):
+                continue
+            for target in node.targets:
+                if isinstance(target, ast.Attribute) and target.attr == "queryset":
+                    out.update(n.value for n in ast.walk(target)
+                               if isinstance(n, ast.Constant) and isinstance(n.value, str))
+    return out
 
 
 def _ignore(states) -> None:
