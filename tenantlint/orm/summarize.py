@@ -577,7 +577,7 @@ def _query_params(node, code: str, params: tuple[str, ...]) -> list[tuple[int, s
     """(position, name) of parameters the body narrows like a query (`query.where(`)."""
     out = []
     for i, param in enumerate(params):
-        if re.search(rf"\b{re.escape(param)}\.(?:where|filter|filter_by|join|exclude)\(", code):
+        if f"{param}." in code and re.search(rf"\b{re.escape(param)}\.(?:where|filter|filter_by|join|exclude)\(", code):
             out.append((i, param))
     return out
 
