@@ -152,6 +152,7 @@ class TenantCatalog:
     gaps: list[DiscoveryGap] = field(default_factory=list)
     orm: dict = field(default_factory=dict)  # model name -> tenantlint.orm.index.OrmModel
     modules: ModuleIndex = field(default_factory=ModuleIndex)  # names other modules import
+    functions: object = None  # tenantlint.orm.summaries.FunctionIndex, set by the catalog pass's last step
     # tenant collections, indexes and labels by lowercased name: the first fact that made each one
     collections: dict[str, CollectionFact] = field(default_factory=dict)
     collection_handles: dict[str, str] = field(default_factory=dict)  # `app.db.notes` -> "notes"

@@ -95,7 +95,12 @@ def build_catalog(settings: Settings, *, use_cache: bool = False, jobs: int = 1)
     facts = resolve_table_refs(paths, rels, facts, memo)  # `__tablename__ = NAME` imported from a module
     if memo is not None:
         memo.save()
-    return assemble_facts(settings, facts)
+    catalog = assemble_facts(settings, facts)
+    from tenantlint.orm.summarize import build_function_index, model_ancestors
+
+    ancestors = model_ancestors([f for f in facts if isinstance(f, ModelFact) and f.framework], catalog.models)
+    catalog.functions = build_function_index(paths, rels, catalog, settings, memo, ancestors)  # needs the models
+    return catalog
 
 
 def _discover_all(paths: list[Path], settings: Settings, jobs: int):

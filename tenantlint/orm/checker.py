@@ -5,13 +5,18 @@ from __future__ import annotations
 import ast
 import re
 
+from tenantlint.orm.calls import CallJudge
 from tenantlint.orm.common import Models, call_name
 from tenantlint.orm.django import Django
 from tenantlint.orm.explain import handed_to
 from tenantlint.orm.flow import Flow
+from tenantlint.orm.guards import guarded_assignments
 from tenantlint.orm.index import bound_attributes
+from tenantlint.orm.peewee import Peewee
+from tenantlint.orm.pyast import top_classes
 from tenantlint.orm.sqlalchemy import SqlAlchemy
 from tenantlint.orm.state import judge
+from tenantlint.orm.summaries import FunctionIndex, defaults_of
 from tenantlint.rulebase import Checker
 from tenantlint.trace import NOT_TENANT, PARTLY, SCOPED, UNSCOPED, UNVERIFIED
 
@@ -21,6 +26,9 @@ _NEWLINE_BYTES = re.compile(rb"\r\n?|\n")
 ESCAPES = ("scopes_disabled",)
 _LISTED = 4  # models named in a message
 SHORTCUT_WORDS = frozenset({"get_object_or_404", "get_list_or_404", "aget_object_or_404", "aget_list_or_404"})
+# Methods a framework calls itself: what they return is judged there even when project code calls them too.
+FRAMEWORK_ENTRIES = frozenset({"get_queryset", "get_object", "queryset", "get_serializer_class"})
+NO_FUNCTIONS = FunctionIndex()
 
 
 class OrmChecker(Checker):
@@ -39,15 +47,22 @@ class OrmChecker(Checker):
             not _screen_words(catalog).isdisjoint(_WORD.findall(ctx.source))
         self.observed: dict[int, tuple] = {}
         self._methods: dict[int, tuple[dict, dict]] = {}  # id(method) -> (held queries, bound attributes)
+        self.functions: FunctionIndex = getattr(catalog, "functions", None) or NO_FUNCTIONS
+        self._owners: dict[int, str] = {}  # id(method of a module-level class) -> qualified class
+        self._top: set[int] = set()  # module-level functions
         if self.active:
             self.models = models = Models(ctx)
-            self.frameworks = (Django(models), SqlAlchemy(models))
+            self.frameworks = (Django(models), SqlAlchemy(models), Peewee(models))
+            self.call_judge = CallJudge(self) if self.functions.functions else None
+            self._top = {id(s) for s in ctx.module.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            self._top_classes = {id(c) for c in top_classes(ctx.module)}
             self.always = frozenset(n for n, o in catalog.orm.items() if o.always_scoped)
+            self.always_reads = frozenset(n for n, o in catalog.orm.items() if o.reads_scoped)
             self.bindings = bound_attributes(catalog.orm)
             # A model imported under another name (`import Agent as AgentModel`) is named so.
             aliases = ctx.imports.aliases if ctx.imports is not None else {}
             renamed = {local for local, full in aliases.items() if full.rsplit(".", 1)[-1] in catalog.models}
-            self.names = frozenset(catalog.models) | SHORTCUT_WORDS | frozenset(renamed)
+            self.names = frozenset(catalog.models) | SHORTCUT_WORDS | frozenset(renamed) | self.functions.words
             self._names_bytes = frozenset(n.encode() for n in self.names)
             # ast columns are UTF-8 byte offsets: statement text is a slice of the encoded file.
             self._data = ctx.source.encode("utf-8", "surrogatepass")
@@ -93,15 +108,61 @@ class OrmChecker(Checker):
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:  # async defs too
         if not self.active:
             return
+        name = self.qualname(node)
+        summary = self.functions.functions.get(name) if name else None
+        assume, returning, kwargs = {}, None, ""
+        if summary is not None and name in self.functions.called:
+            # Rule 2: a tenant-optional helper's callers are judged; its body is judged as
+            # when the tenant is given. Rule 3: a builder's query is judged where it runs.
+            assume = {param: True for param, _ in summary.optional}
+            kwargs = node.args.kwarg.arg if summary.kwargs and node.args.kwarg else ""
+            if summary.returns is not None and node.name not in FRAMEWORK_ENTRIES:
+                returning = _ignore
+        self.analyze(node, assume, returning, kwargs=kwargs)
+
+    def qualname(self, node) -> str:
+        """`module.Class.method` / `module.function` for a module-level function or a method
+        of a module-level class, else ""."""
+        owner = self._owners.get(id(node))
+        if owner:
+            return f"{owner}.{node.name}"
+        if id(node) in self._top and self.ctx.module_name:
+            return f"{self.ctx.module_name}.{node.name}"
+        return ""
+
+    def mentions(self, node) -> bool:
+        """Does a definition's text name anything the flow follows (a model, a helper, a
+        bound class, `self`/`cls` attributes that hold a model)?"""
+        held, bound = self._methods.get(id(node), ({}, {}))
+        if held or bound:
+            return True
+        return self._relevant(node, {})
+
+    def analyze(self, node, assume: dict | None = None, returning=None, seed=None, defaults=None,
+                kwargs: str = "") -> None:
+        """Follow one function's body; what it observes goes to `observed`. `seed`: queries
+        its parameters hold; `defaults`: parameters taken at their default value."""
         escaped = any(call_name(d) in ESCAPES for d in node.decorator_list)
-        held, bound = self._methods.pop(id(node), ({}, {}))
+        held, bound = self._methods.get(id(node), ({}, {}))
         words = frozenset(w.rsplit(".", 1)[-1].rstrip("()").encode() for w in (*held, *bound))
         flow = self._flow(words)
         flow.held = held
         flow.authorized = self._permissions and "check_object_permissions(" in self.ctx.code_for(node)
+        flow.assume = dict(assume or {})
+        flow.returning = returning
+        flow.defaults = dict(defaults or {})
+        flow.param_defaults = defaults_of(node)
+        flow.kwargs = kwargs
+        flow.tenant_names = self.models.tenant_names
+        code = self.ctx.code_for(node)
+        if "!=" in code or " is not " in code:
+            flow.guarded = guarded_assignments(node.body)
+        if self.call_judge is not None:
+            flow.calls = self.call_judge.bind(self._owners.get(id(node), ""), _self_name(node)
+                                              if id(node) in self._owners else None)
         self.models.bound = bound
         try:
-            flow.run(node.body, escaped=escaped)
+            flow.run(node.body, escaped=escaped, env=seed)
         finally:
             self.models.bound = {}
 
@@ -115,9 +176,18 @@ class OrmChecker(Checker):
         overrides = any(s.name == "get_queryset" for s in methods)
         if not overrides:
             self._generic_view_model(node)
-        env = self._flow().run(node.body, observe_end=not overrides)
+        replaced = _replaced_querysets(methods)
+        body = [s for s in node.body if not (isinstance(s, ast.Assign) and len(s.targets) == 1 and
+                                             isinstance(s.targets[0], ast.Name) and s.targets[0].id in replaced)]
+        env = self._flow().run(body, observe_end=not overrides)
         queryset = env.get("queryset") if env else None
         bound = self.bindings.get(node.name, {})
+        if id(node) in self._top_classes and self.ctx.module_name:
+            for fn in methods:
+                self._owners[id(fn)] = f"{self.ctx.module_name}.{node.name}"
+        # `cls` in a classmethod: the class, and its subclasses that are tenant models.
+        kinds = self.functions.class_models.get(node.name, frozenset()) | \
+            (frozenset({node.name}) & frozenset(self.ctx.catalog.models))
         for fn in methods:
             me = _self_name(fn)
             if me is None:
@@ -125,6 +195,8 @@ class OrmChecker(Checker):
             held = {f"{me}.queryset": queryset, "super().get_queryset()": queryset} \
                 if queryset and fn.name == "get_queryset" else {}
             attrs = {f"{me}.{attr}": models for attr, models in bound.items()}
+            if kinds and any(call_name(d) == "classmethod" for d in fn.decorator_list):
+                attrs[me] = kinds
             if held or attrs:
                 self._methods[id(fn)] = (held, attrs)
 
@@ -146,7 +218,7 @@ class OrmChecker(Checker):
 
     def finish(self) -> None:
         for root, states in sorted(self.observed.values(), key=lambda e: _pos(self, e[0].node)):
-            verdict = judge(states, self.always)
+            verdict = judge(states, self.always, self.always_reads)
             if self.ctx.trace is not None:
                 self._trace(root, states, verdict)
             if verdict is None or self.ctx.in_scope_provider(root.node):
@@ -237,8 +309,33 @@ def _self_name(fn) -> str | None:
 
 
 def _screen_words(catalog) -> frozenset[str]:
-    """Tenant models, and classes whose methods may query one through `self.<attribute>`."""
-    return frozenset(catalog.models) | frozenset(bound_attributes(catalog.orm))
+    """Tenant models, classes whose methods may query one through `self.<attribute>`, and
+    the project functions whose calls are judged at the call."""
+    functions = getattr(catalog, "functions", None)
+    words = functions.words if functions is not None else frozenset()
+    return frozenset(catalog.models) | frozenset(bound_attributes(catalog.orm)) | words
+
+
+def _replaced_querysets(methods) -> set[str]:
+    """DRF: class-level fields whose `queryset=` get_fields() or __init__ replaces
+    (`fields["labels"].child_relation.queryset = Label.objects.filter(team=team)`): the
+    replacement is what runs, judged in that method."""
+    out: set[str] = set()
+    for fn in methods:
+        if fn.name not in ("get_fields", "__init__"):
+            continue
+        for node in ast.walk(fn):
+            if not isinstance(node, ast.Assign):
+                continue
+            for target in node.targets:
+                if isinstance(target, ast.Attribute) and target.attr == "queryset":
+                    out.update(n.value for n in ast.walk(target)
+                               if isinstance(n, ast.Constant) and isinstance(n.value, str))
+    return out
+
+
+def _ignore(states) -> None:
+    """A builder's returned query, judged in its callers."""
 
 
 def _pos(checker: OrmChecker, node) -> tuple[int, int]:

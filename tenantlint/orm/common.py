@@ -34,7 +34,8 @@ class Models:
 
     def models_of(self, node: ast.expr, framework: str | None = None) -> frozenset[str]:
         """`model_of`, and the models an attribute of `self` is bound to (`self.model`)."""
-        if self.bound and isinstance(node, ast.Attribute):
+        if self.bound and isinstance(node, (ast.Attribute, ast.Name)):
+            # `self.model`, and `cls` in a classmethod: the class and its tenant subclasses.
             models = self.bound.get(dotted(node) or "")
             if models is not None:
                 if framework is None:

@@ -43,10 +43,11 @@ def sqlalchemy_facts(tree: ast.Module, path: str, module: str, imports: ImportAl
                 yield ModelFact(name=var, qualname=f"{module}.{var}", bases=(), framework="sqlalchemy",
                                 path=path, line=node.lineno, table=name, columns=columns,
                                 indexed_columns=indexed, extra={"core": True})
-    scoped = _loader_criteria(tree)
-    if scoped:
+    scoped, select_only = _loader_criteria(tree)
+    if scoped or select_only:
         yield ModelFact(name=f"<loader-criteria {path}>", qualname="", bases=(), framework="sqlalchemy",
-                        path=path, line=1, abstract=True, extra={"loader_criteria": tuple(scoped)})
+                        path=path, line=1, abstract=True, extra={"loader_criteria": tuple(scoped),
+                                                                       "loader_criteria_selects": tuple(select_only)})
 
 
 def _call_name(node: ast.AST) -> str:
@@ -205,8 +206,10 @@ def _core_table(value: ast.AST) -> tuple[str, tuple[str, ...], tuple[str, ...]] 
     return name, tuple(columns), tuple(indexed)
 
 
-def _loader_criteria(tree: ast.Module) -> list[str]:
-    """Models named by with_loader_criteria in functions registered for do_orm_execute."""
+def _loader_criteria(tree: ast.Module) -> tuple[list[str], list[str]]:
+    """Models named by with_loader_criteria in functions registered for do_orm_execute:
+    (for every statement, for SELECTs only). A criteria added under `if state.is_select:`
+    leaves ORM bulk update()/delete() unscoped: the listener's own condition is read."""
     listeners: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and _call_name(node) == "listen" and \
@@ -215,6 +218,7 @@ def _loader_criteria(tree: ast.Module) -> list[str]:
             if name:
                 listeners.add(name.rsplit(".", 1)[-1])
     names: list[str] = []
+    selects: list[str] = []
     for fn in ast.walk(tree):
         if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
@@ -223,9 +227,29 @@ def _loader_criteria(tree: ast.Module) -> list[str]:
             and any(const_str(a) == "do_orm_execute" for a in d.args) for d in fn.decorator_list)
         if not registered:
             continue
-        for call in ast.walk(fn):
-            if isinstance(call, ast.Call) and _call_name(call) == "with_loader_criteria" and call.args:
-                name = dotted(call.args[0])
-                if name:
-                    names.append(name.rsplit(".", 1)[-1])
-    return names
+        for call, only_selects in _criteria_calls(fn.body, False):
+            name = dotted(call.args[0])
+            if name:
+                (selects if only_selects else names).append(name.rsplit(".", 1)[-1])
+    return names, selects
+
+
+def _criteria_calls(body, only_selects: bool):
+    """with_loader_criteria(...) calls, and whether an enclosing `if` lets only SELECTs
+    through (`if state.is_select:`, or its `else` after `if not state.is_select`/`is_update`)."""
+    for stmt in body:
+        if isinstance(stmt, ast.If):
+            test = ast.unparse(stmt.test)
+            selects = "is_select" in test and not test.lstrip().startswith("not ")
+            negated = test.lstrip().startswith("not ") and "is_select" in test or "is_update" in test or \
+                "is_delete" in test
+            yield from _criteria_calls(stmt.body, only_selects or selects)
+            yield from _criteria_calls(stmt.orelse, only_selects or negated)
+            if negated and stmt.body and isinstance(stmt.body[-1], (ast.Return, ast.Raise)):
+                only_selects = True  # `if not state.is_select: return`: what follows sees SELECTs only
+            continue
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Call) and _call_name(node) == "with_loader_criteria" and node.args:
+                yield node, only_selects

@@ -45,6 +45,13 @@ class Django:
                 by = (self._manager(model, node.attr),) if scoped else ()
                 states.add(State(root, frozenset({model}), scoped, by=by))
             return frozenset(states) if states else None
+        if isinstance(node, ast.Call) and call_name(node.func) == "QuerySet" and (node.args or node.keywords):
+            # `QuerySet(Model)` / `QuerySet(model=Model)`: the model's rows, through no manager.
+            first = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "model"), None)
+            models = self.models.models_of(first, "django") if first is not None else frozenset()
+            if models:
+                root = Root(node, "django", flow.escaped)
+                return frozenset(State(root, frozenset({m})) for m in models)
         if isinstance(node, ast.Call) and call_name(node.func) in SHORTCUTS and (node.args or node.keywords):
             args = call_args(node)
             first = args[0].value
@@ -159,6 +166,8 @@ class Django:
                     scoped = True
                 elif key in ("pk", "id") and _object_in_hand(arg.value):
                     scoped = True  # re-fetching `self.project.id`: the object was loaded already
+            elif arg.star == "**" and flow.trusted(arg.value):
+                scoped = True  # a helper's `**kwargs`, judged at its calls
             elif arg.star == "**":
                 keys = _dict_keys(flow.resolve(arg.value))
                 if keys is None:

@@ -46,12 +46,28 @@ class Flow:
         self.held: dict[str, frozenset[State]] = {}
         # node -> bool: inside a scope provider (a held query or a variable used there is scoped)
         self.in_provider = None
+        # Across functions (tenantlint.orm.summaries): `calls(call, flow)` judges a call to a
+        # summarized project function (None: not one); `returning(states)` receives what a
+        # `return` hands back instead of observing it (a builder's summary); `assume` decides
+        # `if p:` / `if p is None:` for parameters assumed given (True) or None (False).
+        self.calls = None
+        self.returning = None
+        self.assume: dict[str, bool] = {}
+        self.defaults: dict[str, str] = {}  # parameters assumed at their default -> its dotted text
+        self.param_defaults: dict[str, str] = {}  # every parameter's default (decides nothing)
+        self.kwargs = ""  # a `**kwargs` parameter whose keywords the callers' tenant keyword scopes
+        # Rule 6: assignments whose row is checked against the tenant right after (id(stmt) ->
+        # the attributes compared); `tenant_names(model)` says which attributes are its tenant's.
+        self.guarded: dict[int, frozenset[str]] = {}
+        self.tenant_names = None
+        self._checked: frozenset[str] = frozenset()
 
     # -- statements ---------------------------------------------------------
-    def run(self, body, escaped: bool = False, observe_end: bool = True) -> Env | None:
-        """Follow a body; the variables it leaves (None when every path ends early)."""
+    def run(self, body, escaped: bool = False, observe_end: bool = True, env: Env | None = None) -> Env | None:
+        """Follow a body (from `env`: parameters holding a query); the variables it leaves
+        (None when every path ends early)."""
         self.escaped = escaped
-        env = self.block(body, {})
+        env = self.block(body, dict(env or {}))
         if env is not None and observe_end:
             for states in env.values():
                 self.observe(states)
@@ -121,6 +137,9 @@ class Flow:
             return env
         if isinstance(stmt, ast.If):
             self.walk(stmt.test)
+            decided = self.decide(stmt.test)
+            if decided is not None:
+                return self.block(stmt.body if decided else stmt.orelse, env)
             then = self.block(stmt.body, dict(env))
             # An `elif` is the If alone in `orelse`: running the block runs that If.
             other = self.block(stmt.orelse, dict(env)) if stmt.orelse else dict(env)
@@ -166,7 +185,15 @@ class Flow:
 
     def small(self, small, env: Env) -> Env | None:
         if isinstance(small, ast.Assign):
-            states = self.eval(small.value)
+            checked = self.guarded.get(id(small))
+            if checked:
+                self._checked = checked
+                try:
+                    states = self._checked_rows(self.eval(small.value))
+                finally:
+                    self._checked = frozenset()
+            else:
+                states = self.eval(small.value)
             for target in small.targets:
                 self.bind(target, states, small.value, env)
             return env
@@ -176,7 +203,11 @@ class Flow:
             return env
         if isinstance(small, ast.Return):
             if small.value is not None:
-                self.observe(self.eval(small.value))
+                states = self.eval(small.value)
+                if self.returning is not None:
+                    self.returning(states)
+                else:
+                    self.observe(states)
             return None
         if isinstance(small, ast.AugAssign):
             self.augment(small.target, small.op, small.value, small)
@@ -204,7 +235,54 @@ class Flow:
     # -- expressions --------------------------------------------------------
     def observe(self, states: frozenset[State]) -> None:
         if states:
-            self._observe(states)
+            self._observe(self._checked_rows(states) if self._checked else states)
+
+    def _checked_rows(self, states: frozenset[State]) -> frozenset[State]:
+        """Rows loaded in a guarded assignment: scoped where the check compares the model's tenant."""
+        if not self._checked or not states or self.tenant_names is None:
+            return states
+        return frozenset(s.derive(scoped=s.models) if s.models and all(
+            self._checked & self.tenant_names(m) for m in s.models) else s for s in states)
+
+    def trusted(self, node: ast.expr) -> bool:
+        """Is this the `**kwargs` the function's callers are judged for (rule 2)?"""
+        return bool(self.kwargs) and isinstance(node, ast.Name) and node.id == self.kwargs
+
+    def decide(self, test: ast.expr) -> bool | None:
+        """The value of a test on assumed parameters (`actor`, `actor is not None`, `not team`,
+        `a and b`), None when it depends on anything else."""
+        if not self.assume and not self.defaults:
+            return None
+        if isinstance(test, ast.Name):
+            return self.assume.get(test.id)
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            inner = self.decide(test.operand)
+            return None if inner is None else not inner
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name) and \
+                isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None:
+            given = self.assume.get(test.left.id)
+            if given is None:
+                return None
+            if isinstance(test.ops[0], (ast.Is, ast.Eq)):
+                return not given
+            if isinstance(test.ops[0], (ast.IsNot, ast.NotEq)):
+                return given
+            return None
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name) and \
+                test.left.id in self.defaults and isinstance(test.ops[0], (ast.Eq, ast.NotEq)):
+            other = test.comparators[0]
+            text = dotted(other) if isinstance(other, (ast.Name, ast.Attribute)) else \
+                repr(other.value) if isinstance(other, ast.Constant) else None
+            if text is None:
+                return None
+            same = text == self.defaults[test.left.id]
+            return same if isinstance(test.ops[0], ast.Eq) else not same
+        if isinstance(test, ast.BoolOp):
+            values = [self.decide(v) for v in test.values]
+            if isinstance(test.op, ast.And):
+                return False if False in values else (True if all(v is True for v in values) else None)
+            return True if True in values else (False if all(v is False for v in values) else None)
+        return None
 
     def walk(self, node: ast.AST) -> None:
         """Evaluate every expression under a node for its effects; consume the values."""
@@ -224,6 +302,10 @@ class Flow:
                 self.env[node.id] = states
             return states
         if isinstance(node, (ast.Attribute, ast.Call)):
+            if self.calls is not None and isinstance(node, ast.Call):
+                judged = self.calls(node, self)
+                if judged is not None:
+                    return judged
             if self.held:
                 held = self._held(node)
                 if held is not None:
@@ -255,6 +337,9 @@ class Flow:
             return self.eval(node.value)
         if isinstance(node, ast.IfExp):
             self.walk(node.test)
+            decided = self.decide(node.test)
+            if decided is not None:
+                return self.eval(node.body if decided else node.orelse)
             return self.eval(node.body) | self.eval(node.orelse)
         if isinstance(node, ast.BoolOp):
             out = EMPTY

@@ -20,6 +20,7 @@ class OrmModel:
     managers: Mapping[str, bool] = field(default_factory=dict)  # attribute -> scoping
     default_manager: str | None = None
     always_scoped: bool = False  # every query is scoped outside the checker's view
+    reads_scoped: bool = False  # every read is (a loader criteria for SELECTs only: bulk writes are not)
     relationships: Mapping[str, str] = field(default_factory=dict)  # SQLAlchemy relationship -> class
     core: bool = False  # a Core Table object, not a class
     scoping_methods: frozenset[str] = frozenset()  # custom manager/queryset methods that filter by tenant
@@ -44,6 +45,7 @@ def build_index(facts: Iterable, tenant_models: Iterable[str], *, trust_librarie
     for fact in facts:
         by_name.setdefault(fact.name, []).append(fact)
     loader_scoped = {n for f in facts for n in f.extra.get("loader_criteria", ())}
+    select_scoped = {n for f in facts for n in f.extra.get("loader_criteria_selects", ())}
     scoping_methods = frozenset(m for f in facts for m in f.extra.get("scoping_methods", ()))
 
     def ancestors(name: str, seen: set[str]) -> list:
@@ -99,6 +101,7 @@ def build_index(facts: Iterable, tenant_models: Iterable[str], *, trust_librarie
             name=name, framework=chain[0].framework, managers=managers,
             default_manager=default or (order[0] if order else None),
             always_scoped=bool(names & loader_scoped), relationships=relationships,
+            reads_scoped=bool(names & (loader_scoped | select_scoped)),
             core=bool(chain[0].extra.get("core")), scoping_methods=scoping_methods,
             bound_by=frozenset(bound.get(name, ())))
     return index

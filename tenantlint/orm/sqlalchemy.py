@@ -266,7 +266,9 @@ class SqlAlchemy:
         targets = [state.last_entity] if state.last_entity in state.models else list(state.models)
         scoped, opaque = set(), False
         for arg in args:
-            if arg.star:
+            if arg.star and flow.trusted(arg.value):
+                scoped |= set(targets)  # a helper's `**kwargs`, judged at its calls
+            elif arg.star:
                 opaque = True
             elif arg.keyword is not None:
                 key = arg.keyword.lower()

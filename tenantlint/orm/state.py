@@ -59,7 +59,7 @@ class Verdict:
     models: list[str] = field(default_factory=list)
 
 
-def judge(states, always: frozenset[str]) -> Verdict | None:
+def judge(states, always: frozenset[str], always_reads: frozenset[str] | None = None) -> Verdict | None:
     """One verdict per root: a bulk write outranks a read, a read outranks an opaque one.
     The models named are those unscoped in any form of the query that earned the code."""
     best: Verdict | None = None
@@ -67,7 +67,7 @@ def judge(states, always: frozenset[str]) -> Verdict | None:
     for state in states:
         if state.dropped:
             continue
-        missing = state.unscoped(always)
+        missing = state.unscoped(always if state.write or always_reads is None else always_reads)
         if not missing:
             continue
         code = "TL002" if state.opaque else ("TL202" if state.write else "TL201")
