@@ -50,24 +50,24 @@ class Peewee(SqlAlchemy):
                 flow.walk(arg.value)
             return frozenset({state})
         # get / get_or_none / get_or_create: conditions and keywords, then the row.
-        state = self.narrow_get(state, args, flow)
+        state = self.narrow_get(state, args, flow, node)
         flow.observe(frozenset({state}))
         return EMPTY
 
-    def narrow_get(self, state: State, args, flow: Flow) -> State:
+    def narrow_get(self, state: State, args, flow: Flow, call: ast.Call | None = None) -> State:
         conds = [a for a in args if not a.keyword and a.star != "**"]
         keywords = [a for a in args if (a.keyword and a.keyword != "defaults") or a.star == "**"]
         scoped, ties, opaque = self.conditions(conds, flow) if conds else (frozenset(), frozenset(), False)
         state = state.narrowed(scoped, ties, opaque)
         if keywords:
-            state = self._filter_by(state, keywords, flow)
+            state = self._filter_by(state, keywords, flow, call)
         for arg in args:
             flow.walk(arg.value)
         return state
 
     def method(self, states: frozenset[State], call: ast.Call, name: str, flow: Flow) -> frozenset[State]:
         if name in ("filter", "get", "get_or_none") and any(a.keyword or a.star == "**" for a in call_args(call)):
-            out = frozenset(self.narrow_get(s, call_args(call), flow) for s in states)
+            out = frozenset(self.narrow_get(s, call_args(call), flow, call) for s in states)
             if name != "filter":
                 flow.observe(out)
                 return EMPTY

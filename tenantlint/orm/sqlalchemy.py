@@ -262,7 +262,7 @@ class SqlAlchemy:
         return isinstance(node, (ast.Compare, ast.BoolOp, ast.BinOp, ast.UnaryOp)) \
             or call_name(node) in ("and_", "or_", "not_")
 
-    def _filter_by(self, state: State, args, flow: Flow, call) -> State:
+    def _filter_by(self, state: State, args, flow: Flow, call: ast.Call | None = None) -> State:
         targets = [state.last_entity] if state.last_entity in state.models else list(state.models)
         scoped, opaque = set(), False
         for arg in args:
@@ -273,7 +273,8 @@ class SqlAlchemy:
             elif arg.keyword is not None:
                 key = arg.keyword.lower()
                 scoped |= {m for m in targets if key in self.models.tenant_names(m)}
-        return state.narrowed(frozenset(scoped), opaque=opaque, by=traced(self.models, "a tenant column in", call))
+        by = traced(self.models, "a tenant column in", call) if call is not None else None
+        return state.narrowed(frozenset(scoped), opaque=opaque, by=by)
 
     # -- conditions ---------------------------------------------------------
     def conditions(self, args, flow: Flow, depth: int = 0):
