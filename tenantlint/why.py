@@ -21,7 +21,7 @@ from tenantlint.catalog import TenantCatalog
 from tenantlint.config import ConfigError, Settings
 from tenantlint.context import StatementIndex
 from tenantlint.diagnostics import Diagnostic
-from tenantlint.engine import Selection, check_file
+from tenantlint.engine import Selection, check_text
 from tenantlint.files import inside, relative
 from tenantlint.rules.schema_checks import check_project
 from tenantlint.source import read_source
@@ -59,20 +59,24 @@ def parse_target(target: str) -> tuple[Path, int]:
     return file, int(number)
 
 
-def explain_line(path: Path, line: int, settings: Settings, catalog: TenantCatalog) -> LineReport:
-    source = read_source(path, settings.max_file_size)
-    if source.text is None:
-        raise ConfigError(f"cannot read {path}: {source.error}")
-    lines = source.text.splitlines()
+def explain_line(path: Path, line: int, settings: Settings, catalog: TenantCatalog,
+                 text: str | None = None) -> LineReport:
+    """`text`: the file's content when it is not what is on disk (an editor's buffer)."""
+    if text is None:
+        source = read_source(path, settings.max_file_size)
+        if source.text is None:
+            raise ConfigError(f"cannot read {path}: {source.error}")
+        text = source.text
+    lines = text.splitlines()
     if line > max(len(lines), 1):
         raise ConfigError(f"{path} has {len(lines)} lines, no line {line}")
     if not inside(path, settings.root):
         raise ConfigError(f"{path} is outside the project root {settings.root}")
     rel = relative(path, settings.root)
     recorder = Recorder()
-    result = check_file(path, settings, catalog, trace=recorder)
+    result = check_text(text, rel, settings, catalog, sql=path.suffix == ".sql", trace=recorder)
     schema = [d for d in check_project(catalog, settings, trace=recorder) if d.path == rel]
-    first, last = _statement(source.text, line, path.suffix)
+    first, last = _statement(text, line, path.suffix)
     report = LineReport(rel, line, (first, last), lines[line - 1].strip() if lines else "")
     selection = Selection(settings.select, settings.ignore, settings.per_file_ignores)
     for diag in [*result.diagnostics, *schema]:
@@ -83,7 +87,7 @@ def explain_line(path: Path, line: int, settings: Settings, catalog: TenantCatal
         report.findings.append(Verdict(diag, _silencer(result.suppressions, diag),
                                        selection.wants(diag.code, diag.path)))
     report.decisions = [d for d in recorder.decisions if first <= d.line <= last and d.path in ("", rel)]
-    report.decisions += _other_models(source.text, first, last, catalog, report.decisions)
+    report.decisions += _other_models(text, first, last, catalog, report.decisions)
     return report
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 from tenantlint.catalog import TenantCatalog
 from tenantlint.config import Settings
@@ -45,7 +46,10 @@ class FixPlan:
         return sum(1 for f in self.fixes.values() if f.safe or unsafe)
 
 
-def plan_fixes(report: Report, settings: Settings, catalog: TenantCatalog) -> FixPlan:
+def plan_fixes(report: Report, settings: Settings, catalog: TenantCatalog,
+               texts: Mapping[str, str] | None = None) -> FixPlan:
+    """`texts`: files' content by relative path where it is not what is on disk (an
+    editor's unsaved buffers)."""
     plan = FixPlan()
     by_file: dict[str, list[Diagnostic]] = defaultdict(list)
     for diag in report.diagnostics:
@@ -57,10 +61,12 @@ def plan_fixes(report: Report, settings: Settings, catalog: TenantCatalog) -> Fi
             for diag in diags:
                 plan.reasons[diag.fingerprint] = "fixes are made in Python files only"
             continue
-        try:
-            text = path.read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
+        text = (texts or {}).get(rel)
+        if text is None:
+            try:
+                text = path.read_bytes().decode("utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
         tree = CstFile.parse(text)
         if tree is None:
             continue

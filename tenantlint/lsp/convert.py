@@ -10,6 +10,7 @@ from lsprotocol import types
 
 from tenantlint.add_ignore import suppression_edit
 from tenantlint.diagnostics import Diagnostic, Severity
+from tenantlint.fixes import Fix
 
 SOURCE = "tenantlint"
 EXPLAIN_COMMAND = "tenantlint.explain"
@@ -68,6 +69,29 @@ def suppress_action(uri: str, text: str, diag: Diagnostic, lsp_diag: types.Diagn
         kind=types.CodeActionKind.QuickFix,
         diagnostics=[lsp_diag],
         edit=types.WorkspaceEdit(changes={uri: [text_edit]}),
+    )
+
+
+def code_point_position(text: str, offset: int) -> types.Position:
+    """The (line, code point) position of a character offset into `text`."""
+    line = text.count("\n", 0, offset)
+    start = text.rfind("\n", 0, offset) + 1
+    return types.Position(line=line, character=offset - start)
+
+
+def fix_action(uri: str, text: str, fix: Fix, lsp_diag: types.Diagnostic, to_client) -> types.CodeAction:
+    """A tenantlint fix as a quick fix. Tenant fixes change behaviour (unsafe in ruff's
+    sense): offered, never applied on save. `to_client` turns a code-point range into the
+    client's units."""
+    edits = [types.TextEdit(range=to_client(types.Range(start=code_point_position(text, e.start),
+                                                         end=code_point_position(text, e.end))),
+                            new_text=e.text) for e in fix.edits]
+    return types.CodeAction(
+        title=fix.title if fix.safe else f"{fix.title} (unsafe: changes behaviour)",
+        kind=types.CodeActionKind.QuickFix,
+        diagnostics=[lsp_diag],
+        is_preferred=True,
+        edit=types.WorkspaceEdit(changes={uri: edits}),
     )
 
 

@@ -1,8 +1,9 @@
 """`tenantlint server`: a Language Server over stdio (pygls).
 
 Diagnostics on open, change (debounced) and save, for unsaved text too, from the same
-engine and catalog as `scan`; code actions "suppress with reason" and "explain rule";
-hover on a flagged line shows each finding with its rule's summary. Analysis runs on one
+engine and catalog as `scan`; code actions: the fix `scan --diff --unsafe-fixes` would
+make (verified by a re-check, as there), "suppress with reason" and "explain rule";
+hover shows what `tenantlint why` says about the line. Analysis runs on one
 worker thread, in order, so the event loop stays free to take the next keystroke and
 a stale answer (the buffer changed meanwhile) is dropped instead of published."""
 from __future__ import annotations
@@ -20,8 +21,10 @@ from pygls.lsp.server import LanguageServer
 from tenantlint import __version__
 from tenantlint.config import ConfigError
 from tenantlint.diagnostics import Diagnostic
-from tenantlint.lsp.convert import (EXPLAIN_COMMAND, SOURCE, code_point_range, explain_action, suppress_action,
-                                    to_lsp)
+from tenantlint.fixes import Fix
+from tenantlint.fixes.plan import FIXABLE
+from tenantlint.lsp.convert import (EXPLAIN_COMMAND, SOURCE, code_point_range, explain_action, fix_action,
+                                    suppress_action, to_lsp)
 from tenantlint.lsp.workspace import Projects
 from tenantlint.rules import rule_for
 
@@ -88,6 +91,12 @@ class TenantlintServer(LanguageServer):
     def _diagnose(self, path: Path, text: str):
         return self.projects.for_path(path).diagnose(path, text)
 
+    def explain(self, path: Path, line: int, text: str) -> str | None:
+        return self.projects.for_path(path).explain(path, line, text)
+
+    def fixes(self, path: Path, text: str, diagnostics: list[Diagnostic]) -> dict[str, Fix]:
+        return self.projects.for_path(path).fixes(path, text, diagnostics)
+
     async def recheck_open(self) -> None:
         for uri in list(self.workspace.text_documents):
             self.schedule(uri, 0)
@@ -141,26 +150,40 @@ async def did_change_watched(ls: TenantlintServer, params: types.DidChangeWatche
 
 @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
                 types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
-def code_action(ls: TenantlintServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+async def code_action(ls: TenantlintServer, params: types.CodeActionParams) -> list[types.CodeAction]:
     uri = params.text_document.uri
     path = uri_to_path(uri)
     document = ls.workspace.get_text_document(uri)
+    text, lines, codec = document.source, document.lines, document.position_codec
     by_fingerprint = {d.fingerprint: d for d in ls.findings.get(uri, ())}
-
-    def line_end(line: int) -> types.Position:
-        lines = document.lines
-        text = lines[line].rstrip("\r\n") if line < len(lines) else ""
-        return document.position_codec.position_to_client_units(lines, types.Position(line=line, character=len(text)))
-
-    actions: list[types.CodeAction] = []
+    wanted = []
     for lsp_diag in params.context.diagnostics:
         if lsp_diag.source != SOURCE or not isinstance(lsp_diag.data, dict):
             continue
         diag = by_fingerprint.get(lsp_diag.data.get("fingerprint"))
-        if diag is None:
-            continue  # from an older version of the buffer: its edit could land anywhere
-        action = suppress_action(uri, document.source, diag, lsp_diag,
-                                 is_sql=path is not None and path.suffix == ".sql", client_line_end=line_end)
+        if diag is not None:  # else from an older version of the buffer: its edit could land anywhere
+            wanted.append((diag, lsp_diag))
+    if not wanted or path is None:
+        return []
+
+    def line_end(line: int) -> types.Position:
+        end = lines[line].rstrip("\r\n") if line < len(lines) else ""
+        return codec.position_to_client_units(lines, types.Position(line=line, character=len(end)))
+
+    fixes = {}
+    fixable = [diag for diag, _ in wanted if diag.code in FIXABLE]
+    if fixable:
+        loop = asyncio.get_running_loop()
+        try:
+            fixes = await loop.run_in_executor(ls.worker, ls.fixes, path, text, fixable)
+        except Exception:  # noqa: BLE001 - no fix offered is better than no action at all
+            log.exception("tenantlint could not plan fixes for %s", path)
+    actions: list[types.CodeAction] = []
+    for diag, lsp_diag in wanted:
+        fix = fixes.get(diag.fingerprint)
+        if fix is not None:
+            actions.append(fix_action(uri, text, fix, lsp_diag, lambda r: codec.range_to_client_units(lines, r)))
+        action = suppress_action(uri, text, diag, lsp_diag, is_sql=path.suffix == ".sql", client_line_end=line_end)
         if action is not None:
             actions.append(action)
         actions.append(explain_action(diag.code, lsp_diag))
@@ -168,18 +191,22 @@ def code_action(ls: TenantlintServer, params: types.CodeActionParams) -> list[ty
 
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
-def hover(ls: TenantlintServer, params: types.HoverParams) -> types.Hover | None:
-    line = params.position.line + 1
-    here = [d for d in ls.findings.get(params.text_document.uri, ())
-            if min(d.location.line, d.suppress_lines[0] or d.location.line) <= line
-            <= max(d.location.end_line, d.suppress_lines[1])]
-    if not here:
+async def hover(ls: TenantlintServer, params: types.HoverParams) -> types.Hover | None:
+    """What `tenantlint why` says about the hovered line, when it judged something there."""
+    uri = params.text_document.uri
+    path = uri_to_path(uri)
+    if path is None:
         return None
-    parts = []
-    for diag in here:
-        rule = rule_for(diag.code)
-        parts.append(f"**{diag.code}** {rule.name}: {diag.message}\n\n{rule.summary}")
-    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(parts)))
+    text = ls.workspace.get_text_document(uri).source
+    loop = asyncio.get_running_loop()
+    try:
+        said = await loop.run_in_executor(ls.worker, ls.explain, path, params.position.line + 1, text)
+    except ConfigError:
+        return None
+    if said is None:
+        return None
+    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown,
+                                                    value=f"```text\n{said.rstrip()}\n```"))
 
 
 @server.command(EXPLAIN_COMMAND)

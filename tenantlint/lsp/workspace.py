@@ -13,10 +13,13 @@ from pathlib import Path
 
 from tenantlint.catalog import TenantCatalog
 from tenantlint.config import Settings, load_settings
-from tenantlint.diagnostics import Diagnostic
+from tenantlint.diagnostics import Diagnostic, Report
 from tenantlint.discover import build_catalog
 from tenantlint.engine import Selection, check_text, report_of
 from tenantlint.files import relative
+from tenantlint.fixes import Fix
+from tenantlint.fixes.plan import plan_fixes
+from tenantlint.why import explain_line, render_text
 
 # Files whose change can change the catalog (or the settings) of the project they are in.
 CATALOG_SUFFIXES = (".py", ".pyi", ".sql")
@@ -58,6 +61,20 @@ class Project:
         selection = Selection.of(settings)
         report = report_of([result], settings, catalog, selection, scanned=1)
         return Verdict(report.diagnostics, settings)
+
+    def explain(self, path: Path, line: int, text: str) -> str | None:
+        """`tenantlint why` for a line of the buffer, or None when nothing there is judged."""
+        report = explain_line(path, line, self.settings, self.catalog(), text=text)
+        if not report.findings and not report.decisions:
+            return None
+        return render_text(report)
+
+    def fixes(self, path: Path, text: str, diagnostics: list[Diagnostic]) -> dict[str, Fix]:
+        """The verified fixes (by fingerprint) of these findings of the buffer, as
+        `scan --diff --unsafe-fixes` would make them."""
+        rel = relative(path, self.settings.root)
+        plan = plan_fixes(Report(diagnostics=diagnostics), self.settings, self.catalog(), texts={rel: text})
+        return plan.fixes
 
 
 class Projects:

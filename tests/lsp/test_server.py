@@ -104,13 +104,57 @@ def test_explain_command_shows_rule_docs(client: LspClient, project: Path) -> No
     assert page.read_text().startswith("# TL101 sql-unscoped-query")
 
 
-def test_hover_shows_finding(client: LspClient, project: Path) -> None:
+def test_hover_says_why(client: LspClient, project: Path) -> None:
     uri = client.open(project / "app" / "views.py")
     client.diagnostics(uri, 1)
     hover = client.request("textDocument/hover", {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 20}})
-    assert "TL101" in hover["contents"]["value"] and "invoices" in hover["contents"]["value"]
+    said = hover["contents"]["value"]
+    assert "TL101" in said and "`invoices` has no `tenant_id` predicate" in said
     assert client.request("textDocument/hover", {"textDocument": {"uri": uri},
                                                  "position": {"line": 0, "character": 2}}) is None
+    client.change(uri, SCOPED, 2)  # the unsaved buffer is what is explained
+    assert client.diagnostics(uri, 2) == []
+    said = client.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                                 "position": {"line": 1, "character": 20}})["contents"]["value"]
+    assert "scoped" in said and "tenant_id = %s" in said and "TL101" not in said
+
+
+def apply(text: str, edits: list[dict]) -> str:
+    lines = text.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+
+    def at(position):  # ASCII text: UTF-16 units are characters
+        return offsets[position["line"]] + position["character"]
+    for edit in sorted(edits, key=lambda e: at(e["range"]["start"]), reverse=True):
+        text = text[:at(edit["range"]["start"])] + edit["newText"] + text[at(edit["range"]["end"]):]
+    return text
+
+
+def test_fix_action_adds_the_tenant_and_clears_the_finding(client: LspClient, project: Path) -> None:
+    text = ('def total(cur, tenant_id, period):\n'
+            '    cur.execute("SELECT sum(total) FROM invoices WHERE period = %s", (period,))  # keep me\n'
+            '    return cur.fetchone()\n')
+    uri = client.open(project / "app" / "views.py", text)
+    [finding] = client.diagnostics(uri, 1)
+    actions = client.request("textDocument/codeAction", {
+        "textDocument": {"uri": uri}, "range": finding["range"], "context": {"diagnostics": [finding]}})
+    fix = actions[0]
+    assert fix["title"].endswith("(unsafe: changes behaviour)") and fix["isPreferred"]
+    fixed = apply(text, fix["edit"]["changes"][uri])
+    assert "WHERE tenant_id = %s AND (period = %s)\", (tenant_id, period,))  # keep me" in fixed
+    client.change(uri, fixed, 2)
+    assert client.diagnostics(uri, 2) == []
+    assert (project / "app" / "views.py").read_text() == UNSCOPED  # an action edits the buffer, not the disk
+
+
+def test_no_fix_without_a_tenant_in_reach(client: LspClient, project: Path) -> None:
+    uri = client.open(project / "app" / "views.py")
+    [finding] = client.diagnostics(uri, 1)
+    actions = client.request("textDocument/codeAction", {
+        "textDocument": {"uri": uri}, "range": finding["range"], "context": {"diagnostics": [finding]}})
+    assert [a["title"].split(" ")[0] for a in actions] == ["Suppress", "Explain"]
 
 
 def test_saved_schema_change_reaches_open_files(client: LspClient, project: Path) -> None:
