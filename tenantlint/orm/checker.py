@@ -10,6 +10,7 @@ from tenantlint.orm.django import Django
 from tenantlint.orm.explain import handed_to
 from tenantlint.orm.flow import Flow
 from tenantlint.orm.index import bound_attributes
+from tenantlint.orm.provenance import Provenance
 from tenantlint.orm.sqlalchemy import SqlAlchemy
 from tenantlint.orm.state import judge
 from tenantlint.rulebase import Checker
@@ -41,7 +42,8 @@ class OrmChecker(Checker):
         self._methods: dict[int, tuple[dict, dict]] = {}  # id(method) -> (held queries, bound attributes)
         if self.active:
             self.models = models = Models(ctx)
-            self.frameworks = (Django(models), SqlAlchemy(models))
+            self.provenance = Provenance(self)
+            self.frameworks = (Django(models), SqlAlchemy(models, self.provenance))
             self.always = frozenset(n for n, o in catalog.orm.items() if o.always_scoped)
             self.bindings = bound_attributes(catalog.orm)
             # A model imported under another name (`import Agent as AgentModel`) is named so.
@@ -88,6 +90,7 @@ class OrmChecker(Checker):
 
     def visit_Module(self, node: ast.Module) -> None:
         if self.active:
+            self.provenance.enter(None)
             self._flow().run(node.body)
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:  # async defs too
@@ -100,8 +103,10 @@ class OrmChecker(Checker):
         flow.held = held
         flow.authorized = self._permissions and "check_object_permissions(" in self.ctx.code_for(node)
         self.models.bound = bound
+        self.provenance.enter(node)
         try:
             flow.run(node.body, escaped=escaped)
+            self.provenance.helper_done(node, flow)
         finally:
             self.models.bound = {}
 

@@ -29,9 +29,10 @@ _ROOT_METHODS = {"query", "select", "update", "delete", "insert"} | GET_CALLS
 class SqlAlchemy:
     name = "sqlalchemy"
 
-    def __init__(self, models: Models) -> None:
+    def __init__(self, models: Models, provenance=None) -> None:
         self.models = models
         self.imports = models.imports
+        self.provenance = provenance  # orm.provenance.Provenance: trusted ids, parent keys
 
     # -- where queries start ------------------------------------------------
     def root(self, node, flow: Flow):
@@ -71,7 +72,15 @@ class SqlAlchemy:
                 if models:
                     for arg in args[1:]:
                         flow.walk(arg.value)
-                    flow.observe(frozenset({State(Root(node, "sqlalchemy"), models)}))
+                    root = Root(node, "sqlalchemy")
+                    scoped = frozenset()
+                    if self.provenance is not None and len(args) > 1 and not args[1].keyword:
+                        # `session.get(App, conversation.app_id)`: scoped by a trusted id only.
+                        if self.provenance.trusted(args[1].value, flow):
+                            scoped = models
+                        else:
+                            root.id_source = self.provenance.source(args[1].value, flow)
+                    flow.observe(frozenset({State(root, models, scoped=scoped)}))
                     return EMPTY
             elif name in ("select", "update", "delete", "insert"):
                 tables = frozenset(t for t in self.models.models_of(func.value, "sqlalchemy") if self._core(t))
@@ -311,7 +320,13 @@ class SqlAlchemy:
                 ties = frozenset((a[0], b[0]) for a in left for b in right if a != b)
                 return (frozenset(), ties, False) if ties else none
             refs = left or right
-            return (frozenset(r[0] for r in refs), frozenset(), False) if refs else none
+            if refs:
+                return frozenset(r[0] for r in refs), frozenset(), False
+            if self.provenance is not None:
+                scoped, ties = self.provenance.compare(node.left, node.comparators[0],
+                                                       lambda n: self.column_ref(n, flow), flow)
+                return scoped, ties, False
+            return none
         if isinstance(node, ast.BoolOp):  # `a and b` is a Python bug, not SQL
             return none
         if isinstance(node, ast.BinOp):
@@ -420,6 +435,17 @@ class SqlAlchemy:
             owner = owner.value
         return frozenset((model, column) for model in self.model_refs(owner, flow)
                          if column in self.models.tenant_names(model))
+
+    def column_ref(self, node, flow: Flow) -> tuple[frozenset[str], str] | None:
+        """(models, column) for any column of a tenant model: `Message.conversation_id`."""
+        node = self.unwrap(node)
+        if not isinstance(node, ast.Attribute):
+            return None
+        owner = node.value
+        if isinstance(owner, ast.Attribute) and owner.attr in ("c", "columns"):
+            owner = owner.value
+        models = self.model_refs(owner, flow)
+        return (models, node.attr.lower()) if models else None
 
     def unwrap(self, node):
         """The column inside an identity wrapper: SQLModel's `col(Model.field)`."""

@@ -1,0 +1,156 @@
+"""Ids the ORM checks may trust, and the parent keys that scope a child table.
+
+A lookup by id alone (`session.get(App, x)`, `App.id == x`) is scoped when `x` is
+trusted, and a table that is tenant data through its parent (see
+tenantlint/foreign_keys.py) is scoped when its parent key equals a trusted value or is
+joined to its parent (`Message.conversation_id == Conversation.id`). Trusted, inside one
+function: a `tenant-sources` value; the primary key, or a foreign key, of a row loaded by
+a query this function ran scoped (or returned by a helper of this module whose every
+`return` is such a row). Request input never is; a parameter is not (no call summaries
+yet)."""
+from __future__ import annotations
+
+import ast
+
+from tenantlint.orm.state import judge
+
+PRIMARY_KEYS = frozenset({"id", "pk"})
+_CASTS = frozenset({"str", "int", "UUID", "uuid.UUID"})
+
+
+class Provenance:
+    def __init__(self, checker) -> None:
+        self.checker = checker
+        self.catalog = checker.ctx.catalog
+        self.values = None  # tenant_sources.FunctionValues of the function being followed
+        self.scoped_helpers: dict[str, frozenset[str]] = {}  # function name -> models of the rows it returns
+        self._index: dict[int, tuple] = {}
+        self._indexed = -1
+
+    def enter(self, func) -> None:
+        self.values = self.checker.ctx.tenant_sources.function(func)
+
+    # -- values -------------------------------------------------------------
+    def trusted(self, node, flow, depth: int = 0) -> bool:
+        if depth > 5 or node is None:
+            return False
+        values = self.values
+        if values is not None:
+            if values.request_input(node) is not None:
+                return False
+            if values.is_tenant(node):
+                return True
+        if isinstance(node, ast.Name):
+            value = flow.resolve(node)
+            return value is not node and self.trusted(value, flow, depth + 1)
+        if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords and \
+                _name(node.func) in _CASTS:
+            return self.trusted(node.args[0], flow, depth + 1)
+        if isinstance(node, ast.Attribute):
+            models = self.row(node.value, flow)
+            if models is None:
+                return False
+            column = node.attr.lower()
+            return column in PRIMARY_KEYS or any(column in self._keys(m) for m in models)
+        return False
+
+    def row(self, node, flow, depth: int = 0) -> frozenset[str] | None:
+        """The models of a row loaded under tenant scope that `node` holds, else None."""
+        if isinstance(node, ast.Name):
+            value = flow.resolve(node)
+            if value is node:
+                return None
+            node = value
+        while isinstance(node, ast.Await):
+            node = node.value
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in self.scoped_helpers:
+            return self.scoped_helpers[node.func.id]
+        by_node = self._by_node()
+        models: set[str] = set()
+        found = False
+        for sub in ast.walk(node):
+            entry = by_node.get(id(sub))
+            if entry is None:
+                continue
+            root, states = entry
+            if judge(states, self.checker.always) is not None or any(s.opaque or s.write for s in states):
+                return None
+            found = True
+            for state in states:
+                models |= state.models
+        return frozenset(models) if found and models else None
+
+    def _by_node(self) -> dict[int, tuple]:
+        """The checker's observed queries by the node that created them (rebuilt as it grows)."""
+        observed = self.checker.observed
+        if self._indexed != len(observed):
+            self._index = {id(root.node): (root, states) for root, states in observed.values()}
+            self._indexed = len(observed)
+        return self._index
+
+    def _keys(self, model: str) -> frozenset[str]:
+        """The foreign-key columns of a model."""
+        orm_fact = self.catalog.models.get(model)
+        keys = orm_fact.extra.get("foreign_keys", ()) if orm_fact is not None else ()
+        return frozenset(k[0].lower() for k in keys)
+
+    def source(self, node, flow) -> str | None:
+        """Where an untrusted id comes from, for the message."""
+        if self.values is not None and self.values.request_input(node) is not None:
+            return "by an id from the request"
+        node = flow.resolve(node) if isinstance(node, ast.Name) else node
+        if isinstance(node, ast.Name):
+            return "by an id the caller passes"
+        return None
+
+    # -- conditions ---------------------------------------------------------
+    def compare(self, left, right, refs, flow):
+        """(scoped models, ties) of `left == right` through ids and parent keys.
+        `refs(node)` -> (models, column) of a column reference, or None."""
+        scoped, ties = set(), set()
+        for a, b in ((left, right), (right, left)):
+            ref = refs(a)
+            if ref is None:
+                continue
+            models, column = ref
+            other = refs(b)
+            for model in models:
+                info = self.catalog.models.get(model)
+                parents = info.extra.get("parents", {}) if info is not None else {}
+                parent = parents.get(column)
+                if parent is not None and other is not None and parent in other[0]:
+                    ties.add((model, parent))
+                elif (parent is not None or column in PRIMARY_KEYS) and other is None and self.trusted(b, flow):
+                    scoped.add(model)
+        return frozenset(scoped), frozenset(ties)
+
+    def helper_done(self, func, flow) -> None:
+        """Remember a function of this module whose every `return` is a row loaded under scope."""
+        returns = [n for n in _own_nodes(func) if isinstance(n, ast.Return)]
+        if not returns:
+            return
+        models: set[str] = set()
+        for ret in returns:
+            rows = self.row(ret.value, flow) if ret.value is not None else None
+            if rows is None:
+                return
+            models |= rows
+        self.scoped_helpers[func.name] = frozenset(models)
+
+
+def _name(func) -> str:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        return f"{func.value.id}.{func.attr}"
+    return ""
+
+
+def _own_nodes(func):
+    """The nodes of a function body, not those of functions or classes nested in it."""
+    todo = list(func.body)
+    while todo:
+        node = todo.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            todo.extend(ast.iter_child_nodes(node))
