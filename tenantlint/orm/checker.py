@@ -158,7 +158,10 @@ class OrmChecker(Checker):
                 continue
             pos = self.ctx.positions.get(root.node)
             if pos is not None:
-                self.ctx.report(verdict.code, self._message(verdict.code, verdict.models), pos.start.line,
+                message = self._message(verdict.code, verdict.models)
+                if root.id_source:
+                    message += f" ({root.id_source})"
+                self.ctx.report(verdict.code, message, pos.start.line,
                                 pos.start.column + 1, pos.end.line, pos.end.column + 1,
                                 snippet=self.ctx.code_for(root.node))
 
@@ -207,6 +210,8 @@ class OrmChecker(Checker):
         for name in models:
             info = self.ctx.catalog.models.get(name)
             cols = "/".join(sorted(info.tenant_columns)) if info else "tenant"
+            if info and not info.tenant_columns and info.extra.get("parents"):
+                cols = "/".join(sorted(info.extra["parents"]))  # tenant data through its parent key
             table = f" ({info.table})" if info and info.table else ""
             parts.append((f"`{name}`{table}", cols))
         what = ", ".join(p[0] for p in parts[:_LISTED])
