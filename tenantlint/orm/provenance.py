@@ -25,10 +25,13 @@ class Provenance:
         self.values = None  # tenant_sources.FunctionValues of the function being followed
         self.scoped_helpers: dict[str, frozenset[str]] = {}  # function name -> models of the rows it returns
         self._index: dict[int, tuple] = {}
+        self.func = None
+        self.verifiers: dict[str, frozenset[int]] = {}  # function -> positions of the ids it verifies
         self._indexed = -1
 
     def enter(self, func) -> None:
         self.values = self.checker.ctx.tenant_sources.function(func)
+        self.func = func
 
     # -- values -------------------------------------------------------------
     def trusted(self, node, flow, depth: int = 0) -> bool:
@@ -42,7 +45,9 @@ class Provenance:
                 return True
         if isinstance(node, ast.Name):
             value = flow.resolve(node)
-            return value is not node and self.trusted(value, flow, depth + 1)
+            if value is not node:
+                return self.trusted(value, flow, depth + 1)
+            return self.verified(node.id, flow, node.lineno)
         if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords and \
                 _name(node.func) in _CASTS:
             return self.trusted(node.args[0], flow, depth + 1)
@@ -124,7 +129,46 @@ class Provenance:
                     scoped.add(model)
         return frozenset(scoped), frozenset(ties)
 
+    def verified(self, name: str, flow, before: int | None = None) -> bool:
+        """Has this function checked the id `name` with a scoped query and left when
+        nothing was found (`.one()`, `first_or_404`, `if not row: raise/abort/return`),
+        or passed it to a helper of this module that does, before line `before`?"""
+        if self.func is None:
+            return False
+        for block in _blocks(self.func):
+            for i, stmt in enumerate(block):
+                if before is not None and stmt.lineno >= before:
+                    break
+                value = stmt.value if isinstance(stmt, (ast.Assign, ast.Expr, ast.AnnAssign)) else None
+                if value is None:
+                    continue
+                if self._verifier_call(value, name):
+                    return True
+                if not any(_compares_name(n, name) for n in ast.walk(value)) or self.row(value, flow) is None:
+                    continue
+                if any(isinstance(n, ast.Attribute) and n.attr in LEAVING for n in ast.walk(value)):
+                    return True
+                target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else None
+                if isinstance(target, ast.Name) and i + 1 < len(block) and _leaves_unless(block[i + 1], target.id):
+                    return True
+        return False
+
+    def _verifier_call(self, value, name: str) -> bool:
+        while isinstance(value, ast.Await):
+            value = value.value
+        if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)):
+            return False
+        positions = self.verifiers.get(value.func.id, ())
+        return any(isinstance(a, ast.Name) and a.id == name for i, a in enumerate(value.args) if i in positions)
+
     def helper_done(self, func, flow) -> None:
+        params = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
+        verified = frozenset(i for i, p in enumerate(params) if self.verified(p, flow))
+        if verified:
+            self.verifiers[func.name] = verified
+        self._scoped_returns(func, flow)
+
+    def _scoped_returns(self, func, flow) -> None:
         """Remember a function of this module whose every `return` is a row loaded under scope."""
         returns = [n for n in _own_nodes(func) if isinstance(n, ast.Return)]
         if not returns:
@@ -136,6 +180,35 @@ class Provenance:
                 return
             models |= rows
         self.scoped_helpers[func.name] = frozenset(models)
+
+
+# Query methods that raise when no row is found.
+LEAVING = frozenset({"one", "scalar_one", "first_or_404", "one_or_404", "get_or_404", "get_one"})
+
+
+def _compares_name(node, name: str) -> bool:
+    return isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq) and \
+        any(isinstance(side, ast.Name) and side.id == name for side in (node.left, node.comparators[0]))
+
+
+def _leaves_unless(stmt, name: str) -> bool:
+    """`if not row: raise ... / abort(...) / return ...`."""
+    if not (isinstance(stmt, ast.If) and isinstance(stmt.test, ast.UnaryOp) and isinstance(stmt.test.op, ast.Not)
+            and isinstance(stmt.test.operand, ast.Name) and stmt.test.operand.id == name and stmt.body):
+        return False
+    last = stmt.body[-1]
+    return isinstance(last, (ast.Raise, ast.Return)) or isinstance(last, ast.Expr) and \
+        isinstance(last.value, ast.Call) and _name(last.value.func).rsplit(".", 1)[-1] == "abort"
+
+
+def _blocks(func):
+    """Every statement list of a function body (not of nested functions or classes)."""
+    for node in _own_nodes(func):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(node, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                yield block
+    yield func.body
 
 
 def _name(func) -> str:
