@@ -123,8 +123,11 @@ class Provenance:
                 info = self.catalog.models.get(model)
                 parents = info.extra.get("parents", {}) if info is not None else {}
                 parent = parents.get(column)
-                if parent is not None and other is not None and parent in other[0]:
-                    ties.add((model, parent))
+                if other is not None and (parent is not None and parent in other[0] or
+                                          info is not None and info.extra.get("chain") and other[1] in PRIMARY_KEYS):
+                    # Joined to its parent (or, for a child table, to any tenant row by that
+                    # row's key: an inner join keeps only the child rows of scoped parents).
+                    ties.update((model, o) for o in other[0] if o != model and (parent is None or o == parent))
                 elif (parent is not None or column in PRIMARY_KEYS) and other is None and self.trusted(b, flow):
                     scoped.add(model)
         return frozenset(scoped), frozenset(ties)
