@@ -154,7 +154,8 @@ class OrmChecker(Checker):
             verdict = judge(states, self.always)
             if self.ctx.trace is not None:
                 self._trace(root, states, verdict)
-            if verdict is None or self.ctx.in_scope_provider(root.node):
+            if verdict is None or self.ctx.in_scope_provider(root.node) or \
+                    self.provenance.filters_scoped(root, verdict.models):
                 continue
             pos = self.ctx.positions.get(root.node)
             if pos is not None:

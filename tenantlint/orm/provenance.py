@@ -26,6 +26,7 @@ class Provenance:
         self.scoped_helpers: dict[str, frozenset[str]] = {}  # function name -> models of the rows it returns
         self._index: dict[int, tuple] = {}
         self.func = None
+        self._feeding: dict[int, list] = {}  # id(call) -> roots of the queries it filters (`in_`)
         self.verifiers: dict[str, frozenset[int]] = {}  # function -> positions of the ids it verifies
         self._indexed = -1
 
@@ -163,6 +164,30 @@ class Provenance:
             return False
         positions = self.verifiers.get(value.func.id, ())
         return any(isinstance(a, ast.Name) and a.id == name for i, a in enumerate(value.args) if i in positions)
+
+    def feeds(self, subquery, outer) -> None:
+        """`Agent.id.in_(select(AgentsTags.agent_id)...)`: the subquery's rows only filter
+        the outer query; remember which queries its creating calls filter."""
+        roots = [s.root for s in outer]
+        if not roots or not isinstance(subquery, ast.AST):
+            return
+        for sub in ast.walk(subquery):
+            if isinstance(sub, ast.Call):
+                self._feeding.setdefault(id(sub), []).extend(roots)
+
+    def filters_scoped(self, root, missing) -> bool:
+        """A subquery on child tables (no tenant column of their own) that only filters
+        queries every form of which is scoped: its ids never leave the scoped query."""
+        outer = self._feeding.get(id(root.node))
+        if not outer or not all(self.catalog.models.get(m) is not None and
+                                self.catalog.models[m].extra.get("chain") for m in missing):
+            return False
+        observed = self._by_node()
+        for other in outer:
+            entry = observed.get(id(other.node))
+            if entry is None or judge(entry[1], self.checker.always) is not None:
+                return False
+        return True
 
     def helper_done(self, func, flow) -> None:
         params = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]

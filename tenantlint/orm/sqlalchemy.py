@@ -33,6 +33,7 @@ class SqlAlchemy:
         self.models = models
         self.imports = models.imports
         self.provenance = provenance  # orm.provenance.Provenance: trusted ids, parent keys
+        self._outer = frozenset()
 
     # -- where queries start ------------------------------------------------
     def root(self, node, flow: Flow):
@@ -237,6 +238,7 @@ class SqlAlchemy:
     # -- what a statement/query method does ---------------------------------
     def method(self, states: frozenset[State], call: ast.Call, name: str, flow: Flow) -> frozenset[State]:
         args = call_args(call)
+        self._outer = states  # the query a condition's `in_(subquery)` filters
         if name in CONDITIONS:
             scoped, ties, opaque = self.conditions([a for a in args if not a.keyword], flow)
             by = traced(self.models, "a tenant condition in", call)
@@ -352,6 +354,8 @@ class SqlAlchemy:
                     if func.attr == "in_" or func.attr == "is_" and _is_null(node) else frozenset()
                 if refs:
                     return frozenset(r[0] for r in refs), frozenset(), False
+                if func.attr == "in_" and self.provenance is not None and node.args:
+                    self.provenance.feeds(flow.resolve(node.args[0]), self._outer)
                 if self.entities([func.value], flow) or call_name(func.value) in NOT_OPAQUE:
                     return none  # a column method: Task.title.ilike(...), Project.tasks.any(...)
             if name in NOT_OPAQUE or self._statement_kind(func):
