@@ -165,6 +165,17 @@ class Provenance:
         positions = self.verifiers.get(value.func.id, ())
         return any(isinstance(a, ast.Name) and a.id == name for i, a in enumerate(value.args) if i in positions)
 
+    def implicit_ties(self, joined, present) -> frozenset[tuple[str, str]]:
+        """A child table joined with no condition (SQLAlchemy follows its foreign key) is
+        tied to the parent it references when that parent is already in the query."""
+        ties = set()
+        for model in joined:
+            info = self.catalog.models.get(model)
+            for parent in (info.extra.get("parents", {}).values() if info is not None else ()):
+                if parent in present and parent != model:
+                    ties.add((model, parent))
+        return frozenset(ties)
+
     def feeds(self, subquery, outer) -> None:
         """`Agent.id.in_(select(AgentsTags.agent_id)...)`: the subquery's rows only filter
         the outer query; remember which queries its creating calls filter."""

@@ -251,6 +251,9 @@ class SqlAlchemy:
             entities = self.entities(targets, flow)
             last = self.lead(targets[-1:], flow) if entities else None
             scoped, ties, opaque = self.conditions(conds, flow) if conds else (frozenset(), frozenset(), False)
+            if not conds and self.provenance is not None:
+                # `query.join(AgentsTags)`: joined along its foreign key to a model already there.
+                ties = ties | self.provenance.implicit_ties(entities, frozenset().union(*(s.models for s in states)))
             out = frozenset(s.derive(models=s.models | frozenset(entities),
                                      last_entity=last if entities else s.last_entity)
                             .narrowed(scoped, ties, opaque, traced(self.models, "a join condition in", call))
