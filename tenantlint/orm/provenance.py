@@ -94,6 +94,15 @@ class Provenance:
             self._indexed = len(observed)
         return self._index
 
+    def _targets(self, model: str, column: str) -> set[str]:
+        info = self.catalog.models.get(model)
+        keys = info.extra.get("foreign_keys", ()) if info is not None else ()
+        return {k[1].lower().rsplit(".", 1)[-1] for k in keys if k[0].lower() == column}
+
+    def _same_target(self, model: str, column: str, other) -> bool:
+        mine = self._targets(model, column)
+        return bool(mine) and all(mine & self._targets(o, other[1]) for o in other[0])
+
     def _keys(self, model: str) -> frozenset[str]:
         """The foreign-key columns of a model."""
         orm_fact = self.catalog.models.get(model)
@@ -129,6 +138,11 @@ class Provenance:
                     # Joined to its parent (or, for a child table, to any tenant row by that
                     # row's key: an inner join keeps only the child rows of scoped parents).
                     ties.update((model, o) for o in other[0] if o != model and (parent is None or o == parent))
+                elif other is not None and info is not None and info.extra.get("chain") and \
+                        self._same_target(model, column, other):
+                    # `ArchivalPassage.archive_id == ArchivesAgents.archive_id`: both keys
+                    # reference one row, so the child rows are those of a scoped row's parent.
+                    ties.update((model, o) for o in other[0] if o != model)
                 elif (parent is not None or column in PRIMARY_KEYS) and other is None and self.trusted(b, flow):
                     scoped.add(model)
         return frozenset(scoped), frozenset(ties)
