@@ -40,3 +40,19 @@ def test_chains_stop_at_nullable_keys_globals_and_three_hops():
     assert "notes" not in chains  # a nullable key ties nothing
     assert "settings" not in chains  # global-tables exempts
     assert "apps" not in chains  # a tenant table of its own
+
+
+def test_catalog_shows_the_chains():
+    from pathlib import Path
+
+    from tenantlint.config import load_settings
+    from tenantlint.discover import build_catalog
+    from tenantlint.report_catalog import describe
+
+    config = Path(__file__).parent.parent / "fixtures" / "rules" / "orm_parents" / "tenantlint.toml"
+    settings = load_settings(config)
+    catalog = build_catalog(settings)
+    chains = {t["name"]: t["chain"] for t in describe(catalog, settings)["parent_tables"]}
+    assert chains["order_lines"] == ["order_lines.order_id -> orders", "orders.customer_id -> customers"]
+    assert "notes" not in chains and "tags" not in chains and "shipments" not in chains
+    assert catalog.models["OrderLine"].extra["parents"] == {"order_id": "Order"}
