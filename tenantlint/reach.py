@@ -16,7 +16,8 @@ _ROUTE_DECORATORS = frozenset({"route", "get", "post", "put", "patch", "delete",
                                "permission_required", "require_GET", "require_POST", "csrf_exempt"})
 _TASK_DECORATORS = frozenset({"task", "shared_task", "periodic_task", "job", "actor", "scheduled_job",
                               "command", "group", "callback", "cron", "interval"})
-_VIEW_BASES = ("View", "ViewSet", "APIView", "Mixin", "Resource", "Endpoint", "HTTPEndpoint")
+# Class names ending so are views (not "Mixin": ORM models mix those in too).
+_VIEW_BASES = ("View", "ViewSet", "APIView", "Resource", "Endpoint", "HTTPEndpoint")
 _TASK_BASES = ("BaseCommand", "Task")
 
 

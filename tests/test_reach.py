@@ -52,6 +52,11 @@ def view(request, pk):
 
 def orphan():
     return 6
+
+
+class Agent(Base, OrganizationMixin):
+    def latest(self, session):
+        return 7
 '''
 
 
@@ -72,6 +77,7 @@ def test_entry_points_and_what_they_call():
     assert _reach("list") == "request"  # a DRF viewset
     assert _reach("view") == "request"  # a Django function view
     assert _reach("orphan") == "unknown"
+    assert _reach("latest") == "unknown"  # a model's mixin is no view
 
 
 APP = '''\
