@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from tenantlint.config import Settings
+from tenantlint.foreign_keys import parent_chains
 from tenantlint.module_index import ModuleIndex
 from tenantlint.sql.types import DdlFact, SqlPolicy, TenantTable
 
@@ -151,6 +152,9 @@ class TenantCatalog:
     dialect: str = "postgres"
     gaps: list[DiscoveryGap] = field(default_factory=list)
     orm: dict = field(default_factory=dict)  # model name -> tenantlint.orm.index.OrmModel
+    # Tables that are tenant data through a non-null foreign-key chain to a tenant table:
+    # table -> hops (table, key column, referenced table). See tenantlint/foreign_keys.py.
+    indirect: dict[str, tuple[tuple[str, str, str], ...]] = field(default_factory=dict)
     modules: ModuleIndex = field(default_factory=ModuleIndex)  # names other modules import
     functions: object = None  # tenantlint.orm.summaries.FunctionIndex, set by the catalog pass's last step
     # tenant collections, indexes and labels by lowercased name: the first fact that made each one
@@ -283,6 +287,7 @@ def assemble(settings: Settings, tables: Iterable[TableFact], models: Iterable[M
 
     catalog.definitions = {name: shape.definitions for name, shape in shapes.items() if shape.definitions}
     catalog.global_tables = frozenset(global_tables)
+    _add_indirect(catalog, resolved, global_models)
     from tenantlint.orm.index import build_index
 
     catalog.orm = build_index(model_facts, catalog.models, trust_libraries=settings.trust_scoped_managers)
@@ -308,6 +313,42 @@ def schema_columns(tables: Iterable[TableFact], models: Iterable[ModelFact],
         if table and not fact.abstract and _norm(table) not in out:
             out[_norm(table)] = frozenset(c.lower() for c in columns)
     return out
+
+
+def _add_indirect(catalog: TenantCatalog, resolved, global_models: set[str]) -> None:
+    """Tables tied to a tenant table by non-null foreign keys, and their SQLAlchemy models
+    (tenant models with no tenant column: they are scoped through their parent key, see
+    tenantlint/orm/provenance.py). Django's and DDL keys are not read yet."""
+    tables: dict[str, str] = {}  # table -> model
+    by_class: dict[str, str] = {}  # class name -> table (`ForeignKey(App.id)`)
+    keys: dict[str, list[tuple[str, str, bool]]] = {}
+    for fact, _, _ in resolved:
+        table = fact.table or fact.default_table
+        if fact.abstract or not table or fact.framework != "sqlalchemy":
+            continue
+        table = _norm(table)
+        tables.setdefault(table, fact.name)
+        by_class.setdefault(fact.name, table)
+    for fact, _, _ in resolved:
+        table = fact.table or fact.default_table
+        if fact.abstract or not table or fact.framework != "sqlalchemy":
+            continue
+        for column, target, nullable in fact.extra.get("foreign_keys", ()):
+            target = by_class.get(target.rsplit(".", 1)[-1], _norm(target))
+            keys.setdefault(_norm(table), []).append((column.lower(), target, nullable))
+    catalog.indirect = parent_chains(keys, catalog.tables, catalog.global_tables)
+    reached = set(catalog.tables) | set(catalog.indirect)
+    for fact, _, _ in resolved:
+        table = _norm(fact.table or fact.default_table or "")
+        if fact.abstract or fact.framework != "sqlalchemy" or table not in catalog.indirect \
+                or fact.name in catalog.models or fact.name in global_models:
+            continue
+        parents = {column: tables[target] for column, target, nullable in keys.get(table, ())
+                   if not nullable and target in reached and target in tables}
+        catalog.models[fact.name] = ModelInfo(
+            name=fact.name, qualname=fact.qualname, framework=fact.framework, table=table,
+            tenant_columns=frozenset(), tenant_relations=frozenset(), path=fact.path, line=fact.line,
+            extra={**fact.extra, "parents": parents, "chain": catalog.indirect[table]})
 
 
 def _apply_schema(catalog: TenantCatalog, shapes: Mapping[str, "_Shape"]) -> None:

@@ -139,9 +139,11 @@ def _show_settings(settings) -> str:
 @click.option("--show-files", is_flag=True, help="Print the files that would be scanned and exit.")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, help="Worker processes (default: one per core).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
+@click.option("--reach", "reach", type=click.Choice(["request"]),
+              help="Keep only findings in code that runs on a request (a view or route, or what it calls).")
 def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_on, quiet, statistics, force_exclude,
          warn_unused_ignores, baseline, write_baseline, changed_since, add_ignore, fix, unsafe_fixes, diff,
-         show_settings, show_files, jobs, no_cache) -> None:
+         show_settings, show_files, jobs, no_cache, reach) -> None:
     """Scan files and folders (default: the current folder)."""
     from dataclasses import replace
 
@@ -211,6 +213,8 @@ def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_
             report = _fixes(report, settings, catalog, fix=fix, unsafe=unsafe_fixes, diff=diff,
                             rescan=lambda: _rescan(files, settings, catalog, selection, jobs, warn_unused_ignores,
                                                    entries, scanned))
+        if reach:
+            report = replace(report, diagnostics=[d for d in report.diagnostics if d.reach == reach])
         for extra_fmt, extra_file in extra_outputs:
             _write(extra_file, render(report, extra_fmt, statistics=statistics, quiet=quiet))
         color = output is None and fmt == "text" and color_wanted(sys.stdout)

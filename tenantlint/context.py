@@ -11,6 +11,7 @@ from tenantlint.config import Settings
 from tenantlint.diagnostics import Diagnostic, Location
 from tenantlint.names import ImportMap, child_statements
 from tenantlint.positions import Lines, Positions, statement_start
+from tenantlint.reach import Reach
 from tenantlint.tenant_sources import TenantSources
 from tenantlint.trace import Decision, Recorder
 
@@ -83,6 +84,7 @@ class FileContext:
         self._providers = None
         self._tenant_sources: TenantSources | None = None
         self.trace: Recorder | None = None  # on only for `tenantlint why` (tenantlint/trace.py)
+        self._reach: Reach | None = None
 
     @property
     def index(self) -> StatementIndex:
@@ -114,8 +116,14 @@ class FileContext:
         self.diagnostics.append(Diagnostic(
             code=code, name=rule.name, severity=rule.severity, message=message, path=self.path,
             location=Location(line, column, end_line, end_column), context=self.scope_at(line),
-            snippet=snippet, suppress_lines=suppress_lines,
+            snippet=snippet, suppress_lines=suppress_lines, reach=self.reach_at(line),
         ))
+
+    def reach_at(self, line: int) -> str:
+        """`request`, `task` or `unknown`: where the code at this line runs (tenantlint/reach.py)."""
+        if self._reach is None:
+            self._reach = Reach(self.module)
+        return self._reach.at(line)
 
     def scope_at(self, line: int) -> str:
         return self.index.scope_at(line)

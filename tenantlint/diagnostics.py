@@ -41,6 +41,7 @@ class Diagnostic:
     # Lines on which a `tenantlint: ignore` comment silences this finding (the statement).
     suppress_lines: tuple[int, int] = (0, 0)
     fingerprint: str = ""
+    reach: str = "unknown"  # request | task | unknown: where the code runs (tenantlint/reach.py)
 
     @property
     def sort_key(self) -> tuple:
@@ -59,6 +60,7 @@ class Diagnostic:
             "end_line": loc.end_line,
             "end_column": loc.end_column,
             "fingerprint": self.fingerprint,
+            "reach": self.reach,
         }
 
 

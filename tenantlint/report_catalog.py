@@ -18,7 +18,7 @@ from tenantlint.rules.connections import allowed
 
 # TenantCatalog fields described by a section of their own (or internal to the analysis).
 _KNOWN = frozenset({"tenant_columns", "tables", "definitions", "models", "global_tables", "rls", "schema_facts",
-                    "trusted_tables", "dialect", "gaps", "orm", "modules", "escapes"})
+                    "trusted_tables", "dialect", "gaps", "orm", "modules", "escapes", "indirect"})
 _RLS_KINDS = {"enable_rls": "enabled", "force_rls": "forced", "disable_rls": "disabled",
               "no_force_rls": "no force", "policy": "policy"}
 
@@ -56,6 +56,9 @@ def describe(catalog: TenantCatalog, settings: Settings) -> dict:
         "tenant_columns": sorted(catalog.tenant_columns),
         "tenant_tables": tables,
         "tenant_models": models,
+        # Tenant data through non-null foreign keys (tenantlint/foreign_keys.py).
+        "parent_tables": [{"name": name, "chain": [f"{t}.{column} -> {parent}" for t, column, parent in chain]}
+                          for name, chain in sorted(catalog.indirect.items())],
         **_other_collections(catalog),
         "other_tables": [{"name": name, "source": f"{_at(defs[0].path, defs[0].line)} ({defs[0].origin})"}
                          for name, defs in sorted(catalog.definitions.items())
@@ -155,6 +158,8 @@ def render_text(d: dict) -> str:
         f"{m['name']} ({m['framework']}, table {m['table'] or '?'}) [{', '.join(m['tenant_columns'])}]: {m['source']}"
         + (f"; scoped managers: {', '.join(m['scoped_managers'])}" if m["scoped_managers"] else "")
         + ("; always scoped" if m["always_scoped"] else "") for m in d["tenant_models"]])
+    section("tenant tables through a parent (non-null foreign keys)",
+            [f"{t['name']}: {', '.join(t['chain'])}" for t in d["parent_tables"]])
     for key, rows in d.items():
         if isinstance(rows, list) and key not in _PRINTED and rows and "source" in rows[0]:
             section(key.replace("_", " "), [f"{r['name']}: {r['source']}" for r in rows])
@@ -177,5 +182,5 @@ def render_text(d: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-_PRINTED = frozenset({"other_tables", "tenant_tables", "tenant_models", "global_tables", "rls", "scope_providers", "escape_hatches",
+_PRINTED = frozenset({"other_tables", "tenant_tables", "tenant_models", "parent_tables", "global_tables", "rls", "scope_providers", "escape_hatches",
                       "allow_raw_connections", "unreadable", "tenant_columns"})

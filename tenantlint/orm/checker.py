@@ -13,6 +13,7 @@ from tenantlint.orm.flow import Flow
 from tenantlint.orm.guards import guarded_assignments
 from tenantlint.orm.index import bound_attributes
 from tenantlint.orm.peewee import Peewee
+from tenantlint.orm.provenance import Provenance
 from tenantlint.orm.pyast import top_classes
 from tenantlint.orm.sqlalchemy import SqlAlchemy
 from tenantlint.orm.state import judge
@@ -52,7 +53,8 @@ class OrmChecker(Checker):
         self._top: set[int] = set()  # module-level functions
         if self.active:
             self.models = models = Models(ctx)
-            self.frameworks = (Django(models), SqlAlchemy(models), Peewee(models))
+            self.provenance = Provenance(self)
+            self.frameworks = (Django(models), SqlAlchemy(models, self.provenance), Peewee(models))
             self.call_judge = CallJudge(self) if self.functions.functions else None
             self._top = {id(s) for s in ctx.module.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
             self._top_classes = {id(c) for c in top_classes(ctx.module)}
@@ -103,6 +105,7 @@ class OrmChecker(Checker):
 
     def visit_Module(self, node: ast.Module) -> None:
         if self.active:
+            self.provenance.enter(None)
             self._flow().run(node.body)
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:  # async defs too
@@ -161,8 +164,10 @@ class OrmChecker(Checker):
             flow.calls = self.call_judge.bind(self._owners.get(id(node), ""), _self_name(node)
                                               if id(node) in self._owners else None)
         self.models.bound = bound
+        self.provenance.enter(node)
         try:
             flow.run(node.body, escaped=escaped, env=seed)
+            self.provenance.helper_done(node, flow)
         finally:
             self.models.bound = {}
 
@@ -221,11 +226,15 @@ class OrmChecker(Checker):
             verdict = judge(states, self.always, self.always_reads)
             if self.ctx.trace is not None:
                 self._trace(root, states, verdict)
-            if verdict is None or self.ctx.in_scope_provider(root.node):
+            if verdict is None or self.ctx.in_scope_provider(root.node) or \
+                    self.provenance.filters_scoped(root, verdict.models):
                 continue
             pos = self.ctx.positions.get(root.node)
             if pos is not None:
-                self.ctx.report(verdict.code, self._message(verdict.code, verdict.models), pos.start.line,
+                message = self._message(verdict.code, verdict.models)
+                if root.id_source:
+                    message += f" ({root.id_source})"
+                self.ctx.report(verdict.code, message, pos.start.line,
                                 pos.start.column + 1, pos.end.line, pos.end.column + 1,
                                 snippet=self.ctx.code_for(root.node))
 
@@ -274,6 +283,8 @@ class OrmChecker(Checker):
         for name in models:
             info = self.ctx.catalog.models.get(name)
             cols = "/".join(sorted(info.tenant_columns)) if info else "tenant"
+            if info and not info.tenant_columns and info.extra.get("parents"):
+                cols = "/".join(sorted(info.extra["parents"]))  # tenant data through its parent key
             table = f" ({info.table})" if info and info.table else ""
             parts.append((f"`{name}`{table}", cols))
         what = ", ".join(p[0] for p in parts[:_LISTED])

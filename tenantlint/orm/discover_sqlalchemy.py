@@ -13,6 +13,7 @@ import ast
 import re
 
 from tenantlint.catalog import ModelFact
+from tenantlint.foreign_keys import foreign_key
 from tenantlint.orm.pyast import ImportAliases, base_names, const_str, dotted, is_true, kwarg, top_classes
 
 COLUMN_CALLS = ("Column", "mapped_column", "column_property")
@@ -96,6 +97,7 @@ def _class_fact(cls: ast.ClassDef, path, module, imports: ImportAliases, bare_cl
     abstract = False
     has_table_obj = False
     own_pk = False
+    foreign: list[tuple[str, str, bool]] = []  # (column, referenced table, nullable)
     sqlmodel_table = any(k.arg == "table" and is_true(k.value) for k in cls.keywords)
     for stmt in cls.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -152,6 +154,9 @@ def _class_fact(cls: ast.ClassDef, path, module, imports: ImportAliases, bare_cl
             col, idx = _column_of(value, target)
             columns.append(col)
             own_pk = own_pk or is_true(kwarg(value, "primary_key"))
+            key = foreign_key(value, annotation)
+            if key:
+                foreign.append((col, *key))
             if idx:
                 indexed.append(col)
         elif kind in ("relationship", "Relationship"):
@@ -175,6 +180,8 @@ def _class_fact(cls: ast.ClassDef, path, module, imports: ImportAliases, bare_cl
     extra = {"relationships": rels, "base_qualnames": qualified}
     if table_ref:
         extra["table_ref"] = table_ref
+    if foreign:
+        extra["foreign_keys"] = tuple(foreign)
     return ModelFact(name=cls.name, qualname=f"{module}.{cls.name}", bases=written, framework="sqlalchemy",
                      path=path, line=cls.lineno, table=table, default_table=default_table,
                      columns=tuple(columns), relations=relations, indexed_columns=tuple(indexed),

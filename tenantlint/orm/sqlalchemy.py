@@ -29,9 +29,11 @@ _ROOT_METHODS = {"query", "select", "update", "delete", "insert"} | GET_CALLS
 class SqlAlchemy:
     name = "sqlalchemy"
 
-    def __init__(self, models: Models) -> None:
+    def __init__(self, models: Models, provenance=None) -> None:
         self.models = models
         self.imports = models.imports
+        self.provenance = provenance  # orm.provenance.Provenance: trusted ids, parent keys
+        self._outer = frozenset()
 
     # -- where queries start ------------------------------------------------
     def root(self, node, flow: Flow):
@@ -71,7 +73,15 @@ class SqlAlchemy:
                 if models:
                     for arg in args[1:]:
                         flow.walk(arg.value)
-                    flow.observe(frozenset({State(Root(node, "sqlalchemy"), models)}))
+                    root = Root(node, "sqlalchemy")
+                    scoped = frozenset()
+                    if self.provenance is not None and len(args) > 1 and not args[1].keyword:
+                        # `session.get(App, conversation.app_id)`: scoped by a trusted id only.
+                        if self.provenance.trusted(args[1].value, flow):
+                            scoped = models
+                        else:
+                            root.id_source = self.provenance.source(args[1].value, flow)
+                    flow.observe(frozenset({State(root, models, scoped=scoped)}))
                     return EMPTY
             elif name in ("select", "update", "delete", "insert"):
                 tables = frozenset(t for t in self.models.models_of(func.value, "sqlalchemy") if self._core(t))
@@ -228,6 +238,7 @@ class SqlAlchemy:
     # -- what a statement/query method does ---------------------------------
     def method(self, states: frozenset[State], call: ast.Call, name: str, flow: Flow) -> frozenset[State]:
         args = call_args(call)
+        self._outer = states  # the query a condition's `in_(subquery)` filters
         if name in CONDITIONS:
             scoped, ties, opaque = self.conditions([a for a in args if not a.keyword], flow)
             by = traced(self.models, "a tenant condition in", call)
@@ -240,6 +251,9 @@ class SqlAlchemy:
             entities = self.entities(targets, flow)
             last = self.lead(targets[-1:], flow) if entities else None
             scoped, ties, opaque = self.conditions(conds, flow) if conds else (frozenset(), frozenset(), False)
+            if not conds and self.provenance is not None:
+                # `query.join(AgentsTags)`: joined along its foreign key to a model already there.
+                ties = ties | self.provenance.implicit_ties(entities, frozenset().union(*(s.models for s in states)))
             out = frozenset(s.derive(models=s.models | frozenset(entities),
                                      last_entity=last if entities else s.last_entity)
                             .narrowed(scoped, ties, opaque, traced(self.models, "a join condition in", call))
@@ -314,7 +328,13 @@ class SqlAlchemy:
                 ties = frozenset((a[0], b[0]) for a in left for b in right if a != b)
                 return (frozenset(), ties, False) if ties else none
             refs = left or right
-            return (frozenset(r[0] for r in refs), frozenset(), False) if refs else none
+            if refs:
+                return frozenset(r[0] for r in refs), frozenset(), False
+            if self.provenance is not None:
+                scoped, ties = self.provenance.compare(node.left, node.comparators[0],
+                                                       lambda n: self.column_ref(n, flow), flow)
+                return scoped, ties, False
+            return none
         if isinstance(node, ast.BoolOp):  # `a and b` is a Python bug, not SQL
             return none
         if isinstance(node, ast.BinOp):
@@ -340,6 +360,8 @@ class SqlAlchemy:
                     if func.attr == "in_" or func.attr == "is_" and _is_null(node) else frozenset()
                 if refs:
                     return frozenset(r[0] for r in refs), frozenset(), False
+                if func.attr == "in_" and self.provenance is not None and node.args:
+                    self.provenance.feeds(flow.resolve(node.args[0]), self._outer)
                 if self.entities([func.value], flow) or call_name(func.value) in NOT_OPAQUE:
                     return none  # a column method: Task.title.ilike(...), Project.tasks.any(...)
             if name in NOT_OPAQUE or self._statement_kind(func):
@@ -423,6 +445,17 @@ class SqlAlchemy:
             owner = owner.value
         return frozenset((model, column) for model in self.model_refs(owner, flow)
                          if column in self.models.tenant_names(model))
+
+    def column_ref(self, node, flow: Flow) -> tuple[frozenset[str], str] | None:
+        """(models, column) for any column of a tenant model: `Message.conversation_id`."""
+        node = self.unwrap(node)
+        if not isinstance(node, ast.Attribute):
+            return None
+        owner = node.value
+        if isinstance(owner, ast.Attribute) and owner.attr in ("c", "columns"):
+            owner = owner.value
+        models = self.model_refs(owner, flow)
+        return (models, node.attr.lower()) if models else None
 
     def unwrap(self, node):
         """The column inside an identity wrapper: SQLModel's `col(Model.field)`."""

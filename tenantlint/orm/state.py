@@ -12,6 +12,7 @@ class Root:
     node: ast.AST
     framework: str  # django | sqlalchemy
     escaped: bool = False  # created under scopes_disabled(): managers do not scope it
+    id_source: str | None = None  # a lookup by an untrusted id: where the id comes from
 
 
 @dataclass(frozen=True)

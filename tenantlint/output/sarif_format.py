@@ -111,6 +111,7 @@ def render(report: Report, **_options) -> str:
             "message": {"text": d.message},
             "locations": [{"physicalLocation": {"artifactLocation": _artifact(d.path), "region": region}}],
             "partialFingerprints": {FINGERPRINT_KEY: d.fingerprint},
+            "properties": {"reach": d.reach},
         }
         if d.code in index:
             result["ruleIndex"] = index[d.code]

@@ -16,7 +16,8 @@ def render(report: Report, *, color: bool = False, statistics: bool = False, qui
     if statistics:
         lines.extend(statistics_table(report, paint))
     else:
-        for d in report.diagnostics:
+        # Findings in code a request runs come first (stable: path order within each group).
+        for d in sorted(report.diagnostics, key=lambda d: d.reach != "request"):
             code = paint(d.code, _BOLD, _RED if d.severity is Severity.ERROR else _YELLOW)
             where = paint(f"{d.path}:{d.location.line}:{d.location.column}:", _BOLD)
             note = report.notes.get(d.fingerprint)

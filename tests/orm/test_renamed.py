@@ -59,7 +59,9 @@ def _scan(tmp_path):
 
 def test_alias_resolves_to_the_imported_model(tmp_path):
     assert _scan(tmp_path) == {
-        (7, "TL201", "`Provider` (providers) is queried without a tenant filter on `tenant_id`"),
+        (7, "TL201", "`Provider` (providers) is queried without a tenant filter on `tenant_id`"
+                     " (by an id the caller passes)"),
         (11, "TL201", "`ProviderModel` (provider_models) is queried without a tenant filter on `tenant_id`"),
-        (15, "TL201", "`Provider` (providers) is queried without a tenant filter on `tenant_id`"),
+        (15, "TL201", "`Provider` (providers) is queried without a tenant filter on `tenant_id`"
+                      " (by an id the caller passes)"),
     }

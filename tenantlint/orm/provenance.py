@@ -1,0 +1,282 @@
+"""Ids the ORM checks may trust, and the parent keys that scope a child table.
+
+A lookup by id alone (`session.get(App, x)`, `App.id == x`) is scoped when `x` is
+trusted, and a table that is tenant data through its parent (see
+tenantlint/foreign_keys.py) is scoped when its parent key equals a trusted value or is
+joined to its parent (`Message.conversation_id == Conversation.id`). Trusted, inside one
+function: a `tenant-sources` value; the primary key, or a foreign key, of a row loaded by
+a query this function ran scoped (or returned by a helper of this module whose every
+`return` is such a row). Request input never is; a parameter is not (no call summaries
+yet)."""
+from __future__ import annotations
+
+import ast
+
+from tenantlint.orm.state import judge
+
+PRIMARY_KEYS = frozenset({"id", "pk"})
+_CASTS = frozenset({"str", "int", "UUID", "uuid.UUID"})
+
+
+class Provenance:
+    def __init__(self, checker) -> None:
+        self.checker = checker
+        self.catalog = checker.ctx.catalog
+        self.values = None  # tenant_sources.FunctionValues of the function being followed
+        self.scoped_helpers: dict[str, frozenset[str]] = {}  # function name -> models of the rows it returns
+        self._index: dict[int, tuple] = {}
+        self.func = None
+        self._feeding: dict[int, list] = {}  # id(call) -> roots of the queries it filters (`in_`)
+        self.verifiers: dict[str, frozenset[int]] = {}  # function -> positions of the ids it verifies
+        self._indexed = -1
+
+    def enter(self, func) -> None:
+        self.values = self.checker.ctx.tenant_sources.function(func)
+        self.func = func
+
+    # -- values -------------------------------------------------------------
+    def trusted(self, node, flow, depth: int = 0) -> bool:
+        if depth > 5 or node is None:
+            return False
+        values = self.values
+        if values is not None:
+            if values.request_input(node) is not None:
+                return False
+            if values.is_tenant(node):
+                return True
+        if isinstance(node, ast.Name):
+            value = flow.resolve(node)
+            if value is not node:
+                return self.trusted(value, flow, depth + 1)
+            return self.verified(node.id, flow, node.lineno)
+        if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords and \
+                _name(node.func) in _CASTS:
+            return self.trusted(node.args[0], flow, depth + 1)
+        if isinstance(node, ast.Attribute):
+            models = self.row(node.value, flow)
+            if models is None:
+                return False
+            column = node.attr.lower()
+            return column in PRIMARY_KEYS or any(column in self._keys(m) for m in models)
+        return False
+
+    def row(self, node, flow, depth: int = 0) -> frozenset[str] | None:
+        """The models of a row loaded under tenant scope that `node` holds, else None."""
+        if isinstance(node, ast.Name):
+            value = flow.resolve(node)
+            if value is node:
+                return None
+            node = value
+        while isinstance(node, ast.Await):
+            node = node.value
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in self.scoped_helpers:
+            return self.scoped_helpers[node.func.id]
+        by_node = self._by_node()
+        models: set[str] = set()
+        found = False
+        for sub in ast.walk(node):
+            entry = by_node.get(id(sub))
+            if entry is None:
+                continue
+            root, states = entry
+            if judge(states, self.checker.always) is not None or any(s.opaque or s.write for s in states):
+                return None
+            found = True
+            for state in states:
+                models |= state.models
+        return frozenset(models) if found and models else None
+
+    def _by_node(self) -> dict[int, tuple]:
+        """The checker's observed queries by the node that created them (rebuilt as it grows)."""
+        observed = self.checker.observed
+        if self._indexed != len(observed):
+            self._index = {id(root.node): (root, states) for root, states in observed.values()}
+            self._indexed = len(observed)
+        return self._index
+
+    def _targets(self, model: str, column: str) -> set[str]:
+        info = self.catalog.models.get(model)
+        keys = info.extra.get("foreign_keys", ()) if info is not None else ()
+        return {k[1].lower().rsplit(".", 1)[-1] for k in keys if k[0].lower() == column}
+
+    def _same_target(self, model: str, column: str, other) -> bool:
+        mine = self._targets(model, column)
+        return bool(mine) and all(mine & self._targets(o, other[1]) for o in other[0])
+
+    def _keys(self, model: str) -> frozenset[str]:
+        """The foreign-key columns of a model."""
+        orm_fact = self.catalog.models.get(model)
+        keys = orm_fact.extra.get("foreign_keys", ()) if orm_fact is not None else ()
+        return frozenset(k[0].lower() for k in keys)
+
+    def source(self, node, flow) -> str | None:
+        """Where an untrusted id comes from, for the message."""
+        if self.values is not None and self.values.request_input(node) is not None:
+            return "by an id from the request"
+        node = flow.resolve(node) if isinstance(node, ast.Name) else node
+        if isinstance(node, ast.Name):
+            return "by an id the caller passes"
+        return None
+
+    # -- conditions ---------------------------------------------------------
+    def compare(self, left, right, refs, flow):
+        """(scoped models, ties) of `left == right` through ids and parent keys.
+        `refs(node)` -> (models, column) of a column reference, or None."""
+        scoped, ties = set(), set()
+        for a, b in ((left, right), (right, left)):
+            ref = refs(a)
+            if ref is None:
+                continue
+            models, column = ref
+            other = refs(b)
+            for model in models:
+                info = self.catalog.models.get(model)
+                parents = info.extra.get("parents", {}) if info is not None else {}
+                parent = parents.get(column)
+                if other is not None and (parent is not None and parent in other[0] or
+                                          info is not None and info.extra.get("chain") and other[1] in PRIMARY_KEYS):
+                    # Joined to its parent (or, for a child table, to any tenant row by that
+                    # row's key: an inner join keeps only the child rows of scoped parents).
+                    ties.update((model, o) for o in other[0] if o != model and (parent is None or o == parent))
+                elif other is not None and info is not None and info.extra.get("chain") and \
+                        self._same_target(model, column, other):
+                    # `ArchivalPassage.archive_id == ArchivesAgents.archive_id`: both keys
+                    # reference one row, so the child rows are those of a scoped row's parent.
+                    ties.update((model, o) for o in other[0] if o != model)
+                elif (parent is not None or column in PRIMARY_KEYS) and other is None and self.trusted(b, flow):
+                    scoped.add(model)
+        return frozenset(scoped), frozenset(ties)
+
+    def verified(self, name: str, flow, before: int | None = None) -> bool:
+        """Has this function checked the id `name` with a scoped query and left when
+        nothing was found (`.one()`, `first_or_404`, `if not row: raise/abort/return`),
+        or passed it to a helper of this module that does, before line `before`?"""
+        if self.func is None:
+            return False
+        for block in _blocks(self.func):
+            for i, stmt in enumerate(block):
+                if before is not None and stmt.lineno >= before:
+                    break
+                value = stmt.value if isinstance(stmt, (ast.Assign, ast.Expr, ast.AnnAssign)) else None
+                if value is None:
+                    continue
+                if self._verifier_call(value, name):
+                    return True
+                if not any(_compares_name(n, name) for n in ast.walk(value)) or self.row(value, flow) is None:
+                    continue
+                if any(isinstance(n, ast.Attribute) and n.attr in LEAVING for n in ast.walk(value)):
+                    return True
+                target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else None
+                if isinstance(target, ast.Name) and i + 1 < len(block) and _leaves_unless(block[i + 1], target.id):
+                    return True
+        return False
+
+    def _verifier_call(self, value, name: str) -> bool:
+        while isinstance(value, ast.Await):
+            value = value.value
+        if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)):
+            return False
+        positions = self.verifiers.get(value.func.id, ())
+        return any(isinstance(a, ast.Name) and a.id == name for i, a in enumerate(value.args) if i in positions)
+
+    def implicit_ties(self, joined, present) -> frozenset[tuple[str, str]]:
+        """A child table joined with no condition (SQLAlchemy follows its foreign key) is
+        tied to the parent it references when that parent is already in the query."""
+        ties = set()
+        for model in joined:
+            info = self.catalog.models.get(model)
+            for parent in (info.extra.get("parents", {}).values() if info is not None else ()):
+                if parent in present and parent != model:
+                    ties.add((model, parent))
+        return frozenset(ties)
+
+    def feeds(self, subquery, outer) -> None:
+        """`Agent.id.in_(select(AgentsTags.agent_id)...)`: the subquery's rows only filter
+        the outer query; remember which queries its creating calls filter."""
+        roots = [s.root for s in outer]
+        if not roots or not isinstance(subquery, ast.AST):
+            return
+        for sub in ast.walk(subquery):
+            if isinstance(sub, ast.Call):
+                self._feeding.setdefault(id(sub), []).extend(roots)
+
+    def filters_scoped(self, root, missing) -> bool:
+        """A subquery on child tables (no tenant column of their own) that only filters
+        queries every form of which is scoped: its ids never leave the scoped query."""
+        outer = self._feeding.get(id(root.node))
+        if not outer or not all(self.catalog.models.get(m) is not None and
+                                self.catalog.models[m].extra.get("chain") for m in missing):
+            return False
+        observed = self._by_node()
+        for other in outer:
+            entry = observed.get(id(other.node))
+            if entry is None or judge(entry[1], self.checker.always) is not None:
+                return False
+        return True
+
+    def helper_done(self, func, flow) -> None:
+        params = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
+        verified = frozenset(i for i, p in enumerate(params) if self.verified(p, flow))
+        if verified:
+            self.verifiers[func.name] = verified
+        self._scoped_returns(func, flow)
+
+    def _scoped_returns(self, func, flow) -> None:
+        """Remember a function of this module whose every `return` is a row loaded under scope."""
+        returns = [n for n in _own_nodes(func) if isinstance(n, ast.Return)]
+        if not returns:
+            return
+        models: set[str] = set()
+        for ret in returns:
+            rows = self.row(ret.value, flow) if ret.value is not None else None
+            if rows is None:
+                return
+            models |= rows
+        self.scoped_helpers[func.name] = frozenset(models)
+
+
+# Query methods that raise when no row is found.
+LEAVING = frozenset({"one", "scalar_one", "first_or_404", "one_or_404", "get_or_404", "get_one"})
+
+
+def _compares_name(node, name: str) -> bool:
+    return isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq) and \
+        any(isinstance(side, ast.Name) and side.id == name for side in (node.left, node.comparators[0]))
+
+
+def _leaves_unless(stmt, name: str) -> bool:
+    """`if not row: raise ... / abort(...) / return ...`."""
+    if not (isinstance(stmt, ast.If) and isinstance(stmt.test, ast.UnaryOp) and isinstance(stmt.test.op, ast.Not)
+            and isinstance(stmt.test.operand, ast.Name) and stmt.test.operand.id == name and stmt.body):
+        return False
+    last = stmt.body[-1]
+    return isinstance(last, (ast.Raise, ast.Return)) or isinstance(last, ast.Expr) and \
+        isinstance(last.value, ast.Call) and _name(last.value.func).rsplit(".", 1)[-1] == "abort"
+
+
+def _blocks(func):
+    """Every statement list of a function body (not of nested functions or classes)."""
+    for node in _own_nodes(func):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(node, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                yield block
+    yield func.body
+
+
+def _name(func) -> str:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        return f"{func.value.id}.{func.attr}"
+    return ""
+
+
+def _own_nodes(func):
+    """The nodes of a function body, not those of functions or classes nested in it."""
+    todo = list(func.body)
+    while todo:
+        node = todo.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            todo.extend(ast.iter_child_nodes(node))

@@ -1,0 +1,91 @@
+"""Where a finding's code runs: `request` (a Django view, a DRF viewset, a Flask /
+FastAPI / Starlette route, or a function of the same module one of them calls), `task`
+(a Celery / RQ / Dramatiq task, a scheduler job, a management command, a click / typer
+command, or what they call in the module), else `unknown`. Read from one file's tree:
+calls into other modules are not followed (no project call graph yet)."""
+from __future__ import annotations
+
+import ast
+
+from tenantlint.names import dotted
+
+REQUEST, TASK, UNKNOWN = "request", "task", "unknown"
+# Decorator names (last dotted part) that make a function an HTTP endpoint.
+_ROUTE_DECORATORS = frozenset({"route", "get", "post", "put", "patch", "delete", "api_route", "websocket",
+                               "api_view", "action", "view_config", "require_http_methods", "login_required",
+                               "permission_required", "require_GET", "require_POST", "csrf_exempt"})
+_TASK_DECORATORS = frozenset({"task", "shared_task", "periodic_task", "job", "actor", "scheduled_job",
+                              "command", "group", "callback", "cron", "interval"})
+# Class names ending so are views (not "Mixin": ORM models mix those in too).
+_VIEW_BASES = ("View", "ViewSet", "APIView", "Resource", "Endpoint", "HTTPEndpoint")
+_TASK_BASES = ("BaseCommand", "Task")
+
+
+def _last(node) -> str:
+    if isinstance(node, ast.Call):
+        node = node.func
+    name = dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+    return name.rsplit(".", 1)[-1] if name else ""
+
+
+def _kind_of_function(fn, owner: ast.ClassDef | None) -> str | None:
+    names = {_last(d) for d in fn.decorator_list}
+    if names & _TASK_DECORATORS and not names & {"get", "post", "put", "patch", "delete", "route"}:
+        return TASK
+    if names & _ROUTE_DECORATORS:
+        return REQUEST
+    if owner is not None:
+        bases = [_last(b) for b in owner.bases]
+        if any(b.endswith(_TASK_BASES) for b in bases):
+            return TASK
+        if any(b.endswith(_VIEW_BASES) for b in bases):
+            return REQUEST
+    params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+    if owner is None and params[:1] == ["request"]:
+        return REQUEST  # a Django function view
+    return None
+
+
+class Reach:
+    """Per-line reach of one module."""
+
+    def __init__(self, module: ast.Module | None) -> None:
+        self.spans: list[tuple[int, int, str]] = []  # (start, end, reach) of functions with one
+        if module is None:
+            return
+        functions: dict[str, list] = {}  # name -> defs (module functions and methods)
+        kinds: dict[int, str] = {}
+        for node in module.body:
+            owner = node if isinstance(node, ast.ClassDef) else None
+            defs = [s for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))] \
+                if owner is not None else [node] if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
+            for fn in defs:
+                functions.setdefault(fn.name, []).append(fn)
+                kind = _kind_of_function(fn, owner)
+                if kind:
+                    kinds[id(fn)] = kind
+        # What an entry point calls in the module runs there too (request outranks task).
+        for wanted in (REQUEST, TASK):
+            todo = [fn for fns in functions.values() for fn in fns if kinds.get(id(fn)) == wanted]
+            seen = {id(fn) for fn in todo}
+            while todo:
+                fn = todo.pop()
+                for call in ast.walk(fn):
+                    if not isinstance(call, ast.Call):
+                        continue
+                    for callee in functions.get(_last(call.func), ()):
+                        if id(callee) not in seen and kinds.get(id(callee)) != REQUEST:
+                            seen.add(id(callee))
+                            kinds[id(callee)] = wanted
+                            todo.append(callee)
+        for fns in functions.values():
+            for fn in fns:
+                if id(fn) in kinds:
+                    self.spans.append((fn.lineno, fn.end_lineno or fn.lineno, kinds[id(fn)]))
+
+    def at(self, line: int) -> str:
+        best, size = UNKNOWN, None
+        for start, end, kind in self.spans:
+            if start <= line <= end and (size is None or end - start < size):
+                best, size = kind, end - start
+        return best

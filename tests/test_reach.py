@@ -1,0 +1,131 @@
+"""`reach`: whether a finding's code runs on a request, in a task, or nobody knows."""
+from __future__ import annotations
+
+import ast
+import json
+
+from click.testing import CliRunner
+
+from tenantlint.cli import main
+from tenantlint.reach import Reach
+
+SOURCE = '''\
+from flask import Flask
+from celery import shared_task
+from django.core.management.base import BaseCommand
+from rest_framework.viewsets import ModelViewSet
+
+app = Flask(__name__)
+
+
+def load(x):
+    return x
+
+
+@app.route("/a")
+def route():
+    return load(1)
+
+
+@shared_task
+def nightly():
+    return helper()
+
+
+def helper():
+    return 2
+
+
+class Command(BaseCommand):
+    def handle(self, *args, **options):
+        return 3
+
+
+class Things(ModelViewSet):
+    def list(self, request):
+        return 4
+
+
+def view(request, pk):
+    return 5
+
+
+def orphan():
+    return 6
+
+
+class Agent(Base, OrganizationMixin):
+    def latest(self, session):
+        return 7
+'''
+
+
+def _reach(name: str) -> str:
+    tree = ast.parse(SOURCE)
+    reach = Reach(tree)
+    line = next(n.lineno for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and n.name == name)
+    return reach.at(line + 1)
+
+
+def test_entry_points_and_what_they_call():
+    assert _reach("route") == "request"
+    assert _reach("load") == "request"  # called by a route in the module
+    assert _reach("nightly") == "task"
+    assert _reach("helper") == "task"
+    assert _reach("handle") == "task"  # a management command
+    assert _reach("list") == "request"  # a DRF viewset
+    assert _reach("view") == "request"  # a Django function view
+    assert _reach("orphan") == "unknown"
+    assert _reach("latest") == "unknown"  # a model's mixin is no view
+
+
+APP = '''\
+from flask import Flask, request
+from celery import shared_task
+from app.models import Note
+
+app = Flask(__name__)
+
+
+@shared_task
+def purge(session, note_id):
+    return session.get(Note, note_id)
+
+
+@app.route("/notes/<note_id>")
+def show(session):
+    return session.get(Note, request.args["id"])
+'''
+
+MODELS = '''\
+from sqlalchemy import Column, Integer
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    id = Column(Integer, primary_key=True)
+    tenant_id = Column(Integer, index=True)
+'''
+
+
+def test_json_text_and_filter(tmp_path, monkeypatch):
+    (tmp_path / "tenantlint.toml").write_text('tenant-columns = ["tenant_id"]\n')
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "models.py").write_text(MODELS)
+    (tmp_path / "app" / "views.py").write_text(APP)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    out = json.loads(runner.invoke(main, ["scan", ".", "--format", "json", "--no-cache"]).output)
+    reach = {(d["line"], d["reach"]) for d in out["diagnostics"] if d["code"] == "TL201"}
+    assert reach == {(10, "task"), (15, "request")}
+    text = runner.invoke(main, ["scan", ".", "--no-cache", "-q"]).output.splitlines()
+    assert text[0].startswith("app/views.py:15:")  # request-reachable first
+    only = json.loads(runner.invoke(main, ["scan", ".", "--format", "json", "--no-cache", "--reach", "request"]).output)
+    assert {(d["line"], d["reach"]) for d in only["diagnostics"]} == {(15, "request")}
+    sarif = json.loads(runner.invoke(main, ["scan", ".", "--format", "sarif", "--no-cache"]).output)
+    assert {r["properties"]["reach"] for r in sarif["runs"][0]["results"]} == {"task", "request"}
