@@ -216,7 +216,15 @@ class Provenance:
 
     def helper_done(self, func, flow) -> None:
         params = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
-        verified = frozenset(i for i, p in enumerate(params) if self.verified(p, flow))
+        # Only a parameter compared with `==` or handed to a verifier can be verified: one
+        # walk finds those, instead of one walk of the whole body per parameter.
+        named = set()
+        for node in _own_nodes(func):
+            if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq):
+                named.update(side.id for side in (node.left, node.comparators[0]) if isinstance(side, ast.Name))
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in self.verifiers:
+                named.update(a.id for a in node.args if isinstance(a, ast.Name))
+        verified = frozenset(i for i, p in enumerate(params) if p in named and self.verified(p, flow))
         if verified:
             self.verifiers[func.name] = verified
         self._scoped_returns(func, flow)
