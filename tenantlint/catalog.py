@@ -376,7 +376,6 @@ def _apply_schema(catalog: TenantCatalog, shapes: Mapping[str, "_Shape"]) -> Non
                     state.policy_with_check = state.policy_with_check or ddl.with_check
 
 
-_COLUMN_CHANGES = ("add_column", "drop_column", "rename_column")
 _TABLE_CHANGES = ("drop_table", "rename_table", "rename_model", "alias")
 _RLS_KINDS = ("enable_rls", "force_rls", "disable_rls", "no_force_rls", "policy")
 

@@ -353,8 +353,4 @@ def _compute(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog, 
     yield from check_in_pool(paths, settings, catalog, jobs)
 
 
-def sorted_results(diags: list[Diagnostic]) -> list[Diagnostic]:
-    return sorted(diags, key=lambda d: d.sort_key)
-
-
 __all__ = ["scan", "check_file", "check_text", "report_of", "Selection", "InternalError", "FileResult", "replace"]

@@ -99,12 +99,3 @@ def iter_children(node: ast.AST):
                     yield item
         elif isinstance(value, ast.AST):
             yield value
-
-
-def walk_nodes(node: ast.AST):
-    """Every node under `node` (itself included), in reading order, without recursion."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(list(iter_children(current))))

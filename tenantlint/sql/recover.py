@@ -12,12 +12,10 @@ import ast
 import re
 import string
 from dataclasses import dataclass, field
-from typing import Callable, Union
+from typing import Callable
 
 from tenantlint.names import dotted
 from tenantlint.sql.types import Hole, SqlText
-
-Piece = Union[str, "HolePiece"]
 
 
 @dataclass(frozen=True)
