@@ -30,6 +30,13 @@ class Rule:
     name: ClassVar[str]
     severity: ClassVar[Severity]
     summary: ClassVar[str]
+    # How often a finding is a true positive (SARIF `precision`: very-high/high/medium/low).
+    precision: ClassVar[str] = "high"
+    # The weaknesses a finding is an instance of; every rule here guards tenant isolation.
+    cwe: ClassVar[tuple[str, ...]] = ("CWE-639",)
+    tags: ClassVar[tuple[str, ...]] = ("security",)
+    # GitHub's score ("0.0"-"10.0" as text); None: derived from `severity`.
+    security_severity: ClassVar[str | None] = None
     # The docs example runs with this config (TOML keys) beside it; default: see docs_config.
     example_config: ClassVar[dict] = {}
 

@@ -23,11 +23,6 @@ FINGERPRINT_KEY = "tenantlint/v1"
 
 # GitHub maps security-severity to critical (>= 9.0), high (7.0-8.9), medium (4.0-6.9), low.
 _SECURITY_SEVERITY = {Severity.ERROR: "8.1", Severity.WARNING: "5.3"}
-_SECURITY_SEVERITY_BY_CODE = {"TL001": "3.1", "TL003": "2.0", "TL504": "3.7"}
-# How often a finding of the rule is a true positive.
-_PRECISION_BY_CODE = {"TL001": "very-high", "TL002": "low", "TL003": "very-high", "TL104": "medium",
-                      "TL404": "medium", "TL408": "medium", "TL504": "medium"}
-_EXTRA_CWE = {"TL106": ("CWE-89",), "TL107": ("CWE-284",), "TL301": ("CWE-284",)}
 
 
 def _first_paragraph(markdown: str, section: str = "What it does") -> str:
@@ -38,8 +33,7 @@ def _first_paragraph(markdown: str, section: str = "What it does") -> str:
 
 def rule_descriptor(rule) -> dict:
     docs = rule.docs()
-    cwes = ("CWE-639", *_EXTRA_CWE.get(rule.code, ()))
-    tags = ["security", *cwes, *(f"external/cwe/{c.lower()}" for c in cwes)]
+    tags = [*rule.tags, *rule.cwe, *(f"external/cwe/{c.lower()}" for c in rule.cwe)]
     return {
         "id": rule.code,
         "name": rule.name,
@@ -48,8 +42,8 @@ def rule_descriptor(rule) -> dict:
         "help": {"text": docs or rule.summary, "markdown": docs or rule.summary},
         "defaultConfiguration": {"level": _level(rule.severity)},
         "properties": {
-            "security-severity": _SECURITY_SEVERITY_BY_CODE.get(rule.code, _SECURITY_SEVERITY[rule.severity]),
-            "precision": _PRECISION_BY_CODE.get(rule.code, "high"),
+            "security-severity": rule.security_severity or _SECURITY_SEVERITY[rule.severity],
+            "precision": rule.precision,
             "problem.severity": "error" if rule.severity is Severity.ERROR else "warning",
             "tags": tags,
         },

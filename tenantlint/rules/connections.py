@@ -141,3 +141,4 @@ class RawConnection(Rule):
     name = "raw-connection"
     severity = Severity.ERROR
     summary = "a SQL database connection opened outside allow-raw-connections"
+    cwe = ("CWE-639", "CWE-284")

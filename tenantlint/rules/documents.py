@@ -166,4 +166,6 @@ class SharedStoreWipe(Rule):
     code = "TL408"
     name = "shared-store-wipe"
     severity = Severity.WARNING
-    summary = "an operation that wipes a whole shared store, every tenant's entries at once"
+    summary = ("an operation that wipes a whole shared store (flushdb/flushall, cache.clear(), Chroma reset(), "
+               "dropping a shared collection or index)")
+    precision = "medium"

@@ -40,6 +40,8 @@ class ParseError(Rule):
     name = "parse-error"
     severity = Severity.ERROR
     summary = "a file that cannot be decoded or parsed"
+    precision = "very-high"
+    security_severity = "3.1"
 
 
 class UnverifiableScope(Rule):
@@ -75,6 +77,7 @@ class UnverifiableScope(Rule):
     name = "unverifiable-scope"
     severity = Severity.WARNING
     summary = "a query whose tenant scope cannot be decided statically"
+    precision = "low"
 
 
 class BadSuppression(Rule):
@@ -107,4 +110,6 @@ class BadSuppression(Rule):
     name = "bad-suppression"
     severity = Severity.WARNING
     summary = "a suppression that silences nothing or gives no reason"
+    precision = "very-high"
+    security_severity = "2.0"
     example_config = {"require-reason": True}

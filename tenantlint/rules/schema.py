@@ -43,7 +43,7 @@ class RlsNotEnabled(Rule):
     code = "TL501"
     name = "rls-not-enabled"
     severity = Severity.ERROR
-    summary = "tenant table without ENABLE ROW LEVEL SECURITY"
+    summary = "tenant table without ENABLE ROW LEVEL SECURITY (require-rls)"
     example_config = _CONFIG
 
 
@@ -84,7 +84,7 @@ class RlsNotForced(Rule):
     code = "TL502"
     name = "rls-not-forced"
     severity = Severity.ERROR
-    summary = "RLS enabled but not FORCEd: the owner bypasses it"
+    summary = "RLS enabled but not FORCEd, so the table owner bypasses it (require-rls)"
     example_config = _CONFIG
 
 
@@ -124,7 +124,7 @@ class RlsPolicyMissing(Rule):
     code = "TL503"
     name = "rls-policy-missing"
     severity = Severity.ERROR
-    summary = "RLS on but no tenant policy, or no WITH CHECK"
+    summary = "RLS on but no tenant policy, or no WITH CHECK (require-rls)"
     example_config = _CONFIG
 
 
@@ -158,3 +158,5 @@ class TenantIndexMissing(Rule):
     name = "tenant-index-missing"
     severity = Severity.WARNING
     summary = "tenant table without an index led by its tenant column"
+    precision = "medium"
+    security_severity = "3.7"

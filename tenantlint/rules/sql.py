@@ -150,6 +150,7 @@ class SqlJoinUnscoped(Rule):
     name = "sql-join-unscoped"
     severity = Severity.WARNING
     summary = "a joined tenant table not tied to the anchored tenant"
+    precision = "medium"
     example_config = {"tenant-tables": ["orders", "customers"]}
 
 
@@ -222,6 +223,7 @@ class SqlInterpolatedIdentifier(Rule):
     name = "sql-interpolated-identifier"
     severity = Severity.ERROR
     summary = "schema/search_path/table names interpolated into SQL text"
+    cwe = ("CWE-639", "CWE-89")
 
 
 class SqlRlsBypass(Rule):
@@ -255,3 +257,4 @@ class SqlRlsBypass(Rule):
     name = "sql-rls-bypass"
     severity = Severity.ERROR
     summary = "DISABLE/NO FORCE ROW LEVEL SECURITY, row_security = off, BYPASSRLS"
+    cwe = ("CWE-639", "CWE-284")

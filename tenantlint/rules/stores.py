@@ -286,3 +286,4 @@ class VectorWriteUntagged(Rule):
     name = "vector-write-untagged"
     severity = Severity.WARNING
     summary = "vectors written without tenant metadata or namespace"
+    precision = "medium"

@@ -63,7 +63,7 @@ class OrmWriteWithoutTenant(Rule):
     code = "TL203"
     name = "orm-write-without-tenant"
     severity = Severity.ERROR
-    summary = "row created on a tenant model (or tenant collection) without its tenant"
+    summary = "a row created on a tenant model (or tenant collection) without its tenant"
 
 
 class TenantFromRequest(Rule):
@@ -118,4 +118,5 @@ class TenantFromRequest(Rule):
     code = "TL601"
     name = "tenant-from-request"
     severity = Severity.ERROR
-    summary = "tenant predicate, lookup or update whose value is request input"
+    summary = ("a tenant predicate, lookup, filter value, SQL parameter or tenant-column update whose value "
+               "is request input")
