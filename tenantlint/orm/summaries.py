@@ -174,10 +174,6 @@ def _none(node: ast.expr, assumed_none) -> bool:
     return isinstance(node, ast.Constant) and node.value is None or assumed_none(node)
 
 
-def qualname_of(module: str, owner: str, name: str) -> str:
-    return f"{owner}.{name}" if owner else f"{module}.{name}" if module else name
-
-
 def short(name: str) -> str:
     return name.rsplit(".", 1)[-1]
 

@@ -24,7 +24,6 @@ from tenantlint.names import dotted
 
 WRAPPER = "wrapper:"  # the kind of an instance of a project wrapper class
 NEW = "new:"  # a module-level instance of a class imported from another module
-_KEY_ROLES = ("cache", "object")
 _MAX_BASES = 8
 
 
