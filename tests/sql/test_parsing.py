@@ -164,9 +164,11 @@ NASTY = [
 
 @pytest.mark.parametrize("text", NASTY)
 def test_never_raises_and_stays_fast(text):
+    # A guard against runaway (exponential) parsing, not a benchmark (bench/run measures
+    # speed): loose enough for a loaded 2-core CI machine, far below a runaway's minutes.
     start = time.perf_counter()
     analyze_sql(SqlText(text), POLICY)
-    assert time.perf_counter() - start < 2.0
+    assert time.perf_counter() - start < 10.0
 
 
 def test_each_text_is_parsed_once():
