@@ -11,7 +11,6 @@ or not. It runs the normal per-file analysis of that one file (the same engine a
 A family that records no decisions still has its findings shown."""
 from __future__ import annotations
 
-import ast
 import json
 import re
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from tenantlint.rules.schema_checks import check_project
 from tenantlint.source import read_source
 from tenantlint.suppressions import Suppression, Suppressions
 from tenantlint.trace import NOT_TENANT, Decision, Recorder
+from tenantlint.grammar import parse as parse_module
 
 
 @dataclass
@@ -112,7 +112,7 @@ def _statement(text: str, line: int, suffix: str) -> tuple[int, int]:
     if suffix not in (".py", ".pyi"):
         return line, line
     try:
-        tree = ast.parse(text)
+        tree = parse_module(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return line, line
     return StatementIndex.build(tree).statement_at(line)

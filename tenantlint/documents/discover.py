@@ -24,6 +24,7 @@ from tenantlint.discover.module_names import per_python_file
 from tenantlint.module_index import ModuleNamesFact, index_modules
 from tenantlint.source import decode, read_bytes
 from tenantlint.visit import walk_batched
+from tenantlint.grammar import parse as parse_module
 
 _SCREENS: dict = {}
 
@@ -110,7 +111,7 @@ def _uses_in(path: Path, rel: str, settings: Settings, catalog: TenantCatalog, s
     if source.text is None or not catalog.modules.mentions(source.text, "handles"):
         return []
     try:
-        tree = ast.parse(source.text)
+        tree = parse_module(source.text)
         return [f for f in _collect(tree, rel, module_name(rel), settings, source.text, catalog)
                 if isinstance(f, CollectionFact)]
     except (SyntaxError, ValueError, RecursionError, MemoryError):

@@ -30,6 +30,7 @@ from tenantlint.orm.pyast import top_classes
 from tenantlint.orm.state import Root, State, judge
 from tenantlint.orm.summaries import FunctionIndex, Summary, defaults_of as _defaults, resolve_call, short
 from tenantlint.source import read_source
+from tenantlint.grammar import parse as parse_module
 
 # A file worth summarizing names a tenant model and something that runs a query.
 _QUERYISH = re.compile(rb"select\(|query|objects|_manager|\.get\(|\.get_by_id|get_or_none|\.filter|\.where\("
@@ -173,7 +174,7 @@ class _Builder:
         if source.text is None:
             return None
         try:
-            tree = ast.parse(source.text)
+            tree = parse_module(source.text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
         ctx = FileContext(path=rel, source=source.text, settings=self.settings, catalog=self.catalog, module=tree,
