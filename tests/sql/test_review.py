@@ -239,4 +239,4 @@ def test_review_pathological_inputs(sql, expected):
 
     start = time.perf_counter()
     assert codes(sql) == expected
-    assert time.perf_counter() - start < 3.0
+    assert time.perf_counter() - start < 10.0  # a runaway guard, not a benchmark (bench/run measures speed)
