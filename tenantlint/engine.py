@@ -8,6 +8,7 @@ import fnmatch
 import sys
 import threading
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -16,7 +17,9 @@ from tenantlint.config import Settings
 from tenantlint.context import FileContext
 from tenantlint.diagnostics import Diagnostic, Location, Report, with_fingerprints
 from tenantlint.files import config_base, glob_forms, link_outside, module_name, relative
+from tenantlint.errors import InternalError
 from tenantlint.grammar import parse as parse_module
+from tenantlint.pool import THREAD_STACK, run_in_pool
 from tenantlint.rules import CHECKERS, matches, rule_for
 from tenantlint.source import read_source
 from tenantlint.suppressions import Suppressions, python_suppressions, sql_suppressions
@@ -24,12 +27,8 @@ from tenantlint.trace import Recorder
 
 # The checkers recurse in Python over the tree; a big thread stack and recursion limit
 # let them through any code CPython itself accepts but the deepest operator chains.
-_STACK_SIZE = 512 * 1024 * 1024
+_STACK_SIZE = THREAD_STACK
 _RECURSION_LIMIT = 30_000
-
-
-class InternalError(Exception):
-    """A bug in tenantlint itself (a checker crashed)."""
 
 
 @dataclass
@@ -136,8 +135,6 @@ def _check_python(text: str, rel: str, settings: Settings, catalog: TenantCatalo
     from tenantlint.screen import wanted
 
     if path is not None and len(text) > _RISKY_SIZE:
-        from tenantlint.pool import check_isolated
-
         return check_isolated(path, settings, catalog)
     suppressions = python_suppressions(text)
     checkers = wanted(text, catalog, settings)
@@ -348,9 +345,24 @@ def _compute(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog, 
         for path in paths:
             yield check_file(path, settings, catalog, isolate=True)
         return
-    from tenantlint.pool import check_in_pool
-
     yield from check_in_pool(paths, settings, catalog, jobs)
+
+
+def check_in_pool(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog, jobs: int, *,
+                  timeout: float | None = None, memory: int | None = None) -> Iterator[FileResult]:
+    """FileResults for `paths`, in order, computed on `jobs` watched worker processes
+    (tenantlint.pool): a file whose worker crashed, stalled or ran out of memory is a TL001."""
+    def failed(path: Path, why: str) -> FileResult:
+        rel = relative(path, settings.root)
+        return FileResult(rel, [parse_error(rel, f"{why}: not analyzed")], transient=True)
+
+    return run_in_pool(paths, partial(check_file, settings=settings, catalog=catalog), failed, jobs,
+                       timeout=timeout, memory=memory)
+
+
+def check_isolated(path: Path, settings: Settings, catalog: TenantCatalog) -> FileResult:
+    """One risky file, analyzed on a watched worker process (the serial mode's shield)."""
+    return next(iter(check_in_pool([path], settings, catalog, 1)))
 
 
 __all__ = ["scan", "check_file", "check_text", "report_of", "Selection", "InternalError", "FileResult", "replace"]

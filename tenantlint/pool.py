@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from tenantlint.catalog import TenantCatalog
-from tenantlint.config import ConfigError, Settings
-from tenantlint.files import relative
+from tenantlint.config import ConfigError
+from tenantlint.errors import InternalError
 
 _POLL = 0.2
+# The stack a job may give a thread of its own (the engine runs the checkers on one this
+# big): a worker's address-space cap leaves room for it.
+THREAD_STACK = 512 * 1024 * 1024
 
 
 def file_timeout() -> float:
@@ -60,8 +62,6 @@ def _context():
 # -- the worker ---------------------------------------------------------------------
 def _worker(conn, job: Callable[[Path], Any], memory: int, parent: int = 0, inherited: tuple = ()) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
-    from tenantlint.engine import InternalError
-
     # A forked worker holds copies of the parent's pipe ends (its own and the other
     # workers'): while it does, its own recv() never sees EOF when the parent dies.
     for end in inherited:
@@ -122,11 +122,9 @@ def _cap_address_space(memory: int) -> None:
     try:
         import resource
 
-        from tenantlint.engine import _STACK_SIZE
-
         with open("/proc/self/statm") as fh:
             mapped = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        limit = mapped + _STACK_SIZE + memory + 512 * 2**20
+        limit = mapped + THREAD_STACK + memory + 512 * 2**20
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
@@ -152,29 +150,12 @@ class _Worker:
     started: float = 0.0
 
 
-def check_in_pool(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog, jobs: int, *,
-                  timeout: float | None = None, memory: int | None = None) -> Iterator:
-    """FileResults for `paths`, in order, computed on `jobs` watched worker processes."""
-    from functools import partial
-
-    from tenantlint.engine import FileResult, check_file, parse_error
-
-    def failed(path: Path, why: str):
-        rel = relative(path, settings.root)
-        return FileResult(rel, [parse_error(rel, f"{why}: not analyzed")], transient=True)
-
-    return run_in_pool(paths, partial(check_file, settings=settings, catalog=catalog), failed, jobs,
-                       timeout=timeout, memory=memory)
-
-
 def run_in_pool(paths: Sequence[Path], job: Callable[[Path], Any], failed: Callable[[Path, str], Any],
                 jobs: int, *, timeout: float | None = None, memory: int | None = None) -> Iterator:
     """`job(path)` for each path, in order, on `jobs` watched worker processes; a path
     whose worker crashed, timed out or ran out of memory gives `failed(path, why)`. An
     exception inside `job` is our bug: InternalError."""
     from multiprocessing.connection import wait
-
-    from tenantlint.engine import InternalError
 
     timeout = timeout or file_timeout()
     memory = memory or file_memory()
@@ -299,7 +280,3 @@ def _why(exitcode: int | None) -> str:
             return f"signal {-exitcode}"
     return f"exit code {exitcode}"
 
-
-def check_isolated(path: Path, settings: Settings, catalog: TenantCatalog):
-    """One risky file, analyzed on a watched worker process (the serial mode's shield)."""
-    return next(iter(check_in_pool([path], settings, catalog, 1)))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tenantlint import engine, pool
+from tenantlint import engine
 from tenantlint.catalog import assemble
 from tenantlint.config import Settings
 
@@ -55,7 +55,7 @@ def test_crash_stall_and_memory_become_tl001_in_order(tmp_path, hostile_engine):
     settings = Settings(root=tmp_path)
     catalog = assemble(settings, (), (), ())
     started = time.monotonic()
-    results = list(pool.check_in_pool(paths, settings, catalog, 2, timeout=3, memory=300 * 2**20))
+    results = list(engine.check_in_pool(paths, settings, catalog, 2, timeout=3, memory=300 * 2**20))
     assert time.monotonic() - started < 60
     assert [r.path for r in results] == names  # input order, whatever finished first
     by_name = {r.path: r for r in results}
@@ -77,7 +77,7 @@ def test_internal_error_in_a_worker_fails_loudly(tmp_path, monkeypatch):
     paths = _files(tmp_path, ["a.py", "b.py"])
     settings = Settings(root=tmp_path)
     with pytest.raises(engine.InternalError):
-        list(pool.check_in_pool(paths, settings, assemble(settings, (), (), ()), 2))
+        list(engine.check_in_pool(paths, settings, assemble(settings, (), (), ()), 2))
 
 
 def test_serial_mode_isolates_a_risky_file(tmp_path, monkeypatch):
@@ -89,13 +89,13 @@ def test_serial_mode_isolates_a_risky_file(tmp_path, monkeypatch):
     (tmp_path / "big.py").write_text("def f(cur):\n    return 1\n" * 60_000)
     (tmp_path / "leak.py").write_text('def f(cur):\n    cur.execute("DELETE FROM orders")\n')
     calls = []
-    real = pool.check_isolated
+    real = engine.check_isolated
 
     def spy(path, settings, catalog):
         calls.append(path.name)
         return real(path, settings, catalog)
 
-    monkeypatch.setattr(pool, "check_isolated", spy)
+    monkeypatch.setattr(engine, "check_isolated", spy)
     monkeypatch.setenv("TENANTLINT_FILE_TIMEOUT", "10")
     report = scan_paths(["."], cwd=tmp_path, jobs=1)
     assert calls == ["big.py"]
