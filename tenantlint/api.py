@@ -4,7 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from tenantlint.config import Settings, load_settings
+from tenantlint.checked_settings import load_checked_settings
+from tenantlint.config import Settings
 from tenantlint.diagnostics import Report
 
 
@@ -22,7 +23,7 @@ def scan_paths(paths: Sequence[str | Path], *, config: str | Path | None = None,
 
     cwd = Path(cwd or Path.cwd())
     if settings is None:
-        settings = load_settings(Path(config) if config else None, cwd=cwd, targets=list(paths) or ["."])
+        settings = load_checked_settings(Path(config) if config else None, cwd=cwd, targets=list(paths) or ["."])
     if root is not None:
         settings = replace(settings, root=Path(root).resolve())
     files = collect([str(p) for p in paths] or ["."], settings, cwd=cwd)

@@ -149,7 +149,7 @@ def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_
 
     from tenantlint import baseline as baselines
     from tenantlint.files import relative
-    from tenantlint.config import load_settings
+    from tenantlint.checked_settings import load_checked_settings
     from tenantlint.diagnostics import Severity
     from tenantlint.discover import build_catalog
     from tenantlint.engine import InternalError, Selection, scan as run_scan
@@ -167,7 +167,7 @@ def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_
             raise ConfigError("--fix/--diff cannot be combined with --add-ignore or --write-baseline")
         extra_outputs = _also(also)
         file_timeout(), file_memory()  # a bad TENANTLINT_FILE_* value fails now, not mid-scan
-        settings = load_settings(Path(config_file) if config_file else None, targets=paths or (".",))
+        settings = load_checked_settings(Path(config_file) if config_file else None, targets=paths or (".",))
         if force_exclude:
             settings = replace(settings, force_exclude=True)
         cli_select, cli_ignore = _codes(select), _codes(ignore)

@@ -23,9 +23,9 @@ def _fail(message: str) -> None:
 
 
 def _settings(config_file: str | None, targets):
-    from tenantlint.config import load_settings
+    from tenantlint.checked_settings import load_checked_settings
 
-    return load_settings(Path(config_file) if config_file else None, targets=targets)
+    return load_checked_settings(Path(config_file) if config_file else None, targets=targets)
 
 
 @click.command("why")

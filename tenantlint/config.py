@@ -1,6 +1,8 @@
 """Find `[tool.tenantlint]` (pyproject.toml) or a `tenantlint.toml`, validate it, and
 freeze it into Settings. A bad key or value is a ConfigError (exit 2), never ignored:
-a security gate whose config silently fails open protects nothing."""
+a security gate whose config silently fails open protects nothing. What needs the rule
+registry or the API packs (rule codes, `sinks`/`caches`/... entries) is checked above
+this module, by checked_settings.py, which every entry point loads through."""
 from __future__ import annotations
 
 import difflib
@@ -221,10 +223,9 @@ def load_settings(config: Path | None = None, cwd: Path | None = None,
         if "tenantlint" not in data.get("tool", {}):
             raise ConfigError(f"{path} has no [tool.tenantlint] section")
         section = data["tool"]["tenantlint"]
-        where = f"{path} [tool.tenantlint]"
     else:
         section = data.get("tool", {}).get("tenantlint", data) if set(data) == {"tool"} else data
-        where = str(path)
+    where = config_origin(path)
     return settings_from_mapping(section, root=root, config_file=path.resolve(), where=where)
 
 
@@ -263,19 +264,12 @@ def settings_from_mapping(section: Mapping[str, Any], root: Path, config_file: P
             raise ConfigError(f"{where}: `tenant-columns` must name at least one column")
     if "tenant_sources" in values:
         values["tenant_sources"] = _dotted_names(values["tenant_sources"], "tenant-sources", where)
-    settings = Settings(**values)
-    from tenantlint.rules import validate_codes  # late: rules import config's types
+    return Settings(**values)
 
-    for key in ("select", "ignore"):
-        validate_codes(getattr(settings, key), f"{where}: `{key}`")
-    for _glob, codes in settings.per_file_ignores:
-        validate_codes(codes, f"{where}: `per-file-ignores`")
-    if any((settings.sinks, settings.connections, settings.caches, settings.vector_stores,
-            settings.object_stores)):
-        from tenantlint.apis import validate_settings  # late: apis imports config
 
-        validate_settings(settings, where)
-    return settings
+def config_origin(config_file: Path) -> str:
+    """How messages name the config: its path, and the section in a pyproject.toml."""
+    return f"{config_file} [tool.tenantlint]" if config_file.name == "pyproject.toml" else str(config_file)
 
 
 def _unknown_key(key: str, where: str, config_file: Path | None) -> str:

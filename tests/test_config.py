@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from tenantlint.checked_settings import load_checked_settings
 from tenantlint.config import ConfigError, find_config, load_settings
 
 
@@ -65,7 +66,7 @@ def test_explicit_config_file(tmp_path):
 def test_bad_config_is_an_error_naming_the_problem(tmp_path, text, fragment):
     write(tmp_path / "tenantlint.toml", text)
     with pytest.raises(ConfigError) as info:
-        load_settings(cwd=tmp_path)
+        load_checked_settings(cwd=tmp_path)
     assert fragment in str(info.value)
     assert "\n" not in str(info.value)
 

@@ -150,10 +150,11 @@ def _write_remediation(target: Path, state, given_setting: str | None, notes: li
 
 def _settings(config: Path | None, tenant_columns: tuple[str, ...], schemas: tuple[str, ...],
               app_role: str | None, tenant_setting: str) -> DbSettings:
-    from tenantlint.config import ConfigError, load_settings
+    from tenantlint.checked_settings import load_checked_settings
+    from tenantlint.config import ConfigError
 
     try:
-        project = load_settings(config)
+        project = load_checked_settings(config)
     except ConfigError as exc:
         raise _Exit(str(exc)) from None
     columns = tuple(dict.fromkeys([*project.tenant_columns, *(c.lower() for c in tenant_columns)]))

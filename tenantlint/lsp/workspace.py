@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tenantlint.catalog import TenantCatalog
-from tenantlint.config import Settings, load_settings
+from tenantlint.checked_settings import load_checked_settings
+from tenantlint.config import Settings
 from tenantlint.diagnostics import Diagnostic, Report
 from tenantlint.discover import build_catalog
 from tenantlint.engine import Selection, check_text, report_of
@@ -91,7 +92,7 @@ class Projects:
         with self._lock:
             project = self._by_folder.get(folder)
             if project is None:
-                settings = load_settings(None, cwd=folder, targets=[str(path)])
+                settings = load_checked_settings(None, cwd=folder, targets=[str(path)])
                 key = (settings.root, settings.config_file)
                 project = self._by_root.setdefault(key, Project(settings))
                 self._by_folder[folder] = project

@@ -4,6 +4,7 @@ Adding a rule means adding its class here; a meta-test checks that each one is
 documented, has runnable examples and is exercised by a fixture."""
 from __future__ import annotations
 
+from tenantlint.config import ConfigError
 from tenantlint.rulebase import Checker, Rule
 from tenantlint.rules import connections, documents, memo, meta, orm, schema, sql, stores, writes
 
@@ -57,8 +58,6 @@ def rule_for(code: str) -> type[Rule]:
 
 def validate_codes(codes, where: str) -> None:
     """Each entry must be a known code or a prefix of one (`TL1`, `TL`, `ALL`)."""
-    from tenantlint.config import ConfigError
-
     for code in codes:
         upper = code.upper()
         if upper == "ALL":

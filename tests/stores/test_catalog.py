@@ -8,6 +8,7 @@ import pytest
 
 from tenantlint.apis import (ArgRef, PackError, _builtin, build_catalog, catalog_for, load_pack_files,
                              packs_dir)
+from tenantlint.checked_settings import check_settings
 from tenantlint.config import ConfigError, Settings, settings_from_mapping
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "rules"
@@ -81,7 +82,7 @@ def test_config_tables_extend_the_catalog(tmp_path):
 ])
 def test_bad_config_entry_is_a_config_error(tmp_path, table, entry, message):
     with pytest.raises(ConfigError) as info:
-        settings_from_mapping({table: entry}, root=tmp_path, where="tenantlint.toml")
+        check_settings(settings_from_mapping({table: entry}, root=tmp_path), "tenantlint.toml")
     assert message in str(info.value)
     assert str(info.value).startswith("tenantlint.toml: `")
 
