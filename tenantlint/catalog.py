@@ -62,7 +62,7 @@ class ModelFact:
 @dataclass(frozen=True)
 class CollectionFact:
     """A MongoDB collection, search index or graph label that the project writes or
-    filters with a tenant field (`tenantlint/documents/discover.py`)."""
+    filters with a tenant field (`tenantlint/discover/document_collections.py`)."""
 
     name: str
     kind: str  # collection | index | label

@@ -48,7 +48,7 @@ class PyDiscoverer(Protocol):
 def python_discoverers() -> tuple[PyDiscoverer, ...]:
     from tenantlint.discover import (alembic_ops, ambient_helpers, ddl_strings, django_migrations, escapes,
                                      module_names, orm_models, settings_read, wrapper_classes)
-    from tenantlint.documents import discover as documents
+    from tenantlint.discover import document_collections as documents
 
     return (*ddl_strings.DISCOVERERS, *orm_models.DISCOVERERS, *alembic_ops.DISCOVERERS,
             *django_migrations.DISCOVERERS, *module_names.DISCOVERERS, *ambient_helpers.DISCOVERERS,
@@ -87,7 +87,7 @@ def build_catalog(settings: Settings, *, use_cache: bool = False, jobs: int = 1)
     from tenantlint.discover.module_names import use_facts
 
     facts.extend(use_facts(paths, rels, facts, settings, memo))  # needs every module's constants
-    from tenantlint.documents.discover import use_facts as collection_uses
+    from tenantlint.discover.document_collections import use_facts as collection_uses
 
     facts.extend(collection_uses(paths, rels, facts, settings, memo))  # needs every module's handles
     from tenantlint.discover.table_names import resolve_table_refs

@@ -15,7 +15,7 @@ from typing import Iterable, Iterator
 
 from tenantlint.config import Settings
 from tenantlint.discover.sql_files import facts_from_sql, is_migration
-from tenantlint.discover.table_names import literal
+from tenantlint.string_constants import literal
 
 # ALTER TABLE: a tenant column added, renamed or dropped by a later migration, or the
 # table renamed; DROP TABLE / RENAME TABLE: a table that no longer exists.

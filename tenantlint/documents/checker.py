@@ -6,7 +6,7 @@ Calls come from the API catalog packs (`rules/mongodb.toml`, `elasticsearch.toml
 vector packs), matched by the shared walker (`tenantlint/stores/walker.py`). The same
 checker runs in the catalog pass with `collect` set: it then reports nothing and records
 which collections, indexes and labels the project writes or filters with a tenant field
-(`tenantlint/documents/discover.py`).
+(`tenantlint/discover/document_collections.py`).
 
 Which collection a call is on: the call's `collection` argument (Elasticsearch `index=`),
 else the name its handle was opened with (`db.notes`, `db["notes"]`,

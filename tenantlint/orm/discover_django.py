@@ -6,8 +6,9 @@ are recorded by attribute so that a scoping default manager (one whose `get_quer
 filters by tenant, django-scopes' `ScopedManager`, django-multitenant's) counts.
 
 `Meta.db_table = NAME` names the table by a constant: resolved as for SQLAlchemy's
-`__tablename__` (`tenantlint/discover/table_names.py`); unresolved, the model has no
-table name rather than the `<app>_<model>` default, which would not be its table."""
+`__tablename__` (`tenantlint/string_constants.py`, then `tenantlint/discover/table_names.py`
+for an imported one); unresolved, the model has no table name rather than the
+`<app>_<model>` default, which would not be its table."""
 from __future__ import annotations
 
 import ast
@@ -16,6 +17,7 @@ from pathlib import PurePosixPath
 from tenantlint.catalog import ModelFact
 from tenantlint.orm.pyast import (ImportAliases, base_names, const_str, dotted, is_true, kwarg,
                                   lookup_is_tenant, method, top_classes)
+from tenantlint.string_constants import module_strings, table_ref as table_ref_of
 
 FK_SUFFIXES = ("ForeignKey", "OneToOneField", "ForeignObject")
 NOT_MODELS = ("django.forms", "rest_framework", "django.contrib.admin", "django.views", "django.test",
@@ -29,8 +31,6 @@ def django_facts(tree: ast.Module, path: str, module: str, imports: ImportAliase
 
     def names() -> tuple[dict[str, str], dict[str, str]]:
         if not found:
-            from tenantlint.discover.table_names import module_strings
-
             found.append(module_strings(tree, module))
         return found[0]
 
@@ -151,9 +151,7 @@ def _model_fact(cls, written, qualified, path, module, app_label, imports, names
     if "db_table_node" in meta:  # set, but not to a literal
         default = None
         if names is not None:
-            from tenantlint.discover.table_names import table_ref
-
-            table, ref = table_ref(meta["db_table_node"], imports, names())
+            table, ref = table_ref_of(meta["db_table_node"], imports, names())
             if ref:
                 extra["table_ref"] = ref
     return ModelFact(name=cls.name, qualname=f"{module}.{cls.name}", bases=written, framework="django",

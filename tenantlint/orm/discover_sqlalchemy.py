@@ -4,7 +4,8 @@
 named by `with_loader_criteria` inside a `do_orm_execute` listener.
 
 `__tablename__ = NAME` names the table by a constant: one of this module is resolved
-here, an imported one later (`tenantlint/discover/table_names.py`); a model whose
+here (`tenantlint/string_constants.py`), an imported one later
+(`tenantlint/discover/table_names.py`); a model whose
 `__tablename__` is set but not a known string has no table name (never the class's
 default name, which would be a table that does not exist)."""
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 from tenantlint.catalog import ModelFact
 from tenantlint.foreign_keys import foreign_key
 from tenantlint.orm.pyast import ImportAliases, base_names, const_str, dotted, is_true, kwarg, top_classes
+from tenantlint.string_constants import module_strings, table_ref as table_ref_of
 
 COLUMN_CALLS = ("Column", "mapped_column", "column_property")
 INDEX_KWARGS = ("index", "primary_key", "unique")
@@ -26,8 +28,6 @@ def sqlalchemy_facts(tree: ast.Module, path: str, module: str, imports: ImportAl
 
     def names() -> tuple[dict[str, str], dict[str, str]]:
         if not found:
-            from tenantlint.discover.table_names import module_strings
-
             found.append(module_strings(tree, module))
         return found[0]
 
@@ -126,9 +126,7 @@ def _class_fact(cls: ast.ClassDef, path, module, imports: ImportAliases, bare_cl
             table = const_str(value)
             named = value is not None
             if table is None and value is not None and names is not None:
-                from tenantlint.discover.table_names import table_ref as ref_of
-
-                table, table_ref = ref_of(value, imports, names())
+                table, table_ref = table_ref_of(value, imports, names())
             continue
         if target == "__abstract__":
             abstract = is_true(value)
