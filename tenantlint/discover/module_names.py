@@ -38,6 +38,7 @@ from tenantlint.files import module_name
 from tenantlint.names import child_statements
 from tenantlint.source import decode, read_bytes
 from tenantlint.sql.recover import Env, HolePiece, Recovered, recover
+from tenantlint.sql.statements import literal_screen, looks_like_sql
 
 _SCREENS: dict = {}
 
@@ -45,9 +46,7 @@ _SCREENS: dict = {}
 def _sql_screen() -> re.Pattern:
     """The SQL checker's screen (a literal that starts like a statement), on bytes."""
     if "sql" not in _SCREENS:
-        from tenantlint.rules.sql_checker import _screen_pattern
-
-        pattern = _screen_pattern()
+        pattern = literal_screen()
         _SCREENS["sql"] = re.compile(pattern.pattern.encode(), pattern.flags & ~re.U)
     return _SCREENS["sql"]
 
@@ -199,8 +198,6 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _matters_to_sql(text: Recovered, settings: Settings) -> bool:
-    from tenantlint.sql.statements import looks_like_sql
-
     plain = " ".join(p if isinstance(p, str) else " " for p in text.pieces)
     if looks_like_sql(plain):
         return True

@@ -19,7 +19,6 @@ discovery pass records them: `tenantlint/discover/module_names.py`)."""
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass, field, replace
 
 from tenantlint.names import dotted
@@ -28,25 +27,9 @@ from tenantlint.rules.sql_constants import Constants, collect as collect_constan
 from tenantlint.rules.sql_fragments import FragmentReading, ListBuild
 from tenantlint.sql.paths import Build, chain_of
 from tenantlint.sql.recover import Env, HolePiece, Recovered, recover, text
+from tenantlint.sql.statements import literal_screen
 from tenantlint.sql.types import SqlIssue, compose, merge_issues
 from tenantlint.trace import KNOWN, NOT_TENANT, SCOPED
-
-
-def _screen_pattern() -> re.Pattern:
-    """An opening quote, then what `looks_like_sql` skips (whitespace, written escapes
-    such as `\\n`, parentheses, `--` and `/* */` comments), then a statement keyword.
-    `analyze_sql` ignores text whose first word is not one of START_WORDS, and every
-    character of a recovered SQL text comes from a string literal of this file, so a
-    file without such a literal has no SQL to judge. (Not covered: a first keyword
-    split across two literals, `"SEL" + "ECT ..."`.)"""
-    from tenantlint.sql.statements import START_WORDS
-
-    lead = r"(?:\s|\\[ntrfv]|\\\r?\n|\(|--[^\n]*?(?:\\n|\n)|/\*.*?\*/)*"
-    words = "|".join(sorted(START_WORDS))
-    return re.compile(r"['\"]" + lead + r"(?:" + words + r")\b", re.I | re.S)
-
-
-_SCREEN: list[re.Pattern] = []
 
 
 @dataclass
@@ -63,9 +46,7 @@ class SqlChecker(FragmentReading, Checker):
     def wants(cls, source: str, catalog, settings) -> bool:
         """Some string literal starts (after whitespace, comments, parentheses) with a SQL
         statement keyword."""
-        if not _SCREEN:
-            _SCREEN.append(_screen_pattern())
-        if _SCREEN[0].search(source) is not None:
+        if literal_screen().search(source) is not None:
             return True
         index = getattr(catalog, "modules", None)  # a constant of another module completed here
         return index is not None and bool(index.constants) and index.mentions(source, "constants")

@@ -39,6 +39,19 @@ def looks_like_sql(text: str) -> bool:
     return first_word(text) in START_WORDS
 
 
+@lru_cache(maxsize=None)
+def literal_screen() -> re.Pattern:
+    """A file's screen for SQL: an opening quote, then what `looks_like_sql` skips
+    (whitespace, written escapes such as `\\n`, parentheses, `--` and `/* */` comments),
+    then a statement keyword. `analyze_sql` ignores text whose first word is not one of
+    START_WORDS, and every character of a recovered SQL text comes from a string literal
+    of the file, so a file without such a literal has no SQL to judge. (Not covered: a
+    first keyword split across two literals, `"SEL" + "ECT ..."`.)"""
+    lead = r"(?:\s|\\[ntrfv]|\\\r?\n|\(|--[^\n]*?(?:\\n|\n)|/\*.*?\*/)*"
+    words = "|".join(sorted(START_WORDS))
+    return re.compile(r"['\"]" + lead + r"(?:" + words + r")\b", re.I | re.S)
+
+
 @dataclass(frozen=True)
 class Statement:
     """One statement of a text. `tree` is None when it did not parse (`error` says why).
