@@ -20,7 +20,8 @@ from tenantlint.files import config_base, glob_forms, link_outside, module_name,
 from tenantlint.errors import InternalError
 from tenantlint.grammar import parse as parse_module
 from tenantlint.pool import THREAD_STACK, run_in_pool
-from tenantlint.rules import CHECKERS, matches, rule_for
+from tenantlint.rules import BY_CODE, CHECKERS, matches, rule_for
+from tenantlint.rules.schema_checks import check_project
 from tenantlint.source import read_source
 from tenantlint.suppressions import Suppressions, python_suppressions, sql_suppressions
 from tenantlint.trace import Recorder
@@ -263,8 +264,6 @@ def report_of(results: list[FileResult], settings: Settings, catalog: TenantCata
               scanned: int, warn_unused_ignores: bool = False) -> Report:
     """The project-level (schema) findings for these files, then suppressions, selection
     and fingerprints: what `scan` and the editor server both report."""
-    from tenantlint.rules.schema_checks import check_project
-
     by_path = {r.path: r for r in results}
     for diag in check_project(catalog, settings):
         if diag.path in by_path:
@@ -286,8 +285,6 @@ def report_of(results: list[FileResult], settings: Settings, catalog: TenantCata
 
 def _suppression_findings(result: FileResult, settings: Settings, warn_unused: bool) -> Iterable[Diagnostic]:
     rule = rule_for("TL003")
-    from tenantlint.rules import BY_CODE
-
     for sup in result.suppressions.all():
         message = None
         unknown = sorted(c for c in sup.codes or () if not any(k.startswith(c) for k in BY_CODE))

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from tenantlint import __version__
 from tenantlint.diagnostics import Report, Severity
 from tenantlint.output.encoding import encode
+from tenantlint.rules import RULES
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -88,8 +89,6 @@ def _fix(fixed) -> dict:
 
 
 def render(report: Report, **_options) -> str:
-    from tenantlint.rules import RULES
-
     index = {rule.code: i for i, rule in enumerate(RULES)}
     results = []
     for d in report.diagnostics:
