@@ -264,13 +264,13 @@ def test_alembic_files_are_read_in_revision_order_not_name_order(tmp_path):
 
 
 def test_revision_graph_with_merges_and_cycles():
-    from tenantlint.catalog import _migration_order
+    from tenantlint.migration_replay import migration_order
     from tenantlint.sql.types import DdlFact
 
     def rev(path, r, down=""):
         return SchemaFact(DdlFact("revision", "", extra={"revision": r, "down": down}), path, 0)
 
-    order = _migration_order([rev("m.py", "m", "b,c"), rev("a.py", "a"), rev("b.py", "b", "a"),
-                              rev("c.py", "c", "a"), rev("x.py", "x", "y"), rev("y.py", "y", "x")])
+    order = migration_order([rev("m.py", "m", "b,c"), rev("a.py", "a"), rev("b.py", "b", "a"),
+                             rev("c.py", "c", "a"), rev("x.py", "x", "y"), rev("y.py", "y", "x")])
     assert order["a.py"] < order["b.py"] == order["c.py"] < order["m.py"]
     assert set(order) == {"m.py", "a.py", "b.py", "c.py", "x.py", "y.py"}
