@@ -10,7 +10,6 @@ A name counts only when the module binds it once, at the top level, to a literal
 name rather than inventing one."""
 from __future__ import annotations
 
-import ast
 import sys
 from dataclasses import replace
 from pathlib import Path

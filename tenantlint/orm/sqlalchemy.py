@@ -12,7 +12,7 @@ import ast
 from tenantlint.names import dotted
 from tenantlint.orm.common import Models, call_args, call_name, traced
 from tenantlint.orm.flow import EMPTY, Flow
-from tenantlint.orm.sqlalchemy_conditions import NOT_OPAQUE, SqlAlchemyConditions
+from tenantlint.orm.sqlalchemy_conditions import SqlAlchemyConditions
 from tenantlint.orm.state import Root, State
 from tenantlint.visit import iter_children
 
