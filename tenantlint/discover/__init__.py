@@ -14,6 +14,7 @@ from tenantlint.catalog import (CollectionFact, CollectionHandleFact, DiscoveryG
                                 SchemaFact, SettingRead, TableFact, TenantCatalog, assemble)
 from tenantlint.module_index import ModuleNamesFact, NameUseFact, index_modules
 from tenantlint.ambient import AmbientFact, ambient_functions
+from tenantlint.callgraph import ModuleFunctions
 from tenantlint.stores.wrappers import WrapperFact, index_wrappers, resolve_instance
 from tenantlint.config import Settings
 from tenantlint.discover.escapes import suppression_facts
@@ -29,7 +30,7 @@ from tenantlint.suppressions import sql_suppressions
 
 Fact = (TableFact | ModelFact | SchemaFact | DiscoveryGap | ModuleNamesFact | NameUseFact | CollectionFact
         | CollectionHandleFact | AmbientFact | WrapperFact | EscapeFact | SettingRead | RequestHelperFact
-        | TenantFillerFact)
+        | TenantFillerFact | ModuleFunctions)
 
 
 class PyDiscoverer(Protocol):
@@ -47,13 +48,14 @@ class PyDiscoverer(Protocol):
 
 def python_discoverers() -> tuple[PyDiscoverer, ...]:
     from tenantlint.discover import (alembic_ops, ambient_helpers, ddl_strings, django_migrations, escapes,
-                                     module_names, orm_models, settings_read, wrapper_classes)
+                                     functions, module_names, orm_models, settings_read, wrapper_classes)
     from tenantlint.discover import document_collections as documents
 
     return (*ddl_strings.DISCOVERERS, *orm_models.DISCOVERERS, *alembic_ops.DISCOVERERS,
             *django_migrations.DISCOVERERS, *module_names.DISCOVERERS, *ambient_helpers.DISCOVERERS,
             *wrapper_classes.DISCOVERERS, *documents.DISCOVERERS, *escapes.DISCOVERERS,
-            *settings_read.DISCOVERERS, *request_helpers.DISCOVERERS, *tenant_fillers.DISCOVERERS)
+            *settings_read.DISCOVERERS, *request_helpers.DISCOVERERS, *tenant_fillers.DISCOVERERS,
+            *functions.DISCOVERERS)
 
 
 # Below this many files to read, worker start-up costs more than it saves.

@@ -22,11 +22,10 @@ from pathlib import Path
 from tenantlint.cache import _stamp, stable_digest
 from tenantlint.context import FileContext
 from tenantlint.files import module_name
-from tenantlint.names import child_statements
 from tenantlint.orm.calls import CallJudge
 from tenantlint.orm.checker import OrmChecker, _screen_words, _self_name
-from tenantlint.orm.common import call_name
 from tenantlint.orm.pyast import top_classes
+from tenantlint.orm.shapes import filters_by_keywords, parameters, query_params, statements, tested_names
 from tenantlint.orm.state import Root, State, judge
 from tenantlint.orm.summaries import FunctionIndex, Summary, defaults_of as _defaults, resolve_call, short
 from tenantlint.source import read_source
@@ -330,7 +329,7 @@ class _Builder:
         """Does a `return` (or what a returned name was assigned) name a model or helper?"""
         assigned: dict[str, list[ast.stmt]] = {}
         returns = []
-        for sub in _statements(node.body):
+        for sub in statements(node.body):
             if isinstance(sub, ast.Return) and sub.value is not None:
                 returns.append(sub)
             elif isinstance(sub, ast.Assign):
@@ -370,15 +369,15 @@ class _Builder:
         return unscoped, frozenset(scoped), states
 
     def _summarize(self, name: str, f: _File, node, owner: str) -> Summary | None:
-        params, kwonly, optional = _parameters(node)
+        params, kwonly, optional = parameters(node)
         if optional:
-            tested = _tested_names(node)
+            tested = tested_names(node)
             optional = sorted((p for p in optional if p in tested), key=self._tenantish)[:_MAX_OPTIONAL]
         # Only what can matter at a call is followed: a tenant-optional candidate, a
         # function returning something that names a query, or one of a pair of siblings.
         code = f.ctx.code_for(node)
-        candidates = _query_params(node, code, params)
-        by_keywords = node.args.kwarg is not None and _filters_by_keywords(code, node.args.kwarg.arg)
+        candidates = query_params(node, code, params)
+        by_keywords = node.args.kwarg is not None and filters_by_keywords(code, node.args.kwarg.arg)
         if not (optional or candidates or by_keywords or name in self.paired or self._returns_query(f, node)) \
                 or not f.checker.mentions(node):
             return None
@@ -413,7 +412,7 @@ class _Builder:
             returns=frozenset(m for s in returned for m in s.models) if returned and framework else None,
             returns_scoped=returns_scoped, returns_optional=tuple(returns_optional), narrows=narrows, kwargs=kwargs,
             narrow_defaults=tuple((p, params.index(p) if p in params else -1, text) for p, text in defaults.items()
-                                  if p in _tested_names(node)) if narrows else ())
+                                  if p in tested_names(node)) if narrows else ())
 
     def _narrows(self, f: _File, node, candidates, defaults):
         """For each parameter that receives a query: the models the returned query has
@@ -566,71 +565,9 @@ def _scoped_in(states) -> frozenset[str]:
     return frozenset(out)
 
 
-def _filters_by_keywords(code: str, kw: str) -> bool:
-    """Does the body turn `**kw` into filters (`filter_by(**kw)`, `for k, v in kw.items():`
-    with `getattr(Model, k)`), or hand it on to another call that may?"""
-    name = re.escape(kw)
-    return bool(re.search(rf"\*\*{name}\s*[,)]", code) or
-                re.search(rf"\bin\s+{name}\.items\(\)", code) and "getattr(" in code)
-
-
-def _query_params(node, code: str, params: tuple[str, ...]) -> list[tuple[int, str]]:
-    """(position, name) of parameters the body narrows like a query (`query.where(`)."""
-    out = []
-    for i, param in enumerate(params):
-        if f"{param}." in code and re.search(rf"\b{re.escape(param)}\.(?:where|filter|filter_by|join|exclude)\(", code):
-            out.append((i, param))
-    return out
-
-
 def _framework(catalog, models) -> str:
     kinds = [catalog.orm[m].framework for m in models if m in catalog.orm and catalog.orm[m].framework]
     return max(set(kinds), key=kinds.count) if kinds else "sqlalchemy"
-
-
-def _parameters(node) -> tuple[tuple[str, ...], tuple[str, ...], list[str]]:
-    args = node.args
-    positional = [*args.posonlyargs, *args.args]
-    if positional and _self_name(node) is not None and _is_method_like(node):
-        positional = positional[1:]
-    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults[-len(positional):] if
-                                                                      positional else [])
-    optional = [a.arg for a, d in zip(positional, defaults) if _is_none(d)]
-    optional += [a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults) if _is_none(d)]
-    return tuple(a.arg for a in positional), tuple(a.arg for a in args.kwonlyargs), optional
-
-
-def _is_method_like(node) -> bool:
-    positional = [*node.args.posonlyargs, *node.args.args]
-    return bool(positional) and positional[0].arg in ("self", "cls", "mcs", "klass") or \
-        any(call_name(d) == "classmethod" for d in node.decorator_list)
-
-
-def _is_none(node) -> bool:
-    return isinstance(node, ast.Constant) and node.value is None
-
-
-def _statements(body):
-    """Every statement of a body, nested blocks included, not nested definitions."""
-    stack = list(reversed(body))
-    while stack:
-        stmt = stack.pop()
-        yield stmt
-        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            stack.extend(reversed(child_statements(stmt)))
-
-
-def _tested_names(node) -> set[str]:
-    """Names used in an `if`/conditional expression test of the body, or passed on to a
-    call as they are (a helper handing its optional tenant to another)."""
-    out: set[str] = set()
-    for sub in ast.walk(node):
-        if isinstance(sub, (ast.If, ast.IfExp, ast.While)):
-            out.update(n.id for n in ast.walk(sub.test) if isinstance(n, ast.Name))
-        elif isinstance(sub, ast.Call):
-            out.update(a.id for a in sub.args if isinstance(a, ast.Name))
-            out.update(k.value.id for k in sub.keywords if isinstance(k.value, ast.Name))
-    return out
 
 
 def _calls_in(f: _File, index: FunctionIndex) -> set[str]:

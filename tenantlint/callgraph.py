@@ -1,0 +1,225 @@
+"""Per-file function facts and the project's call graph across modules.
+
+The catalog pass records, for every Python file it parses (tenantlint.discover.functions),
+a `ModuleFunctions` fact: each module-level function and each method of a module-level
+class (`FunctionFact`), the classes with their bases qualified through the file's
+imports, and the calls each function makes (`CallFact`), qualified through imports,
+`self`/`cls` and local instances (`repo = Repo(s); repo.read()`). Facts are symbolic:
+they name what the call goes through, not the function it runs, so a file's facts do
+not depend on any other file and are cached with it.
+
+A call is resolved against the whole project (`Symbols`): a function defined under that
+qualified name, a method found on the class or the nearest base across files, a class
+re-exported by a package (`from app.orm import Agent`). What cannot be resolved is not a
+call into the project.
+
+Facts are named tuples (compact to cache and to send between processes).
+
+API (small on purpose):
+
+- `call_target(call, qualify, owner, me, value_of) -> CallFact | None`: one `ast.Call`.
+- `Symbols.of(modules)`: defined functions and classes of these facts;
+  `symbols.resolve(fact) -> (function, receiver class, bound) | None`.
+- `CallGraph(modules)`: `callees(function)`, `callers(function)`, `called()` (every
+  resolved callee); module-level statements call from `"<module>"`-scoped names
+  (`app.views.<module>`).
+"""
+from __future__ import annotations
+
+import ast
+from sys import intern
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping, NamedTuple
+
+MODULE_SCOPE = "<module>"  # the caller name of a module's top-level statements: `pkg.mod.<module>`
+
+
+class CallFact(NamedTuple):
+    """What one call goes through. `kind`:
+    - "function": `target` is the dotted name called (`helpers.read` -> `app.helpers.read`);
+    - "method": `self.attr(...)`/`cls.attr(...)` inside a method of class `target`;
+    - "member": `target.attr(...)`, `target` a class, a module, or (with `instance`) a
+      class of which an instance is made there (`Repo(s).read()`, `repo = Repo(s)`)."""
+
+    kind: str
+    target: str
+    attr: str = ""
+    instance: bool = False
+
+
+class FunctionFact(NamedTuple):
+    name: str  # qualified: `app.models.Dashboard.get_by_id`, `app.queries.widgets_base`
+    owner: str  # the qualified class of a method, "" for a module-level function
+    line: int  # the `def` line .. the last line of the body (0: unknown, to the end of the file)
+    end_line: int
+    params: tuple[str, ...]  # positional parameters, `self`/`cls` left out
+    optional: tuple[str, ...]  # parameters defaulting to None that the body tests or passes on
+    returns: bool  # has a `return <value>` (nested definitions left out)
+    # May have a summary by its shape alone: `optional`, a parameter narrowed like a query,
+    # `**kwargs` turned into filters, or a returned value (what it mentions is judged later).
+    shaped: bool
+    is_classmethod: bool  # `@classmethod`: its first parameter is the class
+    calls: tuple[CallFact, ...] = ()  # distinct, in reading order (nested functions' calls included)
+
+
+class ModuleFunctions(NamedTuple):
+    """The function facts of one file (a catalog fact, cached with the file)."""
+
+    path: str
+    module: str
+    functions: tuple[FunctionFact, ...] = ()
+    classes: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (qualified class, qualified bases), in file order
+    calls: tuple[CallFact, ...] = ()  # calls of the module's top-level statements
+    renamed: tuple[tuple[str, str], ...] = ()  # (local name, imported name) of imports under another name
+
+
+def call_target(call: ast.Call, qualify: Callable[[ast.AST], str | None], owner: str, me: str | None,
+                value_of: Callable[[ast.expr], ast.expr]) -> CallFact | None:
+    """What `call` goes through. `owner`/`me`: the class and the first parameter's name of
+    the method the call is in; `value_of`: a local name's assigned value."""
+    func = call.func
+    if isinstance(func, ast.Name):
+        name = qualify(func)
+        return CallFact("function", intern(name)) if name else None
+    if not isinstance(func, ast.Attribute):
+        return None
+    base, attr = func.value, func.attr
+    if isinstance(base, ast.Name) and me and base.id == me and owner:
+        return CallFact("method", owner, intern(attr))
+    instance = False
+    if isinstance(base, ast.Name):
+        value = value_of(base)
+        if isinstance(value, ast.Call) and value is not base:
+            base, instance = value.func, True
+    elif isinstance(base, ast.Call):
+        base, instance = base.func, True
+    if not isinstance(base, (ast.Name, ast.Attribute)):
+        return None
+    target = qualify(base)
+    # Interned: the same names recur through a file, and its facts are pickled once per file.
+    return CallFact("member", intern(target), intern(attr), instance) if target else None
+
+
+def find_class(qualified: str, classes: Mapping[str, tuple[str, ...]], unique: Mapping[str, tuple[str, ...]]) \
+        -> str | None:
+    """The known class a dotted name stands for: itself, or the one class of that name
+    under the package it is imported through (a re-export), or the only one of that name."""
+    if qualified in classes:
+        return qualified
+    if "." not in qualified:
+        return None
+    package, name = qualified.rsplit(".", 1)
+    candidates = unique.get(name, ())
+    under = [c for c in candidates if c.startswith(package + ".")]
+    if len(under) == 1:
+        return under[0]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def find_method(owner: str, name: str, defined, classes: Mapping[str, tuple[str, ...]]) -> str | None:
+    """The qualified function `owner.name` runs: its own, else the nearest base's."""
+    seen, todo, depth = {owner}, [owner], 0
+    while todo and depth < 200:
+        depth += 1
+        cls = todo.pop(0)
+        candidate = f"{cls}.{name}"
+        if candidate in defined:
+            return candidate
+        for base in classes.get(cls, ()):
+            if base not in seen:
+                seen.add(base)
+                todo.append(base)
+    return None
+
+
+def resolve(fact: CallFact, symbols) -> tuple[str, str, bool] | None:
+    """(qualified function, receiver class or "", bound) a call runs, through `symbols`
+    (anything with `defined`, `cls(name)` and `method(owner, name)`), or None."""
+    if fact.kind == "function":
+        return (fact.target, "", False) if fact.target in symbols.defined else None
+    if fact.kind == "method":
+        found = symbols.method(fact.target, fact.attr)
+        return (found, fact.target, True) if found else None
+    known = symbols.cls(fact.target)
+    if known is not None:
+        found = symbols.method(known, fact.attr)
+        return (found, known, True) if found else None
+    name = f"{fact.target}.{fact.attr}"  # a function of an imported module
+    return (name, "", False) if not fact.instance and name in symbols.defined else None
+
+
+def short(name: str) -> str:
+    return name.rsplit(".", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Symbols:
+    """The project's functions and classes, as the facts define them."""
+
+    defined: frozenset[str] = frozenset()
+    classes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # qualified class -> qualified bases
+    unique: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # short name -> qualified classes
+
+    @classmethod
+    def of(cls, modules: Iterable[ModuleFunctions]) -> "Symbols":
+        defined: set[str] = set()
+        classes: dict[str, tuple[str, ...]] = {}
+        for mod in modules:
+            defined.update(f.name for f in mod.functions)
+            classes.update(mod.classes)
+        return cls(frozenset(defined), *reexported(classes))
+
+    def cls(self, qualified: str) -> str | None:
+        return find_class(qualified, self.classes, self.unique)
+
+    def method(self, owner: str, name: str) -> str | None:
+        return find_method(owner, name, self.defined, self.classes)
+
+    def resolve(self, fact: CallFact) -> tuple[str, str, bool] | None:
+        return resolve(fact, self)
+
+
+def reexported(classes: Mapping[str, tuple[str, ...]]) -> tuple[dict, dict]:
+    """(classes with bases imported through a re-exporting package pointed at the one
+    class of that name, short name -> qualified classes)."""
+    by_short: dict[str, list[str]] = {}
+    for qual in classes:
+        by_short.setdefault(short(qual), []).append(qual)
+    fixed_classes = {}
+    for qual, bases in classes.items():
+        fixed = []
+        for base in bases:
+            if base not in classes and len(by_short.get(short(base), ())) == 1:
+                base = by_short[short(base)][0]  # re-exported: `from app.models import Base`
+            fixed.append(base)
+        fixed_classes[qual] = tuple(fixed)
+    return fixed_classes, {n: tuple(sorted(qs)) for n, qs in by_short.items()}
+
+
+class CallGraph:
+    """Who calls whom across the project's modules (calls that resolve to a project
+    function; module-level statements call from `module.<module>`)."""
+
+    def __init__(self, modules: Iterable[ModuleFunctions], symbols: Symbols | None = None) -> None:
+        modules = list(modules)
+        self.symbols = symbols if symbols is not None else Symbols.of(modules)
+        self._callees: dict[str, set[str]] = {}
+        self._callers: dict[str, set[str]] = {}
+        for mod in modules:
+            scopes = [(f.name, f.calls) for f in mod.functions]
+            scopes.append((f"{mod.module}.{MODULE_SCOPE}" if mod.module else MODULE_SCOPE, mod.calls))
+            for caller, calls in scopes:
+                for fact in calls:
+                    found = self.symbols.resolve(fact)
+                    if found is not None:
+                        self._callees.setdefault(caller, set()).add(found[0])
+                        self._callers.setdefault(found[0], set()).add(caller)
+
+    def callees(self, function: str) -> frozenset[str]:
+        return frozenset(self._callees.get(function, ()))
+
+    def callers(self, function: str) -> frozenset[str]:
+        return frozenset(self._callers.get(function, ()))
+
+    def called(self) -> frozenset[str]:
+        return frozenset(self._callers)

@@ -1,0 +1,127 @@
+"""Function facts of one file (tenantlint.callgraph.ModuleFunctions), recorded by the
+catalog pass on the tree it already parsed: the project's functions and methods, their
+parameters and shape (what the summary pass needs to pick the few functions worth
+following, tenantlint.orm.summarize), classes and bases, and the calls each makes.
+Cached with the file like every other catalog fact, so the summary pass and the call
+graph read no file that did not change."""
+from __future__ import annotations
+
+import ast
+from collections import deque
+from typing import Iterable
+
+from tenantlint.callgraph import CallFact, FunctionFact, ModuleFunctions, call_target
+from tenantlint.config import Settings
+from tenantlint.names import ImportMap
+from tenantlint.orm.checker import _self_name
+from tenantlint.orm.common import call_name
+from tenantlint.orm.pyast import top_classes
+from tenantlint.orm.shapes import filters_by_keywords, parameters, query_params, returns_value, tested_names
+
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+class FunctionFacts:
+    triggers: tuple[bytes, ...] = ()  # see wants_file
+    gaps = False  # a file that cannot be parsed has no functions (the per-file pass reports it)
+    wants_source = True
+
+    def wants_file(self, data: bytes, settings: Settings) -> bool:
+        return True  # any file may define a helper or call one
+
+    def discover(self, tree: ast.Module, path: str, module: str, settings: Settings, source: str = "") \
+            -> Iterable[ModuleFunctions]:
+        return [module_functions(tree, path, module, source)]
+
+
+def module_functions(tree: ast.Module, path: str, module: str, source: str = "") -> ModuleFunctions:
+    """The facts of one parsed file (`source`: its text, for the shape tests that read it;
+    without it every function with parameters or a return counts as shaped)."""
+    imports = ImportMap(tree, module)
+    lines = source.splitlines(keepends=True) if source else None
+    functions: list[FunctionFact] = []
+    unnamed: list[ast.stmt] = []  # functions of a file with no module name: only their calls count
+    for stmt in tree.body:
+        if isinstance(stmt, _DEFS):
+            if module:
+                functions.append(_function(f"{module}.{stmt.name}", "", stmt, imports, None, lines))
+            else:
+                unnamed.extend(stmt.body)
+    classes = []
+    for cls in top_classes(tree):
+        qual = f"{module}.{cls.name}" if module else cls.name
+        bases = tuple(q for q in (imports.qualify(b.value if isinstance(b, ast.Subscript) else b)
+                                  for b in cls.bases) if q)
+        classes.append((qual, bases))
+        for stmt in cls.body:
+            if isinstance(stmt, _DEFS):
+                functions.append(_function(f"{qual}.{stmt.name}", qual, stmt, imports, _self_name(stmt), lines))
+    top = [s for s in tree.body if not isinstance(s, (*_DEFS, ast.ClassDef))]
+    calls = calls_in(unnamed, imports.qualify, "", None) + calls_in(top, imports.qualify, "", None)
+    renamed = tuple((local, full.rsplit(".", 1)[-1]) for local, full in imports.aliases.items()
+                    if full.rsplit(".", 1)[-1] != local)
+    return ModuleFunctions(path, module, tuple(functions), tuple(classes), tuple(dict.fromkeys(calls)), renamed)
+
+
+def _function(name: str, owner: str, node, imports: ImportMap, me: str | None, lines) -> FunctionFact:
+    params, _kwonly, optional = parameters(node)
+    if optional:
+        tested = tested_names(node)
+        optional = [p for p in optional if p in tested]
+    code = "".join(lines[node.lineno - 1:node.end_lineno]) if lines is not None else None
+    returns = returns_value(node)
+    if code is None:
+        shaped = bool(optional or params or node.args.kwarg or returns)
+    else:
+        shaped = bool(optional or returns or query_params(node, code, params) or
+                      node.args.kwarg is not None and filters_by_keywords(code, node.args.kwarg.arg))
+    is_classmethod = me is not None and any(call_name(d) == "classmethod" for d in node.decorator_list)
+    return FunctionFact(name, owner, node.lineno, node.end_lineno or 0, params,
+                        tuple(optional), returns, shaped, is_classmethod, calls_in(node.body, imports.qualify, owner, me))
+
+
+def calls_in(body, qualify, owner: str, me: str | None) -> tuple[CallFact, ...]:
+    """The distinct calls of a body, nested definitions included, in the order the
+    statements are walked (breadth-first in each, as `ast.walk`): a local name stands for
+    the last value assigned to it before the call in that order."""
+    values: dict[str, ast.expr] = {}
+    out: dict[CallFact, None] = {}
+
+    def value_of(node):
+        return values.get(node.id, node) if isinstance(node, ast.Name) else node
+
+    AST, skip, Assign, Call, Name = ast.AST, _NO_CALLS, ast.Assign, ast.Call, ast.Name
+    for stmt in body:
+        # `ast.walk`'s order (breadth-first, fields in order), inline: leaves that hold no
+        # call or assignment are not queued.
+        todo = deque([stmt])
+        pop, append = todo.popleft, todo.append
+        while todo:
+            node = pop()
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if isinstance(value, list):
+                    for item in value:
+                        if isinstance(item, AST) and type(item) not in skip:
+                            append(item)
+                elif isinstance(value, AST) and type(value) not in skip:
+                    append(value)
+            kind = type(node)
+            if kind is Assign:
+                if len(node.targets) == 1 and type(node.targets[0]) is Name:
+                    values[node.targets[0].id] = node.value
+            elif kind is Call:
+                fact = call_target(node, qualify, owner, me, value_of)
+                if fact is not None:
+                    out[fact] = None
+    return tuple(out)
+
+
+# Nodes that hold no call and no assignment below them (or are leaves).
+_NO_CALLS = frozenset({ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, ast.Pass, ast.Break, ast.Continue,
+                       ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal, ast.alias,
+                       *(c for c in vars(ast).values() if isinstance(c, type) and
+                         issubclass(c, (ast.operator, ast.unaryop, ast.cmpop, ast.boolop)))})
+
+
+DISCOVERERS: tuple = (FunctionFacts(),)
