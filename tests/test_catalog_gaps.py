@@ -2,6 +2,8 @@
 incomplete: that is reported whichever files were named, never silently passed."""
 from __future__ import annotations
 
+import project_scan
+from project_scan import write_project
 from tenantlint.api import scan_paths
 
 MODELS = '''from django.db import models
@@ -19,16 +21,12 @@ def detail(request, pk):
 
 
 def project(tmp_path, models: str):
-    (tmp_path / "tenantlint.toml").write_text("")
-    (tmp_path / "shop").mkdir()
-    (tmp_path / "shop" / "__init__.py").write_text("")
-    (tmp_path / "shop" / "models.py").write_text(models)
-    (tmp_path / "shop" / "views.py").write_text(VIEW)
+    write_project(tmp_path, {"shop/__init__.py": "", "shop/models.py": models, "shop/views.py": VIEW}, "",
+                  dedent=False)
 
 
 def found(tmp_path, *paths):
-    report = scan_paths(list(paths), cwd=tmp_path)
-    return {(d.path, d.code) for d in report.diagnostics}
+    return {(path, code) for path, _line, code in project_scan.found(tmp_path, *paths)}
 
 
 def test_intact_models_give_the_view_finding(tmp_path):

@@ -3,27 +3,20 @@ string constants (TL1xx), resolved through what the catalog pass records per mod
 from __future__ import annotations
 
 import os
-import textwrap
 import time
 
-from tenantlint.api import scan_paths
+from project_scan import found, write_project
 from tenantlint.cache import catalog_fingerprint
 from tenantlint.module_index import ModuleNamesFact, NameUseFact, index_modules
 from tenantlint.config import load_settings
 from tenantlint.discover import build_catalog
 
 
-def write(root, files: dict[str, str], config: str = 'tenant-tables = ["orders"]\n') -> None:
-    (root / "tenantlint.toml").write_text(config)
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
+ORDERS = 'tenant-tables = ["orders"]\n'
 
 
-def found(root, *paths, **options) -> set[tuple[str, int, str]]:
-    report = scan_paths(list(paths) or ["."], cwd=root, **options)
-    return {(d.path, d.location.line, d.code) for d in report.diagnostics}
+def write(root, files: dict[str, str], config: str = ORDERS) -> None:
+    write_project(root, files, config)
 
 
 # -- handles --------------------------------------------------------------------------

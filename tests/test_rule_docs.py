@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fixture_harness import FIXTURES, MARK
-from tenantlint.api import scan_paths
+from project_scan import scan_project
 from tenantlint.rules import BY_CODE, CHECKERS, RULES
 
 SECTIONS = ("## What it does", "## Why is this bad?", "## Example", "## Use instead")
@@ -29,9 +29,8 @@ def run_example(tmp_path: Path, rule, section: str) -> set[str]:
     assert match, f"{rule.code}: no code block under {section}"
     suffix = ".sql" if match.group(1) == "sql" else ".py"
     config = {**BASE_CONFIG, **rule.example_config}
-    (tmp_path / "tenantlint.toml").write_text("".join(f"{k} = {toml_value(v)}\n" for k, v in config.items()))
-    (tmp_path / f"example{suffix}").write_text(match.group(2))
-    report = scan_paths(["."], cwd=tmp_path)
+    report = scan_project(tmp_path, {f"example{suffix}": match.group(2)},
+                          "".join(f"{k} = {toml_value(v)}\n" for k, v in config.items()), dedent=False)
     return {d.code for d in report.diagnostics}
 
 

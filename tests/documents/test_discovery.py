@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from test_module_names import found, write as write_project
+from project_scan import found, write_project
 from tenantlint.config import load_settings
 from tenantlint.discover import build_catalog
 
@@ -26,34 +26,27 @@ READER = """
 """
 
 
-CONFIG = 'tenant-columns = ["tenant_id"]\n'
-
-
-def write(root, files: dict[str, str], config: str = CONFIG) -> None:
-    write_project(root, files, config)
-
-
 def test_a_write_in_one_module_makes_a_tenant_collection_for_another(tmp_path):
-    write(tmp_path, {"app/writer.py": WRITER, "app/reader.py": READER})
+    write_project(tmp_path, {"app/writer.py": WRITER, "app/reader.py": READER})
     assert found(tmp_path) == {("app/reader.py", 7, "TL405")}
     # the answer for a file does not depend on which files were named
     assert found(tmp_path, "app/reader.py") == {("app/reader.py", 7, "TL405")}
 
 
 def test_without_tenant_evidence_a_collection_is_not_judged(tmp_path):
-    write(tmp_path, {"app/reader.py": READER})
+    write_project(tmp_path, {"app/reader.py": READER})
     assert found(tmp_path) == set()
 
 
 def test_tenant_tables_and_global_tables(tmp_path):
-    write(tmp_path, {"app/reader.py": READER}, 'tenant-tables = ["notes"]\n')
+    write_project(tmp_path, {"app/reader.py": READER}, 'tenant-tables = ["notes"]\n')
     assert found(tmp_path) == {("app/reader.py", 7, "TL405")}
-    write(tmp_path, {"app/writer.py": WRITER, "app/reader.py": READER}, 'global-tables = ["notes"]\n')
+    write_project(tmp_path, {"app/writer.py": WRITER, "app/reader.py": READER}, 'global-tables = ["notes"]\n')
     assert found(tmp_path) == set()
 
 
 def test_catalog_records_where_each_collection_comes_from(tmp_path):
-    write(tmp_path, {
+    write_project(tmp_path, {
         "app/writer.py": WRITER,
         "app/search.py": """
             from elasticsearch import Elasticsearch
@@ -81,7 +74,7 @@ def test_catalog_records_where_each_collection_comes_from(tmp_path):
 
 
 def test_discovery_is_cached_and_follows_edits(tmp_path):
-    write(tmp_path, {"app/writer.py": WRITER, "app/reader.py": READER})
+    write_project(tmp_path, {"app/writer.py": WRITER, "app/reader.py": READER})
     assert found(tmp_path, use_cache=True) == {("app/reader.py", 7, "TL405")}
     assert found(tmp_path, use_cache=True) == {("app/reader.py", 7, "TL405")}  # from the cache
     (tmp_path / "app/writer.py").write_text(textwrap.dedent(WRITER).replace('"tenant_id": tenant_id, ', ""))
@@ -89,7 +82,7 @@ def test_discovery_is_cached_and_follows_edits(tmp_path):
 
 
 def test_a_collection_handle_imported_from_another_module(tmp_path):
-    write(tmp_path, {
+    write_project(tmp_path, {
         "app/__init__.py": "",
         "app/db.py": """
             from pymongo import MongoClient
@@ -117,7 +110,7 @@ def test_a_collection_handle_imported_from_another_module(tmp_path):
 
 
 def test_a_database_passed_in_names_its_collections(tmp_path):
-    write(tmp_path, {"app/repo.py": """
+    write_project(tmp_path, {"app/repo.py": """
         import pymongo
 
         class Repo:
@@ -134,7 +127,7 @@ def test_a_database_passed_in_names_its_collections(tmp_path):
 
 
 def test_a_label_listed_in_tenant_tables(tmp_path):
-    write(tmp_path, {"app/graph.py": """
+    write_project(tmp_path, {"app/graph.py": """
         from neo4j import GraphDatabase
 
         driver = GraphDatabase.driver("neo4j://x")

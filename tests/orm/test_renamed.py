@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from tenantlint.api import scan_paths
+from project_scan import scan_project
 
 BASE = "from sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n"
 
@@ -48,12 +48,7 @@ def scoped(s, t, pid):
 def _scan(tmp_path):
     files = {"app/__init__.py": "", "app/base.py": BASE, "app/provider.py": _model("Provider", "providers"),
              "app/provider_model.py": _model("ProviderModel", "provider_models"), "app/views.py": VIEWS}
-    (tmp_path / "tenantlint.toml").write_text('tenant-columns = ["tenant_id"]\n')
-    for name, text in files.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    report = scan_paths(["."], config=tmp_path / "tenantlint.toml", cwd=tmp_path)
+    report = scan_project(tmp_path, files, dedent=False)
     return {(d.location.line, d.code, d.message) for d in report.diagnostics if d.path == "app/views.py"}
 
 

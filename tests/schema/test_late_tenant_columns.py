@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from project_scan import write_project
 from tenantlint.config import Settings
 from tenantlint.discover import assemble_facts, discover_file
 from tenantlint.rules.schema_checks import check_project
@@ -47,10 +48,7 @@ def test_alter_table_column_facts(sql, expected):
 
 
 def _project(tmp_path: Path, files: dict[str, str], **kw) -> tuple:
-    for name, text in files.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
+    write_project(tmp_path, files, config=None)
     kw.setdefault("tenant_columns", ("tenant_id",))
     s = Settings(root=tmp_path, require_rls=True, **kw)
     facts = [f for p in sorted(tmp_path.rglob("*")) if p.is_file() for f in discover_file(p, s)]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from project_scan import write_project
 from tenantlint.config import Settings
 from tenantlint.discover import assemble_facts, build_catalog, discover_file
 from tenantlint.rules.schema_checks import check_project
@@ -30,15 +31,8 @@ def test_table_drop_and_rename_facts(sql, dialect, expected):
     assert [(f.kind, f.table, f.columns) for f in ddl_facts(sql, dialect)] == expected
 
 
-def _write(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-
-
 def _project(tmp_path: Path, files: dict[str, str], **kw) -> tuple:
-    _write(tmp_path, files)
+    write_project(tmp_path, files, config=None)
     kw.setdefault("tenant_columns", ("tenant_id",))
     kw.setdefault("require_rls", True)
     s = Settings(root=tmp_path, **kw)
@@ -247,7 +241,7 @@ def test_django_state_operations_drop_nothing(tmp_path):
 
 # -- table names in constants ----------------------------------------------------------
 def _scan(tmp_path: Path, files: dict[str, str], **kw):
-    _write(tmp_path, files)
+    write_project(tmp_path, files, config=None)
     kw.setdefault("tenant_columns", ("project_id",))
     s = Settings(root=tmp_path, **kw)
     catalog = build_catalog(s)

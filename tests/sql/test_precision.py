@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from project_scan import scan_project
 from sql_helpers import POLICY
-from tenantlint.api import scan_paths
 from tenantlint.sql import SqlText, analyze_sql
 from tenantlint.sql.paths import chain_of, judged_paths, relative
 
@@ -53,10 +53,7 @@ def test_interpolated_names_are_one_finding():
 
 
 def _project(tmp_path: Path, files: dict[str, str], config: str = 'tenant-tables = ["orders", "customers"]\n'):
-    (tmp_path / "tenantlint.toml").write_text(config)
-    for name, text in files.items():
-        (tmp_path / name).write_text(textwrap.dedent(text))
-    return scan_paths(["."], config=tmp_path / "tenantlint.toml", cwd=tmp_path)
+    return scan_project(tmp_path, files, config)
 
 
 def test_a_statement_on_two_tables_is_one_finding_one_suppression(tmp_path):

@@ -2,20 +2,15 @@
 twice, sync and async, and both must give the same findings on the same lines."""
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
-from tenantlint.api import scan_paths
+from project_scan import lines, scan_project
 
 CONFIG = 'tenant-columns = ["tenant_id"]\n'
 
 
 def codes(tmp_path, source: str) -> list[tuple[int, str]]:
-    (tmp_path / "tenantlint.toml").write_text(CONFIG)
-    (tmp_path / "mod.py").write_text(textwrap.dedent(source))
-    report = scan_paths(["."], cwd=tmp_path)
-    return sorted((d.location.line, d.code) for d in report.diagnostics)
+    return lines(scan_project(tmp_path, {"mod.py": source}, CONFIG))
 
 
 # (name, sync source, async source, findings): the two sources keep their lines aligned.

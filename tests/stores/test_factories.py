@@ -8,20 +8,14 @@ import textwrap
 
 import pytest
 
-from tenantlint.api import scan_paths
+from project_scan import TENANT_ID, located, scan_project
 from tenantlint.config import settings_from_mapping
 from tenantlint.context import FileContext
 from tenantlint.stores.walker import module_handles
 
 
-def scan(root, files: dict[str, str], config: str = 'tenant-columns = ["tenant_id"]\n', paths=(".",)):
-    (root / "tenantlint.toml").write_text(config)
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    report = scan_paths(list(paths), cwd=root)
-    return sorted((d.path, d.location.line, d.code) for d in report.diagnostics)
+def scan(root, files: dict[str, str], config: str = TENANT_ID, paths=(".",)):
+    return sorted(located(scan_project(root, files, config, paths=paths)))
 
 
 @pytest.mark.parametrize("annotation", [

@@ -7,15 +7,12 @@ import textwrap
 
 import pytest
 
-from tenantlint.api import scan_paths
+from project_scan import lines, scan_project
 from tenantlint.stores.dicts import escaping_names
 
 
 def codes(tmp_path, source: str) -> list[tuple[int, str]]:
-    (tmp_path / "tenantlint.toml").write_text('tenant-columns = ["tenant_id"]\n')
-    (tmp_path / "mod.py").write_text(textwrap.dedent(source))
-    report = scan_paths(["."], cwd=tmp_path)
-    return sorted((d.location.line, d.code) for d in report.diagnostics)
+    return lines(scan_project(tmp_path, {"mod.py": source}))
 
 
 PINECONE = """

@@ -1,16 +1,11 @@
 """Receiver resolution: which calls are the library's, and which only look like it."""
 from __future__ import annotations
 
-import textwrap
-
-from tenantlint.api import scan_paths
+from project_scan import TENANT_ID, lines, scan_project
 
 
-def codes(tmp_path, source: str, config: str = 'tenant-columns = ["tenant_id"]\n') -> list[tuple[int, str]]:
-    (tmp_path / "tenantlint.toml").write_text(config)
-    (tmp_path / "mod.py").write_text(textwrap.dedent(source))
-    report = scan_paths(["."], cwd=tmp_path)
-    return sorted((d.location.line, d.code) for d in report.diagnostics)
+def codes(tmp_path, source: str, config: str = TENANT_ID) -> list[tuple[int, str]]:
+    return lines(scan_project(tmp_path, {"mod.py": source}, config))
 
 
 def test_parameter_shadows_an_imported_cache(tmp_path):

@@ -2,6 +2,7 @@
 the cache following an edit of that helper."""
 from __future__ import annotations
 
+from project_scan import write_project
 from tenantlint.api import scan_paths
 
 MODELS = '''
@@ -23,13 +24,9 @@ def tickets(request):
 
 
 def _project(tmp_path, helper_body: str):
-    (tmp_path / "tenantlint.toml").write_text('tenant-columns = ["workspace_id"]\n')
-    desk = tmp_path / "desk"
-    desk.mkdir(exist_ok=True)
-    (desk / "__init__.py").write_text("")
-    (desk / "models.py").write_text(MODELS)
-    (desk / "views.py").write_text(VIEWS)
-    (desk / "params.py").write_text(f"def workspace(request):\n    return {helper_body}\n")
+    write_project(tmp_path, {"desk/__init__.py": "", "desk/models.py": MODELS, "desk/views.py": VIEWS,
+                             "desk/params.py": f"def workspace(request):\n    return {helper_body}\n"},
+                  'tenant-columns = ["workspace_id"]\n', dedent=False)
 
 
 def _tl601(tmp_path) -> list[tuple[str, int]]:
