@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from tenantlint.apis import validate_settings
 from tenantlint.config import Settings, config_origin, load_settings
+from tenantlint.packs import validate_settings
 from tenantlint.rules import validate_codes
 
 

@@ -57,7 +57,7 @@ class Settings:
     require_reason: bool = False
     dialect: str = "postgres"
     max_file_size: int = 5_000_000
-    # API catalog extensions, as given (validated by tenantlint.apis).
+    # API catalog extensions, as given (validated by tenantlint.packs).
     sinks: Mapping[str, Any] = field(default_factory=dict)
     connections: Mapping[str, Any] = field(default_factory=dict)
     caches: Mapping[str, Any] = field(default_factory=dict)

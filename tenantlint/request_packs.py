@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from tenantlint.apis import PackError, packs_dir
+from tenantlint.packs import PackError, packs_dir
 
 if sys.version_info >= (3, 11):
     import tomllib

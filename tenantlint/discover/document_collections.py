@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Iterable
 
-from tenantlint.apis import catalog_for
+from tenantlint.packs import catalog_for
 from tenantlint.catalog import CollectionFact, CollectionHandleFact, TenantCatalog
 from tenantlint.config import Settings
 from tenantlint.context import FileContext

@@ -54,7 +54,7 @@ def _sql_screen() -> re.Pattern:
 def _store_screen(settings: Settings) -> tuple[re.Pattern, re.Pattern]:
     """An import of a library of the API catalog, or the name of a configured wrapper
     class: (on bytes, on text)."""
-    from tenantlint.apis import catalog_for
+    from tenantlint.packs import catalog_for
 
     api = catalog_for(settings)
     found = _SCREENS.get(id(api))

@@ -12,7 +12,7 @@ import ast
 import re
 from typing import Iterable
 
-from tenantlint.apis import catalog_for
+from tenantlint.packs import catalog_for
 
 from tenantlint.config import Settings
 from tenantlint.context import FileContext

@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import re
 
-from tenantlint.apis import CallSpec
+from tenantlint.packs import CallSpec
 from tenantlint.catalog import CollectionFact
 from tenantlint.documents import cypher
 from tenantlint.documents.filters import FilterJudge, Verdict

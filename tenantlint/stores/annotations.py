@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 from typing import Callable
 
-from tenantlint.apis import Catalog
+from tenantlint.packs import Catalog
 from tenantlint.names import child_statements, dotted
 
 RETURNS = "returns:"  # the kind of a callable that returns a handle of the kind after it

@@ -30,7 +30,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Iterator
 
-from tenantlint.apis import ArgRef, CallSpec, Catalog, Production, catalog_for
+from tenantlint.packs import ArgRef, CallSpec, Catalog, Production, catalog_for
 from tenantlint.names import child_statements, dotted
 from tenantlint.rulebase import Checker
 from tenantlint.stores.annotations import RETURNS, annotation_kind, definitions, function_kind, is_none

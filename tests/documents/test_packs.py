@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tenantlint.apis import PackError, _builtin, build_catalog
+from tenantlint.packs import PackError, _builtin, build_catalog
 
 
 def test_document_and_graph_packs_load():

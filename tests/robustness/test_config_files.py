@@ -112,7 +112,7 @@ def test_empty_limit_is_the_default(tmp_path):
 
 @pytest.mark.parametrize("position", [-1, 256, "1000000|sql"])
 def test_pack_argument_positions_out_of_range_are_pack_errors(position):
-    from tenantlint.apis import PackError, build_catalog
+    from tenantlint.packs import PackError, build_catalog
 
     pack = {"library": {"name": "lib", "imports": ["lib"]},
             "calls": [{"functions": ["lib.run"], "role": "sql", "sql": position}]}
@@ -121,7 +121,7 @@ def test_pack_argument_positions_out_of_range_are_pack_errors(position):
 
 
 def test_a_deeply_nested_pack_is_a_pack_error(tmp_path):
-    from tenantlint.apis import PackError, load_pack_files
+    from tenantlint.packs import PackError, load_pack_files
 
     (tmp_path / "deep.toml").write_text("x = " + "[" * 50_000 + "]" * 50_000 + "\n")
     with pytest.raises(PackError, match="deep.toml"):

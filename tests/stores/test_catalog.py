@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tenantlint.apis import (ArgRef, PackError, _builtin, build_catalog, catalog_for, load_pack_files,
+from tenantlint.packs import (ArgRef, PackError, _builtin, build_catalog, catalog_for, load_pack_files,
                              packs_dir)
 from tenantlint.checked_settings import check_settings
 from tenantlint.config import ConfigError, Settings, settings_from_mapping

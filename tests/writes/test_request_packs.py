@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tenantlint.apis import PackError
+from tenantlint.packs import PackError
 from tenantlint.request_packs import request_knowledge
 
 
