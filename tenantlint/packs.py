@@ -254,7 +254,7 @@ def catalog_for(settings: Settings) -> Catalog:
     key = _config_key(settings)
     cached = _CACHE.get(key)
     if cached is None:
-        cached = _CACHE[key] = build_catalog(_builtin(), settings)
+        cached = _CACHE[key] = build_api_catalog(_builtin(), settings)
     return cached
 
 
@@ -270,10 +270,10 @@ def _config_key(settings: Settings) -> str:
 
 def validate_settings(settings: Settings, where: str = "config") -> None:
     """Raise ConfigError for a malformed `sinks`/`connections`/... entry (called on load)."""
-    build_catalog((), settings, where=where)
+    build_api_catalog((), settings, where=where)
 
 
-def build_catalog(packs, settings: Settings | None = None, where: str = "config") -> Catalog:
+def build_api_catalog(packs, settings: Settings | None = None, where: str = "config") -> Catalog:
     catalog = Catalog()
     for name, data in packs:
         try:

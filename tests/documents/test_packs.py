@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from tenantlint.packs import PackError, _builtin, build_catalog
+from tenantlint.packs import PackError, _builtin, build_api_catalog
 
 
 def test_document_and_graph_packs_load():
-    catalog = build_catalog(_builtin())
+    catalog = build_api_catalog(_builtin())
     find = catalog.calls_on("mongo-collection", "find")[0]
     assert find.role == "document-query" and find.filter[0].position == 0
     assert catalog.calls_on("mongo-collection", "aggregate")[0].pipeline is not None
@@ -26,9 +26,9 @@ def test_document_and_graph_packs_load():
 ])
 def test_bad_call_fields(call, message):
     with pytest.raises(PackError, match=message):
-        build_catalog([("broken", {"kinds": {"k": {}}, "calls": [{"on": ["k"], "methods": ["m"], **call}]})])
+        build_api_catalog([("broken", {"kinds": {"k": {}}, "calls": [{"on": ["k"], "methods": ["m"], **call}]})])
 
 
 def test_callbacks_name_known_kinds():
     with pytest.raises(PackError, match="unknown kind"):
-        build_catalog([("broken", {"kinds": {"k": {"callbacks": {"execute_write": "missing"}}}})])
+        build_api_catalog([("broken", {"kinds": {"k": {"callbacks": {"execute_write": "missing"}}}})])

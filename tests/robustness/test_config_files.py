@@ -112,12 +112,12 @@ def test_empty_limit_is_the_default(tmp_path):
 
 @pytest.mark.parametrize("position", [-1, 256, "1000000|sql"])
 def test_pack_argument_positions_out_of_range_are_pack_errors(position):
-    from tenantlint.packs import PackError, build_catalog
+    from tenantlint.packs import PackError, build_api_catalog
 
     pack = {"library": {"name": "lib", "imports": ["lib"]},
             "calls": [{"functions": ["lib.run"], "role": "sql", "sql": position}]}
     with pytest.raises(PackError, match="out of range"):
-        build_catalog([("lib", pack)])
+        build_api_catalog([("lib", pack)])
 
 
 def test_a_deeply_nested_pack_is_a_pack_error(tmp_path):

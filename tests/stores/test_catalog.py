@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tenantlint.packs import (ArgRef, PackError, _builtin, build_catalog, catalog_for, load_pack_files,
+from tenantlint.packs import (ArgRef, PackError, _builtin, build_api_catalog, catalog_for, load_pack_files,
                              packs_dir)
 from tenantlint.checked_settings import check_settings
 from tenantlint.config import ConfigError, Settings, settings_from_mapping
@@ -15,7 +15,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "rules"
 
 
 def test_builtin_packs_load():
-    catalog = build_catalog(_builtin())
+    catalog = build_api_catalog(_builtin())
     assert catalog.constructor("redis.Redis")[0].returns == "redis"
     assert catalog.calls_on("redis", "setex")[0].role == "cache"
     assert catalog.function_calls("psycopg2.connect")[0].role == "connect"
@@ -46,11 +46,11 @@ def test_argref_parsing():
 
 def test_bad_pack_is_a_pack_error():
     with pytest.raises(PackError, match="role"):
-        build_catalog([("broken", {"kinds": {"k": {}}, "calls": [{"on": "k", "methods": ["get"], "role": "nope"}]})])
+        build_api_catalog([("broken", {"kinds": {"k": {}}, "calls": [{"on": "k", "methods": ["get"], "role": "nope"}]})])
     with pytest.raises(PackError, match="unknown kind"):
-        build_catalog([("broken", {"kinds": {"k": {"methods": {"x": "missing"}}}})])
+        build_api_catalog([("broken", {"kinds": {"k": {"methods": {"x": "missing"}}}})])
     with pytest.raises(PackError, match="unknown field"):
-        build_catalog([("broken", {"kinds": {"k": {"form": ["a.b"]}}})])
+        build_api_catalog([("broken", {"kinds": {"k": {"form": ["a.b"]}}})])
 
 
 def test_config_tables_extend_the_catalog(tmp_path):
