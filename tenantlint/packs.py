@@ -136,7 +136,7 @@ class CallSpec:
 
 
 @dataclass
-class Catalog:
+class ApiCatalog:
     kinds: dict[str, Kind] = field(default_factory=dict)
     constructors: dict[str, list[Production]] = field(default_factory=dict)  # exact qualified name
     constructor_globs: list[tuple[str, Production]] = field(default_factory=list)
@@ -249,7 +249,7 @@ def _builtin() -> tuple[tuple[str, dict], ...]:
     return tuple(load_pack_files())
 
 
-def catalog_for(settings: Settings) -> Catalog:
+def catalog_for(settings: Settings) -> ApiCatalog:
     """The merged catalog for these settings (cached on the config tables)."""
     key = _config_key(settings)
     cached = _CACHE.get(key)
@@ -258,7 +258,7 @@ def catalog_for(settings: Settings) -> Catalog:
     return cached
 
 
-_CACHE: dict[str, Catalog] = {}
+_CACHE: dict[str, ApiCatalog] = {}
 
 
 def _config_key(settings: Settings) -> str:
@@ -273,8 +273,8 @@ def validate_settings(settings: Settings, where: str = "config") -> None:
     build_api_catalog((), settings, where=where)
 
 
-def build_api_catalog(packs, settings: Settings | None = None, where: str = "config") -> Catalog:
-    catalog = Catalog()
+def build_api_catalog(packs, settings: Settings | None = None, where: str = "config") -> ApiCatalog:
+    catalog = ApiCatalog()
     for name, data in packs:
         try:
             _add_pack(catalog, name, data)
@@ -297,7 +297,7 @@ def build_api_catalog(packs, settings: Settings | None = None, where: str = "con
     return catalog
 
 
-def _add_pack(catalog: Catalog, pack: str, data: Mapping) -> None:
+def _add_pack(catalog: ApiCatalog, pack: str, data: Mapping) -> None:
     unknown = set(data) - {"library", "kinds", "calls"}
     if unknown:
         raise ValueError(f"unknown top-level key(s) {sorted(unknown)}")

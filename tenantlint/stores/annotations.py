@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 from typing import Callable
 
-from tenantlint.packs import Catalog
+from tenantlint.packs import ApiCatalog
 from tenantlint.names import child_statements, dotted
 
 RETURNS = "returns:"  # the kind of a callable that returns a handle of the kind after it
@@ -25,7 +25,7 @@ _ITERATORS = {"Iterator", "AsyncIterator", "Generator", "AsyncGenerator", "Itera
 Qualify = Callable[[ast.AST], "str | None"]
 
 
-def annotation_kind(annotation: ast.expr, qualify: Qualify, api: Catalog, iterated: bool = False,
+def annotation_kind(annotation: ast.expr, qualify: Qualify, api: ApiCatalog, iterated: bool = False,
                     depth: int = 0) -> str | None:
     """The kind of handle `annotation` names (see the module docstring); with `iterated`,
     what an iterator annotation yields."""
@@ -57,7 +57,7 @@ def annotation_kind(annotation: ast.expr, qualify: Qualify, api: Catalog, iterat
     return None
 
 
-def function_kind(func: ast.FunctionDef, qualify: Qualify, api: Catalog) -> str | None:
+def function_kind(func: ast.FunctionDef, qualify: Qualify, api: ApiCatalog) -> str | None:
     """The kind of a function of the file: `returns:<kind>` for a factory, `<kind>` for a
     property; None when its return annotation names no handle."""
     if func.returns is None:
