@@ -249,7 +249,7 @@ def _builtin() -> tuple[tuple[str, dict], ...]:
     return tuple(load_pack_files())
 
 
-def catalog_for(settings: Settings) -> ApiCatalog:
+def api_catalog_for(settings: Settings) -> ApiCatalog:
     """The merged catalog for these settings (cached on the config tables)."""
     key = _config_key(settings)
     cached = _CACHE.get(key)

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Iterable
 
-from tenantlint.packs import catalog_for
+from tenantlint.packs import api_catalog_for
 from tenantlint.catalog import CollectionFact, CollectionHandleFact, TenantCatalog
 from tenantlint.config import Settings
 from tenantlint.context import FileContext
@@ -31,7 +31,7 @@ _SCREENS: dict = {}
 
 def _screen(settings: Settings) -> re.Pattern:
     """An import of a library whose pack has document or graph calls (on bytes)."""
-    api = catalog_for(settings)
+    api = api_catalog_for(settings)
     found = _SCREENS.get(id(api))
     if found is None or found[0] is not api:
         roles = set(Collector.roles)
@@ -88,7 +88,7 @@ def use_facts(paths: list[Path], rels: list[str], facts: list, settings: Setting
     `notes.insert_one({"tenant_id": ...})`) are read in collect mode too. Kept in `memo`
     per file while the file and the project's handles are unchanged."""
     roles = set(Collector.roles)
-    api = catalog_for(settings)
+    api = api_catalog_for(settings)
     kinds = {k for (k, _m), specs in api.methods.items() if any(s.role in roles for s in specs)}
     names = [f for f in facts if isinstance(f, ModuleNamesFact)]
     if not any(kind.removeprefix("returns:") in kinds for f in names for _n, kind, _s in f.handles):

@@ -54,9 +54,9 @@ def _sql_screen() -> re.Pattern:
 def _store_screen(settings: Settings) -> tuple[re.Pattern, re.Pattern]:
     """An import of a library of the API catalog, or the name of a configured wrapper
     class: (on bytes, on text)."""
-    from tenantlint.packs import catalog_for
+    from tenantlint.packs import api_catalog_for
 
-    api = catalog_for(settings)
+    api = api_catalog_for(settings)
     found = _SCREENS.get(id(api))
     if found is None or found[0] is not api:
         modules = sorted({m for mods in api.imports.values() for m in mods}, key=len, reverse=True)

@@ -12,7 +12,7 @@ import ast
 import re
 from typing import Iterable
 
-from tenantlint.packs import catalog_for
+from tenantlint.packs import api_catalog_for
 
 from tenantlint.config import Settings
 from tenantlint.context import FileContext
@@ -164,7 +164,7 @@ _SCREENS: dict = {}
 
 def _keyed_screen(settings: Settings) -> tuple[re.Pattern, re.Pattern]:
     """An import of a library whose calls take cache or object keys: (on bytes, on text)."""
-    api = catalog_for(settings)
+    api = api_catalog_for(settings)
     found = _SCREENS.get(id(api))
     if found is None or found[0] is not api:
         modules = sorted({m for pack, mods in api.imports.items() if api.pack_roles.get(pack, set()) & set(_Probe.roles)

@@ -30,7 +30,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Iterator
 
-from tenantlint.packs import ArgRef, CallSpec, ApiCatalog, Production, catalog_for
+from tenantlint.packs import ArgRef, CallSpec, ApiCatalog, Production, api_catalog_for
 from tenantlint.names import child_statements, dotted
 from tenantlint.rulebase import Checker
 from tenantlint.stores.annotations import RETURNS, annotation_kind, definitions, function_kind, is_none
@@ -70,7 +70,7 @@ class ApiChecker(Checker):
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self.api: ApiCatalog = catalog_for(ctx.settings)
+        self.api: ApiCatalog = api_catalog_for(ctx.settings)
         self.packs = self.api.imported_packs(ctx.source)
         self.active = ctx.imports is not None and (
             self.api.worth_visiting(ctx.source, self.packs, self.roles) or _names_handle(ctx.catalog, ctx.source))
@@ -100,7 +100,7 @@ class ApiChecker(Checker):
     def wants(cls, source: str, catalog, settings) -> bool:
         """The same test as `active`, before the parse: a file that imports none of this
         family's libraries (and names none of the team's own wrappers) has nothing to find."""
-        api = catalog_for(settings)
+        api = api_catalog_for(settings)
         return api.worth_visiting(source, api.imported_packs(source), cls.roles) or _names_handle(catalog, source)
 
     def get_visitors(self):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tenantlint.packs import (ArgRef, PackError, _builtin, build_api_catalog, catalog_for, load_pack_files,
+from tenantlint.packs import (ArgRef, PackError, _builtin, build_api_catalog, api_catalog_for, load_pack_files,
                              packs_dir)
 from tenantlint.checked_settings import check_settings
 from tenantlint.config import ConfigError, Settings, settings_from_mapping
@@ -61,7 +61,7 @@ def test_config_tables_extend_the_catalog(tmp_path):
         "vector-stores": {"acme.search": {"filter": ["filters"]}, "acme.index": {"write": True, "tags": ["1"]}},
         "object-stores": {"acme.put": "path"},
     }, root=tmp_path)
-    catalog = catalog_for(settings)
+    catalog = api_catalog_for(settings)
     assert catalog.function_calls("app.db.fetch_all")[0].role == "sql"
     assert catalog.function_calls("pkg.acme.cache_get")[0].key == ArgRef(position=0)
     assert catalog.function_calls("acme.index")[0].role == "vector-write"
@@ -88,4 +88,4 @@ def test_bad_config_entry_is_a_config_error(tmp_path, table, entry, message):
 
 
 def test_default_settings_have_no_config_entries():
-    assert not catalog_for(Settings()).configured
+    assert not api_catalog_for(Settings()).configured
