@@ -36,15 +36,15 @@ class Occ:
 
 
 @dataclass(eq=False)
-class Scope:
-    parent: "Scope | None"
+class QueryScope:
+    parent: "QueryScope | None"
     keys: dict[str, Occ | None] = field(default_factory=dict)
     occs: list[Occ] = field(default_factory=list)
     clause_hole: bool = False
     filtered: list[str] = field(default_factory=list)  # columns its conditions name (for the trace)
 
     def lookup(self, key: str) -> tuple[bool, Occ | None]:
-        scope: Scope | None = self
+        scope: QueryScope | None = self
         while scope is not None:
             if key in scope.keys:
                 return True, scope.keys[key]
@@ -90,7 +90,7 @@ class ScopeWalker:
         self.notes = notes
 
     # -- queries -------------------------------------------------------------------
-    def query(self, node, parent: Scope | None, ctes: frozenset[str]) -> None:
+    def query(self, node, parent: QueryScope | None, ctes: frozenset[str]) -> None:
         while isinstance(node, (exp.Subquery, exp.Paren)):
             node = node.this
         if not isinstance(node, exp.Expression):
@@ -115,7 +115,7 @@ class ScopeWalker:
         else:
             self.nested(node, parent, ctes, skip=())
 
-    def nested(self, node, scope: Scope | None, ctes: frozenset[str], skip) -> None:
+    def nested(self, node, scope: QueryScope | None, ctes: frozenset[str], skip) -> None:
         """Walk into an expression and judge every query found inside it."""
         stack = list(node.iter_expressions()) if node is not None else []
         while stack:
@@ -133,8 +133,8 @@ class ScopeWalker:
                 continue
             stack.extend(cur.iter_expressions())
 
-    def scope(self, node, parent: Scope | None, ctes: frozenset[str]) -> None:
-        sc = Scope(parent)
+    def scope(self, node, parent: QueryScope | None, ctes: frozenset[str]) -> None:
+        sc = QueryScope(parent)
         sources = glot.query_sources(node)
         later = []
         for src in sources:
@@ -162,7 +162,7 @@ class ScopeWalker:
         self.nested(node, sc, ctes, skip=[s for s in sources if not isinstance(s, exp.Join)])
         self._emit(sc)
 
-    def _add_table(self, sc: Scope, src: exp.Table, node, ctes) -> None:
+    def _add_table(self, sc: QueryScope, src: exp.Table, node, ctes) -> None:
         name = str(src.name).lower()
         key = str(src.alias_or_name).lower()
         if (name in ctes and not src.args.get("db")) or name not in self.tables.tenant:
@@ -181,7 +181,7 @@ class ScopeWalker:
         sc.occs.append(occ)
 
     # -- conditions ----------------------------------------------------------------
-    def _resolver(self, sc: Scope):
+    def _resolver(self, sc: QueryScope):
         def resolve(col: exp.Column) -> list[Occ]:
             name = str(col.name).lower()
             qual = str(col.table).lower() if col.table else ""
@@ -191,7 +191,7 @@ class ScopeWalker:
             return [o for o in sc.occs if name in o.cols and not o.renamed]
         return resolve
 
-    def _judge_conditions(self, sc: Scope, node, sources) -> None:
+    def _judge_conditions(self, sc: QueryScope, node, sources) -> None:
         # (conjunct, the occurrences it can restrict, or None for all of them). An outer
         # join's ON does not filter the preserved side: `orders o LEFT JOIN c ON ... AND
         # o.tenant_id = %s` returns every order.
@@ -257,7 +257,7 @@ class ScopeWalker:
                         if occ in sc.occs and not occ.weak:
                             occ.weak = why
 
-    def _merge_restrict(self, sc: Scope, node, resolve):
+    def _merge_restrict(self, sc: QueryScope, node, resolve):
         """MERGE's ON is an inner join for WHEN MATCHED; `WHEN NOT MATCHED BY SOURCE`
         acts on target rows the ON did not match, `WHEN NOT MATCHED` on such source
         rows, so the ON filters neither of those (unless the clause's own condition
@@ -281,7 +281,7 @@ class ScopeWalker:
         target = node.this
         return isinstance(target, exp.Table) and str(target.alias_or_name).lower() == occ.key
 
-    def _using(self, sc: Scope, src, join: exp.Join, seen: list[Occ], restrict=None) -> None:
+    def _using(self, sc: QueryScope, src, join: exp.Join, seen: list[Occ], restrict=None) -> None:
         """`JOIN t USING (tenant_id)` (or `NATURAL JOIN t`) ties t to every earlier
         table with that column."""
         occ = sc.keys.get(str(src.alias_or_name).lower())
@@ -300,7 +300,7 @@ class ScopeWalker:
                             other.ties.append(occ)
 
     @staticmethod
-    def _resolve(sc: Scope) -> None:
+    def _resolve(sc: QueryScope) -> None:
         changed = True
         while changed:
             changed = False
@@ -310,7 +310,7 @@ class ScopeWalker:
                     if not occ.by:  # for the decision trace
                         occ.by = "its join to the anchored `" + next(t.key for t in occ.ties if t.anchored) + "`"
 
-    def _emit(self, sc: Scope) -> None:
+    def _emit(self, sc: QueryScope) -> None:
         some_anchored = any(o.anchored for o in sc.occs)
         for occ in sc.occs:
             if self.notes is not None:
@@ -331,7 +331,7 @@ class ScopeWalker:
             else:
                 self.issues.append(issue("TL101", occ.table, occ.verb, f"without {predicate(col)}", table=occ.table))
 
-    def _note(self, sc: Scope, occ: Occ) -> None:
+    def _note(self, sc: QueryScope, occ: Occ) -> None:
         if occ.anchored:
             self.notes.append((occ.table, SCOPED, f"anchored by {occ.by}"))
             return
@@ -366,7 +366,7 @@ def _quoted(cond: exp.Expression) -> str:
 _POSITIONAL = re.compile(r":tlp_\w+")
 
 
-def _join_restrict(join: exp.Join, occ: Occ | None, sc: Scope):
+def _join_restrict(join: exp.Join, occ: Occ | None, sc: QueryScope):
     """Which occurrences a join's ON / USING can restrict: all (None) for an inner,
     cross or semi join; only the joined table for LEFT; all but it for RIGHT; none for
     FULL and ANTI joins."""
