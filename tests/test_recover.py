@@ -5,15 +5,15 @@ import ast
 
 import pytest
 
-from tenantlint.sql.recover import Env, recover
+from tenantlint.sql.recover import RecoveryLookups, recover
 
 M = "__tlhole{}__"
 
 
 def run(expr: str, names: dict[str, str] | None = None):
     node = ast.parse(expr, mode="eval").body
-    values = {k: recover(ast.parse(v, mode="eval").body, Env()) for k, v in (names or {}).items()}
-    env = Env(lookup=values.get, code=lambda n: ast.get_source_segment(expr, n) or "")
+    values = {k: recover(ast.parse(v, mode="eval").body, RecoveryLookups()) for k, v in (names or {}).items()}
+    env = RecoveryLookups(lookup=values.get, code=lambda n: ast.get_source_segment(expr, n) or "")
     result = recover(node, env)
     return None if result is None else result.to_sql()
 
@@ -77,6 +77,6 @@ def test_join_of_a_named_list_asks_the_environment():
     from tenantlint.sql.recover import text
 
     node = ast.parse('" AND ".join(conds)', mode="eval").body
-    env = Env(sequence=lambda name: [text("a = 1"), text("tenant_id = %s")] if name.id == "conds" else None)
+    env = RecoveryLookups(sequence=lambda name: [text("a = 1"), text("tenant_id = %s")] if name.id == "conds" else None)
     assert recover(node, env).to_sql().text == "a = 1 AND tenant_id = %s"
-    assert recover(node, Env()).to_sql().text == M.format(0)  # unknown: one hole
+    assert recover(node, RecoveryLookups()).to_sql().text == M.format(0)  # unknown: one hole

@@ -37,7 +37,7 @@ from tenantlint.grammar import parse as parse_module
 from tenantlint.files import module_name
 from tenantlint.names import child_statements
 from tenantlint.source import decode, read_bytes
-from tenantlint.sql.recover import Env, HolePiece, Recovered, recover
+from tenantlint.sql.recover import RecoveryLookups, HolePiece, Recovered, recover
 from tenantlint.sql.statements import literal_screen, looks_like_sql
 
 _SCREENS: dict = {}
@@ -141,7 +141,7 @@ def module_constants(tree: ast.Module, ctx: Callable[[], FileContext], settings:
         found = values.get(name)
         return found[0] if found is not None else None
 
-    env = Env(lookup=lookup, qualify=lambda node: ctx().imports.qualify(node), code=lambda node: ctx().code_for(node))
+    env = RecoveryLookups(lookup=lookup, qualify=lambda node: ctx().imports.qualify(node), code=lambda node: ctx().code_for(node))
     for stmt in tree.body:
         if isinstance(stmt, ast.AugAssign):
             target = stmt.target

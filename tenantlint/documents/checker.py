@@ -25,7 +25,7 @@ from tenantlint.documents.filters import FilterJudge, Verdict
 from tenantlint.documents.graph import judge as judge_graph, tenant_labels
 from tenantlint.stores.dicts import literal
 from tenantlint.stores.tenancy import Alternatives
-from tenantlint.sql.recover import Env, Recovered, recover
+from tenantlint.sql.recover import RecoveryLookups, Recovered, recover
 from tenantlint.stores.walker import ApiChecker, Handle
 
 _MAX_DEPTH = 12
@@ -41,7 +41,7 @@ class DocumentChecker(ApiChecker):
         super().__init__(ctx)
         self.collect = collect  # the catalog pass: record CollectionFacts, report nothing
         self.judge = FilterJudge(self.tenancy, self._resolve)
-        self.env = Env(lookup=self._recover_lookup, code=ctx.code_for)
+        self.env = RecoveryLookups(lookup=self._recover_lookup, code=ctx.code_for)
         self._callbacks: dict[str, str] = {}  # function name -> kind of its first parameter
         self._judged: set[int] = set()  # Cypher literals already judged (one finding per text)
         self._recovering: set[str] = set()

@@ -26,7 +26,7 @@ from tenantlint.rulebase import Checker
 from tenantlint.rules.sql_constants import Constants, collect as collect_constants
 from tenantlint.rules.sql_fragments import FragmentReading, ListBuild
 from tenantlint.sql.paths import Build, chain_of
-from tenantlint.sql.recover import Env, HolePiece, Recovered, recover, text
+from tenantlint.sql.recover import RecoveryLookups, HolePiece, Recovered, recover, text
 from tenantlint.sql.statements import literal_screen
 from tenantlint.sql.types import SqlIssue, compose, merge_issues
 from tenantlint.trace import KNOWN, NOT_TENANT, SCOPED
@@ -62,7 +62,7 @@ class SqlChecker(FragmentReading, Checker):
         self.fstring_parts: set[int] = set()
         self.blocks: list[ast.AST] = []
         self._override: tuple[str, Recovered] | None = None
-        self.env = Env(lookup=self._lookup, qualify=self._qualify, code=ctx.code_for, imported=self._imported,
+        self.env = RecoveryLookups(lookup=self._lookup, qualify=self._qualify, code=ctx.code_for, imported=self._imported,
                        sequence=self._sequence, constant=self._constant)
         self.classes: list[str] = []  # the enclosing classes (`self.TABLE` is the innermost's)
         self._constants: Constants | None = None  # collected on first need

@@ -3,7 +3,7 @@
 Folds what Python would fold at run time from literals: implicit and `+`
 concatenation, f-strings, `%` templates, `.format`, `"sep".join([...])`,
 `textwrap.dedent`, psycopg `sql.SQL(...).format(...)`, and names bound to strings
-(through `Env.lookup`). Whatever is only known at run time becomes a Hole, so the
+(through `RecoveryLookups.lookup`). Whatever is only known at run time becomes a Hole, so the
 analysis can tell a value (`tenant_id = {tid}`) from an identifier (`FROM {table}`).
 No sqlglot here: this module only reads stdlib `ast` nodes."""
 from __future__ import annotations
@@ -58,7 +58,7 @@ def hole(kind: str, name: str = "") -> Recovered:
 
 
 @dataclass
-class Env:
+class RecoveryLookups:
     """What recovery may consult: names bound to strings, and qualified names.
     `imported` resolves a name or attribute (`BASE`, `sql.BASE`) that `lookup` does not
     know to a string constant of another module of the project (through the catalog).
@@ -78,7 +78,7 @@ _DEDENT = {"textwrap.dedent", "inspect.cleandoc", "dedent", "cleandoc"}
 _SAME_TEXT_METHODS = {"strip", "lstrip", "rstrip", "replace"}
 
 
-def recover(node: ast.expr, env: Env) -> Recovered | None:
+def recover(node: ast.expr, env: RecoveryLookups) -> Recovered | None:
     """The SQL text an expression evaluates to, or None when it is not string-valued
     from literals at all."""
     kind = type(node)
@@ -108,7 +108,7 @@ def recover(node: ast.expr, env: Env) -> Recovered | None:
     return None
 
 
-def _fstring(node: ast.JoinedStr, env: Env) -> Recovered:
+def _fstring(node: ast.JoinedStr, env: RecoveryLookups) -> Recovered:
     # The text parts are Constants, already unescaped (`{{` -> `{`, `\\n` -> newline).
     out = Recovered()
     for part in node.values:
@@ -148,7 +148,7 @@ def _inlined(rec: Recovered) -> bool:
     return _is_static(rec) or rec.has_text
 
 
-def _concat(node: ast.BinOp, env: Env) -> Recovered | None:
+def _concat(node: ast.BinOp, env: RecoveryLookups) -> Recovered | None:
     left, right = recover(node.left, env), recover(node.right, env)
     if left is None and right is None:
         return None
@@ -167,7 +167,7 @@ def _concat(node: ast.BinOp, env: Env) -> Recovered | None:
 _PERCENT = re.compile(r"%(?:\((?P<key>[^)]*)\))?[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?(?P<conv>[diouxXeEfFgGcrsa%])")
 
 
-def _percent(node: ast.BinOp, env: Env) -> Recovered | None:
+def _percent(node: ast.BinOp, env: RecoveryLookups) -> Recovered | None:
     template = recover(node.left, env)
     if template is None or not template.has_text:
         return None
@@ -221,7 +221,7 @@ def _first_arg(call: ast.Call) -> ast.expr | None:
     return call.keywords[0].value if call.keywords else None
 
 
-def _call(node: ast.Call, env: Env) -> Recovered | None:
+def _call(node: ast.Call, env: RecoveryLookups) -> Recovered | None:
     func = node.func
     qualified = env.qualify(func) or ""
     if qualified in _DEDENT or qualified.endswith((".dedent", ".cleandoc")) or _is_psycopg_sql(qualified):
@@ -278,7 +278,7 @@ def _is_psycopg_sql(qualified: str) -> bool:
     return qualified in ("psycopg.sql.SQL", "psycopg2.sql.SQL", "sql.SQL") or qualified.endswith(".sql.SQL")
 
 
-def _format(template: Recovered, call: ast.Call, env: Env, composed: bool) -> Recovered:
+def _format(template: Recovered, call: ast.Call, env: RecoveryLookups, composed: bool) -> Recovered:
     positional = [a for a in call.args if not isinstance(a, ast.Starred)]
     named = {k.arg: k.value for k in call.keywords if k.arg is not None}
     has_star = any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from tenantlint.names import dotted
-from tenantlint.sql.recover import Env, recover
+from tenantlint.sql.recover import RecoveryLookups, recover
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MAX_DEPTH = 12
@@ -67,7 +67,7 @@ class Tenancy:
     def is_global(self, node: ast.AST) -> bool:
         if not self.prefixes or not isinstance(node, ast.expr):
             return False
-        env = Env(lookup=self._recover_lookup, code=self.code)
+        env = RecoveryLookups(lookup=self._recover_lookup, code=self.code)
         try:
             folded = recover(node, env)
         except RecursionError:  # pragma: no cover - absurdly deep expressions
@@ -83,7 +83,7 @@ class Tenancy:
             return None
         _depth[0] += 1
         try:
-            return recover(bound, Env(lookup=self._recover_lookup, code=self.code)) if isinstance(
+            return recover(bound, RecoveryLookups(lookup=self._recover_lookup, code=self.code)) if isinstance(
                 bound, ast.expr) else None
         finally:
             _depth[0] -= 1

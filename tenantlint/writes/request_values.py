@@ -24,7 +24,7 @@ from typing import Iterator
 from tenantlint.names import dotted
 from tenantlint.orm.common import Models
 from tenantlint.sql.bound_params import tenant_parameters
-from tenantlint.sql.recover import Env, recover
+from tenantlint.sql.recover import RecoveryLookups, recover
 from tenantlint.local_values import FunctionValues
 from tenantlint.writes.body import Body
 from tenantlint.writes.verified import Verification
@@ -227,7 +227,7 @@ class RequestValues:
                 yield from self._check(value, f":{param}" if isinstance(param, str) else f"parameter {param}")
 
     def _text(self, node: ast.expr) -> str | None:
-        env = Env(lookup=self._recover_lookup, code=self.code)
+        env = RecoveryLookups(lookup=self._recover_lookup, code=self.code)
         try:
             found = recover(node, env)
         except RecursionError:  # pragma: no cover - absurdly deep expressions
@@ -240,7 +240,7 @@ class RequestValues:
         values = self.body.values_of(name)
         if len(values) != 1 or isinstance(values[0], ast.Name):
             return None
-        return recover(values[0], Env(code=self.code))
+        return recover(values[0], RecoveryLookups(code=self.code))
 
     def _param_values(self, call: ast.Call, param: str | int) -> Iterator[ast.expr]:
         rest = call.args[1:]
