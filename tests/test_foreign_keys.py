@@ -229,8 +229,7 @@ def test_ddl_references_in_sql_files_and_strings(tmp_path):
     assert chains["tags"] == ["tags.bot_id -> bots"]
 
 
-def test_alembic_keys(tmp_path):
-    catalog = catalog_for(tmp_path, {"migrations/versions/a1_init.py": '''
+_ALEMBIC_BOTS = '''
         import sqlalchemy as sa
         from alembic import op
 
@@ -240,6 +239,11 @@ def test_alembic_keys(tmp_path):
         def upgrade():
             op.create_table("bots", sa.Column("id", sa.Integer(), primary_key=True),
                             sa.Column("workspace_id", sa.Integer(), nullable=False))
+'''
+
+
+def test_alembic_keys(tmp_path):
+    catalog = catalog_for(tmp_path, {"migrations/versions/a1_init.py": _ALEMBIC_BOTS + '''
             op.create_table("conversations", sa.Column("id", sa.Integer(), primary_key=True),
                             sa.Column("bot_id", sa.Integer(), sa.ForeignKey("bots.id"), nullable=False))
             op.create_table("messages", sa.Column("id", sa.Integer(), primary_key=True),
@@ -260,16 +264,7 @@ def test_alembic_keys(tmp_path):
 
 
 def test_alembic_alter_column_makes_a_key_not_null(tmp_path):
-    catalog = catalog_for(tmp_path, {"migrations/versions/a1_init.py": '''
-        import sqlalchemy as sa
-        from alembic import op
-
-        revision = "a1"
-        down_revision = None
-
-        def upgrade():
-            op.create_table("bots", sa.Column("id", sa.Integer(), primary_key=True),
-                            sa.Column("workspace_id", sa.Integer(), nullable=False))
+    catalog = catalog_for(tmp_path, {"migrations/versions/a1_init.py": _ALEMBIC_BOTS + '''
             op.create_table("notes", sa.Column("id", sa.Integer(), primary_key=True),
                             sa.Column("bot_id", sa.Integer(), sa.ForeignKey("bots.id")))
             op.alter_column("notes", "bot_id", nullable=False)

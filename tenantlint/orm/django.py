@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import ast
 
-from tenantlint.names import dotted
 from tenantlint.orm.common import Models, call_args, call_name, traced
 from tenantlint.orm.flow import EMPTY, Flow
-from tenantlint.orm.parent_keys import ParentKeys
+from tenantlint.orm.parent_keys import ParentKeys, object_in_hand
 from tenantlint.orm.pyast import lookup_is_tenant
 from tenantlint.orm.state import Root, State
 
@@ -171,7 +170,7 @@ class Django:
                         _tenant_lookup(key, arg.value, columns, relations) or
                         self.parents.lookup(model, key, arg.value, flow)):
                     scoped = True
-                elif key in ("pk", "id") and _object_in_hand(arg.value):
+                elif key in ("pk", "id") and object_in_hand(arg.value):
                     scoped = True  # re-fetching `self.project.id`: the object was loaded already
             elif arg.star == "**" and flow.trusted(arg.value):
                 scoped = True  # a helper's `**kwargs`, judged at its calls
@@ -231,22 +230,6 @@ def _tenant_lookup(key: str, value, columns, relations) -> bool:
 
 
 _CHECKED = "the object is then checked by check_object_permissions()"
-
-
-UNTRUSTED_PARTS = {"request", "data", "GET", "POST", "query_params", "kwargs", "validated_data", "cleaned_data",
-                   "args", "params", "json", "form"}
-
-
-def _object_in_hand(value) -> bool:
-    """`instance.id`, `self.project.pk`, `task.project_id`: the id of an object already loaded
-    (and judged where it was loaded), not an id that came with the request."""
-    chain = dotted(value) if isinstance(value, ast.Attribute) else None
-    if chain is None:
-        return False
-    parts = chain.split(".")
-    if UNTRUSTED_PARTS.intersection(parts):
-        return False
-    return parts[-1] in ("id", "pk") or parts[-1].endswith("_id")
 
 
 def _dict_keys(node) -> list[str] | None:

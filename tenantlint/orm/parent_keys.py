@@ -15,8 +15,8 @@ from tenantlint.orm.pyast import lookup_is_tenant
 PRIMARY_KEYS = ("id", "pk")
 # Lookup suffixes that compare the value itself (`conversation_id__exact=x`).
 _EXACT = ("exact", "in")
-_UNTRUSTED_PARTS = {"request", "data", "GET", "POST", "query_params", "kwargs", "validated_data", "cleaned_data",
-                    "args", "params", "json", "form"}
+UNTRUSTED_PARTS = {"request", "data", "GET", "POST", "query_params", "kwargs", "validated_data", "cleaned_data",
+                   "args", "params", "json", "form"}
 
 
 class ParentKeys:
@@ -76,18 +76,19 @@ class ParentKeys:
         if self.provenance is not None and (self.provenance.trusted(value, flow) or
                                             self.provenance.row(value, flow) is not None):
             return True
-        return _in_hand(value, field)
+        return object_in_hand(value, field)
 
 
-def _in_hand(value, field: str) -> bool:
-    """`self.conversation_id`, `message.conversation`, `reply.message.pk`: a key of an
-    object already loaded (judged where it was loaded), not one that came with the request."""
+def object_in_hand(value, field: str = "") -> bool:
+    """`instance.id`, `self.project.pk`, `task.project_id` (and, for a relation `field`,
+    `message.conversation`): a key of an object already loaded (judged where it was
+    loaded), not one that came with the request."""
     chain = dotted(value) if isinstance(value, ast.Attribute) else None
     if chain is None:
         return False
     parts = chain.split(".")
-    if _UNTRUSTED_PARTS.intersection(parts):
+    if UNTRUSTED_PARTS.intersection(parts):
         return False
     last = parts[-1]
     stem = field[:-3] if field.endswith("_id") else field
-    return last in PRIMARY_KEYS or last.endswith("_id") or last == stem
+    return last in PRIMARY_KEYS or last.endswith("_id") or bool(stem) and last == stem

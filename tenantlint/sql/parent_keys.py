@@ -9,7 +9,7 @@ c.tenant_id = %s`), up the chain. An id alone (`WHERE id = %s`) anchors nothing.
 from __future__ import annotations
 
 from tenantlint.sql.glot import exp
-from tenantlint.sql.predicates import unwrap
+from tenantlint.sql.predicates import column_pair
 
 PRIMARY_KEYS = ("id",)
 
@@ -18,12 +18,10 @@ def parent_join(cond: exp.Expression, resolve, lookup, parents) -> tuple[object,
     """(child occurrence, parent occurrence) of `child.parent_key = parent.id`, else None.
     `resolve(col)`: the occurrences a column may belong to; `lookup(alias)`: (found, occ);
     `parents`: table -> parent key column -> parent table."""
-    cond = unwrap(cond)
-    if not isinstance(cond, (exp.EQ, exp.NullSafeEQ)):
+    pair = column_pair(cond)
+    if pair is None:
         return None
-    left, right = unwrap(cond.this), unwrap(cond.expression)
-    if not (isinstance(left, exp.Column) and isinstance(right, exp.Column)):
-        return None
+    left, right = pair
     for key, pk in ((left, right), (right, left)):
         if str(pk.name).lower() not in PRIMARY_KEYS or not pk.table:
             continue
