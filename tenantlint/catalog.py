@@ -13,7 +13,7 @@ from typing import Iterable, Mapping
 from tenantlint.catalog_facts import (CollectionFact, CollectionHandleFact, DiscoveryGap, EscapeFact,
                                       ModelFact, SchemaFact, SettingRead, TableFact, table_key)
 from tenantlint.config import Settings
-from tenantlint.foreign_keys import parent_chains
+from tenantlint.foreign_keys import KeyGraph, parent_chains
 from tenantlint.migration_replay import Shape, replay
 from tenantlint.module_index import ModuleIndex
 from tenantlint.sql.types import SqlPolicy, TenantTable
@@ -122,6 +122,7 @@ class TenantCatalog:
             trusted_tables=self.trusted_tables,
             dialect=self.dialect,
             tenant_settings=frozenset(self.settings_read),
+            parent_keys={t: {chain[0][1]: chain[0][2]} for t, chain in self.indirect.items() if chain},
         )
 
 
@@ -189,7 +190,7 @@ def assemble(settings: Settings, tables: Iterable[TableFact], models: Iterable[M
 
     catalog.definitions = {name: shape.definitions for name, shape in shapes.items() if shape.definitions}
     catalog.global_tables = frozenset(global_tables)
-    _add_indirect(catalog, resolved, global_models)
+    _add_indirect(catalog, resolved, global_models, shapes)
     from tenantlint.orm.index import build_index
 
     catalog.orm = build_index(model_facts, catalog.models, trust_libraries=settings.trust_scoped_managers)
@@ -217,40 +218,41 @@ def schema_columns(tables: Iterable[TableFact], models: Iterable[ModelFact],
     return out
 
 
-def _add_indirect(catalog: TenantCatalog, resolved, global_models: set[str]) -> None:
-    """Tables tied to a tenant table by non-null foreign keys, and their SQLAlchemy models
-    (tenant models with no tenant column: they are scoped through their parent key, see
-    tenantlint/orm/provenance.py). Django's and DDL keys are not read yet."""
-    tables: dict[str, str] = {}  # table -> model
-    by_class: dict[str, str] = {}  # class name -> table (`ForeignKey(App.id)`)
-    keys: dict[str, list[tuple[str, str, bool]]] = {}
-    for fact, _, _ in resolved:
-        table = fact.table or fact.default_table
-        if fact.abstract or not table or fact.framework != "sqlalchemy":
-            continue
-        table = table_key(table)
-        tables.setdefault(table, fact.name)
-        by_class.setdefault(fact.name, table)
-    for fact, _, _ in resolved:
-        table = fact.table or fact.default_table
-        if fact.abstract or not table or fact.framework != "sqlalchemy":
-            continue
-        for column, target, nullable in fact.extra.get("foreign_keys", ()):
-            target = by_class.get(target.rsplit(".", 1)[-1], table_key(target))
-            keys.setdefault(table_key(table), []).append((column.lower(), target, nullable))
+def _add_indirect(catalog: TenantCatalog, resolved, global_models: set[str], shapes) -> None:
+    """Tables tied to a tenant table by non-null foreign keys (from the models of every ORM,
+    own and inherited, and from the replayed migrations and DDL), and their models: tenant
+    models with no tenant column, scoped through their parent key (orm/provenance.py).
+    Each such model's `parents` (key column -> parent model) and `links` (Django/peewee
+    relation field -> a tenant model it references, nullable or not) say how."""
+    graph = KeyGraph.build(resolved, {name: shape.key_facts() for name, shape in shapes.items()}, table_key)
+    keys = graph.lists()
     catalog.indirect = parent_chains(keys, catalog.tables, catalog.global_tables)
     reached = set(catalog.tables) | set(catalog.indirect)
     for fact, _, _ in resolved:
         table = table_key(fact.table or fact.default_table or "")
-        if fact.abstract or fact.framework != "sqlalchemy" or table not in catalog.indirect \
-                or fact.name in catalog.models or fact.name in global_models:
+        if fact.abstract or table not in catalog.indirect or fact.name in catalog.models \
+                or fact.name in global_models or graph.model_of.get(table) != fact.name:
             continue
-        parents = {column: tables[target] for column, target, nullable in keys.get(table, ())
-                   if not nullable and target in reached and target in tables}
+        if any(other not in reached for _, other in graph.classes.get(fact.name, ())):
+            continue  # models are known by class name: another `Book` of no tenant would be judged as this one
+        parents = {column: graph.model_of[target] for column, target, nullable in keys.get(table, ())
+                   if not nullable and target in reached and target in graph.model_of}
         catalog.models[fact.name] = ModelInfo(
             name=fact.name, qualname=fact.qualname, framework=fact.framework, table=table,
             tenant_columns=frozenset(), tenant_relations=frozenset(), path=fact.path, line=fact.line,
             extra={**fact.extra, "parents": parents, "chain": catalog.indirect[table]})
+    for name, info in list(catalog.models.items()):
+        own = graph.keys.get(info.table or "")
+        if not own:
+            continue
+        extra = {**info.extra, "foreign_keys": tuple((c, t, n) for c, (t, n) in own.items())}  # tables, resolved
+        if info.extra.get("chain") and name in graph.fields:
+            extra["links"] = {f: graph.model_of[own[c][0]] for f, c in graph.fields[name].items()
+                              if c in own and graph.model_of.get(own[c][0]) in catalog.models}
+            if info.framework == "peewee":  # `Message.conversation == conv`: peewee compares the field
+                parents = info.extra.get("parents", {})
+                extra["parents"] = {**parents, **{f: parents[c] for f, c in graph.fields[name].items() if c in parents}}
+        catalog.models[name] = replace(info, extra=extra)
 
 
 def _apply_schema(catalog: TenantCatalog, shapes: Mapping[str, "Shape"]) -> None:

@@ -21,6 +21,8 @@ class TableFact:
     end_line: int = 0
     indexed_columns: tuple[str, ...] = ()  # columns that lead an index here (PK, index=True, FK...)
     offset: int = 0  # of the statement in its SQL text: orders facts that share a line
+    # (column, referenced table, nullable): REFERENCES, sa.ForeignKey, a migration's ForeignKey
+    foreign_keys: tuple[tuple[str, str, bool], ...] = ()
 
 
 @dataclass(frozen=True)

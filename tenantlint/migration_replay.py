@@ -32,12 +32,25 @@ class Shape:
     leading: set[str] = field(default_factory=set)
     definitions: list[TableFact] = field(default_factory=list)
     rls: list[tuple[tuple, DdlFact]] = field(default_factory=list)
+    keys: dict[str, str] = field(default_factory=dict)  # foreign-key column -> referenced table
+    not_null: set[str] = field(default_factory=set)
 
     def absorb(self, other: "Shape") -> None:
         self.columns |= other.columns
         self.leading |= other.leading
         self.definitions += other.definitions
         self.rls += other.rls
+        self.keys.update(other.keys)
+        self.not_null |= other.not_null
+
+    def add_keys(self, keys) -> None:
+        for column, target, nullable in keys:
+            self.keys[column.lower()] = target
+            (self.not_null.discard if nullable else self.not_null.add)(column.lower())
+
+    def key_facts(self) -> dict[str, tuple[str, bool]]:
+        """column -> (referenced table, nullable)."""
+        return {c: (t, c not in self.not_null) for c, t in self.keys.items() if t and c in self.columns}
 
 
 def replay(tables: Iterable[TableFact], facts: list[SchemaFact],
@@ -83,6 +96,7 @@ def replay(tables: Iterable[TableFact], facts: list[SchemaFact],
             shape.columns.update(c.lower() for c in fact.columns)
             shape.leading.update(c.lower() for c in fact.indexed_columns if c)
             shape.definitions.append(fact)
+            shape.add_keys(fact.foreign_keys)
             continue
         ddl = fact.ddl
         named = table_key(ddl.table)
@@ -120,6 +134,14 @@ def replay(tables: Iterable[TableFact], facts: list[SchemaFact],
         elif ddl.kind == "drop_column":
             columns.difference_update(cols)
             leading.difference_update(cols)
+            for col in cols:
+                shape.keys.pop(col, None)
+        elif ddl.kind == "foreign_key" and cols:
+            # A key added or altered (`target` "" drops it), or only the column's nullability.
+            if "target" in ddl.extra:
+                shape.keys[cols[0]] = ddl.extra["target"]
+            if "nullable" in ddl.extra:
+                (shape.not_null.discard if ddl.extra["nullable"] else shape.not_null.add)(cols[0])
         elif ddl.kind == "rename_column":
             pairs = list(zip(cols[::2], cols[1::2]))
             known = [(old, new) for old, new in pairs if old in columns]
@@ -128,9 +150,15 @@ def replay(tables: Iterable[TableFact], facts: list[SchemaFact],
             for old, new in known:
                 columns.discard(old)
                 columns.add(new)
+                if old in shape.keys:
+                    shape.keys[new] = shape.keys.pop(old)
+                if old in shape.not_null:
+                    shape.not_null.add(new)
                 if old in leading:
                     leading.discard(old)
                     leading.add(new)
+    for shape in shapes.values():  # keys name Django models by their default table
+        shape.keys = {c: models.get(t, t) for c, t in shape.keys.items()}
     return shapes
 
 

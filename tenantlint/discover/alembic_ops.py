@@ -9,7 +9,11 @@ and `alter_column(..., new_column_name=...)` (on `op` or a batch) are column cha
 the catalog replays in revision order: dropping the tenant column ends a tenant table,
 renaming a column to it makes one. So are `drop_table` and `rename_table`: a dropped
 table no longer exists, a renamed one lives on under its new name. A table name may be
-a loop variable over literal names (`for t in ("a", "b"): op.drop_table(t)`)."""
+a loop variable over literal names (`for t in ("a", "b"): op.drop_table(t)`).
+
+Foreign keys (`sa.ForeignKey` in a column, `ForeignKeyConstraint`, `create_foreign_key`)
+and a column's nullability (`nullable=`, `alter_column(..., nullable=False)`) go into the
+catalog's key graph (tenantlint/foreign_keys.py)."""
 from __future__ import annotations
 
 import ast
@@ -17,6 +21,7 @@ from typing import Iterable, Iterator
 
 from tenantlint.catalog import SchemaFact, TableFact
 from tenantlint.config import Settings
+from tenantlint.foreign_keys import constraint_keys, foreign_key
 from tenantlint.orm.pyast import dotted
 from tenantlint.sql.types import DdlFact
 
@@ -102,6 +107,25 @@ def column_of(node: ast.AST) -> tuple[str, bool] | None:
     return name.lower(), indexed
 
 
+def table_keys(args: Iterable[ast.AST]) -> tuple[tuple[str, str, bool], ...]:
+    """(column, referenced table, nullable) of `create_table`/`Table`/`add_column` items."""
+    keys: dict[str, tuple[str, bool]] = {}
+    nullable: dict[str, bool] = {}
+    constraints = []
+    for item in args:
+        col = column_of(item)
+        if col:
+            key = foreign_key(item, None)
+            nullable[col[0]] = key[1] if key else not (flag(item, "primary_key") or flag(item, "nullable") is False)
+            if key:
+                keys[col[0]] = (_short(key[0]), key[1])
+        elif isinstance(item, ast.Call):
+            constraints += constraint_keys(item)
+    for column, target in constraints:
+        keys.setdefault(column, (_short(target), nullable.get(column, True)))
+    return tuple((c, t, n) for c, (t, n) in keys.items())
+
+
 def table_parts(args: Iterable[ast.AST]) -> tuple[list[str], list[str]]:
     """(columns, columns leading an index) of `create_table`/`Table` items: columns with
     `index=True`/`unique=True`, the first `primary_key=True` column (a composite primary
@@ -139,7 +163,7 @@ def table_parts(args: Iterable[ast.AST]) -> tuple[list[str], list[str]]:
 class AlembicOps:
     triggers = (b"create_table", b"create_index", b"Table(", b"batch_alter_table", b"add_column",
                 b"create_primary_key", b"create_unique_constraint", b"drop_column", b"alter_column",
-                b"drop_table", b"rename_table", b"down_revision")
+                b"drop_table", b"rename_table", b"down_revision", b"create_foreign_key")
 
     def discover(self, tree: ast.Module, path: str, module: str, settings: Settings) -> Iterable:
         names = imports(tree)
@@ -220,9 +244,10 @@ class _Walker:
         if self._table_call(node):
             name_node = argument(node, 0, "name")
             table = string(name_node)
-            columns, leading = table_parts(a for a in node.args if a is not name_node)
+            items = [a for a in node.args if a is not name_node]
+            columns, leading = table_parts(items)
             if table and columns:
-                yield self.table(table, columns, leading, node, "sqlalchemy")
+                yield self.table(table, columns, leading, node, "sqlalchemy", table_keys(items))
             return
         if recv in self.ops:
             table_arg = 1
@@ -234,9 +259,10 @@ class _Walker:
         if name == "create_table" and table_arg is not None:
             name_node = argument(node, 0, "table_name")
             table = string(name_node)
-            columns, leading = table_parts(a for a in node.args if a is not name_node)
+            items = [a for a in node.args if a is not name_node]
+            columns, leading = table_parts(items)
             if table:
-                yield self.table(table, columns, leading, node, "alembic")
+                yield self.table(table, columns, leading, node, "alembic", table_keys(items))
         elif name == "add_column":
             if table_arg is not None:
                 table = string(argument(node, 0, "table_name"))
@@ -244,7 +270,7 @@ class _Walker:
             col = column_of(column) if column is not None else None
             if table and col:
                 leading = [col[0]] if col[1] or flag(column, "primary_key") else []
-                yield self.table(table, [col[0]], leading, node, "alembic-alter")
+                yield self.table(table, [col[0]], leading, node, "alembic-alter", table_keys([column]))
         elif name in ("drop_column", "alter_column"):
             if table_arg is not None:
                 table = string(argument(node, 0, "table_name"))
@@ -253,6 +279,17 @@ class _Walker:
             if table and column and (new or name == "drop_column"):
                 kind, columns = ("rename_column", (column, new)) if new else ("drop_column", (column,))
                 yield SchemaFact(DdlFact(kind, table.lower().rsplit(".", 1)[-1], tuple(c.lower() for c in columns)),
+                                 self.path, node.lineno)
+            if table and column and name == "alter_column" and flag(node, "nullable") is not None:
+                yield SchemaFact(DdlFact("foreign_key", _short(table), ((new or column).lower(),),
+                                         extra={"nullable": flag(node, "nullable")}), self.path, node.lineno)
+        elif name == "create_foreign_key":
+            # create_foreign_key(name, source_table, referent_table, local_cols, remote_cols)
+            source = string(argument(node, 1, "source_table")) if table_arg is not None else table
+            referent = string(argument(node, 2 if table_arg is not None else 1, "referent_table"))
+            local = strings(argument(node, 3 if table_arg is not None else 2, "local_cols"))
+            if source and referent and local and local[0]:
+                yield SchemaFact(DdlFact("foreign_key", _short(source), (local[0],), extra={"target": _short(referent)}),
                                  self.path, node.lineno)
         elif name == "drop_table" and table_arg is not None:
             for table in _names(argument(node, 0, "table_name"), loops):
@@ -270,10 +307,11 @@ class _Walker:
                 yield SchemaFact(DdlFact("index", table.lower().rsplit(".", 1)[-1], tuple(cols)), self.path,
                                  node.lineno)
 
-    def table(self, name: str, columns: list[str], leading: list[str], node: ast.Call, origin: str) -> TableFact:
+    def table(self, name: str, columns: list[str], leading: list[str], node: ast.Call, origin: str,
+              keys: tuple = ()) -> TableFact:
         return TableFact(name=name.lower().rsplit(".", 1)[-1], columns=tuple(columns), path=self.path,
                          line=node.lineno, origin=origin, end_line=node.end_lineno or node.lineno,
-                         indexed_columns=tuple(leading))
+                         indexed_columns=tuple(leading), foreign_keys=keys)
 
 
 def _short(name: str) -> str:

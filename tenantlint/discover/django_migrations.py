@@ -18,7 +18,9 @@ A ForeignKey `tenant` gives the column `tenant_id` and is indexed unless
 `db_index=False`; `primary_key`, `unique` and `db_index` fields lead an index too.
 
 `AddField` adds a column (a ForeignKey `tenant` makes the model a tenant model from that
-migration on); `RemoveField` and `RenameField` are column changes that the catalog replays
+migration on); a relation's target and nullability are its foreign key (`to="app.Model"`
+as `app_model`, the default table, mapped by the catalog's replay), which `AlterField`
+changes; `RemoveField` and `RenameField` are column changes that the catalog replays
 in migration order. They name only the field, whose column is `<name>` or, for a
 relation, `<name>_id`: a removal drops both names, a rename renames whichever exists."""
 from __future__ import annotations
@@ -29,10 +31,11 @@ from typing import Iterable, Iterator
 from tenantlint.catalog import SchemaFact, TableFact
 from tenantlint.config import Settings
 from tenantlint.discover.alembic_ops import argument, call_name, flag, imports, string, strings
+from tenantlint.foreign_keys import django_key, migration_target
 from tenantlint.sql.types import DdlFact
 
 _RELATIONS = {"ForeignKey": True, "OneToOneField": True, "ForeignObject": False}
-_OPERATIONS = {"CreateModel", "AddField", "RemoveField", "RenameField", "AddIndex", "AddConstraint",
+_OPERATIONS = {"CreateModel", "AddField", "AlterField", "RemoveField", "RenameField", "AddIndex", "AddConstraint",
                "AlterUniqueTogether", "AlterIndexTogether", "AlterModelTable", "RenameModel", "DeleteModel"}
 # Operations that take something away: not read from `state_operations`.
 _DESTRUCTIVE = {"RemoveField", "RenameField", "AlterModelTable", "RenameModel", "DeleteModel"}
@@ -120,6 +123,7 @@ class _Reader:
         known: dict[str, str] = {}
         leading: list[str] = []
         composite: list[str] = []
+        keys: list[tuple[str, str, bool]] = []
         for item in fields.elts:
             if not (isinstance(item, ast.Tuple) and len(item.elts) >= 2 and string(item.elts[0])):
                 continue
@@ -134,6 +138,9 @@ class _Reader:
             columns.append(column)
             if indexed:
                 leading.append(column)
+            key = self.key(model, column, field)
+            if key:
+                keys.append(key)
         if composite and composite[0]:
             leading.append(self.column(composite[0], known))
         for group in self.key_groups(opts):
@@ -141,7 +148,14 @@ class _Reader:
                 leading.append(self.column(group[0], known))
         yield TableFact(name=table, columns=tuple(columns), path=self.path, line=node.lineno,
                         origin="django-migration", end_line=node.end_lineno or node.lineno,
-                        indexed_columns=tuple(dict.fromkeys(leading)))
+                        indexed_columns=tuple(dict.fromkeys(leading)), foreign_keys=tuple(keys))
+
+    def key(self, model: str, column: str, field: ast.AST) -> tuple[str, str, bool] | None:
+        """(column, referenced default table, nullable) of a relation field."""
+        if not (isinstance(field, ast.Call) and call_name(field) in _RELATIONS):
+            return None
+        key = django_key(field, model)
+        return (column, migration_target(key[0], self.app), key[1]) if key else None
 
     def key_groups(self, opts: dict[str, ast.AST]) -> Iterator[list[str]]:
         """Field lists of `indexes`, unique `constraints`, `unique_together`, `index_together`."""
@@ -175,8 +189,21 @@ class _Reader:
             return
         column, indexed = field_column(name, field)
         if column:
+            key = self.key(string(argument(node, 0, "model_name")) or "", column, field)
             yield TableFact(name=table, columns=(column,), path=self.path, line=node.lineno, origin="django-alter",
-                            end_line=node.end_lineno or node.lineno, indexed_columns=(column,) if indexed else ())
+                            end_line=node.end_lineno or node.lineno, indexed_columns=(column,) if indexed else (),
+                            foreign_keys=(key,) if key else ())
+
+    def AlterField(self, node: ast.Call) -> Iterator:
+        """A relation's new target and nullability (the column itself stays)."""
+        table = self.model_table(node)
+        name = string(argument(node, 1, "name"))
+        field = argument(node, 2, "field")
+        column = field_column(name, field)[0] if table and name and field is not None else None
+        key = self.key(string(argument(node, 0, "model_name")) or "", column, field) if column else None
+        if key:
+            yield SchemaFact(DdlFact("foreign_key", table, (column,), extra={"target": key[1], "nullable": key[2]}),
+                             self.path, node.lineno)
 
     def RemoveField(self, node: ast.Call) -> Iterator:
         table = self.model_table(node)

@@ -60,7 +60,8 @@ def facts_from_sql(text: str, path: str, settings: Settings, *, base_line: int =
         if fact.kind == "create_table":
             out.append(TableFact(name=fact.table, columns=fact.columns, path=path, line=line, origin=origin,
                                  end_line=line_of(fact.offset + _statement_length(text, fact.offset)),
-                                 indexed_columns=fact.indexed_leading, offset=fact.offset))
+                                 indexed_columns=fact.indexed_leading, offset=fact.offset,
+                                 foreign_keys=fact.extra.get("foreign_keys", ())))
         else:
             out.append(SchemaFact(ddl=fact, path=path, line=line))
     return out

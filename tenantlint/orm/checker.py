@@ -54,7 +54,8 @@ class OrmChecker(Checker):
         if self.active:
             self.models = models = Models(ctx)
             self.provenance = Provenance(self)
-            self.frameworks = (Django(models), SqlAlchemy(models, self.provenance), Peewee(models))
+            self.frameworks = (Django(models, self.provenance), SqlAlchemy(models, self.provenance),
+                               Peewee(models, self.provenance))
             self.call_judge = CallJudge(self) if self.functions.functions else None
             self._top = {id(s) for s in ctx.module.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
             self._top_classes = {id(c) for c in top_classes(ctx.module)}
@@ -283,8 +284,8 @@ class OrmChecker(Checker):
         for name in models:
             info = self.ctx.catalog.models.get(name)
             cols = "/".join(sorted(info.tenant_columns)) if info else "tenant"
-            if info and not info.tenant_columns and info.extra.get("parents"):
-                cols = "/".join(sorted(info.extra["parents"]))  # tenant data through its parent key
+            if info and not info.tenant_columns and info.extra.get("chain"):
+                cols = info.extra["chain"][0][1]  # tenant data through its parent key
             table = f" ({info.table})" if info and info.table else ""
             parts.append((f"`{name}`{table}", cols))
         what = ", ".join(p[0] for p in parts[:_LISTED])

@@ -15,6 +15,7 @@ import ast
 from pathlib import PurePosixPath
 
 from tenantlint.catalog import ModelFact
+from tenantlint.foreign_keys import django_key
 from tenantlint.orm.pyast import (ImportAliases, base_names, const_str, dotted, is_true, kwarg,
                                   lookup_is_tenant, method, top_classes)
 from tenantlint.string_constants import module_strings, table_ref as table_ref_of
@@ -113,6 +114,7 @@ def _model_fact(cls, written, qualified, path, module, app_label, imports, names
     indexed: list[str] = []
     managers: dict[str, str] = {}
     field_columns: dict[str, str] = {}
+    keys: list[tuple[str, str, bool]] = []  # (column, target as written, nullable)
     meta: dict[str, object] = {}
     for stmt in cls.body:
         if isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
@@ -134,6 +136,9 @@ def _model_fact(cls, written, qualified, path, module, app_label, imports, names
         field_columns[target] = column
         if kind == "fk":
             relations[target] = column
+            key = django_key(value, cls.name)
+            if key:
+                keys.append((column, *key))
             db_index = kwarg(value, "db_index")
             if not (isinstance(db_index, ast.Constant) and db_index.value is False):
                 indexed.append(column)
@@ -145,6 +150,8 @@ def _model_fact(cls, written, qualified, path, module, app_label, imports, names
             indexed.append(column)
     label = meta.get("app_label") or app_label
     extra = {"managers": managers, "base_qualnames": qualified, "model": True}
+    if keys:
+        extra["foreign_keys"] = tuple(keys)
     if meta.get("default_manager_name"):
         extra["default_manager"] = meta["default_manager_name"]
     table, default = meta.get("db_table"), f"{label}_{cls.name.lower()}" if label else cls.name.lower()

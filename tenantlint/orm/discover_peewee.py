@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 
 from tenantlint.catalog import ModelFact
+from tenantlint.foreign_keys import peewee_key
 from tenantlint.orm.pyast import ImportAliases, base_names, const_str, is_true, kwarg, top_classes
 
 _NOT_FIELDS = ("Meta", "DoesNotExist")
@@ -23,6 +24,7 @@ def peewee_facts(tree: ast.Module, path: str, module: str, imports: ImportAliase
         columns: list[str] = []
         relations: dict[str, str] = {}
         indexed: list[str] = []
+        keys: list[tuple[str, str, bool]] = []  # (column, target class, nullable)
         table = None
         for stmt in cls.body:
             if isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
@@ -39,6 +41,9 @@ def peewee_facts(tree: ast.Module, path: str, module: str, imports: ImportAliase
                 column = column or f"{target}_id"
                 relations[target] = column
                 indexed.append(column)  # peewee indexes foreign keys by default
+                key = peewee_key(value, cls.name)
+                if key:
+                    keys.append((column, *key))
             column = column or target
             columns.append(column)
             if is_true(kwarg(value, "index")) or is_true(kwarg(value, "unique")) or is_true(kwarg(value, "primary_key")):
@@ -46,7 +51,7 @@ def peewee_facts(tree: ast.Module, path: str, module: str, imports: ImportAliase
         yield ModelFact(name=cls.name, qualname=f"{module}.{cls.name}", bases=written, framework="peewee",
                         path=path, line=cls.lineno, table=table, default_table=cls.name.lower(),
                         columns=tuple(columns), relations=relations, indexed_columns=tuple(indexed),
-                        extra={"base_qualnames": qualified})
+                        extra={"base_qualnames": qualified, **({"foreign_keys": tuple(keys)} if keys else {})})
 
 
 def _assignment(stmt: ast.stmt) -> tuple[str | None, ast.AST | None]:

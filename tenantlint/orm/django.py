@@ -1,14 +1,15 @@
 """Django querysets: a manager on a tenant model starts a query; lookups whose first
 path component is the tenant relation or a tenant column (`tenant=`, `tenant_id__in=`,
 `tenant__slug=`, inside a `Q` too) scope it, as does `tenant__isnull=True` (the shared
-rows of no tenant)."""
+rows of no tenant). A model that is tenant data through its parent is scoped by its
+parent keys (orm/parent_keys.py)."""
 from __future__ import annotations
 
 import ast
 
-from tenantlint.names import dotted
 from tenantlint.orm.common import Models, call_args, call_name, traced
 from tenantlint.orm.flow import EMPTY, Flow
+from tenantlint.orm.parent_keys import ParentKeys, object_in_hand
 from tenantlint.orm.pyast import lookup_is_tenant
 from tenantlint.orm.state import Root, State
 
@@ -28,8 +29,9 @@ SHORTCUTS = {"get_object_or_404", "get_list_or_404", "aget_object_or_404", "aget
 class Django:
     name = "django"
 
-    def __init__(self, models: Models) -> None:
+    def __init__(self, models: Models, provenance=None) -> None:
         self.models = models
+        self.parents = ParentKeys(models, provenance)
 
     # -- where queries start ------------------------------------------------
     def root(self, node, flow: Flow):
@@ -148,6 +150,8 @@ class Django:
         for state in states:
             model = next(iter(state.models), "")
             scoped, opaque = self.lookups(args, model, flow)
+            if not scoped and state.root.id_source is None:
+                state.root.id_source = self.parents.source(model, args, flow)
             out.add(state.narrowed(frozenset(state.models) if scoped else frozenset(), opaque=opaque and not scoped,
                                    by=by))
         for arg in args:
@@ -162,9 +166,11 @@ class Django:
         for arg in args:
             if arg.keyword is not None:
                 key = arg.keyword
-                if key not in ("defaults", "create_defaults") and _tenant_lookup(key, arg.value, columns, relations):
+                if key not in ("defaults", "create_defaults") and (
+                        _tenant_lookup(key, arg.value, columns, relations) or
+                        self.parents.lookup(model, key, arg.value, flow)):
                     scoped = True
-                elif key in ("pk", "id") and _object_in_hand(arg.value):
+                elif key in ("pk", "id") and object_in_hand(arg.value):
                     scoped = True  # re-fetching `self.project.id`: the object was loaded already
             elif arg.star == "**" and flow.trusted(arg.value):
                 scoped = True  # a helper's `**kwargs`, judged at its calls
@@ -177,11 +183,11 @@ class Django:
             elif arg.star == "*":
                 opaque = True
             else:
-                s, o = self.q_expr(arg.value, columns, relations, flow)
+                s, o = self.q_expr(arg.value, columns, relations, flow, model=model)
                 scoped, opaque = scoped or s, opaque or o
         return scoped, opaque
 
-    def q_expr(self, node, columns, relations, flow: Flow, depth: int = 0) -> tuple[bool, bool]:
+    def q_expr(self, node, columns, relations, flow: Flow, depth: int = 0, model: str = "") -> tuple[bool, bool]:
         node = flow.resolve(node)
         if depth > 20:
             return False, True
@@ -189,18 +195,19 @@ class Django:
             scoped = opaque = False
             for arg in call_args(node):
                 if arg.keyword is not None:
-                    scoped = scoped or _tenant_lookup(arg.keyword, arg.value, columns, relations)
+                    scoped = scoped or _tenant_lookup(arg.keyword, arg.value, columns, relations) or \
+                        self.parents.lookup(model, arg.keyword, arg.value, flow)
                 elif arg.star == "**":
                     keys = _dict_keys(flow.resolve(arg.value))
                     opaque = opaque or keys is None
                     scoped = scoped or bool(keys and any(lookup_is_tenant(k, columns, relations) for k in keys))
                 else:
-                    s, o = self.q_expr(arg.value, columns, relations, flow, depth + 1)
+                    s, o = self.q_expr(arg.value, columns, relations, flow, depth + 1, model)
                     scoped, opaque = scoped or s, opaque or o
             return scoped, opaque and not scoped
         if isinstance(node, ast.BinOp):
-            ls, lo = self.q_expr(node.left, columns, relations, flow, depth + 1)
-            rs, ro = self.q_expr(node.right, columns, relations, flow, depth + 1)
+            ls, lo = self.q_expr(node.left, columns, relations, flow, depth + 1, model)
+            rs, ro = self.q_expr(node.right, columns, relations, flow, depth + 1, model)
             if isinstance(node.op, ast.BitAnd):
                 return ls or rs, (lo or ro) and not (ls or rs)
             if isinstance(node.op, ast.BitOr):
@@ -223,22 +230,6 @@ def _tenant_lookup(key: str, value, columns, relations) -> bool:
 
 
 _CHECKED = "the object is then checked by check_object_permissions()"
-
-
-UNTRUSTED_PARTS = {"request", "data", "GET", "POST", "query_params", "kwargs", "validated_data", "cleaned_data",
-                   "args", "params", "json", "form"}
-
-
-def _object_in_hand(value) -> bool:
-    """`instance.id`, `self.project.pk`, `task.project_id`: the id of an object already loaded
-    (and judged where it was loaded), not an id that came with the request."""
-    chain = dotted(value) if isinstance(value, ast.Attribute) else None
-    if chain is None:
-        return False
-    parts = chain.split(".")
-    if UNTRUSTED_PARTS.intersection(parts):
-        return False
-    return parts[-1] in ("id", "pk") or parts[-1].endswith("_id")
 
 
 def _dict_keys(node) -> list[str] | None:

@@ -75,4 +75,10 @@ class Peewee(SqlAlchemy):
         if name == "execute":
             flow.observe(states)
             return EMPTY
+        on = next((a.value for a in call_args(call) if a.keyword == "on"), None)
+        if name == "join" and on is not None:
+            # `join(Page, on=(Comment.page == Page.id))`: the condition ties as a join's does.
+            out = super().method(states, call, name, flow)
+            scoped, ties, opaque = self._all([on], flow, 0)
+            return frozenset(s.narrowed(scoped, ties, opaque) for s in out)
         return super().method(states, call, name, flow)

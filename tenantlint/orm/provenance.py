@@ -58,6 +58,9 @@ class Provenance:
                 return False
             column = node.attr.lower()
             return column in PRIMARY_KEYS or any(column in self._keys(m) for m in models)
+        if isinstance(node, (ast.Call, ast.Await)):
+            # The row itself stands for its key (`Message.conversation == conv` in peewee).
+            return self.row(node, flow) is not None
         return False
 
     def row(self, node, flow, depth: int = 0) -> frozenset[str] | None:
@@ -224,6 +227,8 @@ class Provenance:
                 named.update(side.id for side in (node.left, node.comparators[0]) if isinstance(side, ast.Name))
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in self.verifiers:
                 named.update(a.id for a in node.args if isinstance(a, ast.Name))
+            elif isinstance(node, ast.keyword) and isinstance(node.value, ast.Name):
+                named.add(node.value.id)  # a Django lookup `pk=param`
         verified = frozenset(i for i, p in enumerate(params) if p in named and self.verified(p, flow))
         if verified:
             self.verifiers[func.name] = verified
@@ -248,6 +253,9 @@ LEAVING = frozenset({"one", "scalar_one", "first_or_404", "one_or_404", "get_or_
 
 
 def _compares_name(node, name: str) -> bool:
+    """`X.id == name`, or a Django lookup `pk=name` / `message_id=name`."""
+    if isinstance(node, ast.keyword):
+        return node.arg is not None and isinstance(node.value, ast.Name) and node.value.id == name
     return isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq) and \
         any(isinstance(side, ast.Name) and side.id == name for side in (node.left, node.comparators[0]))
 

@@ -12,6 +12,13 @@ the one column; indexed_leading: it, when the ADD makes it a primary or unique k
 Whole tables: ``drop_table`` (`DROP [TEMPORARY] TABLE [IF EXISTS] a, b`, one fact per
 table) and ``rename_table`` (columns: the new name; `ALTER TABLE a RENAME TO b`, MySQL's
 `RENAME TABLE a TO b, c TO d`), replayed by the catalog too.
+
+Foreign keys: a ``create_table`` fact's `extra["foreign_keys"]` lists (column, referenced
+table, nullable) from `REFERENCES` on a column and table-level `FOREIGN KEY (...)
+REFERENCES`; ALTER TABLE gives ``foreign_key`` facts (columns: the one column; extra
+`target` for `ADD [COLUMN] c ... REFERENCES p` / `ADD [CONSTRAINT n] FOREIGN KEY (c)
+REFERENCES p`, `nullable` for a column defined or altered: `ALTER [COLUMN] c SET|DROP NOT
+NULL`).
 """
 from __future__ import annotations
 
@@ -194,6 +201,15 @@ def _alter_action(table: str, toks: list[Tok], offset: int) -> list[DdlFact]:
     head = words[0]
     column_kw = len(words) > 1 and words[1] == "COLUMN"
     j = 2 if column_kw else 1
+    if head == "ADD" and "FOREIGN KEY" in words and "REFERENCES" in words:
+        at = words.index("FOREIGN KEY")
+        inner = _groups(toks, at + 1)[0] if at + 1 < len(toks) and toks[at + 1].kind == "L_PAREN" else []
+        cols, target = (_columns_of(inner[0]) if inner else []), _references(toks)
+        return [DdlFact("foreign_key", table, (cols[0],), extra={"target": target}, offset=offset)] \
+            if cols and target else []
+    if head == "ALTER" and j < len(toks) and words[j + 1:j + 4] in (["SET", "NOT", "NULL"], ["DROP", "NOT", "NULL"]):
+        return [DdlFact("foreign_key", table, (toks[j].text.lower(),), extra={"nullable": words[j + 1] == "DROP"},
+                        offset=offset)]
     if head == "ADD":
         if words[j:j + 3] == ["IF", "NOT", "EXISTS"]:
             j += 3
@@ -226,7 +242,10 @@ def _added(table: str, group: list[Tok], offset: int, *, any_kind: bool) -> list
     col = group[0].text.lower()
     gw = [t.upper for t in group]
     leads = (col,) if "PRIMARY KEY" in " ".join(gw) or "UNIQUE" in gw else ()
-    return [DdlFact("add_column", table, (col,), leads, offset=offset)]
+    target = _references(group)
+    key = [DdlFact("foreign_key", table, (col,), extra={"target": target, "nullable": not _not_null(gw)},
+                   offset=offset)] if target else []
+    return [DdlFact("add_column", table, (col,), leads, offset=offset), *key]
 
 
 def _added_key(table: str, toks: list[Tok], j: int, offset: int) -> list[DdlFact]:
@@ -249,12 +268,21 @@ def _create_table(toks, words, i, offset) -> list[DdlFact]:
         return []
     columns: list[str] = []
     leading: list[str] = []
+    keys: dict[str, str] = {}
+    not_null: set[str] = set()
     for group in _groups(toks, i)[0]:
         gw = [t.upper for t in group]
         head = gw[0]
         if head == "CONSTRAINT":
             group, gw = group[2:], gw[2:]
             head = gw[0] if gw else ""
+        if head == "FOREIGN KEY" and len(group) > 1:  # FOREIGN KEY (col, ...) REFERENCES parent (...)
+            inner = _groups(group, 1)[0]
+            target = _references(group)
+            cols = _columns_of(inner[0]) if inner else []
+            if cols and target:
+                keys.setdefault(cols[0], target)
+            continue
         if head.split(" ")[0] in ("PRIMARY", "UNIQUE"):  # a table-level key: first column leads
             paren = next((k for k, t in enumerate(group) if t.kind == "L_PAREN"), -1)
             inner = _groups(group, paren)[0] if paren >= 0 else []
@@ -269,7 +297,24 @@ def _create_table(toks, words, i, offset) -> list[DdlFact]:
         flat = " ".join(gw)  # sqlglot tokenizes `PRIMARY KEY` as one token
         if "PRIMARY KEY" in flat or "UNIQUE" in gw:
             leading.append(col)
-    return [DdlFact("create_table", table, tuple(columns), tuple(dict.fromkeys(leading)), offset=offset)]
+        if _not_null(gw):
+            not_null.add(col)
+        target = _references(group)
+        if target:
+            keys[col] = target
+    extra = {"foreign_keys": tuple((c, t, c not in not_null) for c, t in keys.items())} if keys else {}
+    return [DdlFact("create_table", table, tuple(columns), tuple(dict.fromkeys(leading)), offset=offset,
+                    extra=extra)]
+
+
+def _references(group: list[Tok]) -> str | None:
+    """The table after REFERENCES in a column definition or constraint."""
+    at = next((k for k, t in enumerate(group) if t.upper == "REFERENCES"), -1)
+    return _name(group, at + 1)[0] or None if at >= 0 and at + 1 < len(group) else None
+
+
+def _not_null(words: list[str]) -> bool:
+    return "PRIMARY KEY" in words or any(w == "NOT" and words[k + 1:k + 2] == ["NULL"] for k, w in enumerate(words))
 
 
 def _create_index(toks, words, i, offset) -> list[DdlFact]:

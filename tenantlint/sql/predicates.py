@@ -228,14 +228,23 @@ def anchored_by(cond: exp.Expression, resolve: Resolve) -> list:
     return []
 
 
-def ties(cond: exp.Expression, resolve: Resolve) -> tuple[list, list] | None:
-    """`a.tenant_id = b.tenant_id`: the occurrences on each side, or None."""
+def column_pair(cond: exp.Expression) -> tuple[exp.Column, exp.Column] | None:
+    """The two columns of `a.x = b.y`, else None."""
     cond = unwrap(cond)
     if not isinstance(cond, (exp.EQ, exp.NullSafeEQ)):
         return None
     left, right = unwrap(cond.this), unwrap(cond.expression)
     if not (isinstance(left, exp.Column) and isinstance(right, exp.Column)):
         return None
+    return left, right
+
+
+def ties(cond: exp.Expression, resolve: Resolve) -> tuple[list, list] | None:
+    """`a.tenant_id = b.tenant_id`: the occurrences on each side, or None."""
+    pair = column_pair(cond)
+    if pair is None:
+        return None
+    left, right = pair
     lo, ro = resolve(left), resolve(right)
     if not lo or not ro:
         return None

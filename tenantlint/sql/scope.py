@@ -18,6 +18,7 @@ from tenantlint.sql.glot import exp
 from tenantlint.sql.predicates import (
     anchored_by, columns_in, conjuncts, is_hole_name, is_hole_node, self_compared, ties, unwrap, weakening,
 )
+from tenantlint.sql.parent_keys import parent_join
 from tenantlint.sql.types import SqlIssue, issue, predicate
 from tenantlint.trace import NOT_TENANT, SCOPED, UNSCOPED, UNVERIFIED
 
@@ -61,6 +62,7 @@ class Tables:
     shared: frozenset[str] = frozenset()  # global tables (named in the trace)
     columns: frozenset[str] = frozenset()  # every tenant column (TL105: a setting named for one)
     settings: frozenset[str] = frozenset()  # settings the project reads with current_setting()
+    parents: dict = field(default_factory=dict)  # table tenant through its parent -> key -> parent table
 
     @classmethod
     def from_policy(cls, policy) -> "Tables":
@@ -73,8 +75,14 @@ class Tables:
                 continue
             cols = frozenset(c.lower() for c in (tt.tenant_columns if tt is not None else ())) or default
             tenant[key] = cols
+        columns = default.union(*tenant.values())
+        # A child table's "tenant column" is its parent key (tenantlint/sql/parent_keys.py).
+        parents = {t: dict(keys) for t, keys in getattr(policy, "parent_keys", {}).items()
+                   if t not in tenant and t not in glob and keys}
+        for table, keys in parents.items():
+            tenant[table] = frozenset(keys)
         return cls(tenant, frozenset(t.lower().split(".")[-1] for t in policy.trusted_tables), frozenset(glob),
-                   default.union(*tenant.values()), frozenset(s.lower() for s in policy.tenant_settings))
+                   columns, frozenset(s.lower() for s in policy.tenant_settings), parents)
 
 
 _VERBS = {exp.Update: "updated", exp.Delete: "deleted from", exp.Merge: "merged into"}
@@ -231,6 +239,12 @@ class ScopeWalker:
                     if self.notes is not None and not occ.by:
                         occ.by = _quoted(cond)
             if anchored:
+                continue
+            joined = parent_join(cond, resolve, sc.lookup, self.tables.parents) if self.tables.parents else None
+            if joined is not None:
+                child, parent = joined
+                if can(child):
+                    child.ties.append(parent)  # anchored when its parent row is
                 continue
             tied = ties(cond, resolve)
             if tied is not None:

@@ -49,6 +49,8 @@ class SqlPolicy:
     max_sql_chars: int = 100_000
     # Custom settings the project reads with current_setting(): they carry the tenant (TL105).
     tenant_settings: frozenset[str] = frozenset()
+    # Tables that are tenant data through a parent: table -> its parent key -> parent table.
+    parent_keys: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,8 @@ class Rows:
                 continue  # a Table object, or a model whose rows get their tenant elsewhere
             if model in self.models.catalog.tenant_filled:
                 continue  # its save()/default/listener fills the tenant in
+            if not info.tenant_columns and info.extra.get("chain"):
+                continue  # tenant data through its parent: the non-null key it must have ties it
             return model
         return None
 

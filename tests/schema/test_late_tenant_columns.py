@@ -16,7 +16,8 @@ from tenantlint.sql import ddl_facts
 
 
 @pytest.mark.parametrize("sql, expected", [
-    ("ALTER TABLE t ADD COLUMN tenant_id uuid REFERENCES tenants (id)", [("add_column", ("tenant_id",), ())]),
+    ("ALTER TABLE t ADD COLUMN tenant_id uuid REFERENCES tenants (id)",
+     [("add_column", ("tenant_id",), ()), ("foreign_key", ("tenant_id",), ())]),
     ("ALTER TABLE t ADD tenant_id uuid", [("add_column", ("tenant_id",), ())]),
     ("ALTER TABLE IF EXISTS ONLY public.t ADD COLUMN IF NOT EXISTS tenant_id uuid",
      [("add_column", ("tenant_id",), ())]),
@@ -29,7 +30,8 @@ from tenantlint.sql import ddl_facts
     ("ALTER TABLE t ADD CONSTRAINT k PRIMARY KEY (tenant_id, id), ADD UNIQUE (x, tenant_id)",
      [("index", ("tenant_id", "id"), ()), ("index", ("x", "tenant_id"), ())]),
     ("ALTER TABLE t ADD INDEX ix (tenant_id, a)", [("index", ("tenant_id", "a"), ())]),
-    ("ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (tenant_id) REFERENCES x (id)", []),
+    ("ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (tenant_id) REFERENCES x (id)",
+     [("foreign_key", ("tenant_id",), ())]),
     ("ALTER TABLE t ADD CONSTRAINT p PRIMARY KEY USING INDEX ix", []),
     ("ALTER TABLE t DROP COLUMN IF EXISTS tenant_id CASCADE, DROP x",
      [("drop_column", ("tenant_id",), ()), ("drop_column", ("x",), ())]),
@@ -39,7 +41,8 @@ from tenantlint.sql import ddl_facts
     ("ALTER TABLE t CHANGE COLUMN org tenant_id int", [("rename_column", ("org", "tenant_id"), ())]),
     ("ALTER TABLE t RENAME TO u", [("rename_table", ("u",), ())]),  # a table rename (see test_table_history)
     ("ALTER TABLE t RENAME CONSTRAINT a TO b", []),
-    ("ALTER TABLE t ALTER COLUMN tenant_id SET NOT NULL, ALTER COLUMN x DROP DEFAULT", []),
+    ("ALTER TABLE t ALTER COLUMN tenant_id SET NOT NULL, ALTER COLUMN x DROP DEFAULT",
+     [("foreign_key", ("tenant_id",), ())]),  # the column's nullability, for the key graph
 ])
 def test_alter_table_column_facts(sql, expected):
     got = [(f.kind, f.columns, f.indexed_leading) for f in ddl_facts(sql)]
