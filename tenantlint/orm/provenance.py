@@ -149,8 +149,10 @@ class Provenance:
 
     def verified(self, name: str, flow, before: int | None = None) -> bool:
         """Has this function checked the id `name` with a scoped query and left when
-        nothing was found (`.one()`, `first_or_404`, `if not row: raise/abort/return`),
-        or passed it to a helper of this module that does, before line `before`?"""
+        nothing was found (`.one()`, `first_or_404`, `if not row` / `if row is None` /
+        `if len(rows) == 0`: raise/abort/return), or passed it to a helper of this module
+        that does, before line `before`? The query may be built and run in earlier
+        statements (`q = select(...)`, `result = session.execute(q)`, `rows = result.all()`)."""
         if self.func is None:
             return False
         for block in _blocks(self.func):
@@ -162,7 +164,9 @@ class Provenance:
                     continue
                 if self._verifier_call(value, name):
                     return True
-                if not any(_compares_name(n, name) for n in ast.walk(value)) or self.row(value, flow) is None:
+                nodes = _expand(value, flow)
+                if not any(_compares_name(n, name) for node in nodes for n in ast.walk(node)) or \
+                        not self._scoped_query_in(nodes):
                     continue
                 if any(isinstance(n, ast.Attribute) and n.attr in LEAVING for n in ast.walk(value)):
                     return True
@@ -170,6 +174,21 @@ class Provenance:
                 if isinstance(target, ast.Name) and i + 1 < len(block) and _leaves_unless(block[i + 1], target.id):
                     return True
         return False
+
+    def _scoped_query_in(self, nodes) -> bool:
+        """Do these expressions run a query, every one of them scoped?"""
+        by_node = self._by_node()
+        found = False
+        for node in nodes:
+            for sub in ast.walk(node):
+                entry = by_node.get(id(sub))
+                if entry is None:
+                    continue
+                states = entry[1]
+                if judge(states, self.checker.always) is not None or any(s.opaque or s.write for s in states):
+                    return False
+                found = found or any(s.models for s in states)
+        return found
 
     def _verifier_call(self, value, name: str) -> bool:
         while isinstance(value, ast.Await):
@@ -253,13 +272,53 @@ def _compares_name(node, name: str) -> bool:
 
 
 def _leaves_unless(stmt, name: str) -> bool:
-    """`if not row: raise ... / abort(...) / return ...`."""
-    if not (isinstance(stmt, ast.If) and isinstance(stmt.test, ast.UnaryOp) and isinstance(stmt.test.op, ast.Not)
-            and isinstance(stmt.test.operand, ast.Name) and stmt.test.operand.id == name and stmt.body):
+    """`if not row` / `if row is None` / `if len(rows) == 0` (or `< 1`, `not len(rows)`):
+    then `raise ...` / `return ...` / `abort(...)`."""
+    if not (isinstance(stmt, ast.If) and _tests_empty(stmt.test, name) and stmt.body):
         return False
     last = stmt.body[-1]
     return isinstance(last, (ast.Raise, ast.Return)) or isinstance(last, ast.Expr) and \
         isinstance(last.value, ast.Call) and _name(last.value.func).rsplit(".", 1)[-1] == "abort"
+
+
+def _tests_empty(test, name: str) -> bool:
+    """Is `test` true exactly when `name` holds no row: `not name`, `name is None`,
+    `name == None`, `len(name) == 0`, `len(name) < 1`, `not len(name)`?"""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _is_name(test.operand, name) or _is_len(test.operand, name)
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return False
+    op, right = test.ops[0], test.comparators[0]
+    if _is_name(test.left, name):
+        return isinstance(op, (ast.Is, ast.Eq)) and isinstance(right, ast.Constant) and right.value is None
+    if _is_len(test.left, name) and isinstance(right, ast.Constant) and not isinstance(right.value, bool):
+        return isinstance(op, ast.Eq) and right.value == 0 or isinstance(op, (ast.Lt, ast.LtE)) and \
+            right.value == (1 if isinstance(op, ast.Lt) else 0)
+    return False
+
+
+def _is_name(node, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
+
+
+def _is_len(node, name: str) -> bool:
+    return isinstance(node, ast.Call) and _is_name(node.func, "len") and len(node.args) == 1 and \
+        not node.keywords and _is_name(node.args[0], name)
+
+
+def _expand(value, flow, limit: int = 8) -> list:
+    """`value` and, through names assigned once, the expressions it is built from
+    (`rows = result.fetchall()` <- `result = session.execute(q)` <- `q = select(...)`)."""
+    out, todo, seen = [value], [value], set()
+    while todo and len(out) < limit:
+        for sub in ast.walk(todo.pop()):
+            if isinstance(sub, ast.Name) and sub.id not in seen:
+                seen.add(sub.id)
+                resolved = flow.resolve(sub)
+                if resolved is not sub:
+                    out.append(resolved)
+                    todo.append(resolved)
+    return out
 
 
 def _blocks(func):
