@@ -19,6 +19,13 @@ _TASK_DECORATORS = frozenset({"task", "shared_task", "periodic_task", "job", "ac
 # Class names ending so are views (not "Mixin": ORM models mix those in too).
 _VIEW_BASES = ("View", "ViewSet", "APIView", "Resource", "Endpoint", "HTTPEndpoint")
 _TASK_BASES = ("BaseCommand", "Task")
+# HTTP verbs are routes only as a router's or app's method (`@router.patch(...)`), never a
+# bare name or a mock (`@patch("x.y")`, `@mock.patch.object(...)` decorate tests).
+_VERBS = frozenset({"get", "post", "put", "patch", "delete"})
+_MOCKS = frozenset({"mock", "patch", "unittest", "mocker"})
+# Parameters a framework injects, not the client: FastAPI dependencies, the request itself.
+_INJECTED = frozenset({"Depends", "Security"})
+_NOT_INPUT = frozenset({"self", "cls", "request", "req", "session", "db", "background_tasks", "response"})
 
 
 def _last(node) -> str:
@@ -28,8 +35,24 @@ def _last(node) -> str:
     return name.rsplit(".", 1)[-1] if name else ""
 
 
-def _kind_of_function(fn, owner: ast.ClassDef | None) -> str | None:
-    names = {_last(d) for d in fn.decorator_list}
+def _decorator_names(fn) -> set[str]:
+    names = set()
+    for decorator in fn.decorator_list:
+        last = _last(decorator)
+        if last in _VERBS:
+            func = decorator.func if isinstance(decorator, ast.Call) else decorator
+            receiver = dotted(func.value) if isinstance(func, ast.Attribute) else None
+            if receiver is None or set(receiver.split(".")) & _MOCKS:
+                continue
+        names.add(last)
+    return names
+
+
+def kind_of(fn, owner: ast.ClassDef | None) -> str | None:
+    """`request` / `task` for an entry point (`owner`: the class of a method), else None."""
+    if fn.name.startswith("test"):
+        return None  # a test (its `request` parameter is pytest's fixture)
+    names = _decorator_names(fn)
     if names & _TASK_DECORATORS and not names & {"get", "post", "put", "patch", "delete", "route"}:
         return TASK
     if names & _ROUTE_DECORATORS:
@@ -61,7 +84,7 @@ class Reach:
                 if owner is not None else [node] if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
             for fn in defs:
                 functions.setdefault(fn.name, []).append(fn)
-                kind = _kind_of_function(fn, owner)
+                kind = kind_of(fn, owner)
                 if kind:
                     kinds[id(fn)] = kind
         # What an entry point calls in the module runs there too (request outranks task).
@@ -89,3 +112,25 @@ class Reach:
             if start <= line <= end and (size is None or end - start < size):
                 best, size = kind, end - start
         return best
+
+
+def request_parameters(fn, owner: ast.ClassDef | None) -> frozenset[str]:
+    """The parameters of a request entry point that carry what the client sent: path and
+    query parameters, body models (a FastAPI `Depends()`/`Security()` dependency, the
+    request object, `self` and a session are the framework's, not the client's)."""
+    if kind_of(fn, owner) != REQUEST:
+        return frozenset()
+    args = fn.args
+    positional = [*args.posonlyargs, *args.args]
+    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    out = set()
+    for arg, default in [*zip(positional, defaults), *zip(args.kwonlyargs, args.kw_defaults)]:
+        if arg.arg in _NOT_INPUT or _injected(default) or _injected(arg.annotation):
+            continue
+        out.add(arg.arg)
+    return frozenset(out)
+
+
+def _injected(node) -> bool:
+    """`Depends(get_user)`, `Annotated[User, Depends(...)]`, `Security(...)`."""
+    return node is not None and any(isinstance(n, ast.Call) and _last(n) in _INJECTED for n in ast.walk(node))

@@ -57,6 +57,20 @@ def orphan():
 class Agent(Base, OrganizationMixin):
     def latest(self, session):
         return 7
+
+
+@patch("app.flags.flag_set")
+def patched(flag):
+    return 8
+
+
+@router.patch("/items/{item_id}")
+def patch_route(item_id):
+    return 9
+
+
+def test_view(request, client):
+    return 10
 '''
 
 
@@ -78,6 +92,9 @@ def test_entry_points_and_what_they_call():
     assert _reach("view") == "request"  # a Django function view
     assert _reach("orphan") == "unknown"
     assert _reach("latest") == "unknown"  # a model's mixin is no view
+    assert _reach("patched") == "unknown"  # unittest.mock's patch is no HTTP PATCH
+    assert _reach("patch_route") == "request"
+    assert _reach("test_view") == "unknown"  # pytest's `request` fixture makes no view
 
 
 APP = '''\

@@ -6,13 +6,15 @@ tenantlint/foreign_keys.py) is scoped when its parent key equals a trusted value
 joined to its parent (`Message.conversation_id == Conversation.id`). Trusted, inside one
 function: a `tenant-sources` value; the primary key, or a foreign key, of a row loaded by
 a query this function ran scoped (or returned by a helper of this module whose every
-`return` is such a row). Request input never is; a parameter is not (no call summaries
-yet)."""
+`return` is such a row), or an id such a query verified before leaving when nothing
+was found. Request input never is (what the client sent, and a route's path, query and
+body parameters: the message says so); a parameter is not (no call summaries yet)."""
 from __future__ import annotations
 
 import ast
 
 from tenantlint.orm.state import judge
+from tenantlint.reach import request_parameters
 
 PRIMARY_KEYS = frozenset({"id", "pk"})
 _CASTS = frozenset({"str", "int", "UUID", "uuid.UUID"})
@@ -29,6 +31,7 @@ class Provenance:
         self._feeding: dict[int, list] = {}  # id(call) -> roots of the queries it filters (`in_`)
         self.verifiers: dict[str, frozenset[int]] = {}  # function -> positions of the ids it verifies
         self._indexed = -1
+        self._owner_of: dict[int, ast.ClassDef] | None = None  # id(method) -> its module-level class
 
     def enter(self, func) -> None:
         self.values = self.checker.ctx.tenant_sources.function(func)
@@ -110,13 +113,31 @@ class Provenance:
         return frozenset(k[0].lower() for k in keys)
 
     def source(self, node, flow) -> str | None:
-        """Where an untrusted id comes from, for the message."""
+        """Where an untrusted id comes from, for the message: the request (what the client
+        sent, or a path, query or body parameter of a route), or the caller."""
         if self.values is not None and self.values.request_input(node) is not None:
             return "by an id from the request"
         node = flow.resolve(node) if isinstance(node, ast.Name) else node
+        base = node
+        while isinstance(base, (ast.Attribute, ast.Subscript)):
+            base = base.value  # `body.agent_ids[0]`: a field of a request body model
+        if isinstance(base, ast.Name) and base.id in self._route_inputs():
+            return "by an id from the request"
         if isinstance(node, ast.Name):
             return "by an id the caller passes"
         return None
+
+    def _route_inputs(self) -> frozenset[str]:
+        """The parameters of the function being followed that the client fills, when it
+        is a route or view (tenantlint.reach)."""
+        if self.func is None:
+            return frozenset()
+        if self._owner_of is None:
+            module = self.checker.ctx.module
+            self._owner_of = {id(fn): cls for cls in (module.body if module is not None else ())
+                              if isinstance(cls, ast.ClassDef) for fn in cls.body
+                              if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        return request_parameters(self.func, self._owner_of.get(id(self.func)))
 
     # -- conditions ---------------------------------------------------------
     def compare(self, left, right, refs, flow):
