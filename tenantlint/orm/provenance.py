@@ -64,14 +64,24 @@ class Provenance:
         return False
 
     def row(self, node, flow, depth: int = 0) -> frozenset[str] | None:
-        """The models of a row loaded under tenant scope that `node` holds, else None."""
+        """The models of a row loaded under tenant scope that `node` holds, else None: a
+        scoped query's result, a same-module helper's scoped row, or a relationship of
+        such a row (`for link in agent.tool_links`: rows tied to it by a foreign key)."""
+        if depth > 5:
+            return None
         if isinstance(node, ast.Name):
             value = flow.resolve(node)
-            if value is node:
-                return None
+            if value is node or isinstance(value, ast.Constant) and value.value is None:
+                return self._bound_rows(node.id, flow, depth)  # a loop variable, `found = None` first
+            if isinstance(value, ast.Name):
+                return self.row(value, flow, depth + 1)  # `found = link`
             node = value
         while isinstance(node, ast.Await):
             node = node.value
+        if isinstance(node, ast.Attribute):
+            related = self._related(node, flow, depth)
+            if related is not None:
+                return related
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in self.scoped_helpers:
             return self.scoped_helpers[node.func.id]
         by_node = self._by_node()
@@ -88,6 +98,36 @@ class Provenance:
             for state in states:
                 models |= state.models
         return frozenset(models) if found and models else None
+
+    def _related(self, node: ast.Attribute, flow, depth: int) -> frozenset[str] | None:
+        """`row.rel` where `rel` is a relationship of a scoped row's model: its targets."""
+        owners = self.row(node.value, flow, depth + 1) if isinstance(node.value, (ast.Name, ast.Attribute)) else None
+        if not owners:
+            return None
+        targets = set()
+        for model in owners:
+            orm = self.catalog.orm.get(model)
+            target = orm.relationships.get(node.attr) if orm is not None else None
+            if target is None:
+                return None
+            targets.add(target.rsplit(".", 1)[-1])
+        return frozenset(targets)
+
+    def _bound_rows(self, name: str, flow, depth: int) -> frozenset[str] | None:
+        """A name bound more than once (a loop variable, `found = None` then `found = x`)
+        holds a scoped row when every value bound to it is one (or None)."""
+        bound = self.values.assigned.get(name) if self.values is not None else None
+        if not bound:
+            return None
+        models: set[str] = set()
+        for value in bound:
+            if isinstance(value, ast.Constant) and value.value is None:
+                continue
+            rows = self.row(value, flow, depth + 1)
+            if rows is None:
+                return None
+            models |= rows
+        return frozenset(models) or None
 
     def _by_node(self) -> dict[int, tuple]:
         """The checker's observed queries by the node that created them (rebuilt as it grows)."""
