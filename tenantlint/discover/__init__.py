@@ -19,8 +19,9 @@ from tenantlint.stores.wrappers import WrapperFact, index_wrappers, resolve_inst
 from tenantlint.config import Settings
 from tenantlint.discover.escapes import suppression_facts
 from tenantlint.discover.settings_read import reads_in
-from tenantlint.discover import request_helpers, tenant_fillers
+from tenantlint.discover import request_helpers, tenant_fillers, verifiers
 from tenantlint.discover.request_helpers import RequestHelperFact
+from tenantlint.discover.verifiers import VerifierFact
 from tenantlint.discover.tenant_fillers import TenantFillerFact
 from tenantlint.files import link_outside, module_name, relative, walk
 from tenantlint.cache import stamp_before_read
@@ -55,7 +56,7 @@ def python_discoverers() -> tuple[PyDiscoverer, ...]:
             *django_migrations.DISCOVERERS, *module_names.DISCOVERERS, *ambient_helpers.DISCOVERERS,
             *wrapper_classes.DISCOVERERS, *documents.DISCOVERERS, *escapes.DISCOVERERS,
             *settings_read.DISCOVERERS, *request_helpers.DISCOVERERS, *tenant_fillers.DISCOVERERS,
-            *functions.DISCOVERERS)
+            *functions.DISCOVERERS, *verifiers.DISCOVERERS)
 
 
 # Below this many files to read, worker start-up costs more than it saves.
@@ -149,6 +150,7 @@ def assemble_facts(settings: Settings, facts: Iterable[Fact]) -> TenantCatalog:
         if isinstance(fact, SettingRead):
             catalog.settings_read.setdefault(fact.name, fact)
     catalog.request_helpers = request_helpers.request_helpers(f for f in facts if isinstance(f, RequestHelperFact))
+    catalog.verifiers = verifiers.verifier_index(f for f in facts if isinstance(f, VerifierFact))
     catalog.tenant_filled = tenant_fillers.filled_models(
         (f for f in facts if isinstance(f, TenantFillerFact)), (f for f in facts if isinstance(f, ModelFact)),
         catalog.models)

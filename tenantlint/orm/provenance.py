@@ -216,23 +216,30 @@ class Provenance:
         statements (`q = select(...)`, `result = session.execute(q)`, `rows = result.all()`)."""
         if self.func is None:
             return False
-        for block in _blocks(self.func):
+        for block in blocks(self.func):
             for i, stmt in enumerate(block):
                 if before is not None and stmt.lineno >= before:
                     break
                 value = stmt.value if isinstance(stmt, (ast.Assign, ast.Expr, ast.AnnAssign)) else None
+                tested = emptiness_check(stmt)
+                if tested is not None and not isinstance(tested, ast.Name):
+                    # `if session.execute(q).scalar_one_or_none() is None: raise`
+                    nodes = expand(tested, flow.resolve)
+                    if any(_compares_name(n, name) for node in nodes for n in ast.walk(node)) and \
+                            self._scoped_query_in(nodes):
+                        return True
                 if value is None:
                     continue
                 if self._verifier_call(value, name):
                     return True
-                nodes = _expand(value, flow)
+                nodes = expand(value, flow.resolve)
                 if not any(_compares_name(n, name) for node in nodes for n in ast.walk(node)) or \
                         not self._scoped_query_in(nodes):
                     continue
                 if any(isinstance(n, ast.Attribute) and n.attr in LEAVING for n in ast.walk(value)):
                     return True
                 target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else None
-                if isinstance(target, ast.Name) and i + 1 < len(block) and _leaves_unless(block[i + 1], target.id):
+                if isinstance(target, ast.Name) and i + 1 < len(block) and leaves_unless(block[i + 1], target.id):
                     return True
         return False
 
@@ -252,12 +259,37 @@ class Provenance:
         return found
 
     def _verifier_call(self, value, name: str) -> bool:
+        """A call that verifies `name`: to a helper of this module, or to a project function
+        of another module the catalog pass found verifying that parameter
+        (tenantlint/discover/verifiers.py), by position or keyword."""
         while isinstance(value, ast.Await):
             value = value.value
-        if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)):
+        if not isinstance(value, ast.Call):
             return False
-        positions = self.verifiers.get(value.func.id, ())
-        return any(isinstance(a, ast.Name) and a.id == name for i, a in enumerate(value.args) if i in positions)
+        if isinstance(value.func, ast.Name) and value.func.id in self.verifiers:
+            positions = self.verifiers[value.func.id]
+            return any(isinstance(a, ast.Name) and a.id == name for i, a in enumerate(value.args) if i in positions)
+        for position, param in self._project_verifier(value.func):
+            given = value.args[position] if 0 <= position < len(value.args) and \
+                not any(isinstance(a, ast.Starred) for a in value.args[:position + 1]) else \
+                next((k.value for k in value.keywords if k.arg == param), None)
+            if isinstance(given, ast.Name) and given.id == name:
+                return True
+        return False
+
+    def _project_verifier(self, func) -> tuple[tuple[int, str], ...]:
+        index = getattr(self.catalog, "verifiers", None)
+        imports = self.checker.ctx.imports
+        if not index or imports is None or not isinstance(func, (ast.Name, ast.Attribute)):
+            return ()
+        qualified = imports.qualify(func) or ""
+        found = index.get(qualified)
+        if found is None and "." in qualified:
+            # imported through a package that re-exports it (`from app.helpers import check`)
+            package, short = qualified.rsplit(".", 1)
+            under = [v for k, v in index.items() if k.startswith(package + ".") and k.rsplit(".", 1)[-1] == short]
+            found = under[0] if len(under) == 1 else None
+        return found or ()
 
     def implicit_ties(self, joined, present) -> frozenset[tuple[str, str]]:
         """A child table joined with no condition (SQLAlchemy follows its foreign key) is
@@ -299,7 +331,7 @@ class Provenance:
         # Only a parameter compared with `==` or handed to a verifier can be verified: one
         # walk finds those, instead of one walk of the whole body per parameter.
         named = set()
-        for node in _own_nodes(func):
+        for node in own_nodes(func):
             if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq):
                 named.update(side.id for side in (node.left, node.comparators[0]) if isinstance(side, ast.Name))
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in self.verifiers:
@@ -311,7 +343,7 @@ class Provenance:
 
     def _scoped_returns(self, func, flow) -> None:
         """Remember a function of this module whose every `return` is a row loaded under scope."""
-        returns = [n for n in _own_nodes(func) if isinstance(n, ast.Return)]
+        returns = [n for n in own_nodes(func) if isinstance(n, ast.Return)]
         if not returns:
             return
         models: set[str] = set()
@@ -332,59 +364,69 @@ def _compares_name(node, name: str) -> bool:
         any(isinstance(side, ast.Name) and side.id == name for side in (node.left, node.comparators[0]))
 
 
-def _leaves_unless(stmt, name: str) -> bool:
+def leaves_unless(stmt, name: str, returning: bool = True) -> bool:
     """`if not row` / `if row is None` / `if len(rows) == 0` (or `< 1`, `not len(rows)`):
-    then `raise ...` / `return ...` / `abort(...)`."""
-    if not (isinstance(stmt, ast.If) and _tests_empty(stmt.test, name) and stmt.body):
-        return False
+    then `raise ...` / `abort(...)` / (`returning`) `return ...`."""
+    tested = emptiness_check(stmt, returning)
+    return isinstance(tested, ast.Name) and tested.id == name
+
+
+def emptiness_check(stmt, returning: bool = True):
+    """The expression an `if` leaves the function on when it holds no row (`if not x`,
+    `if x is None`, `if len(x) == 0`, `< 1`, `not len(x)`, each then `raise` / `abort()` /
+    (`returning`) `return`), else None."""
+    if not (isinstance(stmt, ast.If) and stmt.body):
+        return None
     last = stmt.body[-1]
-    return isinstance(last, (ast.Raise, ast.Return)) or isinstance(last, ast.Expr) and \
-        isinstance(last.value, ast.Call) and _name(last.value.func).rsplit(".", 1)[-1] == "abort"
-
-
-def _tests_empty(test, name: str) -> bool:
-    """Is `test` true exactly when `name` holds no row: `not name`, `name is None`,
-    `name == None`, `len(name) == 0`, `len(name) < 1`, `not len(name)`?"""
+    if not (isinstance(last, ast.Raise) or returning and isinstance(last, ast.Return) or
+            isinstance(last, ast.Expr) and isinstance(last.value, ast.Call) and
+            _name(last.value.func).rsplit(".", 1)[-1] == "abort"):
+        return None
+    test = stmt.test
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        return _is_name(test.operand, name) or _is_len(test.operand, name)
+        return _len_of(test.operand) or test.operand
     if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
-        return False
+        return None
     op, right = test.ops[0], test.comparators[0]
-    if _is_name(test.left, name):
-        return isinstance(op, (ast.Is, ast.Eq)) and isinstance(right, ast.Constant) and right.value is None
-    if _is_len(test.left, name) and isinstance(right, ast.Constant) and not isinstance(right.value, bool):
-        return isinstance(op, ast.Eq) and right.value == 0 or isinstance(op, (ast.Lt, ast.LtE)) and \
-            right.value == (1 if isinstance(op, ast.Lt) else 0)
-    return False
+    if not isinstance(right, ast.Constant) or isinstance(right.value, bool):
+        return None
+    if isinstance(op, (ast.Is, ast.Eq)) and right.value is None:
+        return test.left
+    counted = _len_of(test.left)
+    if counted is not None and (isinstance(op, ast.Eq) and right.value == 0 or
+                                isinstance(op, ast.Lt) and right.value == 1 or
+                                isinstance(op, ast.LtE) and right.value == 0):
+        return counted
+    return None
 
 
-def _is_name(node, name: str) -> bool:
-    return isinstance(node, ast.Name) and node.id == name
+def _len_of(node):
+    """`x` of `len(x)`, else None."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" and \
+            len(node.args) == 1 and not node.keywords:
+        return node.args[0]
+    return None
 
 
-def _is_len(node, name: str) -> bool:
-    return isinstance(node, ast.Call) and _is_name(node.func, "len") and len(node.args) == 1 and \
-        not node.keywords and _is_name(node.args[0], name)
-
-
-def _expand(value, flow, limit: int = 8) -> list:
-    """`value` and, through names assigned once, the expressions it is built from
-    (`rows = result.fetchall()` <- `result = session.execute(q)` <- `q = select(...)`)."""
+def expand(value, resolve, limit: int = 8) -> list:
+    """`value` and, through `resolve` (a name -> the value it was assigned once, or the
+    name itself), the expressions it is built from (`rows = result.fetchall()` <-
+    `result = session.execute(q)` <- `q = select(...)`)."""
     out, todo, seen = [value], [value], set()
     while todo and len(out) < limit:
         for sub in ast.walk(todo.pop()):
             if isinstance(sub, ast.Name) and sub.id not in seen:
                 seen.add(sub.id)
-                resolved = flow.resolve(sub)
+                resolved = resolve(sub)
                 if resolved is not sub:
                     out.append(resolved)
                     todo.append(resolved)
     return out
 
 
-def _blocks(func):
+def blocks(func):
     """Every statement list of a function body (not of nested functions or classes)."""
-    for node in _own_nodes(func):
+    for node in own_nodes(func):
         for field in ("body", "orelse", "finalbody"):
             block = getattr(node, field, None)
             if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
@@ -400,7 +442,7 @@ def _name(func) -> str:
     return ""
 
 
-def _own_nodes(func):
+def own_nodes(func):
     """The nodes of a function body, not those of functions or classes nested in it."""
     todo = list(func.body)
     while todo:
