@@ -70,9 +70,15 @@ def verifier_index(facts: Iterable[VerifierFact]) -> dict[str, tuple[tuple[int, 
 def _verified_parameters(func, columns: frozenset[str], names: frozenset[str]) -> tuple[tuple[int, str], ...]:
     positional = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
     params = set(positional) | {a.arg for a in func.args.kwonlyargs}
-    once = _assigned_once(func)
+    once: dict[str, ast.expr] | None = None
     verified: set[str] = set()
-    resolve = lambda name: once.get(name.id, name)  # noqa: E731
+
+    def resolve(name: ast.Name) -> ast.expr:
+        nonlocal once
+        if once is None:  # only for a function with a raising check: one walk of its body
+            once = _assigned_once(func)
+        return once.get(name.id, name)
+
     for block in blocks(func):
         for i, stmt in enumerate(block):
             tested = emptiness_check(stmt, returning=False)
