@@ -71,11 +71,16 @@ def _index(tmp_path) -> dict:
 
 def test_helpers_that_verify_an_id(tmp_path):
     index = _index(tmp_path)
-    assert index["app.checks.validate_agent"] == ((1, "agent_id"),)  # async, `if <query> is None: raise`
-    assert index["app.checks.load_tool"] == ((1, "tool_id"),)  # `.scalar_one()`, the tenant value left out
-    assert index["app.checks.check_rows"] == ((1, "tool_id"),)  # `if len(rows) == 0: abort(404)`
-    assert index["app.checks.django_get"] == ((1, "pk"),)  # Django `.get()` raises DoesNotExist
-    assert index["app.checks.django_shortcut"] == ((1, "project_id"),)
+    assert index["app.checks.validate_agent"] == (((1, "agent_id"),), ())  # async, `if <query> is None: raise`
+    assert index["app.checks.load_tool"] == (((1, "tool_id"),), ("Tool",))  # `.scalar_one()`; returns the row
+    assert index["app.checks.check_rows"] == (((1, "tool_id"),), ())  # `if len(rows) == 0: abort(404)`
+    assert index["app.checks.django_get"] == (((1, "pk"),), ("Project",))  # Django `.get()` raises DoesNotExist
+    assert index["app.checks.django_shortcut"] == (((1, "project_id"),), ("Project",))
+
+
+def test_helpers_that_return_scoped_rows(tmp_path):
+    index = _index(tmp_path)
+    assert index["app.checks.no_check"] == ((), ("Agent",))  # `.first()`: a scoped row or None, nothing verified
 
 
 def test_what_verifies_nothing(tmp_path):
@@ -83,7 +88,6 @@ def test_what_verifies_nothing(tmp_path):
     assert "app.checks.answers_only" not in index  # returns an answer the caller may ignore
     assert "app.checks.weakened" not in index  # the tenant condition is under `or`
     assert "app.checks.no_tenant" not in index
-    assert "app.checks.no_check" not in index  # `.first()` does not leave when nothing is found
     assert not any(name.startswith("app.checks.Service") for name in index)  # methods: not read (yet)
 
 

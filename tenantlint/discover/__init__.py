@@ -150,7 +150,7 @@ def assemble_facts(settings: Settings, facts: Iterable[Fact]) -> TenantCatalog:
         if isinstance(fact, SettingRead):
             catalog.settings_read.setdefault(fact.name, fact)
     catalog.request_helpers = request_helpers.request_helpers(f for f in facts if isinstance(f, RequestHelperFact))
-    catalog.verifiers = verifiers.verifier_index(f for f in facts if isinstance(f, VerifierFact))
+    catalog.scoped_helpers = verifiers.verifier_index(f for f in facts if isinstance(f, VerifierFact))
     catalog.tenant_filled = tenant_fillers.filled_models(
         (f for f in facts if isinstance(f, TenantFillerFact)), (f for f in facts if isinstance(f, ModelFact)),
         catalog.models)

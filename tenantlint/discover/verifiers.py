@@ -27,6 +27,9 @@ from tenantlint.orm.provenance import LEAVING, blocks, emptiness_check, expand, 
 # Query methods and shortcuts that raise when no row is found.
 RAISING = LEAVING | {"get_object_or_404", "aget_object_or_404"}
 _DJANGO_GET = frozenset({"get", "aget"})  # `Model.objects.get(...)` raises DoesNotExist
+# Methods that return rows (or a row, or None) rather than a query.
+_FETCH = RAISING | {"first", "afirst", "one_or_none", "scalar_one_or_none", "scalar", "all", "get", "aget",
+                    "first_or_none", "get_or_none", "last", "alast"}
 _ID_KEYWORDS = frozenset({"id", "pk", "identifier", "id__exact", "pk__exact"})
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
@@ -35,8 +38,9 @@ _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 class VerifierFact:
     path: str
     module: str
-    # (function, ((position, parameter), ...)): the parameters each function verifies
-    functions: tuple[tuple[str, tuple[tuple[int, str], ...]], ...]
+    # (function, ((position, parameter), ...), models): the parameters each function
+    # verifies, and the models of the rows it returns loaded under scope (() if not)
+    functions: tuple[tuple[str, tuple[tuple[int, str], ...], tuple[str, ...]], ...]
 
 
 class Verifiers:
@@ -55,16 +59,75 @@ class Verifiers:
         for func in tree.body:
             if isinstance(func, _FUNCS):
                 verified = _verified_parameters(func, columns, names)
-                if verified:
-                    found.append((func.name, verified))
+                rows = _scoped_rows(func, columns, names)
+                if verified or rows:
+                    found.append((func.name, verified, rows))
         if found:
             yield VerifierFact(path, module, tuple(found))
 
 
-def verifier_index(facts: Iterable[VerifierFact]) -> dict[str, tuple[tuple[int, str], ...]]:
-    """Qualified function -> the (position, parameter) pairs it verifies."""
-    return {f"{fact.module}.{name}" if fact.module else name: verified
-            for fact in facts for name, verified in fact.functions}
+def verifier_index(facts: Iterable[VerifierFact]) -> dict[str, tuple[tuple[tuple[int, str], ...], tuple[str, ...]]]:
+    """Qualified function -> (the (position, parameter) pairs it verifies, the models of
+    the scoped rows it returns)."""
+    return {f"{fact.module}.{name}" if fact.module else name: (verified, rows)
+            for fact in facts for name, verified, rows in fact.functions}
+
+
+def _scoped_rows(func, columns: frozenset[str], names: frozenset[str]) -> tuple[str, ...]:
+    """The models of the rows a function returns when every `return` is a fetch from a
+    query with a tenant condition (`return session.execute(select(A).where(A.id == x,
+    A.organization_id == org)).scalar_one_or_none()`, `return A.objects.get(pk=pk,
+    organization=org)`), else ()."""
+    returns = [n for n in own_nodes(func) if isinstance(n, ast.Return)]
+    if not returns:
+        return ()
+    once: dict[str, ast.expr] | None = None
+
+    def resolve(name: ast.Name) -> ast.expr:
+        nonlocal once
+        if once is None:
+            once = _assigned_once(func)
+        return once.get(name.id, name)
+
+    models: set[str] = set()
+    for ret in returns:
+        if ret.value is None or not _fetches(ret.value):
+            return ()
+        nodes = expand(ret.value, resolve)
+        found = {m for node in nodes for m in _queried_models(node)}
+        if not found or not any(_tenant_condition(node, columns, names) for node in nodes):
+            return ()
+        models |= found
+    return tuple(sorted(models))
+
+
+def _fetches(value) -> bool:
+    """Does the expression end in a method that returns rows (not a query)?"""
+    while isinstance(value, ast.Await):
+        value = value.value
+    if not isinstance(value, ast.Call):
+        return False
+    last = (dotted(value.func) or "").rsplit(".", 1)[-1] if not isinstance(value.func, ast.Attribute) \
+        else value.func.attr
+    return last in _FETCH
+
+
+def _queried_models(node) -> set[str]:
+    """The models a query names: `select(A)`, `select(A.id)`, `session.query(A)`,
+    `A.objects...`, `get_object_or_404(A, ...)` (class names: capitalized)."""
+    out = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call) and sub.args:
+            last = (dotted(sub.func) or "").rsplit(".", 1)[-1]
+            if last in ("select", "query", "get_object_or_404", "aget_object_or_404"):
+                first = sub.args[0]
+                if isinstance(first, ast.Attribute):
+                    first = first.value  # `select(A.id)`
+                if isinstance(first, ast.Name) and first.id[:1].isupper():
+                    out.add(first.id)
+        elif isinstance(sub, ast.Attribute) and sub.attr == "objects" and isinstance(sub.value, ast.Name):
+            out.add(sub.value.id)
+    return out
 
 
 def _verified_parameters(func, columns: frozenset[str], names: frozenset[str]) -> tuple[tuple[int, str], ...]:

@@ -84,6 +84,10 @@ class Provenance:
                 return related
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in self.scoped_helpers:
             return self.scoped_helpers[node.func.id]
+        if isinstance(node, ast.Call):
+            models = self._project_helper(node.func)[1]
+            if models:
+                return frozenset(models)  # a helper of another module returning scoped rows
         by_node = self._by_node()
         models: set[str] = set()
         found = False
@@ -269,7 +273,7 @@ class Provenance:
         if isinstance(value.func, ast.Name) and value.func.id in self.verifiers:
             positions = self.verifiers[value.func.id]
             return any(isinstance(a, ast.Name) and a.id == name for i, a in enumerate(value.args) if i in positions)
-        for position, param in self._project_verifier(value.func):
+        for position, param in self._project_helper(value.func)[0]:
             given = value.args[position] if 0 <= position < len(value.args) and \
                 not any(isinstance(a, ast.Starred) for a in value.args[:position + 1]) else \
                 next((k.value for k in value.keywords if k.arg == param), None)
@@ -277,11 +281,13 @@ class Provenance:
                 return True
         return False
 
-    def _project_verifier(self, func) -> tuple[tuple[int, str], ...]:
-        index = getattr(self.catalog, "verifiers", None)
+    def _project_helper(self, func) -> tuple[tuple, tuple]:
+        """(parameters verified, models of the scoped rows returned) of the project function
+        of another module a call runs (tenantlint/discover/verifiers.py), or ((), ())."""
+        index = getattr(self.catalog, "scoped_helpers", None)
         imports = self.checker.ctx.imports
         if not index or imports is None or not isinstance(func, (ast.Name, ast.Attribute)):
-            return ()
+            return (), ()
         qualified = imports.qualify(func) or ""
         found = index.get(qualified)
         if found is None and "." in qualified:
@@ -289,7 +295,7 @@ class Provenance:
             package, short = qualified.rsplit(".", 1)
             under = [v for k, v in index.items() if k.startswith(package + ".") and k.rsplit(".", 1)[-1] == short]
             found = under[0] if len(under) == 1 else None
-        return found or ()
+        return found or ((), ())
 
     def implicit_ties(self, joined, present) -> frozenset[tuple[str, str]]:
         """A child table joined with no condition (SQLAlchemy follows its foreign key) is
