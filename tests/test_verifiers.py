@@ -83,12 +83,15 @@ def test_helpers_that_return_scoped_rows(tmp_path):
     assert index["app.checks.no_check"] == ((), ("Agent",))  # `.first()`: a scoped row or None, nothing verified
 
 
+def test_methods_count_positions_after_self(tmp_path):
+    assert _index(tmp_path)["app.checks.Service.method"] == (((0, "agent_id"),), ("Agent",))
+
+
 def test_what_verifies_nothing(tmp_path):
     index = _index(tmp_path)
     assert "app.checks.answers_only" not in index  # returns an answer the caller may ignore
     assert "app.checks.weakened" not in index  # the tenant condition is under `or`
     assert "app.checks.no_tenant" not in index
-    assert not any(name.startswith("app.checks.Service") for name in index)  # methods: not read (yet)
 
 
 def test_a_file_without_a_tenant_column_is_not_read(tmp_path):

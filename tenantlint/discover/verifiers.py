@@ -6,7 +6,8 @@ and raises when nothing comes back; `validate_agent_exists_async(session, agent_
 in another module has then verified `agent_id` (SPEC "Indirect tenancy and trusted ids":
 an id a scoped query just verified), and tenantlint.orm.provenance trusts it afterwards.
 
-Read from one file's tree, per module-level function, before the tenant models are known:
+Read from one file's tree, per module-level function and method of a module-level class
+(`self._get_resource(id, tenant_id)`), before the tenant models are known:
 a statement (followed through names the function assigns once) that compares a parameter
 with `==` (or passes it as `id=`/`pk=`) in the same expression as a tenant column
 condition (`X.organization_id == ...`, `organization_id=`/`organization=`), and leaves when
@@ -56,12 +57,11 @@ class Verifiers:
         columns = frozenset(c.lower() for c in settings.tenant_columns)
         names = columns | frozenset(c[:-3] for c in columns if c.endswith("_id") and len(c) > 3)
         found = []
-        for func in tree.body:
-            if isinstance(func, _FUNCS):
-                verified = _verified_parameters(func, columns, names)
-                rows = _scoped_rows(func, columns, names)
-                if verified or rows:
-                    found.append((func.name, verified, rows))
+        for func, name, bound in _functions(tree):
+            verified = _verified_parameters(func, columns, names, bound)
+            rows = _scoped_rows(func, columns, names)
+            if verified or rows:
+                found.append((name, verified, rows))
         if found:
             yield VerifierFact(path, module, tuple(found))
 
@@ -91,9 +91,13 @@ def _scoped_rows(func, columns: frozenset[str], names: frozenset[str]) -> tuple[
 
     models: set[str] = set()
     for ret in returns:
-        if ret.value is None or not _fetches(ret.value):
+        value = ret.value
+        for _ in range(3):  # `return agent`, `agent = ....scalar_one_or_none()`
+            if isinstance(value, ast.Name):
+                value = resolve(value)
+        if value is None or not _fetches(value):
             return ()
-        nodes = expand(ret.value, resolve)
+        nodes = expand(value, resolve)
         found = {m for node in nodes for m in _queried_models(node)}
         if not found or not any(_tenant_condition(node, columns, names) for node in nodes):
             return ()
@@ -130,8 +134,23 @@ def _queried_models(node) -> set[str]:
     return out
 
 
-def _verified_parameters(func, columns: frozenset[str], names: frozenset[str]) -> tuple[tuple[int, str], ...]:
-    positional = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
+def _functions(tree: ast.Module):
+    """(definition, name, bound) of module-level functions and methods of module-level
+    classes (`Repo.get`; bound: called through an instance or the class, the first
+    parameter is not passed)."""
+    for node in tree.body:
+        if isinstance(node, _FUNCS):
+            yield node, node.name, False
+        elif isinstance(node, ast.ClassDef):
+            for stmt in node.body:
+                if isinstance(stmt, _FUNCS):
+                    static = any((dotted(d) or "") == "staticmethod" for d in stmt.decorator_list)
+                    yield stmt, f"{node.name}.{stmt.name}", not static
+
+
+def _verified_parameters(func, columns: frozenset[str], names: frozenset[str],
+                         bound: bool = False) -> tuple[tuple[int, str], ...]:
+    positional = [a.arg for a in (*func.args.posonlyargs, *func.args.args)][1 if bound else 0:]
     params = set(positional) | {a.arg for a in func.args.kwonlyargs}
     once: dict[str, ast.expr] | None = None
     verified: set[str] = set()

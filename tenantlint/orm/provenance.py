@@ -289,6 +289,12 @@ class Provenance:
         if not index or imports is None or not isinstance(func, (ast.Name, ast.Attribute)):
             return (), ()
         qualified = imports.qualify(func) or ""
+        owner = self.checker._owners.get(id(self.func)) if self.func is not None else None
+        if owner and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
+                func.value.id == _first_param(self.func):
+            # `self._get_resource(...)` / `cls.read(...)`: the method of this class or a base
+            functions = self.checker.functions
+            qualified = functions.method(owner, func.attr) or f"{owner}.{func.attr}"
         found = index.get(qualified)
         if found is None and "." in qualified:
             # imported through a package that re-exports it (`from app.helpers import check`)
@@ -438,6 +444,11 @@ def blocks(func):
             if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
                 yield block
     yield func.body
+
+
+def _first_param(func) -> str | None:
+    positional = [*func.args.posonlyargs, *func.args.args]
+    return positional[0].arg if positional else None
 
 
 def _name(func) -> str:
