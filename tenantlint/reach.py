@@ -62,8 +62,6 @@ def _path_given(decorator) -> bool:
 
 def kind_of(fn, owner: ast.ClassDef | None) -> str | None:
     """`request` / `task` for an entry point (`owner`: the class of a method), else None."""
-    if fn.name.startswith("test"):
-        return None  # a test (its `request` parameter is pytest's fixture)
     names = _decorator_names(fn)
     if names & _TASK_DECORATORS and not names & {"get", "post", "put", "patch", "delete", "route"}:
         return TASK
@@ -76,8 +74,8 @@ def kind_of(fn, owner: ast.ClassDef | None) -> str | None:
         if any(b.endswith(_VIEW_BASES) for b in bases):
             return REQUEST
     params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
-    if owner is None and params[:1] == ["request"]:
-        return REQUEST  # a Django function view
+    if owner is None and params[:1] == ["request"] and not fn.name.startswith("test"):
+        return REQUEST  # a Django function view (`test_*(request)`: a test with pytest's fixture)
     return None
 
 

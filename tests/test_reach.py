@@ -73,6 +73,11 @@ def test_view(request, client):
     return 10
 
 
+@app.route("/test-connection")
+def test_connection():
+    return 12
+
+
 @get("/items/{item_id:int}")
 async def litestar_route(item_id: int):
     return 11
@@ -101,6 +106,7 @@ def test_entry_points_and_what_they_call():
     assert _reach("patch_route") == "request"
     assert _reach("test_view") == "unknown"  # pytest's `request` fixture makes no view
     assert _reach("litestar_route") == "request"  # a bare verb with a path
+    assert _reach("test_connection") == "request"  # a route whose name starts with "test"
 
 
 APP = '''\
