@@ -74,6 +74,11 @@ class TenantCatalog:
     other_models: dict[str, ModelFact] = field(default_factory=dict)  # ORM models with no tenant column
     # qualified names of project functions that return request input (discover/request_helpers.py)
     request_helpers: frozenset[str] = frozenset()
+    # project functions that verify an id against the tenant or return rows loaded under
+    # scope -> (((position, parameter), ...), (model, ...)) (discover/verifiers.py)
+    scoped_helpers: dict = field(default_factory=dict)
+    # qualified function -> "request" / "task": entry points and what they call (reach.py)
+    reach: dict = field(default_factory=dict)
     # tenant models that fill in their own tenant on save (discover/tenant_fillers.py)
     tenant_filled: frozenset[str] = frozenset()
 

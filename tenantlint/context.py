@@ -122,7 +122,7 @@ class FileContext:
     def reach_at(self, line: int) -> str:
         """`request`, `task` or `unknown`: where the code at this line runs (tenantlint/reach.py)."""
         if self._reach is None:
-            self._reach = Reach(self.module)
+            self._reach = Reach(self.module, self.module_name, getattr(self.catalog, "reach", None))
         return self._reach.at(line)
 
     def scope_at(self, line: int) -> str:

@@ -123,7 +123,9 @@ def discover(root: Path, tenant_columns: tuple[str, ...] | None = ("tenant_id",)
     return Discovered(
         tenant_columns=given,
         tenant_tables=tuple(sorted(tenant_tables)),
-        tenant_models=tuple(sorted(m.qualname or m.name for m in catalog.models.values())),
+        # Models with a tenant column of their own: one that is tenant data through its parent
+        # is found from its foreign keys, and listing it would make it a direct one.
+        tenant_models=tuple(sorted(m.qualname or m.name for m in catalog.models.values() if m.tenant_columns)),
         global_looking=tuple(sorted(t for t in tables if t not in tenant_tables and t not in reached)),
         reached=tuple(sorted(reached.items())),
         proposal=proposal, runner_up=runner_up, inferred=not tenant_columns,

@@ -1,11 +1,13 @@
 """Where a finding's code runs: `request` (a Django view, a DRF viewset, a Flask /
 FastAPI / Starlette route, or a function of the same module one of them calls), `task`
 (a Celery / RQ / Dramatiq task, a scheduler job, a management command, a click / typer
-command, or what they call in the module), else `unknown`. Read from one file's tree:
-calls into other modules are not followed (no project call graph yet)."""
+command, or what they call), else `unknown`. Entry points are read from each file's tree;
+what they call in the same module is followed here, what they call in other modules
+through the project call graph, once per scan (`project_reach`)."""
 from __future__ import annotations
 
 import ast
+from typing import Callable, Iterable, Mapping
 
 from tenantlint.names import dotted
 
@@ -19,6 +21,13 @@ _TASK_DECORATORS = frozenset({"task", "shared_task", "periodic_task", "job", "ac
 # Class names ending so are views (not "Mixin": ORM models mix those in too).
 _VIEW_BASES = ("View", "ViewSet", "APIView", "Resource", "Endpoint", "HTTPEndpoint")
 _TASK_BASES = ("BaseCommand", "Task")
+# HTTP verbs are routes as a router's or app's method (`@router.patch(...)`) or bare with a
+# path (Litestar's `@get("/items")`), never a mock (`@patch("x.y")`, `@mock.patch.object(...)`).
+_VERBS = frozenset({"get", "post", "put", "patch", "delete"})
+_MOCKS = frozenset({"mock", "patch", "unittest", "mocker"})
+# Parameters a framework injects, not the client: FastAPI dependencies, the request itself.
+_INJECTED = frozenset({"Depends", "Security"})
+_NOT_INPUT = frozenset({"self", "cls", "request", "req", "session", "db", "background_tasks", "response"})
 
 
 def _last(node) -> str:
@@ -28,8 +37,32 @@ def _last(node) -> str:
     return name.rsplit(".", 1)[-1] if name else ""
 
 
-def _kind_of_function(fn, owner: ast.ClassDef | None) -> str | None:
-    names = {_last(d) for d in fn.decorator_list}
+def _decorator_names(fn) -> set[str]:
+    names = set()
+    for decorator in fn.decorator_list:
+        last = _last(decorator)
+        if last in _VERBS:
+            func = decorator.func if isinstance(decorator, ast.Call) else decorator
+            receiver = dotted(func.value) if isinstance(func, ast.Attribute) else None
+            if receiver is None and not _path_given(decorator) or receiver and set(receiver.split(".")) & _MOCKS:
+                continue
+        names.add(last)
+    return names
+
+
+def _path_given(decorator) -> bool:
+    """A bare verb decorator that is a route (Litestar's `@get("/items")`, `@post(path=...)`),
+    not a mock (`@patch("app.flags.flag_set")`)."""
+    if not isinstance(decorator, ast.Call):
+        return True
+    first = decorator.args[0] if decorator.args else None
+    return isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value.startswith("/") or \
+        any(k.arg == "path" for k in decorator.keywords)
+
+
+def kind_of(fn, owner: ast.ClassDef | None) -> str | None:
+    """`request` / `task` for an entry point (`owner`: the class of a method), else None."""
+    names = _decorator_names(fn)
     if names & _TASK_DECORATORS and not names & {"get", "post", "put", "patch", "delete", "route"}:
         return TASK
     if names & _ROUTE_DECORATORS:
@@ -41,29 +74,70 @@ def _kind_of_function(fn, owner: ast.ClassDef | None) -> str | None:
         if any(b.endswith(_VIEW_BASES) for b in bases):
             return REQUEST
     params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
-    if owner is None and params[:1] == ["request"]:
-        return REQUEST  # a Django function view
+    if owner is None and params[:1] == ["request"] and not fn.name.startswith("test"):
+        return REQUEST  # a Django function view (`test_*(request)`: a test with pytest's fixture)
     return None
 
 
-class Reach:
-    """Per-line reach of one module."""
+def entry_points(module: ast.Module, module_name: str) -> tuple[tuple[str, str], ...]:
+    """(qualified function, `request` / `task`) of a module's entry points: module-level
+    functions and methods of module-level classes (`app.views.Things.list`)."""
+    out = []
+    for fn, owner in _definitions(module):
+        kind = kind_of(fn, owner)
+        if kind:
+            prefix = f"{module_name}." if module_name else ""
+            out.append((f"{prefix}{owner.name}.{fn.name}" if owner is not None else f"{prefix}{fn.name}", kind))
+    return tuple(out)
 
-    def __init__(self, module: ast.Module | None) -> None:
+
+def project_reach(entries: Mapping[str, str], callees: Callable[[str], Iterable[str]]) -> dict[str, str]:
+    """Qualified function -> `request` / `task`: the entry points and every project
+    function they call, directly or not, across modules (`callees`: the project call
+    graph). A function reached from both is `request`."""
+    out: dict[str, str] = {}
+    for wanted in (REQUEST, TASK):
+        todo = [name for name, kind in entries.items() if kind == wanted and name not in out]
+        for name in todo:
+            out[name] = wanted
+        while todo:
+            for callee in callees(todo.pop()):
+                if callee not in out:
+                    out[callee] = wanted
+                    todo.append(callee)
+    return out
+
+
+def _definitions(module: ast.Module):
+    for node in module.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield node, None
+        elif isinstance(node, ast.ClassDef):
+            for stmt in node.body:
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    yield stmt, node
+
+
+class Reach:
+    """Per-line reach of one module: its own entry points and what they call in the
+    module, and (`project`, from the catalog pass: tenantlint.reach.project_reach) the
+    functions entry points of other modules reach through the project call graph."""
+
+    def __init__(self, module: ast.Module | None, module_name: str = "",
+                 project: Mapping[str, str] | None = None) -> None:
         self.spans: list[tuple[int, int, str]] = []  # (start, end, reach) of functions with one
         if module is None:
             return
+        project = project or {}
+        prefix = f"{module_name}." if module_name else ""
         functions: dict[str, list] = {}  # name -> defs (module functions and methods)
         kinds: dict[int, str] = {}
-        for node in module.body:
-            owner = node if isinstance(node, ast.ClassDef) else None
-            defs = [s for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))] \
-                if owner is not None else [node] if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
-            for fn in defs:
-                functions.setdefault(fn.name, []).append(fn)
-                kind = _kind_of_function(fn, owner)
-                if kind:
-                    kinds[id(fn)] = kind
+        for fn, owner in _definitions(module):
+            functions.setdefault(fn.name, []).append(fn)
+            kind = kind_of(fn, owner) or \
+                project.get(f"{prefix}{owner.name}.{fn.name}" if owner is not None else f"{prefix}{fn.name}")
+            if kind:
+                kinds[id(fn)] = kind
         # What an entry point calls in the module runs there too (request outranks task).
         for wanted in (REQUEST, TASK):
             todo = [fn for fns in functions.values() for fn in fns if kinds.get(id(fn)) == wanted]
@@ -89,3 +163,25 @@ class Reach:
             if start <= line <= end and (size is None or end - start < size):
                 best, size = kind, end - start
         return best
+
+
+def request_parameters(fn, owner: ast.ClassDef | None) -> frozenset[str]:
+    """The parameters of a request entry point that carry what the client sent: path and
+    query parameters, body models (a FastAPI `Depends()`/`Security()` dependency, the
+    request object, `self` and a session are the framework's, not the client's)."""
+    if kind_of(fn, owner) != REQUEST:
+        return frozenset()
+    args = fn.args
+    positional = [*args.posonlyargs, *args.args]
+    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    out = set()
+    for arg, default in [*zip(positional, defaults), *zip(args.kwonlyargs, args.kw_defaults)]:
+        if arg.arg in _NOT_INPUT or _injected(default) or _injected(arg.annotation):
+            continue
+        out.add(arg.arg)
+    return frozenset(out)
+
+
+def _injected(node) -> bool:
+    """`Depends(get_user)`, `Annotated[User, Depends(...)]`, `Security(...)`."""
+    return node is not None and any(isinstance(n, ast.Call) and _last(n) in _INJECTED for n in ast.walk(node))

@@ -17,7 +17,8 @@ tell a trusted tenant value from one the client picked (TL601), by the memoizati
   query_params/headers/COOKIES/META/body`, Flask `request.args/form/values/json/
   get_json()/headers/cookies`, Starlette/FastAPI `request.query_params/headers/cookies`
   and `await request.json()`/`form()`/`body()`, FastAPI parameters declared with
-  `Query()/Header()/Cookie()/Body()/Form()`. Path parameters of a route are not
+  `Query()/Header()/Cookie()/Body()/Form()`, what a DRF serializer read from the client
+  (`serializer.validated_data`, `.initial_data`). Path parameters of a route are not
   (a permission layer usually checks them).
 
 Both follow a value through local variables (`tenantlint/local_values.py`: a name is
@@ -40,6 +41,8 @@ _LOCAL_FACTORIES = ("threading.local", "werkzeug.local.Local", "local", "Local")
 _CONTEXTVAR = ("contextvars.ContextVar", "ContextVar")
 
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+# What a DRF serializer read from the client (`serializer.validated_data["workspace"]`).
+_SERIALIZER_DATA = frozenset({"validated_data", "initial_data"})
 
 
 class TenantSources:
@@ -176,6 +179,8 @@ class TenantSources:
             if isinstance(current, ast.Attribute):
                 if current.attr in self.web.attributes and self._is_request(current.value):
                     return True
+                if current.attr in _SERIALIZER_DATA and _is_serializer(current.value):
+                    return True
                 current = current.value
                 continue
             return False
@@ -195,6 +200,12 @@ class TenantSources:
         if name.rsplit(".", 1)[-1] in self.web.names:
             return True
         return (self._qualify(node) or "") in self.web.objects
+
+
+def _is_serializer(node: ast.AST) -> bool:
+    """A receiver named as a DRF serializer: `serializer`, `ser`, `self.input_serializer`."""
+    name = (dotted(node) or "").rsplit(".", 1)[-1].lower()
+    return "serializer" in name or name == "ser"
 
 
 def _chain(node: ast.AST) -> tuple[str, list[str], list[ast.Call]] | None:

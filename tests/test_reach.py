@@ -57,6 +57,30 @@ def orphan():
 class Agent(Base, OrganizationMixin):
     def latest(self, session):
         return 7
+
+
+@patch("app.flags.flag_set")
+def patched(flag):
+    return 8
+
+
+@router.patch("/items/{item_id}")
+def patch_route(item_id):
+    return 9
+
+
+def test_view(request, client):
+    return 10
+
+
+@app.route("/test-connection")
+def test_connection():
+    return 12
+
+
+@get("/items/{item_id:int}")
+async def litestar_route(item_id: int):
+    return 11
 '''
 
 
@@ -78,6 +102,11 @@ def test_entry_points_and_what_they_call():
     assert _reach("view") == "request"  # a Django function view
     assert _reach("orphan") == "unknown"
     assert _reach("latest") == "unknown"  # a model's mixin is no view
+    assert _reach("patched") == "unknown"  # unittest.mock's patch is no HTTP PATCH
+    assert _reach("patch_route") == "request"
+    assert _reach("test_view") == "unknown"  # pytest's `request` fixture makes no view
+    assert _reach("litestar_route") == "request"  # a bare verb with a path
+    assert _reach("test_connection") == "request"  # a route whose name starts with "test"
 
 
 APP = '''\
@@ -129,3 +158,88 @@ def test_json_text_and_filter(tmp_path, monkeypatch):
     assert {(d["line"], d["reach"]) for d in only["diagnostics"]} == {(15, "request")}
     sarif = json.loads(runner.invoke(main, ["scan", ".", "--format", "sarif", "--no-cache"]).output)
     assert {r["properties"]["reach"] for r in sarif["runs"][0]["results"]} == {"task", "request"}
+
+
+ROUTES = '''\
+from fastapi import APIRouter
+
+from app.services import NoteService, shared
+
+router = APIRouter()
+
+
+@router.get("/notes/{note_id}")
+async def read_note(note_id: int):
+    return await NoteService().load(note_id)
+
+
+@router.post("/notes/shared")
+def post_shared():
+    return shared(1)
+'''
+
+TASKS = '''\
+from celery import shared_task
+
+from app import services
+
+
+@shared_task
+def nightly(note_id):
+    return services.purge(note_id)
+
+
+@shared_task
+def nightly_shared():
+    return services.shared(2)
+'''
+
+SERVICES = '''\
+from app.models import Note
+from app.db import session
+
+
+class NoteService:
+    async def load(self, note_id):
+        return await self._get(note_id)
+
+    async def _get(self, note_id):
+        return session.get(Note, note_id)
+
+
+def purge(note_id):
+    return session.get(Note, note_id)
+
+
+def shared(note_id):
+    return session.get(Note, note_id)
+
+
+def orphan(note_id):
+    return session.get(Note, note_id)
+'''
+
+
+def test_reach_follows_calls_across_modules(tmp_path, monkeypatch):
+    (tmp_path / "tenantlint.toml").write_text('tenant-columns = ["tenant_id"]\n')
+    files = {"app/__init__.py": "", "app/models.py": MODELS, "app/routes.py": ROUTES, "app/tasks.py": TASKS,
+             "app/services.py": SERVICES, "app/db.py": "session = None\n"}
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    out = json.loads(CliRunner().invoke(main, ["scan", ".", "--format", "json", "--no-cache"]).output)
+    lines = SERVICES.splitlines()
+    reach = {lines[d["line"] - 1].strip(): d["reach"] for d in out["diagnostics"] if d["path"] == "app/services.py"}
+    by_function = {}
+    for number, text in enumerate(lines, 1):
+        if text.strip().startswith(("def ", "async def ")):
+            current = text.split("def ", 1)[1].split("(")[0]
+        elif "session.get" in text:
+            by_function[current] = next(d["reach"] for d in out["diagnostics"]
+                                        if d["path"] == "app/services.py" and d["line"] == number)
+    assert reach  # the lookups are findings
+    assert by_function == {"_get": "request",  # a route -> a method of another module -> its own method
+                           "purge": "task",  # a Celery task in another module
+                           "shared": "request",  # called by a route and a task: request outranks task
+                           "orphan": "unknown"}

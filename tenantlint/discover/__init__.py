@@ -14,13 +14,16 @@ from tenantlint.catalog import (CollectionFact, CollectionHandleFact, DiscoveryG
                                 SchemaFact, SettingRead, TableFact, TenantCatalog, assemble)
 from tenantlint.module_index import ModuleNamesFact, NameUseFact, index_modules
 from tenantlint.ambient import AmbientFact, ambient_functions
-from tenantlint.callgraph import ModuleFunctions
+from tenantlint.callgraph import CallGraph, ModuleFunctions
+from tenantlint.reach import project_reach
 from tenantlint.stores.wrappers import WrapperFact, index_wrappers, resolve_instance
 from tenantlint.config import Settings
 from tenantlint.discover.escapes import suppression_facts
 from tenantlint.discover.settings_read import reads_in
-from tenantlint.discover import request_helpers, tenant_fillers
+from tenantlint.discover import entry_points, request_helpers, tenant_fillers, verifiers
+from tenantlint.discover.entry_points import EntryFact
 from tenantlint.discover.request_helpers import RequestHelperFact
+from tenantlint.discover.verifiers import VerifierFact
 from tenantlint.discover.tenant_fillers import TenantFillerFact
 from tenantlint.files import link_outside, module_name, relative, walk
 from tenantlint.cache import stamp_before_read
@@ -30,7 +33,7 @@ from tenantlint.suppressions import sql_suppressions
 
 Fact = (TableFact | ModelFact | SchemaFact | DiscoveryGap | ModuleNamesFact | NameUseFact | CollectionFact
         | CollectionHandleFact | AmbientFact | WrapperFact | EscapeFact | SettingRead | RequestHelperFact
-        | TenantFillerFact | ModuleFunctions)
+        | TenantFillerFact | ModuleFunctions | EntryFact)
 
 
 class PyDiscoverer(Protocol):
@@ -55,7 +58,7 @@ def python_discoverers() -> tuple[PyDiscoverer, ...]:
             *django_migrations.DISCOVERERS, *module_names.DISCOVERERS, *ambient_helpers.DISCOVERERS,
             *wrapper_classes.DISCOVERERS, *documents.DISCOVERERS, *escapes.DISCOVERERS,
             *settings_read.DISCOVERERS, *request_helpers.DISCOVERERS, *tenant_fillers.DISCOVERERS,
-            *functions.DISCOVERERS)
+            *functions.DISCOVERERS, *verifiers.DISCOVERERS, *entry_points.DISCOVERERS)
 
 
 # Below this many files to read, worker start-up costs more than it saves.
@@ -149,6 +152,10 @@ def assemble_facts(settings: Settings, facts: Iterable[Fact]) -> TenantCatalog:
         if isinstance(fact, SettingRead):
             catalog.settings_read.setdefault(fact.name, fact)
     catalog.request_helpers = request_helpers.request_helpers(f for f in facts if isinstance(f, RequestHelperFact))
+    catalog.scoped_helpers = verifiers.verifier_index(f for f in facts if isinstance(f, VerifierFact))
+    # Where each function runs: entry points, and what they call across modules.
+    catalog.reach = project_reach(entry_points.entry_index(f for f in facts if isinstance(f, EntryFact)),
+                                  CallGraph(f for f in facts if isinstance(f, ModuleFunctions)).callees)
     catalog.tenant_filled = tenant_fillers.filled_models(
         (f for f in facts if isinstance(f, TenantFillerFact)), (f for f in facts if isinstance(f, ModelFact)),
         catalog.models)

@@ -6,13 +6,15 @@ tenantlint/foreign_keys.py) is scoped when its parent key equals a trusted value
 joined to its parent (`Message.conversation_id == Conversation.id`). Trusted, inside one
 function: a `tenant-sources` value; the primary key, or a foreign key, of a row loaded by
 a query this function ran scoped (or returned by a helper of this module whose every
-`return` is such a row). Request input never is; a parameter is not (no call summaries
-yet)."""
+`return` is such a row), or an id such a query verified before leaving when nothing
+was found. Request input never is (what the client sent, and a route's path, query and
+body parameters: the message says so); a parameter is not (no call summaries yet)."""
 from __future__ import annotations
 
 import ast
 
 from tenantlint.orm.state import judge
+from tenantlint.reach import request_parameters
 
 PRIMARY_KEYS = frozenset({"id", "pk"})
 _CASTS = frozenset({"str", "int", "UUID", "uuid.UUID"})
@@ -29,6 +31,7 @@ class Provenance:
         self._feeding: dict[int, list] = {}  # id(call) -> roots of the queries it filters (`in_`)
         self.verifiers: dict[str, frozenset[int]] = {}  # function -> positions of the ids it verifies
         self._indexed = -1
+        self._owner_of: dict[int, ast.ClassDef] | None = None  # id(method) -> its module-level class
 
     def enter(self, func) -> None:
         self.values = self.checker.ctx.tenant_sources.function(func)
@@ -64,16 +67,30 @@ class Provenance:
         return False
 
     def row(self, node, flow, depth: int = 0) -> frozenset[str] | None:
-        """The models of a row loaded under tenant scope that `node` holds, else None."""
+        """The models of a row loaded under tenant scope that `node` holds, else None: a
+        scoped query's result, a same-module helper's scoped row, or a relationship of
+        such a row (`for link in agent.tool_links`: rows tied to it by a foreign key)."""
+        if depth > 5:
+            return None
         if isinstance(node, ast.Name):
             value = flow.resolve(node)
-            if value is node:
-                return None
+            if value is node or isinstance(value, ast.Constant) and value.value is None:
+                return self._bound_rows(node.id, flow, depth)  # a loop variable, `found = None` first
+            if isinstance(value, ast.Name):
+                return self.row(value, flow, depth + 1)  # `found = link`
             node = value
         while isinstance(node, ast.Await):
             node = node.value
+        if isinstance(node, ast.Attribute):
+            related = self._related(node, flow, depth)
+            if related is not None:
+                return related
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in self.scoped_helpers:
             return self.scoped_helpers[node.func.id]
+        if isinstance(node, ast.Call):
+            models = self._project_helper(node.func)[1]
+            if models:
+                return frozenset(models)  # a helper of another module returning scoped rows
         by_node = self._by_node()
         models: set[str] = set()
         found = False
@@ -88,6 +105,36 @@ class Provenance:
             for state in states:
                 models |= state.models
         return frozenset(models) if found and models else None
+
+    def _related(self, node: ast.Attribute, flow, depth: int) -> frozenset[str] | None:
+        """`row.rel` where `rel` is a relationship of a scoped row's model: its targets."""
+        owners = self.row(node.value, flow, depth + 1) if isinstance(node.value, (ast.Name, ast.Attribute)) else None
+        if not owners:
+            return None
+        targets = set()
+        for model in owners:
+            orm = self.catalog.orm.get(model)
+            target = orm.relationships.get(node.attr) if orm is not None else None
+            if target is None:
+                return None
+            targets.add(target.rsplit(".", 1)[-1])
+        return frozenset(targets)
+
+    def _bound_rows(self, name: str, flow, depth: int) -> frozenset[str] | None:
+        """A name bound more than once (a loop variable, `found = None` then `found = x`)
+        holds a scoped row when every value bound to it is one (or None)."""
+        bound = self.values.assigned.get(name) if self.values is not None else None
+        if not bound:
+            return None
+        models: set[str] = set()
+        for value in bound:
+            if isinstance(value, ast.Constant) and value.value is None:
+                continue
+            rows = self.row(value, flow, depth + 1)
+            if rows is None:
+                return None
+            models |= rows
+        return frozenset(models) or None
 
     def _by_node(self) -> dict[int, tuple]:
         """The checker's observed queries by the node that created them (rebuilt as it grows)."""
@@ -113,13 +160,31 @@ class Provenance:
         return frozenset(k[0].lower() for k in keys)
 
     def source(self, node, flow) -> str | None:
-        """Where an untrusted id comes from, for the message."""
+        """Where an untrusted id comes from, for the message: the request (what the client
+        sent, or a path, query or body parameter of a route), or the caller."""
         if self.values is not None and self.values.request_input(node) is not None:
             return "by an id from the request"
         node = flow.resolve(node) if isinstance(node, ast.Name) else node
+        base = node
+        while isinstance(base, (ast.Attribute, ast.Subscript)):
+            base = base.value  # `body.agent_ids[0]`: a field of a request body model
+        if isinstance(base, ast.Name) and base.id in self._route_inputs():
+            return "by an id from the request"
         if isinstance(node, ast.Name):
             return "by an id the caller passes"
         return None
+
+    def _route_inputs(self) -> frozenset[str]:
+        """The parameters of the function being followed that the client fills, when it
+        is a route or view (tenantlint.reach)."""
+        if self.func is None:
+            return frozenset()
+        if self._owner_of is None:
+            module = self.checker.ctx.module
+            self._owner_of = {id(fn): cls for cls in (module.body if module is not None else ())
+                              if isinstance(cls, ast.ClassDef) for fn in cls.body
+                              if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        return request_parameters(self.func, self._owner_of.get(id(self.func)))
 
     # -- conditions ---------------------------------------------------------
     def compare(self, left, right, refs, flow):
@@ -152,35 +217,94 @@ class Provenance:
 
     def verified(self, name: str, flow, before: int | None = None) -> bool:
         """Has this function checked the id `name` with a scoped query and left when
-        nothing was found (`.one()`, `first_or_404`, `if not row: raise/abort/return`),
-        or passed it to a helper of this module that does, before line `before`?"""
+        nothing was found (`.one()`, `first_or_404`, `if not row` / `if row is None` /
+        `if len(rows) == 0`: raise/abort/return), or passed it to a helper of this module
+        that does, before line `before`? The query may be built and run in earlier
+        statements (`q = select(...)`, `result = session.execute(q)`, `rows = result.all()`)."""
         if self.func is None:
             return False
-        for block in _blocks(self.func):
+        for block in blocks(self.func):
             for i, stmt in enumerate(block):
                 if before is not None and stmt.lineno >= before:
                     break
                 value = stmt.value if isinstance(stmt, (ast.Assign, ast.Expr, ast.AnnAssign)) else None
+                tested = emptiness_check(stmt)
+                if tested is not None and not isinstance(tested, ast.Name):
+                    # `if session.execute(q).scalar_one_or_none() is None: raise`
+                    nodes = expand(tested, flow.resolve)
+                    if any(_compares_name(n, name) for node in nodes for n in ast.walk(node)) and \
+                            self._scoped_query_in(nodes):
+                        return True
                 if value is None:
                     continue
                 if self._verifier_call(value, name):
                     return True
-                if not any(_compares_name(n, name) for n in ast.walk(value)) or self.row(value, flow) is None:
+                nodes = expand(value, flow.resolve)
+                if not any(_compares_name(n, name) for node in nodes for n in ast.walk(node)) or \
+                        not self._scoped_query_in(nodes):
                     continue
                 if any(isinstance(n, ast.Attribute) and n.attr in LEAVING for n in ast.walk(value)):
                     return True
                 target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else None
-                if isinstance(target, ast.Name) and i + 1 < len(block) and _leaves_unless(block[i + 1], target.id):
+                if isinstance(target, ast.Name) and i + 1 < len(block) and leaves_unless(block[i + 1], target.id):
                     return True
         return False
 
+    def _scoped_query_in(self, nodes) -> bool:
+        """Do these expressions run a query, every one of them scoped?"""
+        by_node = self._by_node()
+        found = False
+        for node in nodes:
+            for sub in ast.walk(node):
+                entry = by_node.get(id(sub))
+                if entry is None:
+                    continue
+                states = entry[1]
+                if judge(states, self.checker.always) is not None or any(s.opaque or s.write for s in states):
+                    return False
+                found = found or any(s.models for s in states)
+        return found
+
     def _verifier_call(self, value, name: str) -> bool:
+        """A call that verifies `name`: to a helper of this module, or to a project function
+        of another module the catalog pass found verifying that parameter
+        (tenantlint/discover/verifiers.py), by position or keyword."""
         while isinstance(value, ast.Await):
             value = value.value
-        if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)):
+        if not isinstance(value, ast.Call):
             return False
-        positions = self.verifiers.get(value.func.id, ())
-        return any(isinstance(a, ast.Name) and a.id == name for i, a in enumerate(value.args) if i in positions)
+        if isinstance(value.func, ast.Name) and value.func.id in self.verifiers:
+            positions = self.verifiers[value.func.id]
+            return any(isinstance(a, ast.Name) and a.id == name for i, a in enumerate(value.args) if i in positions)
+        for position, param in self._project_helper(value.func)[0]:
+            given = value.args[position] if 0 <= position < len(value.args) and \
+                not any(isinstance(a, ast.Starred) for a in value.args[:position + 1]) else \
+                next((k.value for k in value.keywords if k.arg == param), None)
+            if isinstance(given, ast.Name) and given.id == name:
+                return True
+        return False
+
+    def _project_helper(self, func) -> tuple[tuple, tuple]:
+        """(parameters verified, models of the scoped rows returned) of the project function
+        of another module a call runs (tenantlint/discover/verifiers.py), or ((), ())."""
+        index = getattr(self.catalog, "scoped_helpers", None)
+        imports = self.checker.ctx.imports
+        if not index or imports is None or not isinstance(func, (ast.Name, ast.Attribute)):
+            return (), ()
+        qualified = imports.qualify(func) or ""
+        owner = self.checker._owners.get(id(self.func)) if self.func is not None else None
+        if owner and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
+                func.value.id == _first_param(self.func):
+            # `self._get_resource(...)` / `cls.read(...)`: the method of this class or a base
+            functions = self.checker.functions
+            qualified = functions.method(owner, func.attr) or f"{owner}.{func.attr}"
+        found = index.get(qualified)
+        if found is None and "." in qualified:
+            # imported through a package that re-exports it (`from app.helpers import check`)
+            package, short = qualified.rsplit(".", 1)
+            under = [v for k, v in index.items() if k.startswith(package + ".") and k.rsplit(".", 1)[-1] == short]
+            found = under[0] if len(under) == 1 else None
+        return found or ((), ())
 
     def implicit_ties(self, joined, present) -> frozenset[tuple[str, str]]:
         """A child table joined with no condition (SQLAlchemy follows its foreign key) is
@@ -222,7 +346,7 @@ class Provenance:
         # Only a parameter compared with `==` or handed to a verifier can be verified: one
         # walk finds those, instead of one walk of the whole body per parameter.
         named = set()
-        for node in _own_nodes(func):
+        for node in own_nodes(func):
             if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq):
                 named.update(side.id for side in (node.left, node.comparators[0]) if isinstance(side, ast.Name))
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in self.verifiers:
@@ -236,7 +360,7 @@ class Provenance:
 
     def _scoped_returns(self, func, flow) -> None:
         """Remember a function of this module whose every `return` is a row loaded under scope."""
-        returns = [n for n in _own_nodes(func) if isinstance(n, ast.Return)]
+        returns = [n for n in own_nodes(func) if isinstance(n, ast.Return)]
         if not returns:
             return
         models: set[str] = set()
@@ -260,24 +384,79 @@ def _compares_name(node, name: str) -> bool:
         any(isinstance(side, ast.Name) and side.id == name for side in (node.left, node.comparators[0]))
 
 
-def _leaves_unless(stmt, name: str) -> bool:
-    """`if not row: raise ... / abort(...) / return ...`."""
-    if not (isinstance(stmt, ast.If) and isinstance(stmt.test, ast.UnaryOp) and isinstance(stmt.test.op, ast.Not)
-            and isinstance(stmt.test.operand, ast.Name) and stmt.test.operand.id == name and stmt.body):
-        return False
+def leaves_unless(stmt, name: str, returning: bool = True) -> bool:
+    """`if not row` / `if row is None` / `if len(rows) == 0` (or `< 1`, `not len(rows)`):
+    then `raise ...` / `abort(...)` / (`returning`) `return ...`."""
+    tested = emptiness_check(stmt, returning)
+    return isinstance(tested, ast.Name) and tested.id == name
+
+
+def emptiness_check(stmt, returning: bool = True):
+    """The expression an `if` leaves the function on when it holds no row (`if not x`,
+    `if x is None`, `if len(x) == 0`, `< 1`, `not len(x)`, each then `raise` / `abort()` /
+    (`returning`) `return`), else None."""
+    if not (isinstance(stmt, ast.If) and stmt.body):
+        return None
     last = stmt.body[-1]
-    return isinstance(last, (ast.Raise, ast.Return)) or isinstance(last, ast.Expr) and \
-        isinstance(last.value, ast.Call) and _name(last.value.func).rsplit(".", 1)[-1] == "abort"
+    if not (isinstance(last, ast.Raise) or returning and isinstance(last, ast.Return) or
+            isinstance(last, ast.Expr) and isinstance(last.value, ast.Call) and
+            _name(last.value.func).rsplit(".", 1)[-1] == "abort"):
+        return None
+    test = stmt.test
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _len_of(test.operand) or test.operand
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return None
+    op, right = test.ops[0], test.comparators[0]
+    if not isinstance(right, ast.Constant) or isinstance(right.value, bool):
+        return None
+    if isinstance(op, (ast.Is, ast.Eq)) and right.value is None:
+        return test.left
+    counted = _len_of(test.left)
+    if counted is not None and (isinstance(op, ast.Eq) and right.value == 0 or
+                                isinstance(op, ast.Lt) and right.value == 1 or
+                                isinstance(op, ast.LtE) and right.value == 0):
+        return counted
+    return None
 
 
-def _blocks(func):
+def _len_of(node):
+    """`x` of `len(x)`, else None."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" and \
+            len(node.args) == 1 and not node.keywords:
+        return node.args[0]
+    return None
+
+
+def expand(value, resolve, limit: int = 8) -> list:
+    """`value` and, through `resolve` (a name -> the value it was assigned once, or the
+    name itself), the expressions it is built from (`rows = result.fetchall()` <-
+    `result = session.execute(q)` <- `q = select(...)`)."""
+    out, todo, seen = [value], [value], set()
+    while todo and len(out) < limit:
+        for sub in ast.walk(todo.pop()):
+            if isinstance(sub, ast.Name) and sub.id not in seen:
+                seen.add(sub.id)
+                resolved = resolve(sub)
+                if resolved is not sub:
+                    out.append(resolved)
+                    todo.append(resolved)
+    return out
+
+
+def blocks(func):
     """Every statement list of a function body (not of nested functions or classes)."""
-    for node in _own_nodes(func):
+    for node in own_nodes(func):
         for field in ("body", "orelse", "finalbody"):
             block = getattr(node, field, None)
             if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
                 yield block
     yield func.body
+
+
+def _first_param(func) -> str | None:
+    positional = [*func.args.posonlyargs, *func.args.args]
+    return positional[0].arg if positional else None
 
 
 def _name(func) -> str:
@@ -288,7 +467,7 @@ def _name(func) -> str:
     return ""
 
 
-def _own_nodes(func):
+def own_nodes(func):
     """The nodes of a function body, not those of functions or classes nested in it."""
     todo = list(func.body)
     while todo:

@@ -79,6 +79,41 @@ def test_models_are_discovered_when_the_orm_discoverer_is_there(app: Path):
     assert '#     "currencies",' in text
 
 
+CHILD = """
+from sqlalchemy import Column, ForeignKey, Integer
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id = Column(Integer, primary_key=True)
+    tenant_id = Column(Integer, nullable=False)
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False)
+
+
+def payments(session, customer_id):
+    return session.query(Payment).filter(Payment.customer_id == customer_id).all()
+"""
+
+
+def test_models_tenant_through_a_parent_stay_discovered_not_listed(tmp_path: Path):
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "models.py").write_text(CHILD)
+    run(["init", "--tenant-columns", "tenant_id"], tmp_path)
+    data = tomllib.loads((tmp_path / "tenantlint.toml").read_text())
+    assert [m.rsplit(".", 1)[-1] for m in data["tenant-models"]] == ["Customer"]
+    # With the written config the child is still judged through its parent key.
+    out = run(["scan", "--format", "json", "--no-cache"], tmp_path).output
+    assert "filter on `customer_id`" in out and "filter on `tenant_id`" not in out
+
+
 def test_appends_to_pyproject_and_never_clobbers(app: Path):
     original = '[project]\nname = "shop"\n\n[tool.ruff]\nline-length = 100\n'
     (app / "pyproject.toml").write_text(original)
