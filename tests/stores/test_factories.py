@@ -11,7 +11,7 @@ import pytest
 from tenantlint.api import scan_paths
 from tenantlint.config import settings_from_mapping
 from tenantlint.context import FileContext
-from tenantlint.stores.walker import module_handles
+from tenantlint.stores.handles import module_handles
 
 
 def scan(root, files: dict[str, str], config: str = 'tenant-columns = ["tenant_id"]\n', paths=(".",)):
