@@ -21,11 +21,12 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field, replace
 
+from tenantlint.flow.branches import chain_of
 from tenantlint.names import dotted
 from tenantlint.rulebase import Checker
 from tenantlint.rules.sql_constants import Constants, collect as collect_constants
 from tenantlint.rules.sql_fragments import FragmentReading, ListBuild
-from tenantlint.sql.paths import Build, chain_of
+from tenantlint.sql.paths import Build
 from tenantlint.sql.recover import Env, HolePiece, Recovered, recover, text
 from tenantlint.sql.statements import literal_screen
 from tenantlint.sql.types import SqlIssue, compose, merge_issues

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from tenantlint.sql.paths import loops_around, relative
+from tenantlint.flow.branches import loops_around, relative
 from tenantlint.sql.recover import Recovered, hole, recover
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from tenantlint.apis import ArgRef
+from tenantlint.flow.branches import chain_at
 from tenantlint.names import child_statements, dotted
 from tenantlint.stores.dicts import dict_entry, escaping_names, literal, literal_items, with_items
 from tenantlint.stores.tenancy import Alternatives
@@ -30,7 +31,7 @@ class Binding:
     value: object  # an expression, a for-binding, or _UNKNOWN
     handle: object = None  # the Handle it resolves to (tenantlint.stores.handles)
     resolved: bool = False
-    blocks: tuple[int, ...] = ()  # the conditional blocks the binding was made in
+    blocks: tuple = ()  # where the binding was made: its chain (tenantlint.flow.branches)
     others: tuple = ()  # values bound on other paths that may reach a use
     annotated: object = None  # `self.cache: Redis = make()`: used when the value says nothing
 
@@ -45,42 +46,23 @@ class Bindings:
         self.scopes: list[dict[str, Binding]] = [self.module_scope]
         self.scope_nodes: list[ast.AST | None] = [None]  # the Module, FunctionDef or Lambda of each scope
         self._escapes_memo: dict[int, frozenset[str]] = {}
-        # (id of the block's node, span of its `else` body or None), outermost first
-        self.blocks: list[tuple[int, tuple | None]] = []
+        self.blocks: list[ast.AST] = []  # the If/loop/Try/Match statements around the walk
         self._here: tuple[int, int] = (0, 0)
         self._memo: tuple | None = None
-        self._ifs: set[int] = set()  # the blocks that are `if` statements
 
     # Conditional blocks: a name rebound inside one keeps its earlier value as an
-    # alternative, since the block may not run. `ast` has no node for an `else:` block
-    # (an `if`, `for`, `while` or `try` keeps it as a plain `orelse` list), so each block
-    # remembers the span of its `else` body, and the blocks in force at a binding or a use
-    # are computed from the position of the node being visited (`_at`): inside that span,
-    # the `else` counts as one more block, as its own node would.
-    def visit_If(self, node) -> None:
-        self._ifs.add(id(node))
-        self._push(node, _else_span(node))
+    # alternative, since the block may not run. Where a binding or a use sits among them is
+    # the flow engine's chain of the position being visited (`_at`, tenantlint.flow.branches).
+    def _push(self, node) -> None:
+        self.blocks.append(node)
+        self._memo = None
 
-    def leave_If(self, original_node) -> None:
+    def _pop(self, original_node) -> None:
         self.blocks.pop()
         self._memo = None
 
-    def _push(self, node, else_span=None) -> None:
-        self.blocks.append((id(node), else_span))
-        self._memo = None
-
-    def _push_plain(self, node) -> None:
-        self._push(node)
-
-    def _push_orelse(self, node) -> None:
-        self._push(node, _span(node.orelse))
-
-    # A handler and a match case are alternatives to their siblings; the `else` of a loop or
-    # a `try` to its body.
-    visit_While = visit_Try = visit_TryStar = _push_orelse
-    visit_Match = visit_ExceptHandler = visit_match_case = _push_plain
-    leave_While = leave_Try = leave_TryStar = leave_Match = leave_For = leave_If
-    leave_ExceptHandler = leave_match_case = leave_If
+    visit_If = visit_While = visit_Try = visit_TryStar = visit_Match = _push
+    leave_If = leave_While = leave_Try = leave_TryStar = leave_Match = leave_For = _pop
 
     def _at(self, node: ast.AST) -> None:
         """The walk is at `node` (a statement or expression with a position)."""
@@ -90,16 +72,10 @@ class Bindings:
             self._memo = None
 
     def current_blocks(self) -> tuple:
-        """The conditional blocks in force where the walk is (see `_at`)."""
+        """The chain of the walk's position (see `_at`)."""
         memo = self._memo
         if memo is None:
-            out = []
-            here = self._here
-            for ident, span in self.blocks:
-                out.append(ident)
-                if span is not None and span[0] <= here <= span[1]:
-                    out.append(-ident)  # its `else` body
-            memo = self._memo = tuple(out)
+            memo = self._memo = chain_at(self.blocks, self._here)
         return memo
 
     # -- dicts passed as `**name` -------------------------------------------------------
@@ -173,8 +149,7 @@ class Bindings:
         previous = scope.get(name)
         if previous is not None and len(self.scopes) > 1:
             blocks = binding.blocks
-            if len(blocks) == 2 and blocks[0] in self._ifs and blocks[1] == -blocks[0] \
-                    and previous.blocks == blocks[:1]:
+            if len(blocks) == 1 and len(previous.blocks) == 1 and _else_of(previous.blocks[0], blocks[0]):
                 # `if c: x = a` / `else: x = b` at the function's top level: once the `if`
                 # is done, only the values of its two branches reach.
                 binding.others = (previous.value,)
@@ -198,20 +173,25 @@ class Bindings:
             return None
         if binding.others:
             here = self.current_blocks()
-            n = len(binding.blocks)
-            if here[:n] != binding.blocks:
+            blocks = binding.blocks
+            n = len(blocks)
+            if n and len(here) >= n and here[:n - 1] == blocks[:n - 1] and _else_of(blocks[-1], here[n - 1]):
+                # In the `else` of the `if` whose body made it: the values from before it.
+                values = binding.others
+            elif here[:n] != blocks:
                 # Used outside the block that made the last binding: earlier values may reach.
                 values = (*binding.others, binding.value)
-            elif n and len(here) > n and here[n] == -binding.blocks[-1] and binding.blocks[-1] in self._ifs:
-                # In the `else` of the `if` whose body made it: the values from before it
-                # (the `else` of a loop or a `try` runs after its body).
-                values = binding.others
             else:
                 return binding.value
             if any(v is _UNKNOWN for v in values):
                 return None
             return values[0] if len(values) == 1 else Alternatives(values)
         return binding.value
+
+
+def _else_of(body: tuple, other: tuple) -> bool:
+    """`other` is the `else` of the `if` whose body is `body` (two links of chains)."""
+    return body[0] is other[0] and isinstance(body[0], ast.If) and body[1] == "body" and other[1] == "orelse"
 
 
 def find_arg(call: ast.Call, ref: ArgRef, value_of=None, splat=None):
@@ -267,24 +247,6 @@ def find_arg(call: ast.Call, ref: ArgRef, value_of=None, splat=None):
         else:
             return node
     return node
-
-
-def _span(body: list) -> tuple | None:
-    """((line, col), (end line, end col)) of a statement list, None when empty."""
-    if not body:
-        return None
-    first, last = body[0], body[-1]
-    return (first.lineno, first.col_offset), (last.end_lineno, last.end_col_offset)
-
-
-def _else_span(node: ast.If) -> tuple | None:
-    """The span of an `if`'s `else:` body; None without one or for an `elif` (its If is
-    visited as a block of its own)."""
-    orelse = node.orelse
-    if len(orelse) == 1 and isinstance(orelse[0], ast.If) and orelse[0].col_offset == node.col_offset \
-            and orelse[0].lineno > node.lineno:
-        return None  # `elif`: at the column of its `if` (an `else:` body is indented deeper)
-    return _span(orelse)
 
 
 def _assignments(stmts, deep: bool) -> Iterator[tuple[str, ast.expr]]:

@@ -13,7 +13,7 @@ from typing import Iterator
 from tenantlint.apis import CallSpec, catalog_for
 from tenantlint.names import dotted
 from tenantlint.rulebase import Checker
-from tenantlint.stores.bindings import _UNKNOWN, Binding, _span
+from tenantlint.stores.bindings import _UNKNOWN, Binding
 from tenantlint.stores.handles import Handle, Resolver
 from tenantlint.stores.tenancy import Alternatives, FROM_STORE, for_binding
 from tenantlint.stores.wrappers import forwarded_param, key_argument, mentions_wrapper
@@ -79,7 +79,7 @@ class ApiChecker(Resolver, Checker):
             self._rebind(target.id, Binding(combined))
 
     def visit_For(self, node: ast.For) -> None:
-        self._push(node, _span(node.orelse))
+        self._push(node)
         if not self.active:
             return
         self._at(node)
