@@ -31,7 +31,7 @@ class Binding:
     value: object  # an expression, a for-binding, or _UNKNOWN
     handle: object = None  # the Handle it resolves to (tenantlint.stores.handles)
     resolved: bool = False
-    blocks: tuple = ()  # where the binding was made: its chain (tenantlint.flow.branches)
+    chain: tuple = ()  # where the binding was made (tenantlint.flow.branches)
     others: tuple = ()  # values bound on other paths that may reach a use
     annotated: object = None  # `self.cache: Redis = make()`: used when the value says nothing
 
@@ -71,7 +71,7 @@ class Bindings:
             self._here = here
             self._memo = None
 
-    def current_blocks(self) -> tuple:
+    def current_chain(self) -> tuple:
         """The chain of the walk's position (see `_at`)."""
         memo = self._memo
         if memo is None:
@@ -145,15 +145,15 @@ class Bindings:
         """Bind `name` in the current scope, where the walk is. In a function, values bound
         on other paths (a branch, a loop) that may still reach a use are kept as `others`."""
         scope = self.scopes[-1]
-        binding.blocks = self.current_blocks()
+        binding.chain = self.current_chain()
         previous = scope.get(name)
         if previous is not None and len(self.scopes) > 1:
-            blocks = binding.blocks
-            if len(blocks) == 1 and len(previous.blocks) == 1 and _else_of(previous.blocks[0], blocks[0]):
+            chain = binding.chain
+            if len(chain) == 1 and len(previous.chain) == 1 and _else_of(previous.chain[0], chain[0]):
                 # `if c: x = a` / `else: x = b` at the function's top level: once the `if`
                 # is done, only the values of its two branches reach.
                 binding.others = (previous.value,)
-            elif previous.blocks != blocks:
+            elif previous.chain != chain:
                 binding.others = (*previous.others, previous.value)
             else:  # rebound on the same path: the values of other paths still reach past it
                 binding.others = previous.others
@@ -172,13 +172,13 @@ class Bindings:
         if binding is None or binding.value is _UNKNOWN:
             return None
         if binding.others:
-            here = self.current_blocks()
-            blocks = binding.blocks
-            n = len(blocks)
-            if n and len(here) >= n and here[:n - 1] == blocks[:n - 1] and _else_of(blocks[-1], here[n - 1]):
+            here = self.current_chain()
+            chain = binding.chain
+            n = len(chain)
+            if n and len(here) >= n and here[:n - 1] == chain[:n - 1] and _else_of(chain[-1], here[n - 1]):
                 # In the `else` of the `if` whose body made it: the values from before it.
                 values = binding.others
-            elif here[:n] != blocks:
+            elif here[:n] != chain:
                 # Used outside the block that made the last binding: earlier values may reach.
                 values = (*binding.others, binding.value)
             else:
