@@ -4,7 +4,7 @@ Two steps, both part of the catalog pass:
 
 1. `ModuleNames`, a discoverer like the others (one file, cached with its facts): the
    module-level names bound to a handle of the API catalog (`kb_index = pc.Index("kb")`,
-   the kind inferred as `tenantlint/stores/walker.py` does within a file), and the
+   the kind inferred as `tenantlint/stores/handles.py` does within a file), and the
    module-level string constants with the text the SQL checker recovers for them. Files
    screened on their bytes: those that import a library of the API catalog (or name a
    team's own wrapper class), for handles; those with a literal that starts like SQL or a
@@ -97,7 +97,7 @@ class ModuleNames:
 
         handles: tuple = ()
         if _may_bind_handles(tree) and _store_screen(settings)[1].search(source) is not None:
-            from tenantlint.stores.walker import module_handles
+            from tenantlint.stores.handles import module_handles
 
             handles = tuple(sorted(module_handles(ctx())))
         constants = tuple(module_constants(tree, ctx, settings))

@@ -19,7 +19,8 @@ from tenantlint.context import FileContext
 from tenantlint.module_index import ModuleNamesFact
 from tenantlint.ambient import body_nodes
 from tenantlint.names import ImportMap, dotted
-from tenantlint.stores.walker import ApiChecker, _assignments
+from tenantlint.stores.bindings import _assignments
+from tenantlint.stores.walker import ApiChecker
 from tenantlint.stores.wrappers import (NEW, WrapperFact, forwarded_param, key_argument, makes_instance,
                                        may_bind_instance)
 from tenantlint.visit import walk_batched

@@ -26,7 +26,8 @@ from tenantlint.documents.graph import judge as judge_graph, tenant_labels
 from tenantlint.stores.dicts import literal
 from tenantlint.stores.tenancy import Alternatives
 from tenantlint.sql.recover import RecoveryLookups, Recovered, recover
-from tenantlint.stores.walker import ApiChecker, Handle
+from tenantlint.stores.handles import Handle
+from tenantlint.stores.walker import ApiChecker
 
 _MAX_DEPTH = 12
 _WORDS = re.compile(r"[A-Za-z_]\w*")

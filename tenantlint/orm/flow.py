@@ -1,43 +1,38 @@
-"""Follow query values through one function body, path by path.
+"""Follow query values through one function body, path by path, on the flow engine
+(`tenantlint.flow`): the values are query States.
 
-Each variable holds the set of query States that can reach it; `if`/loops/`try` merge
-the sets of their paths, and a path that returns or raises leaves nothing behind. A
-State is *observed* when it is consumed (returned, executed, passed on, iterated) or
-still held when the function ends; only observed States are judged. So a queryset
-narrowed on a later line is judged in its narrowed form, and one narrowed only under
-`if tenant:` reaches the end in both forms: the unnarrowed one is the fail-open leak."""
+Each variable holds the set of query States that can reach it; the engine joins the
+sets where paths meet and drops the paths that return or raise. A State is *observed*
+when it is consumed (returned, executed, passed on, iterated) or still held when the
+function ends; only observed States are judged. So a queryset narrowed on a later line
+is judged in its narrowed form, and one narrowed only under `if tenant:` reaches the end
+in both forms: the unnarrowed one is the fail-open leak."""
 from __future__ import annotations
 
 import ast
 from typing import Callable
 
+from tenantlint.flow import ENDS, Env, Walk, extension
 from tenantlint.names import dotted
 from tenantlint.orm.common import arg_values
-from tenantlint.orm.state import State
+from tenantlint.orm.state import State, opaque_forms
 from tenantlint.visit import iter_children
 
-Env = dict[str, frozenset[State]]
 EMPTY: frozenset[State] = frozenset()
 
-_TRY = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
-_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-_LOOPS = (ast.For, ast.AsyncFor, ast.While)
-_WITH = (ast.With, ast.AsyncWith)
 _PROVIDER = "used inside a scope provider (scope-providers)"
-_ENDS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
 _SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 
 
-class Flow:
+class Flow(Walk[State]):
     def __init__(self, frameworks, observe: Callable[[frozenset[State]], None], escape_with: Callable) -> None:
+        super().__init__()
         self.frameworks = frameworks  # objects with root(node, flow) and method(states, call, name, flow)
         self._observe = observe
         self._escape_with = escape_with  # with-item call -> bool (scopes_disabled())
-        self.env: Env = {}
         self.exprs: dict[str, ast.expr] = {}  # last value assigned to a name, for Q/conditions
         self._exprs_block: dict[str, int] = {}  # the statement list a name's value was assigned in
         self.extended: set[str] = set()  # names `+=`/`&=`-ed in another block than their assignment
-        self._block = 0
         self.escaped = False
         self.authorized = False  # the function runs DRF's check_object_permissions() on what it fetched
         self.relevant = None  # (stmt, env) -> bool: a cheap screen, None to analyze everything
@@ -62,168 +57,90 @@ class Flow:
         self.tenant_names = None
         self._checked: frozenset[str] = frozenset()
 
-    # -- statements ---------------------------------------------------------
+    # -- statements (the engine's control flow, with a screen) ---------------------
     def run(self, body, escaped: bool = False, observe_end: bool = True, env: Env | None = None) -> Env | None:
         """Follow a body (from `env`: parameters holding a query); the variables it leaves
         (None when every path ends early)."""
         self.escaped = escaped
-        env = self.block(body, dict(env or {}))
+        env = super().run(body, env)
         if env is not None and observe_end:
             for states in env.values():
                 self.observe(states)
         return env
-
-    def block(self, stmts, env: Env | None) -> Env | None:
-        outer, self._block = self._block, id(stmts)
-        try:
-            for stmt in stmts:
-                if env is None:
-                    return None
-                env = self.stmt(stmt, env)
-            return env
-        finally:
-            self._block = outer
-
-    def screened(self, stmt, env: Env) -> Env | None:
-        """A statement not worth analyzing: only remember simple assignments (Q objects
-        and conditions used later) and whether the path ends here."""
-        self.env = env
-        if isinstance(stmt, ast.Assign):
-            for target in stmt.targets:
-                if isinstance(target, ast.Name):
-                    self.remember(target.id, stmt.value)
-        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
-            self.remember(stmt.target.id, stmt.value)
-        elif isinstance(stmt, ast.AugAssign):
-            self.augment(stmt.target, stmt.op, stmt.value, stmt)
-        elif isinstance(stmt, ast.Expr):
-            self.grow(stmt.value)
-        elif isinstance(stmt, _ENDS):
-            return None
-        return env
-
-    def remember(self, name: str, value: ast.expr) -> None:
-        self.exprs[name] = value
-        self._exprs_block[name] = self._block
-
-    def augment(self, target, op: ast.operator, value: ast.expr, where: ast.AST) -> None:
-        """`conds += (C == c,)`, `q &= Q(...)` in the block that assigned the name: it now
-        stands for the combination. In another block (under an `if`, in a loop) only some
-        paths combine: the name keeps its value and is marked `extended`."""
-        if not isinstance(target, ast.Name) or target.id not in self.exprs:
-            return
-        if self._exprs_block.get(target.id) == self._block:
-            self.exprs[target.id] = ast.copy_location(ast.BinOp(left=self.exprs[target.id], op=op, right=value),
-                                                      where)
-        else:
-            self.extended.add(target.id)
-
-    def grow(self, value: ast.expr) -> None:
-        """`conds.append(C == c)` / `conds.extend(more)`: as `conds += [C == c]` / `+= more`."""
-        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and \
-                value.func.attr in ("append", "extend") and len(value.args) == 1 and not value.keywords \
-                and not isinstance(value.args[0], ast.Starred):
-            item = value.args[0]
-            if value.func.attr == "append":
-                item = ast.copy_location(ast.List(elts=[item], ctx=ast.Load()), item)
-            self.augment(value.func.value, ast.Add(), item, value)
 
     def stmt(self, stmt, env: Env) -> Env | None:
         self.env = env
         if self.relevant is not None and not self.relevant(stmt, env):
             # Nothing here names a tenant model or a variable holding a query.
             return self.screened(stmt, env)
-        if isinstance(stmt, _DEFS):
-            return env
-        if isinstance(stmt, ast.If):
-            self.walk(stmt.test)
-            decided = self.decide(stmt.test)
-            if decided is not None:
-                return self.block(stmt.body if decided else stmt.orelse, env)
-            then = self.block(stmt.body, dict(env))
-            # An `elif` is the If alone in `orelse`: running the block runs that If.
-            other = self.block(stmt.orelse, dict(env)) if stmt.orelse else dict(env)
-            return merge(then, other)
-        if isinstance(stmt, _LOOPS):
-            self.walk(stmt.test if isinstance(stmt, ast.While) else stmt.iter)
-            looped = merge(env, self.block(stmt.body, dict(env)))
-            if stmt.orelse and looped is not None:
-                looped = self.block(stmt.orelse, looped)
-            return looped
-        if isinstance(stmt, _TRY):
-            after = self.block(stmt.body, dict(env))
-            outcomes = []
-            for handler in stmt.handlers:
-                outcomes.append(self.block(handler.body, merge(env, after) or dict(env)))
-            if stmt.orelse and after is not None:
-                after = self.block(stmt.orelse, after)
-            result = after
-            for outcome in outcomes:
-                result = merge(result, outcome)
-            if stmt.finalbody:
-                if result is None:
-                    self.block(stmt.finalbody, dict(env))
-                    return None
-                return self.block(stmt.finalbody, result)
-            return result
-        if isinstance(stmt, _WITH):
-            escaped = self.escaped
-            for item in stmt.items:
-                self.walk(item.context_expr)
-                if isinstance(item.context_expr, ast.Call) and self._escape_with(item.context_expr):
-                    self.escaped = True
-            out = self.block(stmt.body, env)
-            self.escaped = escaped
-            return out
-        if isinstance(stmt, ast.Match):
-            self.walk(stmt.subject)
-            result = dict(env)
-            for case in stmt.cases:
-                result = merge(result, self.block(case.body, dict(env)))
-            return result
-        return self.small(stmt, env)
+        return super().stmt(stmt, env)
 
-    def small(self, small, env: Env) -> Env | None:
-        if isinstance(small, ast.Assign):
-            checked = self.guarded.get(id(small))
-            if checked:
-                self._checked = checked
-                try:
-                    states = self._checked_rows(self.eval(small.value))
-                finally:
-                    self._checked = frozenset()
-            else:
-                states = self.eval(small.value)
-            for target in small.targets:
-                self.bind(target, states, small.value, env)
-            return env
-        if isinstance(small, ast.AnnAssign):
-            if small.value is not None:
-                self.bind(small.target, self.eval(small.value), small.value, env)
-            return env
-        if isinstance(small, ast.Return):
-            if small.value is not None:
-                states = self.eval(small.value)
-                if self.returning is not None:
-                    self.returning(states)
-                else:
-                    self.observe(states)
+    def screened(self, stmt, env: Env) -> Env | None:
+        """A statement not worth analyzing: only remember simple assignments (Q objects
+        and conditions used later) and whether the path ends here."""
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    self.remember(target.id, stmt.value)
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+            self.remember(stmt.target.id, stmt.value)
+        elif isinstance(stmt, (ast.AugAssign, ast.Expr)):
+            grown = extension(stmt if isinstance(stmt, ast.AugAssign) else stmt.value)
+            if grown is not None:
+                self.extend(*grown, stmt if isinstance(stmt, ast.AugAssign) else stmt.value)
+        elif isinstance(stmt, ENDS):
             return None
-        if isinstance(small, ast.AugAssign):
-            self.augment(small.target, small.op, small.value, small)
-            self.walk(small)
-            return env
-        if isinstance(small, ast.Raise):
-            self.walk(small)
-            return None
-        if isinstance(small, (ast.Break, ast.Continue)):
-            return None
-        if isinstance(small, ast.Expr):
-            self.grow(small.value)
-            self.observe(self.eval(small.value))
-            return env
-        self.walk(small)
         return env
+
+    def simple(self, stmt, env: Env) -> Env | None:
+        checked = self.guarded.get(id(stmt)) if isinstance(stmt, ast.Assign) else None
+        if not checked:
+            return super().simple(stmt, env)
+        self._checked = checked
+        try:
+            states = self._checked_rows(self.eval(stmt.value))
+        finally:
+            self._checked = frozenset()
+        for target in stmt.targets:
+            self.bind(target, states, stmt.value, env)
+        return env
+
+    def enter(self, stmt) -> bool:
+        escaped = self.escaped
+        for item in stmt.items:
+            self.walk(item.context_expr)
+            if isinstance(item.context_expr, ast.Call) and self._escape_with(item.context_expr):
+                self.escaped = True  # `with scopes_disabled():`
+        return escaped
+
+    def leave(self, saved: bool) -> None:
+        self.escaped = saved
+
+    def returned(self, states: frozenset[State]) -> None:
+        if self.returning is not None:
+            self.returning(states)
+        else:
+            self.observe(states)
+
+    def widen(self, states: frozenset[State]) -> frozenset[State]:
+        return opaque_forms(states)
+
+    def remember(self, name: str, value: ast.expr) -> None:
+        self.exprs[name] = value
+        self._exprs_block[name] = self.where
+
+    def extend(self, target, op: ast.operator, value: ast.expr, where: ast.AST) -> None:
+        """`conds += (C == c,)`, `q &= Q(...)`, `conds.append(C == c)` in the block that
+        assigned the name: it now stands for the combination. In another block (under an
+        `if`, in a loop) only some paths combine: the name keeps its value and is marked
+        `extended`."""
+        if not isinstance(target, ast.Name) or target.id not in self.exprs:
+            return
+        if self._exprs_block.get(target.id) == self.where:
+            self.exprs[target.id] = ast.copy_location(ast.BinOp(left=self.exprs[target.id], op=op, right=value),
+                                                      where)
+        else:
+            self.extended.add(target.id)
 
     def bind(self, target, states, value, env: Env) -> None:
         if isinstance(target, ast.Name):
@@ -283,14 +200,6 @@ class Flow:
                 return False if False in values else (True if all(v is True for v in values) else None)
             return True if True in values else (False if all(v is False for v in values) else None)
         return None
-
-    def walk(self, node: ast.AST) -> None:
-        """Evaluate every expression under a node for its effects; consume the values."""
-        if isinstance(node, ast.expr):
-            self.observe(self.eval(node))
-            return
-        for child in iter_children(node):
-            self.walk(child)
 
     def eval(self, node: ast.AST) -> frozenset[State]:
         if isinstance(node, ast.Name):
@@ -389,14 +298,3 @@ class Flow:
             node = self.exprs[node.id]
             depth += 1
         return node
-
-
-def merge(a: Env | None, b: Env | None) -> Env | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    out = dict(a)
-    for name, states in b.items():
-        out[name] = out.get(name, EMPTY) | states
-    return out

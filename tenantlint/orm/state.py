@@ -54,6 +54,24 @@ class State:
         return frozenset(m for m in self.models if m not in scoped)
 
 
+def opaque_forms(states) -> frozenset[State]:
+    """Too many forms of a query to follow one by one (the flow engine's cap): one opaque
+    form per query, scoped only in what every form scoped, judged unverifiable (TL002)
+    where any form left a model unscoped."""
+    forms: dict[int, list[State]] = {}
+    for state in states:
+        forms.setdefault(id(state.root), []).append(state)
+    out = []
+    for group in forms.values():
+        first = group[0]
+        scoped = frozenset.intersection(*(s.scoped for s in group))
+        ties = frozenset.intersection(*(s.ties for s in group))
+        out.append(replace(first, models=frozenset().union(*(s.models for s in group)), scoped=scoped, ties=ties,
+                           opaque=True, write=any(s.write for s in group), dropped=all(s.dropped for s in group),
+                           last_entity=None, by=()))
+    return frozenset(out)
+
+
 @dataclass
 class Verdict:
     code: str

@@ -8,7 +8,9 @@ import re
 from tenantlint.diagnostics import Severity
 from tenantlint.files import config_base, glob_forms
 from tenantlint.rulebase import Checker, Rule
-from tenantlint.stores.walker import ApiChecker, find_arg, literal
+from tenantlint.stores.bindings import find_arg
+from tenantlint.stores.dicts import literal
+from tenantlint.stores.walker import ApiChecker
 
 
 class ConnectionChecker(ApiChecker):

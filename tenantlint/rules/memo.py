@@ -20,7 +20,8 @@ from tenantlint.ambient import AmbientTenant, body_nodes, first_read, function_p
 from tenantlint.diagnostics import Severity
 from tenantlint.names import dotted
 from tenantlint.rulebase import Checker, Rule
-from tenantlint.stores.walker import ApiChecker, _assignments, _self_assignments
+from tenantlint.stores.bindings import _assignments, _self_assignments
+from tenantlint.stores.walker import ApiChecker
 
 # Worth a walk: a decorator that may memoize, a `global` statement, or a module-level dict.
 _SCREEN = re.compile(

@@ -21,11 +21,12 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field, replace
 
+from tenantlint.flow.branches import chain_of
 from tenantlint.names import dotted
 from tenantlint.rulebase import Checker
 from tenantlint.rules.sql_constants import Constants, collect as collect_constants
 from tenantlint.rules.sql_fragments import FragmentReading, ListBuild
-from tenantlint.sql.paths import Build, chain_of
+from tenantlint.sql.paths import Build
 from tenantlint.sql.recover import RecoveryLookups, HolePiece, Recovered, recover, text
 from tenantlint.sql.statements import literal_screen
 from tenantlint.sql.types import SqlIssue, compose, merge_issues
@@ -117,12 +118,8 @@ class SqlChecker(FragmentReading, Checker):
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         if isinstance(node.op, ast.Add) and isinstance(node.target, ast.Name):
-            listed = self.scopes[-1].lists.get(node.target.id)
-            if listed is not None:
-                self.list_ok.add(id(node.target))
-                self._grow_list(listed, node.value, node)
-                return
-            self._bind(node.target, node.value, augment=True)
+            if not self._grow_named(node.target, node.value, node):
+                self._bind(node.target, node.value, augment=True)
 
     def _bind(self, target: ast.Name, value: ast.expr, augment: bool) -> None:
         if self.root is not None:

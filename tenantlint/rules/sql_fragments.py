@@ -15,7 +15,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from tenantlint.sql.paths import loops_around, relative
+from tenantlint.flow import extension
+from tenantlint.flow.branches import loops_around, relative
 from tenantlint.sql.recover import Recovered, hole, recover
 
 
@@ -63,14 +64,13 @@ class FragmentReading:
             del scope.lists[name]
             self.list_ok.add(id(target))
 
-    def _grow_list(self, listed: ListBuild, items: ast.expr, node: ast.AST | None, single: bool = False) -> None:
-        """Add `items` (a list/tuple literal, or one item when `single`) to the list;
-        anything else makes it unknown."""
-        if not single and type(items) not in (ast.List, ast.Tuple):
+    def _grow_list(self, listed: ListBuild, items: ast.expr, node: ast.AST | None) -> None:
+        """Add `items` (a list/tuple literal) to the list; anything else makes it unknown."""
+        if type(items) not in (ast.List, ast.Tuple):
             listed.escaped = True
             return
         conditional = node is not None and relative(self._chain(node), listed.chain) is not None
-        for item in [items] if single else items.elts:
+        for item in items.elts:
             if type(item) is ast.Starred:
                 found = None
             else:
@@ -79,17 +79,22 @@ class FragmentReading:
                 found = hole("concat", self.ctx.code_for(item))
             listed.items.append((found, conditional, self.ctx.code_for(item)))
 
+    def _grow_named(self, target: ast.Name, items: ast.expr, node: ast.AST) -> bool:
+        """`name += items` (or `.append`/`.extend`) on a list of this scope: grown."""
+        listed = self.scopes[-1].lists.get(target.id)
+        if listed is None:
+            return False
+        self.list_ok.add(id(target))
+        self._grow_list(listed, items, node)
+        return True
+
     def _list_call(self, node: ast.Call) -> None:
         """`conds.append(x)`, `conds.extend([...])`, `len(conds)`, `sep.join(conds)`."""
         func = node.func
         if type(func) is ast.Attribute:
-            receiver = func.value
-            if type(receiver) is ast.Name and receiver.id in self.list_names:
-                listed = self.scopes[-1].lists.get(receiver.id)
-                if listed is not None and not node.keywords and len(node.args) == 1 \
-                        and func.attr in ("append", "extend"):
-                    self.list_ok.add(id(receiver))
-                    self._grow_list(listed, node.args[0], node, single=func.attr == "append")
+            grown = extension(node)  # `.append(x)` as `+= [x]`, `.extend(xs)` as `+= xs`
+            if grown is not None and type(grown[0]) is ast.Name and grown[0].id in self.list_names:
+                self._grow_named(grown[0], grown[2], node)
             if func.attr == "join" and len(node.args) == 1:
                 self._read_only(node.args[0])
         elif type(func) is ast.Name and func.id == "len" and len(node.args) == 1:

@@ -1,12 +1,8 @@
 """Which additions to a string built in pieces run on which paths of a function
 (`Build`: a name bound to SQL text and extended later in the same scope).
 
-A *chain* places code inside the conditional constructs around it: a tuple of
-(construct node, branch) pairs, outermost first. The branch is "body" or "orelse" for
-`if` and loops, "h<k>" for the k-th `except` handler of a `try` (its `else` runs on
-the body's path, its `finally` on every path, and a `try` without handlers adds no
-condition: an exception leaves the function), "c<k>" for the k-th `case` of a match.
-An addition's chain *relative* to the build's is None when it runs on every path the
+Where an addition runs is its *chain* (the flow engine's, `tenantlint.flow.branches`);
+an addition's chain *relative* to the build's is None when it runs on every path the
 build is on.
 
 `judged_paths` turns the relative chains of the conditional additions into the sets of
@@ -24,79 +20,11 @@ import ast
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from tenantlint.flow.branches import exclusive, relative
+from tenantlint.flow.walk import LOOPS, MAX_VALUES, TRIES
+
 if TYPE_CHECKING:
     from tenantlint.sql.recover import Recovered
-
-LOOPS = (ast.For, ast.AsyncFor, ast.While)
-TRIES = tuple(t for t in (ast.Try, getattr(ast, "TryStar", None)) if t is not None)
-MAX_PATHS = 64
-
-
-def _start(node: ast.AST) -> tuple[int, int]:
-    return node.lineno, node.col_offset
-
-
-def branch_of(block: ast.AST, pos: tuple[int, int]) -> str | None:
-    """The branch of `block` that holds the code at `pos`, or None when that code runs
-    whenever the block is reached (an `if` test, a `finally`)."""
-    if isinstance(block, (ast.If, *LOOPS)):
-        if block.body and pos < _start(block.body[0]):
-            return None  # the test or the iterable
-        return "orelse" if block.orelse and pos >= _start(block.orelse[0]) else "body"
-    if isinstance(block, TRIES):
-        if block.finalbody and pos >= _start(block.finalbody[0]):
-            return None
-        if not block.handlers or (block.orelse and pos >= _start(block.orelse[0])):
-            return None if not block.handlers else "body"
-        for k in range(len(block.handlers) - 1, -1, -1):
-            if pos >= _start(block.handlers[k]):
-                return f"h{k}"
-        return "body"
-    if isinstance(block, ast.Match):
-        found = None
-        for k, case in enumerate(block.cases):
-            if pos >= _start(case.pattern):
-                found = f"c{k}"
-        return found
-    return None
-
-
-def chain_of(blocks, node: ast.AST) -> tuple:
-    pos = _start(node)
-    out = []
-    for block in blocks:
-        branch = branch_of(block, pos)
-        if branch is not None:
-            out.append((block, branch))
-    return tuple(out)
-
-
-def relative(chain: tuple, base: tuple) -> tuple | None:
-    """`chain` seen from code created at `base`: None when it runs on every path that
-    code is on (the same block, or a shallower one after it)."""
-    n = 0
-    while n < len(chain) and n < len(base) and chain[n] == base[n]:
-        n += 1
-    if n == len(chain):
-        return None
-    return chain[n:]
-
-
-def loops_around(chain: tuple, base: tuple) -> list[ast.AST]:
-    """The loops around `chain` that are not around `base`: code there may run again
-    after later code in the loop."""
-    return [block for block, _ in relative(chain, base) or () if isinstance(block, LOOPS)]
-
-
-def exclusive(a: tuple, b: tuple) -> bool:
-    """Two relative chains in different branches of one `if`/`try`/`match`."""
-    for (block_a, branch_a), (block_b, branch_b) in zip(a, b):
-        if block_a is not block_b:
-            return False
-        if branch_a != branch_b:
-            return not isinstance(block_a, LOOPS)
-    return False
-
 
 class TooMany(Exception):
     pass
@@ -139,7 +67,7 @@ def _paths(seq: list, full: bool, name: str) -> list[frozenset]:
     for item in seq:
         alts = [frozenset({item})] if isinstance(item, int) else _alternatives(item, full, name)
         out = list(dict.fromkeys(a | b for a in out for b in alts))
-        if len(out) > MAX_PATHS:
+        if len(out) > MAX_VALUES:
             raise TooMany
     return out
 
@@ -264,7 +192,7 @@ class Build:
                 for key, value in self.states.items():
                     if not any(exclusive(self.conditional[j], rel) for j in key):
                         grown[key | {index}] = apply(value)
-                self.states = grown if len(grown) <= MAX_PATHS else None
+                self.states = grown if len(grown) <= MAX_VALUES else None
         self.value = full
         self.last = node
 

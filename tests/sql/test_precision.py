@@ -12,7 +12,8 @@ import pytest
 from project_scan import scan_project
 from sql_helpers import POLICY
 from tenantlint.sql import SqlText, analyze_sql
-from tenantlint.sql.paths import chain_of, judged_paths, relative
+from tenantlint.flow.branches import chain_of, relative
+from tenantlint.sql.paths import judged_paths
 
 
 def issues(sql: str):

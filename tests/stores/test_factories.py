@@ -11,7 +11,7 @@ import pytest
 from project_scan import TENANT_ID, located, scan_project
 from tenantlint.config import settings_from_mapping
 from tenantlint.context import FileContext
-from tenantlint.stores.walker import module_handles
+from tenantlint.stores.handles import module_handles
 
 
 def scan(root, files: dict[str, str], config: str = TENANT_ID, paths=(".",)):

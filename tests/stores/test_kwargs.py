@@ -186,3 +186,21 @@ def test_use_in_the_else_of_the_binding_block(tmp_path):
             else:
                 r.get(key)
     """) == [(10, "TL401")]
+
+
+def test_paths_the_binding_block_did_not_take(tmp_path):
+    # An `elif` runs when the `if` body did not; a loop's `else` also after zero turns.
+    assert codes(tmp_path, """
+        import redis
+        r = redis.Redis()
+        def f(tenant_id, user_id, a, b, xs):
+            key = f"user:{user_id}"
+            if a:
+                key = f"tenant:{tenant_id}"
+            elif b:
+                r.get(key)
+            for x in xs:
+                key = f"tenant:{tenant_id}"
+            else:
+                r.get(key)
+    """) == [(9, "TL401"), (13, "TL401")]
