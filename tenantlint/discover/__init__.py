@@ -101,7 +101,8 @@ def build_catalog(settings: Settings, *, use_cache: bool = False, jobs: int = 1)
     from tenantlint.orm.summarize import build_function_index, model_ancestors
 
     ancestors = model_ancestors([f for f in facts if isinstance(f, ModelFact) and f.framework], catalog.models)
-    catalog.functions = build_function_index(paths, rels, catalog, settings, memo, ancestors)  # needs the models
+    modules = {f.path: f for f in facts if isinstance(f, ModuleFunctions)}
+    catalog.functions = build_function_index(paths, rels, catalog, settings, memo, ancestors, modules)  # needs the models
     return catalog
 
 

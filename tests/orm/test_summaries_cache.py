@@ -71,13 +71,13 @@ def test_a_helper_nobody_calls_is_judged_in_its_body(tmp_path):
 
 
 def test_an_edited_caller_is_judged_again_without_a_full_rebuild(tmp_path, monkeypatch):
-    from tenantlint.orm import summarize
+    from tenantlint.orm import summary_builder
 
     root = _project(tmp_path)
     assert _found(scan_paths(["."], cwd=root, use_cache=True)) == {("app/views.py", 5, "TL201")}
     full = []
-    original = summarize._Builder.build
-    monkeypatch.setattr(summarize._Builder, "build", lambda self: full.append(1) or original(self))
+    original = summary_builder.Builder.build
+    monkeypatch.setattr(summary_builder.Builder, "build", lambda self: full.append(1) or original(self))
     (root / "app" / "views.py").write_text(CALLER.replace('request.GET["q"]', 'request.GET["q"], team=request.team'))
     assert _found(scan_paths(["."], cwd=root, use_cache=True)) == set()
     (root / "app" / "views.py").write_text(CALLER + "\n\ndef other(request):\n    return find('x')\n")
