@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping
 
-from tenantlint.callgraph import FunctionFact, ModuleFunctions, resolve
+from tenantlint.callgraph import FunctionFact, ModuleFunctions, reexported, resolve
 from tenantlint.orm.checker import SHORTCUT_WORDS, _screen_words
 from tenantlint.orm.index import bound_attributes
 from tenantlint.orm.summaries import FunctionIndex, Summary, short
@@ -130,19 +130,9 @@ class Builder(FollowFunctions):
             for i, char in enumerate(name):
                 if char == "_" and i and f"{owner}.{name[:i]}" in self.functions:
                     self.paired.update((qual, f"{owner}.{name[:i]}"))
-        by_short: dict[str, list[str]] = {}
-        for qual in self.classes:
-            by_short.setdefault(short(qual), []).append(qual)
-        for qual, bases in list(self.classes.items()):
-            fixed = []
-            for base in bases:
-                if base not in self.classes and len(by_short.get(short(base), ())) == 1:
-                    base = by_short[short(base)][0]  # re-exported: `from app.models import Base`
-                fixed.append(base)
-            self.classes[qual] = tuple(fixed)
+        self.classes, unique = reexported(self.classes)
         self.index = FunctionIndex(functions=self.summaries, defined=frozenset(self.functions) | self.prior_defined,
-                                   classes=dict(self.classes), class_models=self._class_models(),
-                                   unique={n: tuple(sorted(qs)) for n, qs in by_short.items()})
+                                   classes=dict(self.classes), class_models=self._class_models(), unique=unique)
         self.version += 1  # each opened file's checker is set up again when next used
 
     def _class_models(self) -> dict[str, frozenset[str]]:
