@@ -14,7 +14,7 @@ from tenantlint.catalog import (CollectionFact, CollectionHandleFact, DiscoveryG
                                 SchemaFact, SettingRead, TableFact, TenantCatalog, assemble)
 from tenantlint.module_index import ModuleNamesFact, NameUseFact, index_modules
 from tenantlint.ambient import AmbientFact, ambient_functions
-from tenantlint.callgraph import ModuleFunctions
+from tenantlint.discover.functions import PackedFunctions, function_facts
 from tenantlint.stores.wrappers import WrapperFact, index_wrappers, resolve_instance
 from tenantlint.config import Settings
 from tenantlint.discover.escapes import suppression_facts
@@ -30,7 +30,7 @@ from tenantlint.suppressions import sql_suppressions
 
 Fact = (TableFact | ModelFact | SchemaFact | DiscoveryGap | ModuleNamesFact | NameUseFact | CollectionFact
         | CollectionHandleFact | AmbientFact | WrapperFact | EscapeFact | SettingRead | RequestHelperFact
-        | TenantFillerFact | ModuleFunctions)
+        | TenantFillerFact | PackedFunctions)
 
 
 class PyDiscoverer(Protocol):
@@ -101,7 +101,7 @@ def build_catalog(settings: Settings, *, use_cache: bool = False, jobs: int = 1)
     from tenantlint.orm.summarize import build_function_index, model_ancestors
 
     ancestors = model_ancestors([f for f in facts if isinstance(f, ModelFact) and f.framework], catalog.models)
-    modules = {f.path: f for f in facts if isinstance(f, ModuleFunctions)}
+    modules = function_facts(facts)
     catalog.functions = build_function_index(paths, rels, catalog, settings, memo, ancestors, modules)  # needs the models
     return catalog
 
