@@ -31,7 +31,9 @@ class FunctionFacts:
     wants_source = True
 
     def wants_file(self, data: bytes, settings: Settings) -> bool:
-        return True  # any file may define a helper or call one
+        # A function, a call or a class: what a file without any of them defines (names,
+        # constants) is no function fact, and it is not parsed for none.
+        return b"(" in data or b"class" in data
 
     def discover(self, tree: ast.Module, path: str, module: str, settings: Settings, source: str = "") \
             -> Iterable["PackedFunctions"]:
