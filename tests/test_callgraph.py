@@ -127,3 +127,15 @@ def test_facts_pickle_and_a_file_without_module_name_keeps_its_calls():
     facts = _facts("def f():\n    g()\n", "odd-dir/x.py", "")
     assert facts.functions == () and facts.calls == (CallFact("function", "g"),)
     assert pickle.loads(pickle.dumps(facts)) == facts
+
+
+def test_the_catalog_fact_is_packed_and_unpacked_on_first_use():
+    from tenantlint.config import Settings
+    from tenantlint.discover.functions import FunctionFacts, function_facts
+
+    tree = ast.parse(REPO)
+    packed = list(FunctionFacts().discover(tree, "app/repo.py", "app.repo", Settings(), source=REPO))
+    assert [type(p).__name__ for p in packed] == ["PackedFunctions"]
+    by_path = function_facts([*packed, "another fact"])
+    assert list(by_path) == ["app/repo.py"] and "app/repo.py" in by_path and len(by_path) == 1
+    assert by_path["app/repo.py"] == _facts(REPO, "app/repo.py", "app.repo")

@@ -14,8 +14,9 @@ from tenantlint.catalog import (CollectionFact, CollectionHandleFact, DiscoveryG
                                 SchemaFact, SettingRead, TableFact, TenantCatalog, assemble)
 from tenantlint.module_index import ModuleNamesFact, NameUseFact, index_modules
 from tenantlint.ambient import AmbientFact, ambient_functions
-from tenantlint.callgraph import CallGraph, ModuleFunctions
+from tenantlint.callgraph import CallGraph
 from tenantlint.reach import project_reach
+from tenantlint.discover.functions import PackedFunctions, function_facts
 from tenantlint.stores.wrappers import WrapperFact, index_wrappers, resolve_instance
 from tenantlint.config import Settings
 from tenantlint.discover.escapes import suppression_facts
@@ -33,7 +34,7 @@ from tenantlint.suppressions import sql_suppressions
 
 Fact = (TableFact | ModelFact | SchemaFact | DiscoveryGap | ModuleNamesFact | NameUseFact | CollectionFact
         | CollectionHandleFact | AmbientFact | WrapperFact | EscapeFact | SettingRead | RequestHelperFact
-        | TenantFillerFact | ModuleFunctions | EntryFact)
+        | TenantFillerFact | PackedFunctions | EntryFact)
 
 
 class PyDiscoverer(Protocol):
@@ -104,7 +105,8 @@ def build_catalog(settings: Settings, *, use_cache: bool = False, jobs: int = 1)
     from tenantlint.orm.summarize import build_function_index, model_ancestors
 
     ancestors = model_ancestors([f for f in facts if isinstance(f, ModelFact) and f.framework], catalog.models)
-    catalog.functions = build_function_index(paths, rels, catalog, settings, memo, ancestors)  # needs the models
+    modules = function_facts(facts)
+    catalog.functions = build_function_index(paths, rels, catalog, settings, memo, ancestors, modules)  # needs the models
     return catalog
 
 
@@ -155,7 +157,7 @@ def assemble_facts(settings: Settings, facts: Iterable[Fact]) -> TenantCatalog:
     catalog.scoped_helpers = verifiers.verifier_index(f for f in facts if isinstance(f, VerifierFact))
     # Where each function runs: entry points, and what they call across modules.
     catalog.reach = project_reach(entry_points.entry_index(f for f in facts if isinstance(f, EntryFact)),
-                                  CallGraph(f for f in facts if isinstance(f, ModuleFunctions)).callees)
+                                  CallGraph(function_facts(facts).values()).callees)
     catalog.tenant_filled = tenant_fillers.filled_models(
         (f for f in facts if isinstance(f, TenantFillerFact)), (f for f in facts if isinstance(f, ModelFact)),
         catalog.models)

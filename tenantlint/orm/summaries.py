@@ -12,6 +12,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
+from tenantlint.callgraph import call_target, find_class, find_method, resolve
 from tenantlint.names import dotted
 
 Models = frozenset  # of tenant model names
@@ -69,31 +70,11 @@ class FunctionIndex:
     unique: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def cls(self, qualified: str) -> str | None:
-        if qualified in self.classes:
-            return qualified
-        if "." not in qualified:
-            return None
-        package, name = qualified.rsplit(".", 1)
-        candidates = self.unique.get(name, ())
-        under = [c for c in candidates if c.startswith(package + ".")]
-        if len(under) == 1:
-            return under[0]
-        return candidates[0] if len(candidates) == 1 else None
+        return find_class(qualified, self.classes, self.unique)
 
-    def method(self, owner: str, name: str, depth: int = 0) -> str | None:
+    def method(self, owner: str, name: str) -> str | None:
         """The qualified function `owner.name` runs: its own, else the nearest base's."""
-        seen, todo = {owner}, [owner]
-        while todo and depth < 200:
-            depth += 1
-            cls = todo.pop(0)
-            candidate = f"{cls}.{name}"
-            if candidate in self.defined:
-                return candidate
-            for base in self.classes.get(cls, ()):
-                if base not in seen:
-                    seen.add(base)
-                    todo.append(base)
-        return None
+        return find_method(owner, name, self.defined, self.classes)
 
 
 @dataclass(frozen=True)
@@ -108,43 +89,13 @@ def resolve_call(call: ast.Call, index: FunctionIndex, qualify: Callable[[ast.AS
     """The summarized function a call runs, if it can be told. `owner`/`me`: the class
     and the first parameter's name of the method the call is in; `value_of`: a local
     name's assigned value (`repo` -> `Repo(session)`)."""
-    qualified = _callee(call, index, qualify, owner, me, value_of)
+    fact = call_target(call, qualify, owner, me, value_of)
+    qualified = resolve(fact, index) if fact is not None else None
     if qualified is None:
         return None
     name, receiver, bound = qualified
     summary = index.functions.get(name)
     return Target(summary, receiver, bound) if summary is not None else None
-
-
-def _callee(call, index, qualify, owner, me, value_of):
-    func = call.func
-    if isinstance(func, ast.Name):
-        name = qualify(func)
-        return (name, "", False) if name in index.defined else None
-    if not isinstance(func, ast.Attribute):
-        return None
-    base, attr = func.value, func.attr
-    if isinstance(base, ast.Name) and me and base.id == me and owner:
-        found = index.method(owner, attr)
-        return (found, owner, True) if found else None
-    instance = False
-    if isinstance(base, ast.Name):
-        value = value_of(base)
-        if isinstance(value, ast.Call) and value is not base:
-            base, instance = value.func, True
-    elif isinstance(base, ast.Call):
-        base, instance = base.func, True
-    if not isinstance(base, (ast.Name, ast.Attribute)):
-        return None
-    target = qualify(base)
-    if target is None:
-        return None
-    known = index.cls(target)
-    if known is not None:
-        found = index.method(known, attr)
-        return (found, known, True) if found else None
-    name = f"{target}.{attr}"  # a function of an imported module
-    return (name, "", False) if not instance and name in index.defined else None
 
 
 def bound_params(call: ast.Call, summary: Summary, assumed_none: Callable[[ast.expr], bool]) \

@@ -71,13 +71,13 @@ def test_a_helper_nobody_calls_is_judged_in_its_body(tmp_path):
 
 
 def test_an_edited_caller_is_judged_again_without_a_full_rebuild(tmp_path, monkeypatch):
-    from tenantlint.orm import summarize
+    from tenantlint.orm import summary_builder
 
     root = _project(tmp_path)
     assert _found(scan_paths(["."], cwd=root, use_cache=True)) == {("app/views.py", 5, "TL201")}
     full = []
-    original = summarize._Builder.build
-    monkeypatch.setattr(summarize._Builder, "build", lambda self: full.append(1) or original(self))
+    original = summary_builder.Builder.build
+    monkeypatch.setattr(summary_builder.Builder, "build", lambda self: full.append(1) or original(self))
     (root / "app" / "views.py").write_text(CALLER.replace('request.GET["q"]', 'request.GET["q"], team=request.team'))
     assert _found(scan_paths(["."], cwd=root, use_cache=True)) == set()
     (root / "app" / "views.py").write_text(CALLER + "\n\ndef other(request):\n    return find('x')\n")
@@ -85,3 +85,51 @@ def test_an_edited_caller_is_judged_again_without_a_full_rebuild(tmp_path, monke
                                                                     ("app/views.py", 9, "TL201")}
     assert not full  # the helper's summary did not change: only the caller was read again
     assert _found(scan_paths(["."], cwd=root)) == {("app/views.py", 5, "TL201"), ("app/views.py", 9, "TL201")}
+
+
+def test_a_helper_edited_in_one_file_changes_the_verdict_of_a_one_file_run_in_another(tmp_path):
+    root = _project(tmp_path)
+    assert _found(scan_paths(["."], cwd=root, use_cache=True)) == {("app/views.py", 5, "TL201")}
+    (root / "app" / "services.py").write_text(ALWAYS)  # the caller's file is unchanged
+    assert _found(scan_paths(["app/views.py"], cwd=root, use_cache=True)) == set()
+    (root / "app" / "services.py").write_text(OPTIONAL)  # and back: the call leaks again
+    assert _found(scan_paths(["app/views.py"], cwd=root, use_cache=True)) == {("app/views.py", 5, "TL201")}
+
+
+WRAPPER = '''from app.services import find
+
+
+def find_for(title, team=None):
+    return find(title, team=team)
+'''
+SECOND_CALLER = '''from app.wrappers import find_for
+
+
+def search(request):
+    return find_for(request.GET["q"])
+
+
+def scoped(request):
+    return find_for(request.GET["q"], team=request.team)
+'''
+
+
+def test_a_run_on_some_files_answers_as_the_full_run(tmp_path):
+    root = _project(tmp_path)
+    (root / "app" / "wrappers.py").write_text(WRAPPER)  # a helper of the helper (a later round)
+    (root / "app" / "search.py").write_text(SECOND_CALLER)
+    some = ["app/views.py", "app/search.py"]
+
+    def on(files, found):
+        return {f for f in found if f[0] in files}
+
+    full = _found(scan_paths(["."], cwd=root))  # cold, no cache
+    assert on(some, full) == {("app/views.py", 5, "TL201"), ("app/search.py", 5, "TL201")}
+    assert _found(scan_paths(some, cwd=root, use_cache=True)) == on(some, full)  # cold cache
+    assert _found(scan_paths(some, cwd=root, use_cache=True)) == on(some, full)  # warm
+    (root / "app" / "search.py").write_text(SECOND_CALLER.replace('request.GET["q"])\n\n\n', 'request.GET["q"], '
+                                                                  'team=request.team)\n\n\n', 1))
+    (root / "app" / "notes.py").write_text("def unrelated():\n    return 1\n")  # a new file
+    full = _found(scan_paths(["."], cwd=root))
+    assert on(some, full) == {("app/views.py", 5, "TL201")}
+    assert _found(scan_paths(some, cwd=root, use_cache=True)) == on(some, full)

@@ -1,0 +1,337 @@
+"""The summary pass proper: which project functions get a summary, in rounds.
+
+Round 0 screens the files that name a tenant model (or a class binding one) and run a
+query; every function and method there is offered for a summary. Helpers calling the
+helpers just found are summarized in the next rounds (files naming them), and helpers
+of helpers on demand while following (a cycle is unknown). What a file defines comes
+from its catalog facts; a file is parsed only when one of its functions passes the
+shape and mention tests that `_summarize` would apply (tenantlint.orm.summary_files).
+Who calls an interesting helper comes from the call facts (tenantlint.callgraph): no
+caller is read again."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Mapping
+
+from tenantlint.callgraph import FunctionFact, ModuleFunctions, reexported, resolve
+from tenantlint.orm.checker import SHORTCUT_WORDS, _screen_words
+from tenantlint.orm.index import bound_attributes
+from tenantlint.orm.summaries import FunctionIndex, Summary, short
+from tenantlint.orm.summary_files import SummaryFile
+from tenantlint.orm.summary_of import FollowFunctions, _siblings
+
+# A file worth summarizing names a tenant model and something that runs a query.
+_QUERYISH = re.compile(rb"select\(|query|objects|_manager|\.get\(|\.get_by_id|get_or_none|\.filter|\.where\("
+                       rb"|\.delete\(|\.update\(|get_object_or_404|\.execute\(|\.scalars?\(")
+_RUNS = re.compile(rb"[A-Za-z0-9_]+")  # maximal runs of the characters `\b` separates
+_ROUNDS = 3  # helpers of helpers of helpers, found in files that name the previous round's
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What one file contributes to the index (for an incremental rebuild)."""
+
+    defined: frozenset[str] = frozenset()
+    classes: tuple = ()  # (qualified class, bases)
+    summaries: tuple = ()  # (qualified function, Summary) of those that have one
+
+
+@dataclass(frozen=True)
+class Saved:
+    stamps: dict
+    index: FunctionIndex
+    files: dict  # rel -> Entry
+
+
+class _Lazy(dict):
+    """qualified name -> Summary, computed on first lookup (the flow resolves calls into it)."""
+
+    def __init__(self, builder: "Builder") -> None:
+        super().__init__()
+        self.builder = builder
+
+    def get(self, key, default=None):
+        if key in self:
+            return self[key]
+        found = self.builder.summary(key)
+        return found if found is not None else default
+
+
+class Builder(FollowFunctions):
+    def __init__(self, pys, modules: Mapping[str, ModuleFunctions], catalog, settings,
+                 ancestors: dict[str, frozenset[str]] | None = None) -> None:
+        self.pys, self.modules, self.catalog, self.settings = pys, modules, catalog, settings
+        self.ancestors = {name: models for name, models in (ancestors or {}).items()}
+        self.files: dict[str, SummaryFile] = {}
+        self.functions: dict[str, tuple[SummaryFile, FunctionFact, str]] = {}  # qualname -> (file, fact, owner)
+        self.classes: dict[str, tuple[str, ...]] = {}
+        self.summaries = _Lazy(self)
+        self.busy: set[str] = set()
+        self.index = FunctionIndex()
+        self.version = 0
+        self.data: dict[Path, bytes] = {}
+        self.words: dict[Path, frozenset[bytes]] = {}
+        self.paired: set[str] = set()  # functions named like a sibling (`get` / `get_for_team`)
+        self.opaque: set[str] = set()
+        self.prior_defined: frozenset[str] = frozenset()  # functions of unchanged files (incremental)
+        self.changed: set[str] | None = None  # the files an incremental rebuild re-read
+        self.call_words: frozenset[str] = frozenset()  # interesting helpers found so far (and their classes)
+        self.bindings = bound_attributes(catalog.orm)
+        self.models_bytes = frozenset(n.encode() for n in (*catalog.models, *SHORTCUT_WORDS))
+
+    # -- files --------------------------------------------------------------
+    def _read(self, path: Path) -> bytes:
+        if path not in self.data:
+            try:
+                self.data[path] = path.read_bytes() if path.stat().st_size <= self.settings.max_file_size else b""
+            except OSError:
+                self.data[path] = b""
+        return self.data[path]
+
+    def _screen(self, words: set[str], queries: bool = False, files=None) -> list[tuple[Path, str]]:
+        """Files naming one of `words` (and, with `queries`, something that runs a query)."""
+        if not words:
+            return []
+        wanted = frozenset(w.encode() for w in words)
+        out = []
+        for p, r in (self.pys if files is None else files):
+            if files is None and r in self.files:
+                continue
+            if not wanted.isdisjoint(self._words(p)) and (not queries or _QUERYISH.search(self._read(p))):
+                out.append((p, r))
+        return out
+
+    def _words(self, path: Path) -> frozenset[bytes]:
+        """The file's words: `\bword\b` matches in it exactly when `word` is one of them."""
+        found = self.words.get(path)
+        if found is None:
+            found = self.words[path] = frozenset(_RUNS.findall(self._read(path)))
+        return found
+
+    def _open(self, todo: list[tuple[Path, str]], words) -> list[SummaryFile]:
+        """The screened-in files the catalog pass could parse (the others define nothing)."""
+        words = frozenset(words)
+        return [SummaryFile(p, r, self.modules[r], words) for p, r in todo if r in self.modules]
+
+    def _add(self, loaded: list[SummaryFile]) -> None:
+        for f in loaded:
+            self.files[f.rel] = f
+            for fact in f.facts.functions:
+                self.functions[fact.name] = (f, fact, fact.owner)
+            self.classes.update(f.facts.classes)
+
+    def _refresh(self) -> None:
+        """The index as known so far (classes, functions, `cls` models)."""
+        self.paired = set()
+        for qual in self.functions:
+            owner, _, name = qual.rpartition(".")
+            for i, char in enumerate(name):
+                if char == "_" and i and f"{owner}.{name[:i]}" in self.functions:
+                    self.paired.update((qual, f"{owner}.{name[:i]}"))
+        self.classes, unique = reexported(self.classes)
+        self.index = FunctionIndex(functions=self.summaries, defined=frozenset(self.functions) | self.prior_defined,
+                                   classes=dict(self.classes), class_models=self._class_models(), unique=unique)
+        self.version += 1  # each opened file's checker is set up again when next used
+
+    def _class_models(self) -> dict[str, frozenset[str]]:
+        tenant = set(self.catalog.models)
+        children: dict[str, set[str]] = {}
+        for qual, bases in self.classes.items():
+            for base in bases:
+                children.setdefault(base, set()).add(qual)
+
+        def below(qual: str) -> set[str]:
+            out, todo = {qual}, [qual]
+            while todo:
+                for child in children.get(todo.pop(), ()):
+                    if child not in out:
+                        out.add(child)
+                        todo.append(child)
+            return out
+
+        def above(qual: str) -> set[str]:
+            out, todo = {qual}, [qual]
+            while todo:
+                for base in self.classes.get(todo.pop(), ()):
+                    if base not in out:
+                        out.add(base)
+                        todo.append(base)
+            return out
+
+        tenant_classes = [q for q in self.classes if short(q) in tenant]
+        modelish: set[str] = set()
+        for q in tenant_classes:
+            modelish |= above(q)
+        out: dict[str, frozenset[str]] = {}
+        for qual in self.classes:
+            if not (above(qual) & modelish):
+                continue
+            models = frozenset(short(q) for q in below(qual) if short(q) in tenant)
+            out[short(qual)] = out.get(short(qual), frozenset()) | models
+        for name, models in self.ancestors.items():  # the ORM's own view, across every file
+            out[name] = out.get(name, frozenset()) | models
+        return out
+
+    # -- summaries ----------------------------------------------------------
+    def build(self) -> FunctionIndex:
+        bases = {name for name, models in self.ancestors.items() if models}
+        words = set(_screen_words(self.catalog)) | bases
+        self.call_words = frozenset(bases)  # `cls` in their classmethods is a tenant model
+        for round_ in range(_ROUNDS):
+            # The checker screens files by the catalog's words: this round's too.
+            self.catalog.functions = replace(self.index, words=frozenset(words))
+            todo = self._screen(words, queries=round_ == 0)
+            loaded = self._open(todo, words)
+            if not loaded:
+                break
+            self._add(loaded)
+            self._refresh()
+            for name in list(self.functions):
+                self.summary(name)
+            found = [s for s in dict.values(self.summaries) if s is not None and s.interesting()]
+            words = {s.short for s in found} | {short(s.owner) for s in found if s.owner}
+            new = frozenset(words) - self.call_words
+            if not new:
+                break
+            # Helpers calling the helpers just found: follow those calls (next round's files
+            # too) and summarize again the functions of files that name them.
+            self.call_words |= new
+            again = {r for _, r in self._screen(set(new), files=[(f.path, f.rel) for f in self.files.values()])}
+            for qual, (f, _, _) in self.functions.items():
+                if f.rel in again:
+                    dict.pop(self.summaries, qual, None)
+            self._refresh()
+            for name in list(self.functions):
+                self.summary(name)
+        return self._finish()
+
+    def summary(self, name: str) -> Summary | None:
+        if name in self.summaries:
+            return dict.__getitem__(self.summaries, name)
+        entry = self.functions.get(name)
+        if entry is None or name in self.busy:
+            return None  # unknown, or a cycle: unknown
+        self.busy.add(name)
+        try:
+            found = self._summarize(name, *entry)
+        except RecursionError:
+            found = None
+        finally:
+            self.busy.discard(name)
+        dict.__setitem__(self.summaries, name, found)
+        return found
+
+    def _summarize(self, name: str, f: SummaryFile, fact: FunctionFact, owner: str) -> Summary | None:
+        """Parse the file and follow the function only when `_summarize_parsed` could
+        give it a summary: its shape, and a mention of what the flow follows."""
+        if not (fact.shaped or name in self.paired) or not self._may_mention(f, fact):
+            return None
+        if not f.open(self.catalog, self.settings, self.index, self.call_words, self.version):
+            return None
+        f.refresh(self.index, self.call_words, self.version)
+        return self._summarize_parsed(name, f, f.nodes[name], owner)
+
+    def _may_mention(self, f: SummaryFile, fact: FunctionFact) -> bool:
+        """A superset of the checker's `mentions`: a method holding a model through its
+        class (a bound attribute, a view's queryset, `cls` of a model), or a word of its
+        lines that the checker's screen has."""
+        if fact.owner:
+            cls = short(fact.owner)
+            if self.bindings.get(cls) or fact.name.endswith(".get_queryset") or fact.is_classmethod and \
+                    (self.index.class_models.get(cls) or cls in self.catalog.models):
+                return True
+        if f.names[0] is not self.call_words:
+            f.names = (self.call_words, self.models_bytes | frozenset(
+                w.encode() for w in (*f.words, *self.call_words,
+                                     *(local for local, name in f.facts.renamed if name in self.catalog.models))))
+        return f.may_mention(fact, f.names[1], self._read(f.path))
+
+    # -- incremental --------------------------------------------------------
+    def update(self, prev: Saved, stamps: dict) -> FunctionIndex | None:
+        """The index after some files changed, when what they offer to other files (their
+        summaries judged at calls, their classes) is unchanged; None: rebuild everything."""
+        changed = {r for r in stamps if prev.stamps.get(r) != stamps[r]} | (set(prev.stamps) - set(stamps))
+        self.changed = changed
+        kept = {r: e for r, e in prev.files.items() if r not in changed and r in stamps}
+        self.prior_defined = frozenset(q for e in kept.values() for q in e.defined)
+        for entry in kept.values():
+            self.classes.update(dict(entry.classes))
+            for qual, summary in entry.summaries:
+                dict.__setitem__(self.summaries, qual, summary)
+        words = set(_screen_words(self.catalog)) | {n for n, m in self.ancestors.items() if m} | set(prev.index.words)
+        self.call_words = frozenset(prev.index.words)
+        self.catalog.functions = replace(prev.index, words=frozenset(words))
+        todo = self._screen(words, files=[(p, r) for p, r in self.pys if r in changed])
+        loaded = self._open(todo, words)
+        self._add(loaded)
+        self._refresh()
+        for name in list(self.functions):
+            self.summary(name)
+        mine = {q: v for q, (f, _, _) in self.functions.items()
+                if (v := dict.get(self.summaries, q)) is not None}
+        _siblings(mine)
+        new = {q: v for q, v in mine.items() if v.interesting()}
+        old = {q: v for r in changed if r in prev.files for q, v in prev.files[r].summaries if v.interesting()}
+        old_classes = {q: b for r in changed if r in prev.files for q, b in prev.files[r].classes}
+        new_classes = {q: b for q, b in self.classes.items() if any(q == c for f in loaded for c in f.class_names())}
+        if new != old or new_classes != old_classes:
+            return None
+        for qual, summary in mine.items():
+            dict.__setitem__(self.summaries, qual, summary)
+        return replace(prev.index, defined=frozenset(self.functions) | self.prior_defined,
+                       called=calls_into(prev.index, self.modules.values()))
+
+    def entries(self, prev: Saved | None, index: FunctionIndex) -> dict:
+        """rel -> Entry, for the next incremental rebuild."""
+        out = {}
+        if isinstance(prev, Saved) and self.changed is not None:
+            out = {r: e for r, e in prev.files.items() if r not in self.changed}
+        by_file: dict[str, list[str]] = {}
+        for qual, (f, _, _) in self.functions.items():
+            by_file.setdefault(f.rel, []).append(qual)
+        for rel, f in self.files.items():
+            quals = by_file.get(rel, [])
+            summaries = tuple((q, s) for q in quals if (s := dict.get(self.summaries, q)) is not None)
+            if index.functions:
+                summaries = tuple((q, index.functions.get(q, s)) for q, s in summaries)
+            out[rel] = Entry(frozenset(quals), tuple((q, self.classes[q]) for q in f.class_names() if q in self.classes),
+                             summaries)
+        for _, rel in self.pys:
+            out.setdefault(rel, Entry())
+        return out
+
+    # -- callers, siblings --------------------------------------------------
+    def _finish(self) -> FunctionIndex:
+        summaries = {k: v for k, v in dict.items(self.summaries) if v is not None}
+        _siblings(summaries)
+        interesting = {k: v for k, v in summaries.items() if v.interesting()}
+        words = {s.short for s in interesting.values()} | {short(s.owner) for s in interesting.values() if s.owner}
+        # Classes whose classmethods' `cls` is a tenant model: their bodies are judged too.
+        words |= {name for name, models in self.ancestors.items() if models}
+        index = FunctionIndex(functions=interesting, defined=frozenset(self.functions), classes=dict(self.classes),
+                              class_models=self.index.class_models, unique=self.index.unique)
+        # Subclasses of the owners are named at calls (`WidgetRepository(s).read`).
+        children = {q for q, bases in self.classes.items()
+                    if any(short(b) in words for b in bases)}
+        words |= {short(q) for q in children}
+        return replace(index, called=calls_into(index, self.modules.values()), words=frozenset(words))
+
+
+def calls_into(index: FunctionIndex, modules) -> frozenset[str]:
+    """The interesting functions of `index` some project code calls (a function's body,
+    a method's, or a module's top-level statements)."""
+    shorts = {s.short for s in index.functions.values()}
+    if not shorts:
+        return frozenset()
+    out: set[str] = set()
+    for mod in modules:
+        for calls in (*(f.calls for f in mod.functions), mod.calls):
+            for fact in calls:
+                if (short(fact.target) if fact.kind == "function" else fact.attr) not in shorts:
+                    continue  # a call runs a function of the name it is called by
+                found = resolve(fact, index)
+                if found is not None and found[0] in index.functions:
+                    out.add(found[0])
+    return frozenset(out)
