@@ -30,7 +30,8 @@ How each construct is followed (one pass, no fixpoint):
 - `try`: the body; each handler from the join of the environments before and after the
   body (the exception may come at either end); `else` after the body; `finally` after
   the join of all of them (and, when every path ended, for its effects only);
-- `match`: each case from the environment before it, joined with it (no case matched);
+- `match`: each case from the environment before it, joined with it (no case matched)
+  unless the last case is `case _:` or a bare capture;
 - `with`: the body, between `enter` and `leave`;
 - nested functions and classes are not entered (they are bodies of their own)."""
 from __future__ import annotations
@@ -159,7 +160,9 @@ class Walk(Generic[V]):
                 self.leave(saved)
         if isinstance(stmt, ast.Match):
             self.walk(stmt.subject)
-            result = dict(env)
+            # With a last `case _:` (or a bare capture, unguarded) some case always runs:
+            # there is no path on which none matched.
+            result = None if stmt.cases and _irrefutable(stmt.cases[-1]) else dict(env)
             for case in stmt.cases:
                 result = self.join(result, self.block(case.body, dict(env)))
             return result
@@ -238,3 +241,8 @@ class Walk(Generic[V]):
                 both = mine | values
                 out[name] = self.widen(both) if len(both) > self.cap else both
         return out
+
+
+def _irrefutable(case: ast.match_case) -> bool:
+    """`case _:` / `case name:` without a guard: matches every subject."""
+    return case.guard is None and isinstance(case.pattern, ast.MatchAs) and case.pattern.pattern is None

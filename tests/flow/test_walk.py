@@ -219,6 +219,32 @@ def test_match_cases_join_with_the_path_where_no_case_matched():
     assert family.uses == [{"a", "b"}]
 
 
+def test_match_with_a_catch_all_case_has_no_path_where_no_case_matched():
+    family, _ = follow('''
+        x = "a"
+        match value:
+            case 1:
+                x = "b"
+            case _:
+                x = "c"
+        use(x)
+    ''')
+    assert family.uses == [{"b", "c"}]
+
+
+def test_a_guarded_catch_all_still_leaves_the_no_match_path():
+    family, _ = follow('''
+        x = "a"
+        match value:
+            case 1:
+                x = "b"
+            case other if other:
+                x = "c"
+        use(x)
+    ''')
+    assert family.uses == [{"a", "b", "c"}]
+
+
 def test_with_body_is_walked_between_enter_and_leave():
     family, _ = follow('''
         x = "a"
