@@ -18,6 +18,7 @@ from tenantlint.context import FileContext
 from tenantlint.diagnostics import Diagnostic, Location, Report, with_fingerprints
 from tenantlint.files import config_base, glob_forms, link_outside, module_name, relative
 from tenantlint.errors import InternalError
+from tenantlint.gc_pause import paused
 from tenantlint.grammar import parse as parse_module
 from tenantlint.pool import THREAD_STACK, run_in_pool
 from tenantlint.rules import BY_CODE, CHECKERS, matches, rule_for
@@ -145,8 +146,6 @@ def _check_python(text: str, rel: str, settings: Settings, catalog: TenantCatalo
 def _run_deep(job):
     """Run `job` on a thread with a large stack and a high recursion limit, the garbage
     collector paused (a syntax tree is millions of small acyclic objects)."""
-    import gc
-
     box: dict = {}
 
     def target() -> None:
@@ -160,26 +159,20 @@ def _run_deep(job):
             sys.setrecursionlimit(old)
 
     previous = threading.stack_size()
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused():
         try:
-            threading.stack_size(_STACK_SIZE)
-            # A daemon: Ctrl-C (raised in join below) must not wait for a long parse to end.
-            thread = threading.Thread(target=target, name="tenantlint-parse", daemon=True)
-            thread.start()
-        except (RuntimeError, MemoryError, ValueError):  # no room for a big stack: run here, shallower
-            threading.stack_size(previous)
             try:
+                threading.stack_size(_STACK_SIZE)
+                # A daemon: Ctrl-C (raised in join below) must not wait for a long parse to end.
+                thread = threading.Thread(target=target, name="tenantlint-parse", daemon=True)
+                thread.start()
+            except (RuntimeError, MemoryError, ValueError):  # no room for a big stack: run here, shallower
+                threading.stack_size(previous)
                 return job()
-            except RecursionError:
-                raise
-        threading.stack_size(previous)
-        thread.join()
-    finally:
-        threading.stack_size(previous)
-        if was_enabled:
-            gc.enable()
+            threading.stack_size(previous)
+            thread.join()
+        finally:
+            threading.stack_size(previous)
     if "error" in box:
         raise box["error"]
     return box["value"]

@@ -11,6 +11,7 @@ Limits: `TENANTLINT_FILE_TIMEOUT` (seconds, default 60) and `TENANTLINT_FILE_MEM
 (resident memory of a worker, default 1536)."""
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -166,6 +167,11 @@ def run_in_pool(paths: Sequence[Path], job: Callable[[Path], Any], failed: Calla
     bug: list[str] = []
 
     forked = ctx.get_start_method() == "fork"
+    if forked:
+        # A forked worker inherits the parent's heap (the catalog: millions of objects).
+        # Frozen, its collector skips them instead of traversing them (and copying their
+        # pages) again and again; on Django's tree that doubled the per-file pass.
+        gc.freeze()
 
     def spawn() -> _Worker:
         parent_end, child_end = ctx.Pipe()
@@ -231,6 +237,8 @@ def run_in_pool(paths: Sequence[Path], job: Callable[[Path], Any], failed: Calla
                 yield done.pop(emitted)
                 emitted += 1
     finally:
+        if forked:
+            gc.unfreeze()
         for worker in workers:
             try:
                 worker.conn.send(None)
