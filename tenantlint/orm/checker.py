@@ -12,6 +12,7 @@ from tenantlint.orm.explain import handed_to
 from tenantlint.orm.flow import Flow
 from tenantlint.orm.guards import guarded_assignments
 from tenantlint.orm.index import bound_attributes
+from tenantlint.words import words_of
 from tenantlint.orm.peewee import Peewee
 from tenantlint.orm.provenance import Provenance
 from tenantlint.orm.pyast import top_classes
@@ -21,7 +22,6 @@ from tenantlint.orm.summaries import FunctionIndex, defaults_of
 from tenantlint.rulebase import Checker
 from tenantlint.trace import NOT_TENANT, PARTLY, SCOPED, UNSCOPED, UNVERIFIED
 
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _WORD_BYTES = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")  # the same words, in UTF-8 text
 _NEWLINE_BYTES = re.compile(rb"\r\n?|\n")
 ESCAPES = ("scopes_disabled",)
@@ -39,13 +39,13 @@ class OrmChecker(Checker):
     def wants(cls, source: str, catalog, settings) -> bool:
         """The `active` test, before the parse: no tenant model (nor a class whose attribute
         holds one) named, nothing to judge."""
-        return bool(catalog.models) and not _screen_words(catalog).isdisjoint(_WORD.findall(source))
+        return bool(catalog.models) and not _screen_words(catalog).isdisjoint(words_of(source))
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         catalog = ctx.catalog
         self.active = bool(catalog.models) and ctx.module is not None and \
-            not _screen_words(catalog).isdisjoint(_WORD.findall(ctx.source))
+            not _screen_words(catalog).isdisjoint(words_of(ctx.source))
         self.observed: dict[int, tuple] = {}
         self._methods: dict[int, tuple[dict, dict]] = {}  # id(method) -> (held queries, bound attributes)
         self.functions: FunctionIndex = getattr(catalog, "functions", None) or NO_FUNCTIONS
@@ -168,9 +168,15 @@ class OrmChecker(Checker):
         self.provenance.enter(node)
         try:
             flow.run(node.body, escaped=escaped, env=seed)
-            self.provenance.helper_done(node, flow)
+            if self._named_again(node.name):
+                self.provenance.helper_done(node, flow)
         finally:
             self.models.bound = {}
+
+    def _named_again(self, name: str) -> bool:
+        """Is a function's name in the file beyond its `def`? What `helper_done` learns
+        (ids it verifies, scoped rows it returns) serves only calls of it in this file."""
+        return self.ctx.source.count(name) > 1
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         if not self.active or self._inline(node.body[0]):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 
 from tenantlint.orm.state import judge
+from tenantlint.visit import child_fields
 from tenantlint.reach import request_parameters
 
 PRIMARY_KEYS = frozenset({"id", "pk"})
@@ -343,24 +344,32 @@ class Provenance:
 
     def helper_done(self, func, flow) -> None:
         params = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
-        # Only a parameter compared with `==` or handed to a verifier can be verified: one
-        # walk finds those, instead of one walk of the whole body per parameter.
-        named = set()
+        # Only a parameter compared with `==` or handed to a verifier can be verified, and
+        # only `return`s can return rows: one walk finds both, instead of one walk of the
+        # whole body per parameter and another for the returns.
+        named: set[str] = set()
+        returns = []
+        compare, call, keyword, name, ret = ast.Compare, ast.Call, ast.keyword, ast.Name, ast.Return
         for node in own_nodes(func):
-            if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq):
-                named.update(side.id for side in (node.left, node.comparators[0]) if isinstance(side, ast.Name))
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in self.verifiers:
-                named.update(a.id for a in node.args if isinstance(a, ast.Name))
-            elif isinstance(node, ast.keyword) and isinstance(node.value, ast.Name):
-                named.add(node.value.id)  # a Django lookup `pk=param`
+            kind = type(node)
+            if kind is compare:
+                if len(node.ops) == 1 and type(node.ops[0]) is ast.Eq:
+                    named.update(side.id for side in (node.left, node.comparators[0]) if type(side) is name)
+            elif kind is call:
+                if type(node.func) is name and node.func.id in self.verifiers:
+                    named.update(a.id for a in node.args if type(a) is name)
+            elif kind is keyword:
+                if type(node.value) is name:
+                    named.add(node.value.id)  # a Django lookup `pk=param`
+            elif kind is ret:
+                returns.append(node)
         verified = frozenset(i for i, p in enumerate(params) if p in named and self.verified(p, flow))
         if verified:
             self.verifiers[func.name] = verified
-        self._scoped_returns(func, flow)
+        self._scoped_returns(func, flow, returns)
 
-    def _scoped_returns(self, func, flow) -> None:
+    def _scoped_returns(self, func, flow, returns) -> None:
         """Remember a function of this module whose every `return` is a row loaded under scope."""
-        returns = [n for n in own_nodes(func) if isinstance(n, ast.Return)]
         if not returns:
             return
         models: set[str] = set()
@@ -467,11 +476,26 @@ def _name(func) -> str:
     return ""
 
 
+_NESTED = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
+
+
 def own_nodes(func):
-    """The nodes of a function body, not those of functions or classes nested in it."""
+    """The nodes of a function body, not those of functions or classes nested in it (nor
+    expression contexts and operators: tenantlint.visit.child_fields). Every function of
+    every screened-in file is walked so: the loop is kept flat."""
     todo = list(func.body)
+    pop, append, fields_of, node_type = todo.pop, todo.append, child_fields, ast.AST
     while todo:
-        node = todo.pop()
+        node = pop()
         yield node
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            todo.extend(ast.iter_child_nodes(node))
+        kind = type(node)
+        if kind in _NESTED:
+            continue
+        for field in fields_of(kind):
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, node_type):
+                        append(item)
+            elif isinstance(value, node_type):
+                append(value)
