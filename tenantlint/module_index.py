@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from tenantlint.words import words_of
+
 
 @dataclass(frozen=True)
 class ModuleNamesFact:
@@ -82,9 +84,15 @@ class ModuleIndex:
             pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(tails))) + r")\b") if tails else None
             memo[names] = (pattern, tails)
         pattern, tails = memo[names]
-        if pattern is None or pattern.search(source) is None:
+        if pattern is None:
             return False
-        return any(tail in source for name in set(pattern.findall(source)) for tail in tails[name])
+        # The file's words (computed once for all screens) hold every ASCII name `\b` finds.
+        found = words_of(source) & tails.keys() if _ascii(tails) else set(pattern.findall(source))
+        return any(tail in source for name in found for tail in tails[name])
+
+
+def _ascii(names) -> bool:
+    return all(name.isascii() for name in names)
 
 
 def _by_name(table: dict, qualified: str | None, owner: ModuleIndex, memo: str):

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from tenantlint.config import ConfigError, Settings
+from tenantlint.words import remembered
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -154,6 +155,9 @@ class ApiCatalog:
     # -- lookups -------------------------------------------------------------------
     def imported_packs(self, source: str) -> frozenset[str]:
         """The packs whose libraries this source imports (a cheap text screen)."""
+        return _packs_imported(self, source)
+
+    def _imported_packs(self, source: str) -> frozenset[str]:
         if self._screen is None:
             modules = sorted({m for mods in self.imports.values() for m in mods}, key=len, reverse=True)
             alternatives = "|".join(re.escape(m) for m in modules) or "(?!)"
@@ -458,3 +462,6 @@ def _strings(value: Any, where: str) -> list[str]:
 
 def _listify(value: Any) -> list:
     return value if isinstance(value, list) else [value]
+
+
+_packs_imported = remembered(ApiCatalog._imported_packs)

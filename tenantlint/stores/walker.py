@@ -17,6 +17,7 @@ from tenantlint.stores.bindings import _UNKNOWN, Binding
 from tenantlint.stores.handles import Handle, Resolver
 from tenantlint.stores.tenancy import Alternatives, FROM_STORE, for_binding
 from tenantlint.stores.wrappers import forwarded_param, key_argument, mentions_wrapper
+from tenantlint.words import remembered
 
 _MAX_DEPTH = 16
 # functions that call their first argument with the rest (a call of a store method made elsewhere)
@@ -197,6 +198,7 @@ class ApiChecker(Resolver, Checker):
         raise NotImplementedError
 
 
+@remembered
 def _names_handle(catalog, source: str) -> bool:
     """The screen for imported handles: the file names one the catalog knows."""
     index = getattr(catalog, "modules", None)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from tenantlint.names import dotted
+from tenantlint.words import words_of
 
 WRAPPER = "wrapper:"  # the kind of an instance of a project wrapper class
 NEW = "new:"  # a module-level instance of a class imported from another module
@@ -110,7 +111,10 @@ def mentions_wrapper(wrappers: dict, source: str) -> bool:
     memo = _SCREENS.get(id(wrappers))
     if memo is None or memo[0] is not wrappers:
         names = sorted({q.rsplit(".", 1)[-1] for q in wrappers})
-        memo = _SCREENS[id(wrappers)] = (wrappers, re.compile(r"\b(?:" + "|".join(map(re.escape, names)) + r")\b"))
+        memo = _SCREENS[id(wrappers)] = (wrappers, re.compile(r"\b(?:" + "|".join(map(re.escape, names)) + r")\b"),
+                                         frozenset(names) if all(n.isascii() for n in names) else None)
+    if memo[2] is not None:  # the file's words hold every ASCII name `\b` finds
+        return not memo[2].isdisjoint(words_of(source))
     return memo[1].search(source) is not None
 
 

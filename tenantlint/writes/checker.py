@@ -13,8 +13,8 @@ from tenantlint.writes.body import Body
 from tenantlint.writes.documents import INSERTS, DocumentWrites
 from tenantlint.writes.request_values import RequestValues
 from tenantlint.writes.rows import Rows
+from tenantlint.words import words_of
 
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 DOCUMENT_INSERTS = frozenset(INSERTS)
 
 
@@ -24,7 +24,7 @@ class WritesChecker(Checker):
     @classmethod
     def wants(cls, source: str, catalog, settings) -> bool:
         """A tenant model named (TL203), or request input and a tenant name (TL601)."""
-        words = set(_WORD.findall(source))
+        words = words_of(source)
         collections = catalog.tables or catalog.collections
         return not words.isdisjoint(catalog.models) or bool(collections and words & DOCUMENT_INSERTS) or \
             bool(words & request_knowledge().words) and not words.isdisjoint(_tenant_words(catalog, settings))
@@ -34,7 +34,7 @@ class WritesChecker(Checker):
         self.active = ctx.module is not None
         if self.active:
             catalog, settings = ctx.catalog, ctx.settings
-            words = set(_WORD.findall(ctx.source))
+            words = words_of(ctx.source)
             self.rows_wanted = bool(catalog.models) and not words.isdisjoint(catalog.models)
             self.documents_wanted = bool(catalog.tables or catalog.collections) and \
                 bool(words & DOCUMENT_INSERTS)

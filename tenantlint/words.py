@@ -1,0 +1,35 @@
+"""The identifiers a source text names, found once per text for every screen that asks.
+
+Each checker's `wants` screen and its `active` test read a file's words; computed per
+checker, that was one scan of the whole text each (about a second of Django's cold scan).
+The last few texts are remembered: a file's screens and checkers run back to back, and a
+`str` keeps its hash, so a lookup costs no second pass over the text."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@lru_cache(maxsize=4)
+def words_of(source: str) -> frozenset[str]:
+    """The ASCII identifiers of `source` (a superset of the names its code uses)."""
+    return frozenset(IDENTIFIER.findall(source))
+
+
+def remembered(compute):
+    """`compute(owner, source)` remembered for the last (owner, source) asked: a screen
+    that several checkers of one file ask in a row is computed once."""
+    last: list = [None, None, None]
+
+    def lookup(owner, source: str):
+        if last[0] is owner and last[1] is source:
+            return last[2]
+        value = compute(owner, source)
+        last[:] = [owner, source, value]
+        return value
+
+    lookup.__doc__ = compute.__doc__
+    lookup.__name__ = compute.__name__
+    return lookup
