@@ -198,28 +198,39 @@ def reexported(classes: Mapping[str, tuple[str, ...]]) -> tuple[dict, dict]:
 
 class CallGraph:
     """Who calls whom across the project's modules (calls that resolve to a project
-    function; module-level statements call from `module.<module>`)."""
+    function; module-level statements call from `module.<module>`). A function's calls
+    are resolved when first asked for: reach follows only what entry points reach, and a
+    warm one-file run would otherwise resolve every call of the project."""
 
     def __init__(self, modules: Iterable[ModuleFunctions], symbols: Symbols | None = None) -> None:
         modules = list(modules)
         self.symbols = symbols if symbols is not None else Symbols.of(modules)
-        self._callees: dict[str, set[str]] = {}
-        self._callers: dict[str, set[str]] = {}
+        self._calls: dict[str, list[CallFact]] = {}  # caller -> its call facts
         for mod in modules:
             scopes = [(f.name, f.calls) for f in mod.functions]
             scopes.append((f"{mod.module}.{MODULE_SCOPE}" if mod.module else MODULE_SCOPE, mod.calls))
             for caller, calls in scopes:
-                for fact in calls:
-                    found = self.symbols.resolve(fact)
-                    if found is not None:
-                        self._callees.setdefault(caller, set()).add(found[0])
-                        self._callers.setdefault(found[0], set()).add(caller)
+                self._calls.setdefault(caller, []).extend(calls)
+        self._callees: dict[str, frozenset[str]] = {}
+        self._callers: dict[str, set[str]] | None = None
 
     def callees(self, function: str) -> frozenset[str]:
-        return frozenset(self._callees.get(function, ()))
+        found = self._callees.get(function)
+        if found is None:
+            resolved = (self.symbols.resolve(fact) for fact in self._calls.get(function, ()))
+            found = self._callees[function] = frozenset(r[0] for r in resolved if r is not None)
+        return found
 
     def callers(self, function: str) -> frozenset[str]:
-        return frozenset(self._callers.get(function, ()))
+        return frozenset(self._all_callers().get(function, ()))
 
     def called(self) -> frozenset[str]:
-        return frozenset(self._callers)
+        return frozenset(self._all_callers())
+
+    def _all_callers(self) -> dict[str, set[str]]:
+        if self._callers is None:
+            self._callers = {}
+            for caller in self._calls:
+                for callee in self.callees(caller):
+                    self._callers.setdefault(callee, set()).add(caller)
+        return self._callers
