@@ -112,7 +112,8 @@ def _build_catalog(settings: Settings, use_cache: bool, jobs: int) -> TenantCata
 
     ancestors = model_ancestors([f for f in facts if isinstance(f, ModelFact) and f.framework], catalog.models)
     modules = function_facts(facts)
-    catalog.functions = build_function_index(paths, rels, catalog, settings, memo, ancestors, modules)  # needs the models
+    catalog.functions = build_function_index(paths, rels, catalog, settings, memo, ancestors, modules,
+                                             jobs)  # needs the models
     return catalog
 
 

@@ -52,8 +52,9 @@ def model_ancestors(facts, tenant_models) -> dict[str, frozenset[str]]:
 
 def build_function_index(paths: list[Path], rels: list[str], catalog, settings, memo=None,
                          ancestors: dict[str, frozenset[str]] | None = None,
-                         modules: Mapping[str, ModuleFunctions] | None = None) -> FunctionIndex:
-    """`modules`: the function facts of the project's files, by relative path."""
+                         modules: Mapping[str, ModuleFunctions] | None = None, jobs: int = 1) -> FunctionIndex:
+    """`modules`: the function facts of the project's files, by relative path; `jobs` > 1
+    lets a forked copy summarize half of the files meanwhile."""
     if not catalog.models:
         return FunctionIndex()
     pys = [(p, r) for p, r in zip(paths, rels) if p.suffix in (".py", ".pyi")]
@@ -66,10 +67,10 @@ def build_function_index(paths: list[Path], rels: list[str], catalog, settings, 
     if isinstance(prev, Saved) and prev.stamps == stamps:
         return prev.index
     modules = modules or {}
-    builder = Builder(pys, modules, catalog, settings, ancestors)
+    builder = Builder(pys, modules, catalog, settings, ancestors, jobs)
     index = builder.update(prev, stamps) if isinstance(prev, Saved) else None
     if index is None:
-        builder = Builder(pys, modules, catalog, settings, ancestors)
+        builder = Builder(pys, modules, catalog, settings, ancestors, jobs)
         index = builder.build()
     if key is not None:
         memo.store.save("summaries", key, Saved(stamps, index, builder.entries(prev, index)))

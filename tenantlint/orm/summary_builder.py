@@ -11,6 +11,7 @@ caller is read again."""
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping
@@ -21,12 +22,15 @@ from tenantlint.orm.index import bound_attributes
 from tenantlint.orm.summaries import FunctionIndex, Summary, short
 from tenantlint.orm.summary_files import SummaryFile
 from tenantlint.orm.summary_of import FollowFunctions, _siblings
+from tenantlint.pool import Twin
 
 # A file worth summarizing names a tenant model and something that runs a query.
 _QUERYISH = re.compile(rb"select\(|query|objects|_manager|\.get\(|\.get_by_id|get_or_none|\.filter|\.where\("
                        rb"|\.delete\(|\.update\(|get_object_or_404|\.execute\(|\.scalars?\(")
 _RUNS = re.compile(rb"[A-Za-z0-9_]+")  # maximal runs of the characters `\b` separates
 _ROUNDS = 3  # helpers of helpers of helpers, found in files that name the previous round's
+_SPLIT_MIN = 200  # functions to summarize before a twin's share is worth trading
+_TWIN_WAIT = 60.0  # seconds the twin may take over its share at least, however fast this side was
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,11 @@ class _Lazy(dict):
 
 class Builder(FollowFunctions):
     def __init__(self, pys, modules: Mapping[str, ModuleFunctions], catalog, settings,
-                 ancestors: dict[str, frozenset[str]] | None = None) -> None:
+                 ancestors: dict[str, frozenset[str]] | None = None, jobs: int = 1) -> None:
         self.pys, self.modules, self.catalog, self.settings = pys, modules, catalog, settings
+        self.jobs = jobs
+        self.sides: dict[str, int] = {}  # file -> the side of a twin pair that follows it
+        self.side_bytes = [0, 0]
         self.ancestors = {name: models for name, models in (ancestors or {}).items()}
         self.files: dict[str, SummaryFile] = {}
         self.functions: dict[str, tuple[SummaryFile, FunctionFact, str]] = {}  # qualname -> (file, fact, owner)
@@ -176,6 +183,17 @@ class Builder(FollowFunctions):
 
     # -- summaries ----------------------------------------------------------
     def build(self) -> FunctionIndex:
+        # With more than one job, a forked twin goes through the same rounds and follows
+        # about half of each round's files (see `_summarize_all`).
+        twin = Twin.start(self._rounds) if self.jobs > 1 else None
+        try:
+            self._rounds(twin)
+        finally:
+            if twin is not None:
+                twin.close()
+        return self._finish()
+
+    def _rounds(self, twin: Twin | None = None) -> None:
         bases = {name for name, models in self.ancestors.items() if models}
         words = set(_screen_words(self.catalog)) | bases
         self.call_words = frozenset(bases)  # `cls` in their classmethods is a tenant model
@@ -188,8 +206,7 @@ class Builder(FollowFunctions):
                 break
             self._add(loaded)
             self._refresh()
-            for name in list(self.functions):
-                self.summary(name)
+            self._summarize_all(twin)
             found = [s for s in dict.values(self.summaries) if s is not None and s.interesting()]
             words = {s.short for s in found} | {short(s.owner) for s in found if s.owner}
             new = frozenset(words) - self.call_words
@@ -203,9 +220,48 @@ class Builder(FollowFunctions):
                 if f.rel in again:
                     dict.pop(self.summaries, qual, None)
             self._refresh()
-            for name in list(self.functions):
+            self._summarize_all(twin)
+
+    def _summarize_all(self, twin: Twin | None = None) -> None:
+        """A summary for every function known so far. With a twin and enough work, each
+        side follows the functions of its files (a file keeps its side from round to round,
+        so its tree is parsed once) and the two trade their summaries: each side's own
+        wins, and a function of the other side that one calls is followed there too (each
+        side needs its callees). Both sides hold the same state before and after, so they
+        go on through the same rounds. A twin that gives nothing leaves its share here."""
+        todo = [name for name in self.functions if not dict.__contains__(self.summaries, name)]
+        if twin is None or not twin.alive or len(todo) < _SPLIT_MIN:
+            for name in todo:
                 self.summary(name)
-        return self._finish()
+            return
+        halves = self._halves(todo)
+        mine, theirs = halves[twin.side], halves[1 - twin.side]
+        started = time.monotonic()
+        done = {name: self.summary(name) for name in mine}
+        found = twin.exchange(done, timeout=max(_TWIN_WAIT, 4 * (time.monotonic() - started)))
+        for name in theirs:
+            if isinstance(found, dict) and name in found:
+                dict.__setitem__(self.summaries, name, found[name])
+            else:
+                dict.pop(self.summaries, name, None)  # maybe followed here as a callee: again, alone
+                self.summary(name)
+
+    def _halves(self, names: list[str]) -> tuple[list[str], list[str]]:
+        """`names` split by file between the two sides: a file seen before keeps its side, a
+        new one (largest first) goes to the side with fewer bytes so far. Deterministic:
+        both sides compute the same split."""
+        by_file: dict[str, list[str]] = {}
+        for name in names:
+            by_file.setdefault(self.functions[name][0].rel, []).append(name)
+        new = [f for f in self.files.values() if f.rel in by_file and f.rel not in self.sides]
+        for f in sorted(new, key=lambda f: (-len(self._read(f.path)), f.rel)):
+            side = 0 if self.side_bytes[0] <= self.side_bytes[1] else 1
+            self.sides[f.rel] = side
+            self.side_bytes[side] += len(self._read(f.path)) + 1
+        halves: tuple[list[str], list[str]] = ([], [])
+        for rel, quals in by_file.items():
+            halves[self.sides.get(rel, 0)].extend(quals)
+        return halves
 
     def summary(self, name: str) -> Summary | None:
         if name in self.summaries:
