@@ -7,15 +7,22 @@ The last few texts are remembered: a file's screens and checkers run back to bac
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import lru_cache
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @lru_cache(maxsize=4)
+def word_counts(source: str) -> Counter:
+    """How often each ASCII identifier occurs in `source`."""
+    return Counter(IDENTIFIER.findall(source))
+
+
+@lru_cache(maxsize=4)
 def words_of(source: str) -> frozenset[str]:
     """The ASCII identifiers of `source` (a superset of the names its code uses)."""
-    return frozenset(IDENTIFIER.findall(source))
+    return frozenset(word_counts(source))
 
 
 def remembered(compute):

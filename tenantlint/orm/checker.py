@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import NamedTuple
 
 from tenantlint.orm.calls import CallJudge
 from tenantlint.orm.common import Models, call_name
@@ -12,7 +13,7 @@ from tenantlint.orm.explain import handed_to
 from tenantlint.orm.flow import Flow
 from tenantlint.orm.guards import guarded_assignments
 from tenantlint.orm.index import bound_attributes
-from tenantlint.words import words_of
+from tenantlint.words import word_counts, words_of
 from tenantlint.orm.peewee import Peewee
 from tenantlint.orm.provenance import Provenance
 from tenantlint.orm.pyast import top_classes
@@ -59,14 +60,14 @@ class OrmChecker(Checker):
             self.call_judge = CallJudge(self) if self.functions.functions else None
             self._top = {id(s) for s in ctx.module.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
             self._top_classes = {id(c) for c in top_classes(ctx.module)}
-            self.always = frozenset(n for n, o in catalog.orm.items() if o.always_scoped)
-            self.always_reads = frozenset(n for n, o in catalog.orm.items() if o.reads_scoped)
+            shared = _catalog_names(catalog)
+            self.always, self.always_reads = shared.always, shared.always_reads
             self.bindings = bound_attributes(catalog.orm)
             # A model imported under another name (`import Agent as AgentModel`) is named so.
             aliases = ctx.imports.aliases if ctx.imports is not None else {}
-            renamed = {local for local, full in aliases.items() if full.rsplit(".", 1)[-1] in catalog.models}
-            self.names = frozenset(catalog.models) | SHORTCUT_WORDS | frozenset(renamed) | self.functions.words
-            self._names_bytes = frozenset(n.encode() for n in self.names)
+            renamed = frozenset(local for local, full in aliases.items() if full.rsplit(".", 1)[-1] in catalog.models)
+            self.names = shared.names | renamed
+            self._names_bytes = shared.names_bytes | frozenset(n.encode() for n in renamed)
             # ast columns are UTF-8 byte offsets: statement text is a slice of the encoded file.
             self._data = ctx.source.encode("utf-8", "surrogatepass")
             self._starts = ctx.lines.starts if len(self._data) == len(ctx.source) else \
@@ -176,7 +177,7 @@ class OrmChecker(Checker):
     def _named_again(self, name: str) -> bool:
         """Is a function's name in the file beyond its `def`? What `helper_done` learns
         (ids it verifies, scoped rows it returns) serves only calls of it in this file."""
-        return self.ctx.source.count(name) > 1
+        return word_counts(self.ctx.source)[name] > 1 or not name.isascii()
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         if not self.active or self._inline(node.body[0]):
@@ -329,9 +330,36 @@ def _self_name(fn) -> str | None:
 def _screen_words(catalog) -> frozenset[str]:
     """Tenant models, classes whose methods may query one through `self.<attribute>`, and
     the project functions whose calls are judged at the call."""
-    functions = getattr(catalog, "functions", None)
-    words = functions.words if functions is not None else frozenset()
-    return frozenset(catalog.models) | frozenset(bound_attributes(catalog.orm)) | words
+    return _catalog_names(catalog).screen
+
+
+class _CatalogNames(NamedTuple):
+    screen: frozenset[str]
+    names: frozenset[str]  # what a statement must name to be followed (but renamed models)
+    names_bytes: frozenset[bytes]
+    always: frozenset[str]
+    always_reads: frozenset[str]
+
+
+_CATALOG_NAMES: list = [None, None]  # [(models, orm, functions), _CatalogNames]: the last catalog's
+
+
+def _catalog_names(catalog) -> _CatalogNames:
+    """The names every file's checker derives from the catalog, derived once per catalog
+    (the summary pass swaps `catalog.functions`: a new one is a new catalog here)."""
+    functions = getattr(catalog, "functions", None) or NO_FUNCTIONS
+    key = (catalog.models, catalog.orm, functions)
+    last = _CATALOG_NAMES[0]
+    if last is not None and all(a is b for a, b in zip(last, key)):
+        return _CATALOG_NAMES[1]
+    names = frozenset(catalog.models) | SHORTCUT_WORDS | functions.words
+    found = _CatalogNames(
+        screen=frozenset(catalog.models) | frozenset(bound_attributes(catalog.orm)) | functions.words,
+        names=names, names_bytes=frozenset(n.encode() for n in names),
+        always=frozenset(n for n, o in catalog.orm.items() if o.always_scoped),
+        always_reads=frozenset(n for n, o in catalog.orm.items() if o.reads_scoped))
+    _CATALOG_NAMES[:] = [key, found]
+    return found
 
 
 def _replaced_querysets(methods) -> set[str]:
