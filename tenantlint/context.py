@@ -158,5 +158,7 @@ class FileContext:
 
             self._providers = ProviderRanges(self.module, self.source, self.settings.scope_providers,
                                              self.imports, self.positions)
-        return self._providers.contains(self.positions.get(node))
+        # Most files have no provider: no need for the node's position (costly: columns
+        # are counted in characters).
+        return bool(self._providers.ranges) and self._providers.contains(self.positions.get(node))
 
