@@ -77,6 +77,19 @@ class ImportMap:
         return f"{full}.{rest}" if rest else full
 
 
+_LAST_MAP: list = [None, None, None]  # [tree, module name, ImportMap]: the last file's
+
+
+def import_map(tree: ast.Module, module_name: str = "") -> ImportMap:
+    """The ImportMap of a tree, built once for the several discoverers that read one file
+    in a row (the map is read-only once built)."""
+    if _LAST_MAP[0] is tree and _LAST_MAP[1] == module_name:
+        return _LAST_MAP[2]
+    found = ImportMap(tree, module_name)
+    _LAST_MAP[:] = [tree, module_name, found]
+    return found
+
+
 def _imports(module: ast.Module):
     """Every Import/ImportFrom, at any depth of statements (not inside expressions)."""
     stack = list(module.body)

@@ -15,7 +15,7 @@ from typing import Iterable
 
 from tenantlint.ambient import AmbientFact, AmbientTenant, scan
 from tenantlint.config import Settings
-from tenantlint.names import ImportMap, child_statements, dotted
+from tenantlint.names import child_statements, dotted, import_map
 from tenantlint.tenant_sources import TenantSources
 
 
@@ -39,7 +39,7 @@ class AmbientHelpers:
     def discover(self, tree: ast.Module, path: str, module: str, settings: Settings) -> Iterable[AmbientFact]:
         if not module:
             return []
-        imports = ImportMap(tree, module)
+        imports = import_map(tree, module)
         ambient = AmbientTenant(TenantSources(settings.tenant_sources, settings.tenant_columns, tree, imports))
         direct: list[str] = []
         calls: list[tuple[str, tuple[str, ...]]] = []

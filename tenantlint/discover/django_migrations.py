@@ -93,11 +93,11 @@ class _Reader:
         return field
 
     def run(self, tree: ast.Module) -> Iterator:
-        state_only = {id(n) for call in ast.walk(tree) if isinstance(call, ast.Call)
-                      and call_name(call) == "SeparateDatabaseAndState"
+        calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]  # one walk, ast.walk's order
+        state_only = {id(n) for call in calls if call_name(call) == "SeparateDatabaseAndState"
                       for kw in call.keywords if kw.arg == "state_operations" for n in ast.walk(kw.value)}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and call_name(node) in _OPERATIONS:
+        for node in calls:
+            if call_name(node) in _OPERATIONS:
                 if id(node) in state_only and call_name(node) in _DESTRUCTIVE:
                     continue
                 try:

@@ -16,7 +16,7 @@ from typing import Iterable, Iterator, Mapping, NamedTuple
 
 from tenantlint.callgraph import CallFact, FunctionFact, ModuleFunctions, call_target
 from tenantlint.config import Settings
-from tenantlint.names import ImportMap
+from tenantlint.names import ImportMap, import_map
 from tenantlint.orm.checker import _self_name
 from tenantlint.orm.common import call_name
 from tenantlint.orm.pyast import top_classes
@@ -82,7 +82,7 @@ def function_facts(facts: Iterable) -> FunctionFactsByPath:
 def module_functions(tree: ast.Module, path: str, module: str, source: str = "") -> ModuleFunctions:
     """The facts of one parsed file (`source`: its text, for the shape tests that read it;
     without it every function with parameters or a return counts as shaped)."""
-    imports = ImportMap(tree, module)
+    imports = import_map(tree, module)
     lines = source.splitlines(keepends=True) if source else None
     functions: list[FunctionFact] = []
     unnamed: list[ast.stmt] = []  # functions of a file with no module name: only their calls count

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from tenantlint.config import Settings
-from tenantlint.names import ImportMap
+from tenantlint.names import import_map
 from tenantlint.request_packs import request_knowledge
 from tenantlint.local_values import returns
 from tenantlint.tenant_sources import TenantSources
@@ -48,7 +48,7 @@ class RequestHelpers:
                           "\n".join(lines[stmt.lineno - 1:stmt.end_lineno or stmt.lineno]))))]
         if not candidates:
             return  # the cheap test first: no function names a request
-        sources = TenantSources(settings.tenant_sources, settings.tenant_columns, tree, ImportMap(tree, module))
+        sources = TenantSources(settings.tenant_sources, settings.tenant_columns, tree, import_map(tree, module))
         names = []
         for func in candidates:
             values = sources.function(func)

@@ -18,7 +18,7 @@ from tenantlint.config import Settings
 from tenantlint.context import FileContext
 from tenantlint.module_index import ModuleNamesFact
 from tenantlint.ambient import body_nodes
-from tenantlint.names import ImportMap, dotted
+from tenantlint.names import dotted, import_map
 from tenantlint.stores.bindings import _assignments
 from tenantlint.stores.walker import ApiChecker
 from tenantlint.stores.wrappers import (NEW, WrapperFact, forwarded_param, key_argument, makes_instance,
@@ -130,7 +130,7 @@ class WrapperClasses:
         if source is None or not module:
             return []
         out: list[object] = []
-        imports = ImportMap(tree, module)
+        imports = import_map(tree, module)
         classes = {stmt.name for stmt in tree.body if isinstance(stmt, ast.ClassDef)}
         if classes and _keyed_screen(settings)[1].search(source) is not None:
             ctx = FileContext(path=path, source=source, settings=settings, catalog=None, module=tree,
