@@ -169,14 +169,15 @@ class OrmChecker(Checker):
         self.provenance.enter(node)
         try:
             flow.run(node.body, escaped=escaped, env=seed)
-            if self._named_again(node.name):
+            if id(node) not in self._owners and self._named_again(node.name):
                 self.provenance.helper_done(node, flow)
         finally:
             self.models.bound = {}
 
     def _named_again(self, name: str) -> bool:
         """Is a function's name in the file beyond its `def`? What `helper_done` learns
-        (ids it verifies, scoped rows it returns) serves only calls of it in this file."""
+        (ids it verifies, scoped rows it returns) serves only calls of it by its bare name
+        in this file: never a method's (those are `self.name(...)`)."""
         return word_counts(self.ctx.source)[name] > 1 or not name.isascii()
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
