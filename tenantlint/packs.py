@@ -197,6 +197,15 @@ class ApiCatalog:
                     break
         return found
 
+    def method_names(self) -> frozenset[str]:
+        """Every method a call through a receiver can match (calls_on, distinctive_calls)."""
+        key = ("method names",)
+        if key not in self._answers:
+            self._answers[key] = frozenset(method for _kind, method in self.methods) | frozenset(
+                name.rsplit(".", 1)[-1] for name in self.configured) | frozenset(
+                method for by_method in self.distinctive.values() for method in by_method)
+        return self._answers[key]
+
     def calls_on(self, kind: str, method: str) -> list[CallSpec]:
         if kind.startswith("config:"):
             return self.configured.get(f"{kind[7:]}.{method}", [])

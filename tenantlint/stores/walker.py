@@ -149,8 +149,8 @@ class ApiChecker(Resolver, Checker):
             for spec in found:
                 yield spec, None, method
             return
-        if not isinstance(func, ast.Attribute):
-            return
+        if not isinstance(func, ast.Attribute) or method not in self._method_names():
+            return  # no entry has this method: whatever the receiver, nothing matches
         owner = self.handle_of(func.value)
         if owner is not None:
             specs = self.calls_on(owner.kind, method)
@@ -160,6 +160,15 @@ class ApiChecker(Resolver, Checker):
                 owner = Handle("", scoped=True)
         for spec in specs:
             yield spec, owner, method
+
+    def _method_names(self) -> frozenset[str]:
+        """Every method name an entry can match through a receiver: the packs' methods
+        (distinctive ones included), configured wrappers' and the project wrappers'."""
+        names = self.__dict__.get("_methods_known")
+        if names is None:
+            names = self._methods_known = self.api.method_names() | frozenset(
+                method for info in (self.wrappers or {}).values() for method in info.methods)
+        return names
 
     def forwards_callers_key(self, call: ast.Call, matched) -> bool:
         """Inside a forwarding method of a project wrapper class, a call whose key is the
