@@ -206,14 +206,24 @@ def run_in_pool(paths: Sequence[Path], job: Callable[[Path], Any], failed: Calla
         for worker in list(workers):
             assign(worker)
         emitted = 0
+        watched = time.monotonic()
         while emitted < len(paths):
             busy = [w for w in workers if w.task is not None]
             if not busy and emitted not in done:
                 break  # nothing in flight and nothing to emit: cannot happen, but never spin
-            wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout=_POLL)
+            ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout=_POLL)
             now = time.monotonic()
+            # A worker with no reply yet is looked at (alive? too slow? too big?) when it
+            # exited, and otherwise once per _POLL, not at every other worker's reply:
+            # reading its memory from /proc for each of thousands of files cost the
+            # parent a busy core's share.
+            due = now - watched >= _POLL
+            if due:
+                watched = now
             for worker in busy:
                 reply = _receive(worker)
+                if reply is None and not due and worker.proc.sentinel not in ready and worker.conn not in ready:
+                    continue  # (a readable pipe with no reply is a closed one: looked at now)
                 if reply is not None:
                     index, (status, payload) = reply
                     if status == "ok":
