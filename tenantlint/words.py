@@ -25,6 +25,31 @@ def words_of(source: str) -> frozenset[str]:
     return frozenset(word_counts(source))
 
 
+_ASCII_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+_LETTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_WORD_BYTES = _LETTERS | frozenset(b"0123456789")
+
+
+def token_offsets(data: bytes, word: bytes) -> list[int]:
+    """Where `word` occurs in `data` as one of the words `IDENTIFIER` finds there (in
+    order): not inside a longer word, where a word starts at its first letter or `_`
+    (`12ab` holds the word `ab`). Empty for what can never be such a word."""
+    if not _ASCII_WORD.fullmatch(word):
+        return []
+    out, size, n = [], len(word), len(data)
+    i = data.find(word)
+    while i != -1:
+        end = i + size
+        if end == n or data[end] not in _WORD_BYTES:
+            j = i - 1
+            while j >= 0 and 48 <= data[j] <= 57:  # digits before it start no word
+                j -= 1
+            if j < 0 or data[j] not in _LETTERS:
+                out.append(i)
+        i = data.find(word, i + 1)
+    return out
+
+
 def remembered(compute):
     """`compute(owner, source)` remembered for the last (owner, source) asked: a screen
     that several checkers of one file ask in a row is computed once."""

@@ -41,3 +41,15 @@ def test_a_remembered_screen_is_computed_once_per_owner_and_text():
 def test_the_hint_search_finds_what_the_word_boundary_form_finds(source):
     full = re.compile(r"\b\w*engine\w*\s*\.", re.I)
     assert bool(_hint("engine").search(source)) == bool(full.search(source))
+
+
+@pytest.mark.parametrize("text", [
+    b"Team = 1\nx = Team.objects\n", b"TeamMember Team_ 12Team aTeam Team", b"Team\xc3\xa9 \xc3\xa9Team Team1 _Team",
+    b"(Team)", b"", b"1Team2 Team",
+])
+def test_token_offsets_are_where_the_word_regex_finds_the_word(text):
+    from tenantlint.words import token_offsets
+
+    expected = [m.start() for m in re.finditer(rb"[A-Za-z_][A-Za-z0-9_]*", text) if m.group() == b"Team"]
+    assert token_offsets(text, b"Team") == expected
+    assert token_offsets(text, b"not a word") == []

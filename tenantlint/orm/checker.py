@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from bisect import bisect_left
 from typing import NamedTuple
 
 from tenantlint.orm.calls import CallJudge
@@ -13,7 +14,7 @@ from tenantlint.orm.explain import handed_to
 from tenantlint.orm.flow import Flow
 from tenantlint.orm.guards import guarded_assignments
 from tenantlint.orm.index import bound_attributes
-from tenantlint.words import word_counts, words_of
+from tenantlint.words import token_offsets, word_counts, words_of
 from tenantlint.orm.peewee import Peewee
 from tenantlint.orm.provenance import Provenance
 from tenantlint.orm.pyast import top_classes
@@ -23,7 +24,6 @@ from tenantlint.orm.summaries import FunctionIndex, defaults_of
 from tenantlint.rulebase import Checker
 from tenantlint.trace import NOT_TENANT, PARTLY, SCOPED, UNSCOPED, UNVERIFIED
 
-_WORD_BYTES = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")  # the same words, in UTF-8 text
 _NEWLINE_BYTES = re.compile(rb"\r\n?|\n")
 ESCAPES = ("scopes_disabled",)
 _LISTED = 4  # models named in a message
@@ -48,6 +48,8 @@ class OrmChecker(Checker):
         self.active = bool(catalog.models) and ctx.module is not None and \
             not _screen_words(catalog).isdisjoint(words_of(ctx.source))
         self.observed: dict[int, tuple] = {}
+        self._word_offsets: dict[bytes, list[int]] = {}  # word -> where it occurs in the file's bytes
+        self._hits: tuple = (None, [])  # (the names they are of, where those occur)
         self._methods: dict[int, tuple[dict, dict]] = {}  # id(method) -> (held queries, bound attributes)
         self.functions: FunctionIndex = getattr(catalog, "functions", None) or NO_FUNCTIONS
         self._owners: dict[int, str] = {}  # id(method of a module-level class) -> qualified class
@@ -90,12 +92,28 @@ class OrmChecker(Checker):
 
     def _relevant(self, stmt, env, extra: frozenset[bytes] = frozenset()) -> bool:
         """Does the statement's text name a tenant model, a shortcut, a variable of `env`
-        or (`extra`) an attribute of `self` that holds a model or a query?"""
+        or (`extra`) an attribute of `self` that holds a model or a query? (The file's
+        words are found once: a statement asks whether one of them starts in its span.)"""
         starts = self._starts
-        words = set(_WORD_BYTES.findall(self._data[starts[stmt.lineno - 1] + stmt.col_offset:
-                                                   starts[stmt.end_lineno - 1] + stmt.end_col_offset]))
-        return not words.isdisjoint(self._names_bytes) or not words.isdisjoint(extra) or \
-            any(name.encode() in words for name in env)
+        low = starts[stmt.lineno - 1] + stmt.col_offset
+        high = starts[stmt.end_lineno - 1] + stmt.end_col_offset
+        if _within(self._name_offsets(), low, high):
+            return True
+        return any(_within(self._offsets(word), low, high) for word in extra) or \
+            any(_within(self._offsets(name.encode()), low, high) for name in env)
+
+    def _name_offsets(self) -> list[int]:
+        """Where the followed names (`_names_bytes`, which the summary pass may widen) occur."""
+        if self._hits[0] is not self._names_bytes:
+            present = {w.encode() for w in words_of(self.ctx.source) & self.names} & self._names_bytes
+            self._hits = (self._names_bytes, sorted(i for w in present for i in self._offsets(w)))
+        return self._hits[1]
+
+    def _offsets(self, word: bytes) -> list[int]:
+        found = self._word_offsets.get(word)
+        if found is None:
+            found = self._word_offsets[word] = token_offsets(self._data, word)
+        return found
 
     def _observe(self, states) -> None:
         for state in states:
@@ -326,6 +344,12 @@ def _self_name(fn) -> str | None:
         return None
     positional = [*fn.args.posonlyargs, *fn.args.args]
     return positional[0].arg if positional else None
+
+
+def _within(offsets: list[int], low: int, high: int) -> bool:
+    """Does one of the sorted `offsets` fall in [low, high)?"""
+    i = bisect_left(offsets, low)
+    return i < len(offsets) and offsets[i] < high
 
 
 def _screen_words(catalog) -> frozenset[str]:
