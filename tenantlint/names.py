@@ -8,13 +8,23 @@ _COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.Fo
              ast.With, ast.AsyncWith, ast.Try, ast.Match) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
 
 
+_NAME, _ATTRIBUTE = ast.Name, ast.Attribute
+
+
 def dotted(node: ast.AST) -> str | None:
-    """`a.b.c` for a Name/Attribute chain, else None."""
+    """`a.b.c` for a Name/Attribute chain, else None. (Asked about most nodes of every
+    file by several checkers: exact node types, a bare name without building a list.)"""
+    kind = type(node)
+    if kind is _NAME:
+        return node.id
+    if kind is not _ATTRIBUTE:
+        return None
     parts = []
-    while isinstance(node, ast.Attribute):
+    while kind is _ATTRIBUTE:
         parts.append(node.attr)
         node = node.value
-    if isinstance(node, ast.Name):
+        kind = type(node)
+    if kind is _NAME:
         parts.append(node.id)
         return ".".join(reversed(parts))
     return None
