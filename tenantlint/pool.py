@@ -11,17 +11,18 @@ Limits: `TENANTLINT_FILE_TIMEOUT` (seconds, default 60) and `TENANTLINT_FILE_MEM
 (resident memory of a worker, default 1536)."""
 from __future__ import annotations
 
-import gc
 import os
 import signal
 import sys
 import time
 from collections import deque
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from tenantlint.config import ConfigError
+from tenantlint.gc_pause import frozen
 from tenantlint.errors import InternalError
 
 _POLL = 0.2
@@ -167,11 +168,9 @@ def run_in_pool(paths: Sequence[Path], job: Callable[[Path], Any], failed: Calla
     bug: list[str] = []
 
     forked = ctx.get_start_method() == "fork"
-    if forked:
-        # A forked worker inherits the parent's heap (the catalog: millions of objects).
-        # Frozen, its collector skips them instead of traversing them (and copying their
-        # pages) again and again; on Django's tree that doubled the per-file pass.
-        gc.freeze()
+    # A forked worker inherits the parent's heap (the catalog: millions of objects).
+    # Frozen, its collector skips them instead of traversing them (and copying their
+    # pages) again and again; on Django's tree that doubled the per-file pass.
 
     def spawn() -> _Worker:
         parent_end, child_end = ctx.Pipe()
@@ -200,65 +199,64 @@ def run_in_pool(paths: Sequence[Path], job: Callable[[Path], Any], failed: Calla
         workers[workers.index(worker)] = replacement = spawn()
         assign(replacement)
 
-    try:
-        for _ in range(max(1, min(jobs, len(paths)))):
-            workers.append(spawn())
-        for worker in list(workers):
-            assign(worker)
-        emitted = 0
-        watched = time.monotonic()
-        while emitted < len(paths):
-            busy = [w for w in workers if w.task is not None]
-            if not busy and emitted not in done:
-                break  # nothing in flight and nothing to emit: cannot happen, but never spin
-            ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout=_POLL)
-            now = time.monotonic()
-            # A worker with no reply yet is looked at (alive? too slow? too big?) when it
-            # exited, and otherwise once per _POLL, not at every other worker's reply:
-            # reading its memory from /proc for each of thousands of files cost the
-            # parent a busy core's share.
-            due = now - watched >= _POLL
-            if due:
-                watched = now
-            for worker in busy:
-                reply = _receive(worker)
-                if reply is None and not due and worker.proc.sentinel not in ready and worker.conn not in ready:
-                    continue  # (a readable pipe with no reply is a closed one: looked at now)
-                if reply is not None:
-                    index, (status, payload) = reply
-                    if status == "ok":
-                        done[index] = payload
-                    elif status == "oom":
-                        fail(worker, f"ran out of memory (limit {memory // 2**20:,} MB)")
-                        continue
-                    else:
-                        bug.append(payload)
-                        queue.clear()
-                    assign(worker)
-                elif not worker.proc.is_alive():
-                    fail(worker, f"the analysis crashed ({_why(worker.proc.exitcode)})")
-                elif now - worker.started > timeout:
-                    fail(worker, f"the analysis took longer than {timeout:g} s")
-                elif _rss(worker.proc.pid) > memory:
-                    fail(worker, f"the analysis used more than {memory // 2**20:,} MB of memory")
-            if bug:
-                raise InternalError(bug[0])
-            while emitted in done:
-                yield done.pop(emitted)
-                emitted += 1
-    finally:
-        if forked:
-            gc.unfreeze()
-        for worker in workers:
-            try:
-                worker.conn.send(None)
-            except (OSError, EOFError):
-                pass
-        for worker in workers:
-            worker.proc.join(timeout=1.0)
-            if worker.proc.is_alive():
-                _kill(worker)
-            _forget(worker.conn)
+    with frozen() if forked else nullcontext():
+        try:
+            for _ in range(max(1, min(jobs, len(paths)))):
+                workers.append(spawn())
+            for worker in list(workers):
+                assign(worker)
+            emitted = 0
+            watched = time.monotonic()
+            while emitted < len(paths):
+                busy = [w for w in workers if w.task is not None]
+                if not busy and emitted not in done:
+                    break  # nothing in flight and nothing to emit: cannot happen, but never spin
+                ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout=_POLL)
+                now = time.monotonic()
+                # A worker with no reply yet is looked at (alive? too slow? too big?) when it
+                # exited, and otherwise once per _POLL, not at every other worker's reply:
+                # reading its memory from /proc for each of thousands of files cost the
+                # parent a busy core's share.
+                due = now - watched >= _POLL
+                if due:
+                    watched = now
+                for worker in busy:
+                    reply = _receive(worker)
+                    if reply is None and not due and worker.proc.sentinel not in ready and worker.conn not in ready:
+                        continue  # (a readable pipe with no reply is a closed one: looked at now)
+                    if reply is not None:
+                        index, (status, payload) = reply
+                        if status == "ok":
+                            done[index] = payload
+                        elif status == "oom":
+                            fail(worker, f"ran out of memory (limit {memory // 2**20:,} MB)")
+                            continue
+                        else:
+                            bug.append(payload)
+                            queue.clear()
+                        assign(worker)
+                    elif not worker.proc.is_alive():
+                        fail(worker, f"the analysis crashed ({_why(worker.proc.exitcode)})")
+                    elif now - worker.started > timeout:
+                        fail(worker, f"the analysis took longer than {timeout:g} s")
+                    elif _rss(worker.proc.pid) > memory:
+                        fail(worker, f"the analysis used more than {memory // 2**20:,} MB of memory")
+                if bug:
+                    raise InternalError(bug[0])
+                while emitted in done:
+                    yield done.pop(emitted)
+                    emitted += 1
+        finally:
+            for worker in workers:
+                try:
+                    worker.conn.send(None)
+                except (OSError, EOFError):
+                    pass
+            for worker in workers:
+                worker.proc.join(timeout=1.0)
+                if worker.proc.is_alive():
+                    _kill(worker)
+                _forget(worker.conn)
 
 
 def _receive(worker: _Worker):
