@@ -29,7 +29,7 @@ from __future__ import annotations
 import ast
 from sys import intern
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, NamedTuple
+from typing import Callable, Iterable, Iterator, Mapping, NamedTuple
 
 MODULE_SCOPE = "<module>"  # the caller name of a module's top-level statements: `pkg.mod.<module>`
 
@@ -118,18 +118,25 @@ def find_class(qualified: str, classes: Mapping[str, tuple[str, ...]], unique: M
 
 def find_method(owner: str, name: str, defined, classes: Mapping[str, tuple[str, ...]]) -> str | None:
     """The qualified function `owner.name` runs: its own, else the nearest base's."""
+    for cls in lineage(owner, classes):
+        candidate = f"{cls}.{name}"
+        if candidate in defined:
+            return candidate
+    return None
+
+
+def lineage(owner: str, classes: Mapping[str, tuple[str, ...]]) -> Iterator[str]:
+    """`owner` and its bases, nearest first (breadth-first: the MRO of the usual
+    single-inheritance and mixin hierarchies), each once."""
     seen, todo, depth = {owner}, [owner], 0
     while todo and depth < 200:
         depth += 1
         cls = todo.pop(0)
-        candidate = f"{cls}.{name}"
-        if candidate in defined:
-            return candidate
+        yield cls
         for base in classes.get(cls, ()):
             if base not in seen:
                 seen.add(base)
                 todo.append(base)
-    return None
 
 
 def resolve(fact: CallFact, symbols) -> tuple[str, str, bool] | None:
