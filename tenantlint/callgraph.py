@@ -39,7 +39,12 @@ class CallFact(NamedTuple):
     - "function": `target` is the dotted name called (`helpers.read` -> `app.helpers.read`);
     - "method": `self.attr(...)`/`cls.attr(...)` inside a method of class `target`;
     - "member": `target.attr(...)`, `target` a class, a module, or (with `instance`) a
-      class of which an instance is made there (`Repo(s).read()`, `repo = Repo(s)`)."""
+      class of which an instance is made there (`Repo(s).read()`, `repo = Repo(s)`);
+    - "attr": on an instance of class `target` that a parameter is annotated with, or
+      through its attributes: `attr` is the dotted path (`server.read()` with `server:
+      SyncServer` -> `read`; `server.agents.list()` and `self.agents.list()` ->
+      `agents.list`), resolved through the classes' attribute types. Only the project
+      call graph (`Symbols`) resolves these: summaries judge calls as they did."""
 
     kind: str
     target: str
@@ -71,12 +76,18 @@ class ModuleFunctions(NamedTuple):
     classes: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (qualified class, qualified bases), in file order
     calls: tuple[CallFact, ...] = ()  # calls of the module's top-level statements
     renamed: tuple[tuple[str, str], ...] = ()  # (local name, imported name) of imports under another name
+    # (qualified class, attribute, qualified type): class-level annotations (`agents: AgentManager`)
+    # and what `__init__` assigns (`self.agents = AgentManager()`, `self.agents: AgentManager = ...`)
+    attributes: tuple[tuple[str, str, str], ...] = ()
 
 
 def call_target(call: ast.Call, qualify: Callable[[ast.AST], str | None], owner: str, me: str | None,
-                value_of: Callable[[ast.expr], ast.expr]) -> CallFact | None:
+                value_of: Callable[[ast.expr], ast.expr], annotated: Mapping[str, str] | None = None) \
+        -> CallFact | None:
     """What `call` goes through. `owner`/`me`: the class and the first parameter's name of
-    the method the call is in; `value_of`: a local name's assigned value."""
+    the method the call is in; `value_of`: a local name's assigned value; `annotated`:
+    parameters annotated with a class (name -> qualified class), when attribute paths
+    through them are wanted ("attr" facts)."""
     func = call.func
     if isinstance(func, ast.Name):
         name = qualify(func)
@@ -86,6 +97,11 @@ def call_target(call: ast.Call, qualify: Callable[[ast.AST], str | None], owner:
     base, attr = func.value, func.attr
     if isinstance(base, ast.Name) and me and base.id == me and owner:
         return CallFact("method", owner, intern(attr))
+    if annotated is not None:
+        through = _through_instance(base, owner, me, annotated)
+        if through is not None:
+            target, path = through
+            return CallFact("attr", intern(target), intern(f"{path}.{attr}" if path else attr))
     instance = False
     if isinstance(base, ast.Name):
         value = value_of(base)
@@ -98,6 +114,25 @@ def call_target(call: ast.Call, qualify: Callable[[ast.AST], str | None], owner:
     target = qualify(base)
     # Interned: the same names recur through a file, and its facts are pickled once per file.
     return CallFact("member", intern(target), intern(attr), instance) if target else None
+
+
+def _through_instance(base: ast.expr, owner: str, me: str | None, annotated: Mapping[str, str]) \
+        -> tuple[str, str] | None:
+    """(class, "") for an annotated parameter (`server.read()`), (class, attribute path)
+    for attributes of one or of `self` (`server.agents.list()`)."""
+    path: list[str] = []
+    while isinstance(base, ast.Attribute):
+        path.append(base.attr)
+        base = base.value
+    if not isinstance(base, ast.Name):
+        return None
+    if me and base.id == me and owner:
+        cls = owner
+    else:
+        cls = annotated.get(base.id)
+    if cls is None or not path and cls == owner:
+        return None
+    return cls, ".".join(reversed(path))
 
 
 def find_class(qualified: str, classes: Mapping[str, tuple[str, ...]], unique: Mapping[str, tuple[str, ...]]) \
@@ -147,12 +182,31 @@ def resolve(fact: CallFact, symbols) -> tuple[str, str, bool] | None:
     if fact.kind == "method":
         found = symbols.method(fact.target, fact.attr)
         return (found, fact.target, True) if found else None
+    if fact.kind == "attr":
+        return _through_attributes(fact, symbols)
     known = symbols.cls(fact.target)
     if known is not None:
         found = symbols.method(known, fact.attr)
         return (found, known, True) if found else None
     name = f"{fact.target}.{fact.attr}"  # a function of an imported module
     return (name, "", False) if not fact.instance and name in symbols.defined else None
+
+
+def _through_attributes(fact: CallFact, symbols) -> tuple[str, str, bool] | None:
+    """`server.agents.list()`: each attribute's type on the class (or a base) it is read
+    from, then the method of the last one. Symbols without attribute types resolve none."""
+    types = getattr(symbols, "attributes", None)
+    if types is None:
+        return None
+    owner = symbols.cls(fact.target)
+    *path, method = fact.attr.split(".")
+    for name in path:
+        if owner is None:
+            return None
+        found = next((types[c][name] for c in lineage(owner, symbols.classes) if name in types.get(c, ())), None)
+        owner = symbols.cls(found) if found else None
+    found = symbols.method(owner, method) if owner is not None else None
+    return (found, owner, True) if found else None
 
 
 def short(name: str) -> str:
@@ -166,15 +220,19 @@ class Symbols:
     defined: frozenset[str] = frozenset()
     classes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # qualified class -> qualified bases
     unique: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # short name -> qualified classes
+    attributes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # class -> attribute -> type
 
     @classmethod
     def of(cls, modules: Iterable[ModuleFunctions]) -> "Symbols":
         defined: set[str] = set()
         classes: dict[str, tuple[str, ...]] = {}
+        attributes: dict[str, dict[str, str]] = {}
         for mod in modules:
             defined.update(f.name for f in mod.functions)
             classes.update(mod.classes)
-        return cls(frozenset(defined), *reexported(classes))
+            for owner, name, kind in mod.attributes:
+                attributes.setdefault(owner, {}).setdefault(name, kind)
+        return cls(frozenset(defined), *reexported(classes), attributes)
 
     def cls(self, qualified: str) -> str | None:
         return find_class(qualified, self.classes, self.unique)

@@ -139,3 +139,94 @@ def test_the_catalog_fact_is_packed_and_unpacked_on_first_use():
     by_path = function_facts([*packed, "another fact"])
     assert list(by_path) == ["app/repo.py"] and "app/repo.py" in by_path and len(by_path) == 1
     assert by_path["app/repo.py"] == _facts(REPO, "app/repo.py", "app.repo")
+
+
+SERVER = '''from app.managers import AgentManager, Blocks
+
+
+class Server:
+    blocks: Blocks
+
+    def __init__(self, tools: "app.managers.Tools"):
+        self.agents = AgentManager()
+        self.tools = tools
+        self.name = str(1)
+
+    def run(self):
+        return self.agents.list_agents()
+'''
+
+MANAGERS = '''class AgentManager:
+    def list_agents(self):
+        return []
+
+
+class Blocks:
+    def get(self):
+        return 1
+
+
+class Tools:
+    def all(self):
+        return []
+'''
+
+ROUTES = '''from typing import Annotated, Optional
+
+from fastapi import Depends
+
+from app.server import Server
+
+
+def get_server():
+    return Server()
+
+
+async def list_agents(server: Server = Depends(get_server)):
+    return server.agents.list_agents()
+
+
+async def read_block(server: "Server" = Depends(get_server)):
+    return server.blocks.get()
+
+
+async def tools(server: Annotated[Server, Depends(get_server)], other: Optional[Server] = None):
+    return server.tools.all(), other.run()
+
+
+async def unknown(server=Depends(get_server)):
+    return server.agents.list_agents(), server.nothing.get()
+'''
+
+
+def test_calls_through_annotated_parameters_and_attribute_types():
+    server = _facts(SERVER, "app/server.py", "app.server")
+    assert set(server.attributes) == {("app.server.Server", "blocks", "app.managers.Blocks"),
+                                      ("app.server.Server", "agents", "app.managers.AgentManager"),
+                                      ("app.server.Server", "tools", "app.managers.Tools")}  # not `str(1)`
+    routes = _facts(ROUTES, "app/routes.py", "app.routes")
+    by_name = {f.name: f for f in routes.functions}
+    assert CallFact("attr", "app.server.Server", "agents.list_agents") in by_name["app.routes.list_agents"].calls
+    graph = CallGraph([server, _facts(MANAGERS, "app/managers.py", "app.managers"), routes])
+    assert graph.callees("app.server.Server.run") == {"app.managers.AgentManager.list_agents"}
+    assert graph.callees("app.routes.list_agents") == {"app.managers.AgentManager.list_agents"}
+    assert graph.callees("app.routes.read_block") == {"app.managers.Blocks.get"}  # a string annotation
+    assert graph.callees("app.routes.tools") == {"app.managers.Tools.all", "app.server.Server.run"}
+    assert graph.callees("app.routes.unknown") == set()  # no annotation: nothing to go by
+
+
+def test_summaries_keep_resolving_without_attribute_types():
+    call = ast.parse("server.agents.list_agents()").body[0].value
+    fact = call_target(call, lambda n: None, "", None, lambda n: n)
+    assert fact is None or fact.kind != "attr"  # no `annotated`: calls are judged as before
+
+
+def test_summaries_do_not_resolve_calls_through_annotations():
+    """The summary index (FunctionIndex) has no attribute types: a call through an
+    annotated parameter counts as no call into a summarized helper, so a helper called
+    only so is still judged in its body."""
+    from tenantlint.callgraph import resolve
+    from tenantlint.orm.summaries import FunctionIndex
+
+    index = FunctionIndex(defined=frozenset({"app.managers.Blocks.get"}), classes={"app.managers.Blocks": ()})
+    assert resolve(CallFact("attr", "app.managers.Blocks", "get"), index) is None

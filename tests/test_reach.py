@@ -243,3 +243,59 @@ def test_reach_follows_calls_across_modules(tmp_path, monkeypatch):
                            "purge": "task",  # a Celery task in another module
                            "shared": "request",  # called by a route and a task: request outranks task
                            "orphan": "unknown"}
+
+
+SERVER = '''\
+from app.services import NoteService
+
+
+class Server:
+    def __init__(self):
+        self.notes = NoteService()
+'''
+
+DEPENDENT_ROUTES = '''\
+from fastapi import APIRouter, Depends
+
+from app.server import Server
+
+router = APIRouter()
+
+
+def get_server() -> Server:
+    return Server()
+
+
+@router.get("/notes/{note_id}")
+async def read_note(note_id: int, server: "Server" = Depends(get_server)):
+    return await server.notes.load(note_id)
+'''
+
+SERVICE_ONLY = '''\
+from app.models import Note
+from app.db import session
+
+
+class NoteService:
+    async def load(self, note_id):
+        return session.get(Note, note_id)
+
+    async def unused(self, note_id):
+        return session.get(Note, note_id)
+'''
+
+
+def test_reach_through_an_injected_parameter_and_its_attributes(tmp_path, monkeypatch):
+    """`server: Server = Depends(...)` then `server.notes.load(...)`: the route reaches
+    the method through the parameter's annotation and the attribute `Server.__init__`
+    sets, across three modules."""
+    (tmp_path / "tenantlint.toml").write_text('tenant-columns = ["tenant_id"]\n')
+    files = {"app/__init__.py": "", "app/models.py": MODELS, "app/routes.py": DEPENDENT_ROUTES,
+             "app/server.py": SERVER, "app/services.py": SERVICE_ONLY, "app/db.py": "session = None\n"}
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    out = json.loads(CliRunner().invoke(main, ["scan", ".", "--format", "json", "--no-cache"]).output)
+    reach = {d["line"]: d["reach"] for d in out["diagnostics"] if d["path"] == "app/services.py"}
+    assert reach == {7: "request", 10: "unknown"}
