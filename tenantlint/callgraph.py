@@ -43,8 +43,11 @@ class CallFact(NamedTuple):
     - "attr": on an instance of class `target` that a parameter is annotated with, or
       through its attributes: `attr` is the dotted path (`server.read()` with `server:
       SyncServer` -> `read`; `server.agents.list()` and `self.agents.list()` ->
-      `agents.list`), resolved through the classes' attribute types. Only the project
-      call graph (`Symbols`) resolves these: summaries judge calls as they did."""
+      `agents.list`), resolved through the classes' attribute types;
+    - "super": `super().attr(...)` in a method of class `target`.
+    Only the project call graph (`Symbols`, which has attribute types) resolves "attr",
+    "super" and module-level instances (`manager = Manager()`, `manager.list()`):
+    summaries judge calls as they did."""
 
     kind: str
     target: str
@@ -77,7 +80,8 @@ class ModuleFunctions(NamedTuple):
     calls: tuple[CallFact, ...] = ()  # calls of the module's top-level statements
     renamed: tuple[tuple[str, str], ...] = ()  # (local name, imported name) of imports under another name
     # (qualified class, attribute, qualified type): class-level annotations (`agents: AgentManager`)
-    # and what `__init__` assigns (`self.agents = AgentManager()`, `self.agents: AgentManager = ...`)
+    # and what `__init__` assigns (`self.agents = AgentManager()`, `self.agents: AgentManager = ...`);
+    # (module, name, qualified type) of module-level instances (`agents = AgentManager()`)
     attributes: tuple[tuple[str, str, str], ...] = ()
 
 
@@ -98,6 +102,8 @@ def call_target(call: ast.Call, qualify: Callable[[ast.AST], str | None], owner:
     if isinstance(base, ast.Name) and me and base.id == me and owner:
         return CallFact("method", owner, intern(attr))
     if annotated is not None:
+        if isinstance(base, ast.Call) and isinstance(base.func, ast.Name) and base.func.id == "super" and owner:
+            return CallFact("super", owner, intern(attr))
         through = _through_instance(base, owner, me, annotated)
         if through is not None:
             target, path = through
@@ -184,7 +190,14 @@ def resolve(fact: CallFact, symbols) -> tuple[str, str, bool] | None:
         return (found, fact.target, True) if found else None
     if fact.kind == "attr":
         return _through_attributes(fact, symbols)
+    if fact.kind == "super":
+        if getattr(symbols, "attributes", None) is None:
+            return None
+        found = next((m for b in symbols.classes.get(fact.target, ()) if (m := symbols.method(b, fact.attr))), None)
+        return (found, fact.target, True) if found else None
     known = symbols.cls(fact.target)
+    if known is None and getattr(symbols, "attributes", None):
+        known = _module_instance(fact.target, symbols)  # `manager = Manager()` at module level
     if known is not None:
         found = symbols.method(known, fact.attr)
         return (found, known, True) if found else None
@@ -198,15 +211,34 @@ def _through_attributes(fact: CallFact, symbols) -> tuple[str, str, bool] | None
     types = getattr(symbols, "attributes", None)
     if types is None:
         return None
-    owner = symbols.cls(fact.target)
     *path, method = fact.attr.split(".")
+    owner = _attribute_class(symbols.cls(fact.target), path, symbols)
+    found = symbols.method(owner, method) if owner is not None else None
+    return (found, owner, True) if found else None
+
+
+def _attribute_class(owner: str | None, path, symbols) -> str | None:
+    """The class of `owner`'s attribute path (each attribute's type looked up on the
+    class or its bases), None when one is unknown."""
     for name in path:
         if owner is None:
             return None
-        found = next((types[c][name] for c in lineage(owner, symbols.classes) if name in types.get(c, ())), None)
+        found = next((symbols.attributes[c][name] for c in lineage(owner, symbols.classes)
+                      if name in symbols.attributes.get(c, ())), None)
         owner = symbols.cls(found) if found else None
-    found = symbols.method(owner, method) if owner is not None else None
-    return (found, owner, True) if found else None
+    return owner
+
+
+def _module_instance(target: str, symbols) -> str | None:
+    """`app.routes.manager` (`.sub`...): the class of a module-level instance (and of its
+    attributes), from the module's attribute types."""
+    parts = target.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        module = ".".join(parts[:i])
+        kind = symbols.attributes.get(module, {}).get(parts[i])
+        if kind is not None:
+            return _attribute_class(symbols.cls(kind), parts[i + 1:], symbols)
+    return None
 
 
 def short(name: str) -> str:

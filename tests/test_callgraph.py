@@ -230,3 +230,37 @@ def test_summaries_do_not_resolve_calls_through_annotations():
 
     index = FunctionIndex(defined=frozenset({"app.managers.Blocks.get"}), classes={"app.managers.Blocks": ()})
     assert resolve(CallFact("attr", "app.managers.Blocks", "get"), index) is None
+
+
+GIT_MANAGERS = '''from app.managers import AgentManager
+
+
+class GitAgentManager(AgentManager):
+    def list_agents(self):
+        return super().list_agents()
+
+
+class Holder:
+    def __init__(self, agents=None, git=False):
+        self.agents = agents or GitAgentManager()
+
+
+holder = Holder()
+plain = AgentManager()
+'''
+
+USES = '''from app.git import holder, plain
+
+
+def via_module_instances():
+    return holder.agents.list_agents(), plain.list_agents()
+'''
+
+
+def test_super_calls_and_module_level_instances():
+    modules = [_facts(MANAGERS, "app/managers.py", "app.managers"), _facts(GIT_MANAGERS, "app/git.py", "app.git"),
+               _facts(USES, "app/uses.py", "app.uses")]
+    graph = CallGraph(modules)
+    assert graph.callees("app.git.GitAgentManager.list_agents") == {"app.managers.AgentManager.list_agents"}
+    assert graph.callees("app.uses.via_module_instances") == {"app.git.GitAgentManager.list_agents",
+                                                              "app.managers.AgentManager.list_agents"}

@@ -103,6 +103,8 @@ def module_functions(tree: ast.Module, path: str, module: str, source: str = "")
             if isinstance(stmt, _DEFS):
                 functions.append(_function(f"{qual}.{stmt.name}", qual, stmt, imports, _self_name(stmt), lines))
         attributes.extend((qual, name, kind) for name, kind in _attribute_types(cls, imports.qualify))
+    if module:  # module-level instances: `manager = Manager()`, `manager: Manager = make()`
+        attributes.extend((module, name, kind) for name, kind in _instances(tree.body, imports.qualify))
     top = [s for s in tree.body if not isinstance(s, (*_DEFS, ast.ClassDef))]
     calls = calls_in(unnamed, imports.qualify, "", None) + calls_in(top, imports.qualify, "", None)
     renamed = tuple((local, full.rsplit(".", 1)[-1]) for local, full in imports.aliases.items()
@@ -147,6 +149,33 @@ def _annotated(node, qualify) -> dict[str, str]:
     return out
 
 
+def _instances(body, qualify) -> Iterator[tuple[str, str]]:
+    """(name, qualified class) of the module-level names assigned an instance."""
+    for stmt in body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            kind = _made(stmt.value, qualify, {})
+            if kind:
+                yield stmt.targets[0].id, kind
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            kind = annotation_class(stmt.annotation, qualify)
+            if kind:
+                yield stmt.target.id, kind
+
+
+def _made(value, qualify, params: dict) -> str | None:
+    """The qualified class (or callable) whose result a value is: `Manager(...)`,
+    `manager or Manager()`, a parameter annotated with a class."""
+    if isinstance(value, ast.BoolOp):
+        return next((k for v in value.values if (k := _made(v, qualify, params))), None)
+    if isinstance(value, ast.Call) and isinstance(value.func, (ast.Name, ast.Attribute)):
+        kind = qualify(value.func)
+    elif isinstance(value, ast.Name):
+        kind = params.get(value.id)
+    else:
+        return None
+    return kind if kind and "." in kind else None
+
+
 def _attribute_types(cls: ast.ClassDef, qualify) -> Iterator[tuple[str, str]]:
     """(attribute, qualified type) of a class: its annotations (`agents: AgentManager`) and
     what `__init__` sets (`self.agents = AgentManager(...)`, `self.agents: AgentManager`,
@@ -161,11 +190,7 @@ def _attribute_types(cls: ast.ClassDef, qualify) -> Iterator[tuple[str, str]]:
             params = _annotated(stmt, qualify)
             for node in ast.walk(stmt):
                 if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                    target, value, kind = node.targets[0], node.value, None
-                    if isinstance(value, ast.Call) and isinstance(value.func, (ast.Name, ast.Attribute)):
-                        kind = qualify(value.func)
-                    elif isinstance(value, ast.Name):
-                        kind = params.get(value.id)
+                    target, kind = node.targets[0], _made(node.value, qualify, params)
                 elif isinstance(node, ast.AnnAssign):
                     target, kind = node.target, annotation_class(node.annotation, qualify)
                 else:
