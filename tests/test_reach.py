@@ -299,3 +299,51 @@ def test_reach_through_an_injected_parameter_and_its_attributes(tmp_path, monkey
     out = json.loads(CliRunner().invoke(main, ["scan", ".", "--format", "json", "--no-cache"]).output)
     reach = {d["line"]: d["reach"] for d in out["diagnostics"] if d["path"] == "app/services.py"}
     assert reach == {7: "request", 10: "unknown"}
+
+
+DJANGO_MODELS = '''\
+from django.db import models
+
+
+class Storage(models.Model):
+    tenant = models.ForeignKey("Tenant", on_delete=models.CASCADE)
+'''
+
+VIEW_BASES = '''\
+from rest_framework import generics
+
+
+class StorageDetailAPI(generics.RetrieveAPIView):
+    lookup_field = "pk"
+'''
+
+VIEWS = '''\
+from app.bases import StorageDetailAPI
+from app.models import Storage
+
+
+class S3StorageDetailAPI(StorageDetailAPI):
+    queryset = Storage.objects.all()
+
+    def refresh(self):
+        return Storage.objects.get(pk=self.kwargs["pk"])
+
+
+class Plain:
+    queryset = Storage.objects.all()
+'''
+
+
+def test_a_view_class_body_and_a_view_derived_from_a_project_base(tmp_path, monkeypatch):
+    """A class-level queryset serves the view's requests; a class whose project base (in
+    another module) is a view is a view too, with its methods."""
+    (tmp_path / "tenantlint.toml").write_text('tenant-columns = ["tenant_id"]\n')
+    files = {"app/__init__.py": "", "app/models.py": DJANGO_MODELS, "app/bases.py": VIEW_BASES,
+             "app/views.py": VIEWS}
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    out = json.loads(CliRunner().invoke(main, ["scan", ".", "--format", "json", "--no-cache"]).output)
+    reach = {d["line"]: d["reach"] for d in out["diagnostics"] if d["path"] == "app/views.py"}
+    assert reach == {6: "request", 9: "request", 13: "unknown"}

@@ -166,7 +166,7 @@ def assemble_facts(settings: Settings, facts: Iterable[Fact]) -> TenantCatalog:
     # Where each function runs: entry points, and what they call across modules.
     graph = CallGraph(function_facts(facts).values())
     catalog.reach = project_reach(entry_points.entry_index(f for f in facts if isinstance(f, EntryFact)),
-                                  graph.callees)
+                                  graph.callees, graph.symbols.classes, graph.symbols.defined)
     catalog.inherited_querysets = view_querysets.inherited_querysets(
         (f for f in facts if isinstance(f, view_querysets.QuerysetMethodFact)), graph.symbols.classes)
     catalog.tenant_filled = tenant_fillers.filled_models(
