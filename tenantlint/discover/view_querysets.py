@@ -11,6 +11,7 @@ narrows `super().get_queryset()`, whatever model that is)."""
 from __future__ import annotations
 
 import ast
+import textwrap
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
@@ -26,31 +27,47 @@ _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 class QuerysetMethodFact:
     path: str
     owner: str  # the qualified class defining it
-    source: str  # the method's text (ast.unparse: positions are not kept)
+    line: int  # where `source` starts in the file (its decorators, else its `def`)
+    source: str  # the method's text, dedented (ast.unparse's when the text will not dedent)
 
 
 class QuerysetMethods:
     triggers: tuple[bytes, ...] = (METHOD.encode(),)
     gaps = False
+    wants_source = True
 
-    def discover(self, tree: ast.Module, path: str, module: str, settings: Settings) -> Iterable[QuerysetMethodFact]:
+    def discover(self, tree: ast.Module, path: str, module: str, settings: Settings, source: str = "") \
+            -> Iterable[QuerysetMethodFact]:
+        lines = source.splitlines(keepends=True)
         for cls in top_classes(tree):
             for stmt in cls.body:
                 if isinstance(stmt, _DEFS) and stmt.name == METHOD:
                     owner = f"{module}.{cls.name}" if module else cls.name
-                    yield QuerysetMethodFact(path, owner, ast.unparse(stmt))
+                    yield QuerysetMethodFact(path, owner, *_text(stmt, lines))
+
+
+def _text(fn, lines: list[str]) -> tuple[int, str]:
+    """(first line, text) of a method, dedented to parse alone with its own line numbers."""
+    first = min([d.lineno for d in fn.decorator_list] + [fn.lineno])
+    text = textwrap.dedent("".join(lines[first - 1:fn.end_lineno]))
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return fn.lineno, ast.unparse(fn)  # a string at column 0 inside it: positions are lost
+    return first, text
 
 
 def inherited_querysets(facts: Iterable[QuerysetMethodFact], classes: Mapping[str, tuple[str, ...]]) \
-        -> dict[str, tuple[tuple[str, str], ...]]:
+        -> dict[str, tuple[tuple[str, str, int, str], ...]]:
     """Qualified class -> the get_queryset() methods of the class and its project bases, in
-    lookup order ((owner, source), ...): `super().get_queryset()` in one runs the next."""
-    methods = {f.owner: f.source for f in facts}
+    lookup order ((owner, path, line, source), ...): `super().get_queryset()` in one runs
+    the next."""
+    methods = {f.owner: (f.owner, f.path, f.line, f.source) for f in facts}
     if not methods:
         return {}
     out = {}
     for cls in classes:
-        chain = tuple((c, methods[c]) for c in lineage(cls, classes) if c in methods)
+        chain = tuple(methods[c] for c in lineage(cls, classes) if c in methods)
         if chain:
             out[cls] = chain
     return out

@@ -12,23 +12,28 @@ whose text cannot be read gives no credit either."""
 from __future__ import annotations
 
 import ast
+import re
 from functools import lru_cache
 from typing import Callable
 
 from tenantlint.orm.state import State
 
-Chain = tuple[tuple[str, str], ...]  # ((qualified owner, method source), ...), nearest first
+Chain = tuple[tuple[str, str, int, str], ...]  # ((qualified owner, path, first line, source), ...)
 # (method, {held name: states}) -> (states it returns, states it consumed otherwise)
 Run = Callable[[ast.FunctionDef, dict], tuple[frozenset[State], frozenset[State]]]
 _DEPTH = 8
+_SUPER = re.compile(r"super\([^)]*\)\s*\.\s*get_queryset\(")
 
 
 @lru_cache(maxsize=512)
-def parsed(source: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+def parsed(source: str, line: int = 1) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The method, with the line numbers it has in its file."""
     try:
         body = ast.parse(source).body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+    if body and line > 1:
+        ast.increment_lineno(body[0], line - 1)
     fn = body[0] if len(body) == 1 else None
     return fn if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
 
@@ -40,7 +45,8 @@ def through(chain: Chain, states: frozenset[State], run: Run, self_name, depth: 
     when one of them cannot be read."""
     if not chain:
         return states, frozenset()
-    fn = parsed(chain[0][1])
+    _owner, path, line, source = chain[0]
+    fn = parsed(source, line)
     if fn is None or depth > _DEPTH:
         return None
     below = through(chain[1:], states, run, self_name, depth + 1)
@@ -50,6 +56,15 @@ def through(chain: Chain, states: frozenset[State], run: Run, self_name, depth: 
     held = {f"{me}.queryset": states, "super().get_queryset()": below[0]} if me else {}
     roots = {id(s.root) for s in states}
     returned, consumed = run(fn, held)
-    deeper = below[1] if "super().get_queryset()" in chain[0][1] else frozenset()
-    return (frozenset(s for s in returned if id(s.root) in roots),
-            deeper | frozenset(s for s in consumed if id(s.root) in roots))
+    deeper = below[1] if _SUPER.search(source) else frozenset()
+    known = {b for s in (*states, *below[0]) for b in s.by}
+    return (frozenset(_located(s, known, path) for s in returned if id(s.root) in roots),
+            deeper | frozenset(_located(s, known, path) for s in consumed if id(s.root) in roots))
+
+
+def _located(state: State, known: set, path: str) -> State:
+    """What scoped the query in the inherited method is in that method's file (`tenantlint
+    why`: the trace's reasons name their file, "" being the one checked)."""
+    by = tuple((reason, path, line) if (reason, where, line) not in known and not where else (reason, where, line)
+               for reason, where, line in state.by)
+    return state.derive(by=by) if by != state.by else state
