@@ -46,8 +46,9 @@ class CallFact(NamedTuple):
       `agents.list`), resolved through the classes' attribute types;
     - "super": `super().attr(...)` in a method of class `target`.
     Only the project call graph (`Symbols`, which has attribute types) resolves "attr",
-    "super" and module-level instances (`manager = Manager()`, `manager.list()`):
-    summaries judge calls as they did."""
+    "super", module-level instances (`manager = Manager()`, `manager.list()`) and what a
+    function annotated to return a class returns (`client = await get_client()`,
+    `client.get()`): summaries judge calls as they did."""
 
     kind: str
     target: str
@@ -68,6 +69,7 @@ class FunctionFact(NamedTuple):
     shaped: bool
     is_classmethod: bool  # `@classmethod`: its first parameter is the class
     calls: tuple[CallFact, ...] = ()  # distinct, in reading order (nested functions' calls included)
+    returns_type: str = ""  # the qualified class its return annotation names (`-> RedisClient`)
 
 
 class ModuleFunctions(NamedTuple):
@@ -111,6 +113,8 @@ def call_target(call: ast.Call, qualify: Callable[[ast.AST], str | None], owner:
     instance = False
     if isinstance(base, ast.Name):
         value = value_of(base)
+        if annotated is not None and isinstance(value, ast.Await):
+            value = value.value  # `client = await get_client()`
         if isinstance(value, ast.Call) and value is not base:
             base, instance = value.func, True
     elif isinstance(base, ast.Call):
@@ -196,8 +200,9 @@ def resolve(fact: CallFact, symbols) -> tuple[str, str, bool] | None:
         found = next((m for b in symbols.classes.get(fact.target, ()) if (m := symbols.method(b, fact.attr))), None)
         return (found, fact.target, True) if found else None
     known = symbols.cls(fact.target)
-    if known is None and getattr(symbols, "attributes", None):
-        known = _module_instance(fact.target, symbols)  # `manager = Manager()` at module level
+    if known is None and getattr(symbols, "attributes", None) is not None:
+        made = symbols.returns.get(fact.target) if fact.instance else None  # `client = get_client()`
+        known = symbols.cls(made) if made else _module_instance(fact.target, symbols)  # `manager = Manager()`
     if known is not None:
         found = symbols.method(known, fact.attr)
         return (found, known, True) if found else None
@@ -253,18 +258,21 @@ class Symbols:
     classes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # qualified class -> qualified bases
     unique: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # short name -> qualified classes
     attributes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # class -> attribute -> type
+    returns: Mapping[str, str] = field(default_factory=dict)  # function -> the class its annotation returns
 
     @classmethod
     def of(cls, modules: Iterable[ModuleFunctions]) -> "Symbols":
         defined: set[str] = set()
         classes: dict[str, tuple[str, ...]] = {}
         attributes: dict[str, dict[str, str]] = {}
+        returns: dict[str, str] = {}
         for mod in modules:
             defined.update(f.name for f in mod.functions)
+            returns.update((f.name, f.returns_type) for f in mod.functions if f.returns_type)
             classes.update(mod.classes)
             for owner, name, kind in mod.attributes:
                 attributes.setdefault(owner, {}).setdefault(name, kind)
-        return cls(frozenset(defined), *reexported(classes), attributes)
+        return cls(frozenset(defined), *reexported(classes), attributes, returns)
 
     def cls(self, qualified: str) -> str | None:
         return find_class(qualified, self.classes, self.unique)

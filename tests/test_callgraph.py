@@ -264,3 +264,33 @@ def test_super_calls_and_module_level_instances():
     assert graph.callees("app.git.GitAgentManager.list_agents") == {"app.managers.AgentManager.list_agents"}
     assert graph.callees("app.uses.via_module_instances") == {"app.git.GitAgentManager.list_agents",
                                                               "app.managers.AgentManager.list_agents"}
+
+
+CLIENTS = '''class RedisClient:
+    async def acquire_lock(self, key):
+        return key
+
+
+async def get_client() -> "RedisClient":
+    return RedisClient()
+
+
+def untyped():
+    return RedisClient()
+'''
+
+LOCKS = '''from app.clients import get_client, untyped
+
+
+async def lock(key):
+    client = await get_client()
+    other = untyped()
+    return await client.acquire_lock(key), other.acquire_lock(key)
+'''
+
+
+def test_a_function_annotated_to_return_a_class_gives_its_result_the_class():
+    modules = [_facts(CLIENTS, "app/clients.py", "app.clients"), _facts(LOCKS, "app/locks.py", "app.locks")]
+    assert {f.name: f.returns_type for f in modules[0].functions}["app.clients.get_client"] == "app.clients.RedisClient"
+    assert CallGraph(modules).callees("app.locks.lock") == {"app.clients.get_client", "app.clients.untyped",
+                                                            "app.clients.RedisClient.acquire_lock"}

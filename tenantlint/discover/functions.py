@@ -215,7 +215,8 @@ def _function(name: str, owner: str, node, imports: ImportMap, me: str | None, l
     is_classmethod = me is not None and any(call_name(d) == "classmethod" for d in node.decorator_list)
     return FunctionFact(name, owner, node.lineno, node.end_lineno or 0, params,
                         tuple(optional), returns, shaped, is_classmethod,
-                        calls_in(node.body, imports.qualify, owner, me, _annotated(node, imports.qualify)))
+                        calls_in(node.body, imports.qualify, owner, me, _annotated(node, imports.qualify)),
+                        annotation_class(node.returns, imports.qualify) or "" if node.returns is not None else "")
 
 
 def calls_in(body, qualify, owner: str, me: str | None, annotated: dict | None = None) -> tuple[CallFact, ...]:
