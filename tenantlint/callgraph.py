@@ -158,7 +158,7 @@ def find_class(qualified: str, classes: Mapping[str, tuple[str, ...]], unique: M
     under = [c for c in candidates if c.startswith(package + ".")]
     if len(under) == 1:
         return under[0]
-    return candidates[0] if len(candidates) == 1 else None
+    return candidates[0] if len(candidates) == 1 and _same_package(qualified, candidates[0]) else None
 
 
 def find_method(owner: str, name: str, defined, classes: Mapping[str, tuple[str, ...]]) -> str | None:
@@ -294,11 +294,25 @@ def reexported(classes: Mapping[str, tuple[str, ...]]) -> tuple[dict, dict]:
     for qual, bases in classes.items():
         fixed = []
         for base in bases:
-            if base not in classes and len(by_short.get(short(base), ())) == 1:
+            if base not in classes and len(by_short.get(short(base), ())) == 1 and \
+                    _same_package(base, by_short[short(base)][0]):
                 base = by_short[short(base)][0]  # re-exported: `from app.models import Base`
             fixed.append(base)
         fixed_classes[qual] = tuple(fixed)
     return fixed_classes, {n: tuple(sorted(qs)) for n, qs in by_short.items()}
+
+
+def _same_package(imported: str, defined: str) -> bool:
+    """Can `imported` (`core.Base`, `app.models.Base`) name the project class `defined`
+    (`label_studio.core.viewsets.Base`, `app.models.base.Base`)? Its package's dotted
+    parts must run, in order, inside the definition's module path: a class imported from
+    another library (`rest_framework.viewsets.ModelViewSet`) is never the project's class
+    of the same name."""
+    package = imported.split(".")[:-1]
+    module = defined.split(".")[:-1]
+    if not package:
+        return True  # a bare name: nothing says where it comes from
+    return any(module[i:i + len(package)] == package for i in range(len(module) - len(package) + 1))
 
 
 class CallGraph:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import pickle
 
-from tenantlint.callgraph import MODULE_SCOPE, CallFact, CallGraph, Symbols, call_target
+from tenantlint.callgraph import MODULE_SCOPE, CallFact, CallGraph, Symbols, call_target, reexported
 from tenantlint.discover.functions import calls_in, module_functions
 from tenantlint.names import ImportMap
 
@@ -294,3 +294,20 @@ def test_a_function_annotated_to_return_a_class_gives_its_result_the_class():
     assert {f.name: f.returns_type for f in modules[0].functions}["app.clients.get_client"] == "app.clients.RedisClient"
     assert CallGraph(modules).callees("app.locks.lock") == {"app.clients.get_client", "app.clients.untyped",
                                                             "app.clients.RedisClient.acquire_lock"}
+
+
+def test_a_class_imported_from_another_library_is_not_the_project_class_of_that_name():
+    """`from rest_framework.viewsets import ModelViewSet` beside the project's own
+    `ModelViewSet`: the base stays DRF's (no inherited method of the project's class);
+    a re-export through a package (`from core import Scoped`, defined in
+    `label_studio.core.viewsets`) still resolves."""
+    classes = {"label_studio.core.viewsets.ModelViewSet": ("rest_framework.viewsets.ModelViewSet",),
+               "label_studio.core.viewsets.Scoped": (),
+               "label_studio.tracker.views.A": ("rest_framework.viewsets.ModelViewSet",),
+               "label_studio.tracker.views.B": ("core.Scoped",)}
+    fixed, unique = reexported(classes)
+    assert fixed["label_studio.tracker.views.A"] == ("rest_framework.viewsets.ModelViewSet",)
+    assert fixed["label_studio.tracker.views.B"] == ("label_studio.core.viewsets.Scoped",)
+    symbols = Symbols(frozenset(), fixed, unique)
+    assert symbols.cls("rest_framework.viewsets.ModelViewSet") is None
+    assert symbols.cls("core.viewsets.ModelViewSet") == "label_studio.core.viewsets.ModelViewSet"
