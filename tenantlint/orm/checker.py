@@ -14,7 +14,7 @@ from tenantlint.orm.explain import handed_to
 from tenantlint.orm.flow import Flow
 from tenantlint.orm.guards import guarded_assignments
 from tenantlint.orm.index import bound_attributes
-from tenantlint.orm.inherited import through
+from tenantlint.orm.inherited import calls_super, through
 from tenantlint.words import token_offsets, word_counts, words_of
 from tenantlint.orm.peewee import Peewee
 from tenantlint.orm.provenance import Provenance
@@ -225,7 +225,7 @@ class OrmChecker(Checker):
                     flow.observe(states)
             if queryset:
                 self._observe(self._inherited(inherited, queryset))
-        elif inherited and queryset and any(_calls_super(s) for s in methods if s.name == "get_queryset"):
+        elif inherited and queryset and any(calls_super(s) for s in methods if s.name == "get_queryset"):
             ran = through(inherited, queryset, self._run_inherited, _self_name)
             if ran is not None:
                 self._observe(ran[1])
@@ -395,12 +395,6 @@ def _within(offsets: list[int], low: int, high: int) -> bool:
     """Does one of the sorted `offsets` fall in [low, high)?"""
     i = bisect_left(offsets, low)
     return i < len(offsets) and offsets[i] < high
-
-
-def _calls_super(fn) -> bool:
-    """Does a get_queryset() start from the inherited one (`super().get_queryset()`)?"""
-    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "get_queryset" and
-               isinstance(n.func.value, ast.Call) and call_name(n.func.value.func) == "super" for n in ast.walk(fn))
 
 
 def _screen_words(catalog) -> frozenset[str]:

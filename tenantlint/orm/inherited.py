@@ -12,17 +12,16 @@ whose text cannot be read gives no credit either."""
 from __future__ import annotations
 
 import ast
-import re
 from functools import lru_cache
 from typing import Callable
 
+from tenantlint.orm.common import call_name
 from tenantlint.orm.state import State
 
 Chain = tuple[tuple[str, str, int, str], ...]  # ((qualified owner, path, first line, source), ...)
 # (method, {held name: states}) -> (states it returns, states it consumed otherwise)
 Run = Callable[[ast.FunctionDef, dict], tuple[frozenset[State], frozenset[State]]]
 _DEPTH = 8
-_SUPER = re.compile(r"super\([^)]*\)\s*\.\s*get_queryset\(")
 
 
 @lru_cache(maxsize=512)
@@ -56,7 +55,7 @@ def through(chain: Chain, states: frozenset[State], run: Run, self_name, depth: 
     held = {f"{me}.queryset": states, "super().get_queryset()": below[0]} if me else {}
     roots = {id(s.root) for s in states}
     returned, consumed = run(fn, held)
-    deeper = below[1] if _SUPER.search(source) else frozenset()
+    deeper = below[1] if calls_super(fn) else frozenset()
     known = {b for s in (*states, *below[0]) for b in s.by}
     return (frozenset(_located(s, known, path) for s in returned if id(s.root) in roots),
             deeper | frozenset(_located(s, known, path) for s in consumed if id(s.root) in roots))
@@ -68,3 +67,9 @@ def _located(state: State, known: set, path: str) -> State:
     by = tuple((reason, path, line) if (reason, where, line) not in known and not where else (reason, where, line)
                for reason, where, line in state.by)
     return state.derive(by=by) if by != state.by else state
+
+
+def calls_super(fn) -> bool:
+    """Does a get_queryset() start from the inherited one (`super().get_queryset()`)?"""
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "get_queryset" and
+               isinstance(n.func.value, ast.Call) and call_name(n.func.value.func) == "super" for n in ast.walk(fn))
