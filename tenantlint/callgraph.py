@@ -29,7 +29,7 @@ from __future__ import annotations
 import ast
 from sys import intern
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, NamedTuple
+from typing import Callable, Iterable, Iterator, Mapping, NamedTuple
 
 MODULE_SCOPE = "<module>"  # the caller name of a module's top-level statements: `pkg.mod.<module>`
 
@@ -39,7 +39,16 @@ class CallFact(NamedTuple):
     - "function": `target` is the dotted name called (`helpers.read` -> `app.helpers.read`);
     - "method": `self.attr(...)`/`cls.attr(...)` inside a method of class `target`;
     - "member": `target.attr(...)`, `target` a class, a module, or (with `instance`) a
-      class of which an instance is made there (`Repo(s).read()`, `repo = Repo(s)`)."""
+      class of which an instance is made there (`Repo(s).read()`, `repo = Repo(s)`);
+    - "attr": on an instance of class `target` that a parameter is annotated with, or
+      through its attributes: `attr` is the dotted path (`server.read()` with `server:
+      SyncServer` -> `read`; `server.agents.list()` and `self.agents.list()` ->
+      `agents.list`), resolved through the classes' attribute types;
+    - "super": `super().attr(...)` in a method of class `target`.
+    Only the project call graph (`Symbols`, which has attribute types) resolves "attr",
+    "super", module-level instances (`manager = Manager()`, `manager.list()`) and what a
+    function annotated to return a class returns (`client = await get_client()`,
+    `client.get()`): summaries judge calls as they did."""
 
     kind: str
     target: str
@@ -60,6 +69,7 @@ class FunctionFact(NamedTuple):
     shaped: bool
     is_classmethod: bool  # `@classmethod`: its first parameter is the class
     calls: tuple[CallFact, ...] = ()  # distinct, in reading order (nested functions' calls included)
+    returns_type: str = ""  # the qualified class its return annotation names (`-> RedisClient`)
 
 
 class ModuleFunctions(NamedTuple):
@@ -71,12 +81,19 @@ class ModuleFunctions(NamedTuple):
     classes: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (qualified class, qualified bases), in file order
     calls: tuple[CallFact, ...] = ()  # calls of the module's top-level statements
     renamed: tuple[tuple[str, str], ...] = ()  # (local name, imported name) of imports under another name
+    # (qualified class, attribute, qualified type): class-level annotations (`agents: AgentManager`)
+    # and what `__init__` assigns (`self.agents = AgentManager()`, `self.agents: AgentManager = ...`);
+    # (module, name, qualified type) of module-level instances (`agents = AgentManager()`)
+    attributes: tuple[tuple[str, str, str], ...] = ()
 
 
 def call_target(call: ast.Call, qualify: Callable[[ast.AST], str | None], owner: str, me: str | None,
-                value_of: Callable[[ast.expr], ast.expr]) -> CallFact | None:
+                value_of: Callable[[ast.expr], ast.expr], annotated: Mapping[str, str] | None = None) \
+        -> CallFact | None:
     """What `call` goes through. `owner`/`me`: the class and the first parameter's name of
-    the method the call is in; `value_of`: a local name's assigned value."""
+    the method the call is in; `value_of`: a local name's assigned value; `annotated`:
+    parameters annotated with a class (name -> qualified class), when attribute paths
+    through them are wanted ("attr" facts)."""
     func = call.func
     if isinstance(func, ast.Name):
         name = qualify(func)
@@ -86,9 +103,18 @@ def call_target(call: ast.Call, qualify: Callable[[ast.AST], str | None], owner:
     base, attr = func.value, func.attr
     if isinstance(base, ast.Name) and me and base.id == me and owner:
         return CallFact("method", owner, intern(attr))
+    if annotated is not None:
+        if isinstance(base, ast.Call) and isinstance(base.func, ast.Name) and base.func.id == "super" and owner:
+            return CallFact("super", owner, intern(attr))
+        through = _through_instance(base, owner, me, annotated)
+        if through is not None:
+            target, path = through
+            return CallFact("attr", intern(target), intern(f"{path}.{attr}" if path else attr))
     instance = False
     if isinstance(base, ast.Name):
         value = value_of(base)
+        if annotated is not None and isinstance(value, ast.Await):
+            value = value.value  # `client = await get_client()`
         if isinstance(value, ast.Call) and value is not base:
             base, instance = value.func, True
     elif isinstance(base, ast.Call):
@@ -98,6 +124,25 @@ def call_target(call: ast.Call, qualify: Callable[[ast.AST], str | None], owner:
     target = qualify(base)
     # Interned: the same names recur through a file, and its facts are pickled once per file.
     return CallFact("member", intern(target), intern(attr), instance) if target else None
+
+
+def _through_instance(base: ast.expr, owner: str, me: str | None, annotated: Mapping[str, str]) \
+        -> tuple[str, str] | None:
+    """(class, "") for an annotated parameter (`server.read()`), (class, attribute path)
+    for attributes of one or of `self` (`server.agents.list()`)."""
+    path: list[str] = []
+    while isinstance(base, ast.Attribute):
+        path.append(base.attr)
+        base = base.value
+    if not isinstance(base, ast.Name):
+        return None
+    if me and base.id == me and owner:
+        cls = owner
+    else:
+        cls = annotated.get(base.id)
+    if cls is None or not path and cls == owner:
+        return None
+    return cls, ".".join(reversed(path))
 
 
 def find_class(qualified: str, classes: Mapping[str, tuple[str, ...]], unique: Mapping[str, tuple[str, ...]]) \
@@ -113,23 +158,30 @@ def find_class(qualified: str, classes: Mapping[str, tuple[str, ...]], unique: M
     under = [c for c in candidates if c.startswith(package + ".")]
     if len(under) == 1:
         return under[0]
-    return candidates[0] if len(candidates) == 1 else None
+    return candidates[0] if len(candidates) == 1 and _same_package(qualified, candidates[0]) else None
 
 
 def find_method(owner: str, name: str, defined, classes: Mapping[str, tuple[str, ...]]) -> str | None:
     """The qualified function `owner.name` runs: its own, else the nearest base's."""
+    for cls in lineage(owner, classes):
+        candidate = f"{cls}.{name}"
+        if candidate in defined:
+            return candidate
+    return None
+
+
+def lineage(owner: str, classes: Mapping[str, tuple[str, ...]]) -> Iterator[str]:
+    """`owner` and its bases, nearest first (breadth-first: the MRO of the usual
+    single-inheritance and mixin hierarchies), each once."""
     seen, todo, depth = {owner}, [owner], 0
     while todo and depth < 200:
         depth += 1
         cls = todo.pop(0)
-        candidate = f"{cls}.{name}"
-        if candidate in defined:
-            return candidate
+        yield cls
         for base in classes.get(cls, ()):
             if base not in seen:
                 seen.add(base)
                 todo.append(base)
-    return None
 
 
 def resolve(fact: CallFact, symbols) -> tuple[str, str, bool] | None:
@@ -140,12 +192,58 @@ def resolve(fact: CallFact, symbols) -> tuple[str, str, bool] | None:
     if fact.kind == "method":
         found = symbols.method(fact.target, fact.attr)
         return (found, fact.target, True) if found else None
+    if fact.kind == "attr":
+        return _through_attributes(fact, symbols)
+    if fact.kind == "super":
+        if getattr(symbols, "attributes", None) is None:
+            return None
+        found = next((m for b in symbols.classes.get(fact.target, ()) if (m := symbols.method(b, fact.attr))), None)
+        return (found, fact.target, True) if found else None
     known = symbols.cls(fact.target)
+    if known is None and getattr(symbols, "attributes", None) is not None:
+        made = symbols.returns.get(fact.target) if fact.instance else None  # `client = get_client()`
+        known = symbols.cls(made) if made else _module_instance(fact.target, symbols)  # `manager = Manager()`
     if known is not None:
         found = symbols.method(known, fact.attr)
         return (found, known, True) if found else None
     name = f"{fact.target}.{fact.attr}"  # a function of an imported module
     return (name, "", False) if not fact.instance and name in symbols.defined else None
+
+
+def _through_attributes(fact: CallFact, symbols) -> tuple[str, str, bool] | None:
+    """`server.agents.list()`: each attribute's type on the class (or a base) it is read
+    from, then the method of the last one. Symbols without attribute types resolve none."""
+    types = getattr(symbols, "attributes", None)
+    if types is None:
+        return None
+    *path, method = fact.attr.split(".")
+    owner = _attribute_class(symbols.cls(fact.target), path, symbols)
+    found = symbols.method(owner, method) if owner is not None else None
+    return (found, owner, True) if found else None
+
+
+def _attribute_class(owner: str | None, path, symbols) -> str | None:
+    """The class of `owner`'s attribute path (each attribute's type looked up on the
+    class or its bases), None when one is unknown."""
+    for name in path:
+        if owner is None:
+            return None
+        found = next((symbols.attributes[c][name] for c in lineage(owner, symbols.classes)
+                      if name in symbols.attributes.get(c, ())), None)
+        owner = symbols.cls(found) if found else None
+    return owner
+
+
+def _module_instance(target: str, symbols) -> str | None:
+    """`app.routes.manager` (`.sub`...): the class of a module-level instance (and of its
+    attributes), from the module's attribute types."""
+    parts = target.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        module = ".".join(parts[:i])
+        kind = symbols.attributes.get(module, {}).get(parts[i])
+        if kind is not None:
+            return _attribute_class(symbols.cls(kind), parts[i + 1:], symbols)
+    return None
 
 
 def short(name: str) -> str:
@@ -159,15 +257,22 @@ class Symbols:
     defined: frozenset[str] = frozenset()
     classes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # qualified class -> qualified bases
     unique: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # short name -> qualified classes
+    attributes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # class -> attribute -> type
+    returns: Mapping[str, str] = field(default_factory=dict)  # function -> the class its annotation returns
 
     @classmethod
     def of(cls, modules: Iterable[ModuleFunctions]) -> "Symbols":
         defined: set[str] = set()
         classes: dict[str, tuple[str, ...]] = {}
+        attributes: dict[str, dict[str, str]] = {}
+        returns: dict[str, str] = {}
         for mod in modules:
             defined.update(f.name for f in mod.functions)
+            returns.update((f.name, f.returns_type) for f in mod.functions if f.returns_type)
             classes.update(mod.classes)
-        return cls(frozenset(defined), *reexported(classes))
+            for owner, name, kind in mod.attributes:
+                attributes.setdefault(owner, {}).setdefault(name, kind)
+        return cls(frozenset(defined), *reexported(classes), attributes, returns)
 
     def cls(self, qualified: str) -> str | None:
         return find_class(qualified, self.classes, self.unique)
@@ -189,11 +294,25 @@ def reexported(classes: Mapping[str, tuple[str, ...]]) -> tuple[dict, dict]:
     for qual, bases in classes.items():
         fixed = []
         for base in bases:
-            if base not in classes and len(by_short.get(short(base), ())) == 1:
+            if base not in classes and len(by_short.get(short(base), ())) == 1 and \
+                    _same_package(base, by_short[short(base)][0]):
                 base = by_short[short(base)][0]  # re-exported: `from app.models import Base`
             fixed.append(base)
         fixed_classes[qual] = tuple(fixed)
     return fixed_classes, {n: tuple(sorted(qs)) for n, qs in by_short.items()}
+
+
+def _same_package(imported: str, defined: str) -> bool:
+    """Can `imported` (`core.Base`, `app.models.Base`) name the project class `defined`
+    (`label_studio.core.viewsets.Base`, `app.models.base.Base`)? Its package's dotted
+    parts must run, in order, inside the definition's module path: a class imported from
+    another library (`rest_framework.viewsets.ModelViewSet`) is never the project's class
+    of the same name."""
+    package = imported.split(".")[:-1]
+    module = defined.split(".")[:-1]
+    if not package:
+        return True  # a bare name: nothing says where it comes from
+    return any(module[i:i + len(package)] == package for i in range(len(module) - len(package) + 1))
 
 
 class CallGraph:

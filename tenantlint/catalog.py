@@ -79,6 +79,9 @@ class TenantCatalog:
     scoped_helpers: dict = field(default_factory=dict)
     # qualified function -> "request" / "task": entry points and what they call (reach.py)
     reach: dict = field(default_factory=dict)
+    # qualified class -> the get_queryset() methods it inherits or defines, nearest first:
+    # ((owner, source), ...) (discover/view_querysets.py)
+    inherited_querysets: dict = field(default_factory=dict)
     # tenant models that fill in their own tenant on save (discover/tenant_fillers.py)
     tenant_filled: frozenset[str] = frozenset()
 

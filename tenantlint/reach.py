@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 from typing import Callable, Iterable, Mapping
 
+from tenantlint.callgraph import lineage
 from tenantlint.names import dotted
 
 REQUEST, TASK, UNKNOWN = "request", "task", "unknown"
@@ -67,34 +68,64 @@ def kind_of(fn, owner: ast.ClassDef | None) -> str | None:
         return TASK
     if names & _ROUTE_DECORATORS:
         return REQUEST
-    if owner is not None:
-        bases = [_last(b) for b in owner.bases]
-        if any(b.endswith(_TASK_BASES) for b in bases):
-            return TASK
-        if any(b.endswith(_VIEW_BASES) for b in bases):
-            return REQUEST
+    kind = class_kind(owner) if owner is not None else None
+    if kind:
+        return kind
     params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
     if owner is None and params[:1] == ["request"] and not fn.name.startswith("test"):
         return REQUEST  # a Django function view (`test_*(request)`: a test with pytest's fixture)
     return None
 
 
+def class_kind(owner: ast.ClassDef) -> str | None:
+    """`request` for a view class, `task` for a command or task class, by its bases' names."""
+    bases = [_last(b) for b in owner.bases]
+    if any(b.endswith(_TASK_BASES) for b in bases):
+        return TASK
+    if any(b.endswith(_VIEW_BASES) for b in bases):
+        return REQUEST
+    return None
+
+
 def entry_points(module: ast.Module, module_name: str) -> tuple[tuple[str, str], ...]:
     """(qualified function, `request` / `task`) of a module's entry points: module-level
-    functions and methods of module-level classes (`app.views.Things.list`)."""
+    functions and methods of module-level classes (`app.views.Things.list`); and view,
+    command and task classes themselves (`app.views.Things`)."""
     out = []
+    prefix = f"{module_name}." if module_name else ""
     for fn, owner in _definitions(module):
         kind = kind_of(fn, owner)
         if kind:
-            prefix = f"{module_name}." if module_name else ""
             out.append((f"{prefix}{owner.name}.{fn.name}" if owner is not None else f"{prefix}{fn.name}", kind))
+    for node in module.body:
+        kind = class_kind(node) if isinstance(node, ast.ClassDef) else None
+        if kind:
+            out.append((f"{prefix}{node.name}", kind))
     return tuple(out)
 
 
-def project_reach(entries: Mapping[str, str], callees: Callable[[str], Iterable[str]]) -> dict[str, str]:
+def project_reach(entries: Mapping[str, str], callees: Callable[[str], Iterable[str]],
+                  classes: Mapping[str, tuple[str, ...]] | None = None, defined: Iterable[str] = ()) \
+        -> dict[str, str]:
     """Qualified function -> `request` / `task`: the entry points and every project
     function they call, directly or not, across modules (`callees`: the project call
-    graph). A function reached from both is `request`."""
+    graph). A function reached from both is `request`. With `classes` (qualified class
+    -> bases), a class deriving from a view or task class of the project, in any module,
+    is one too (`class S3StorageDetail(StorageDetailAPI)`), and so are its methods
+    (among `defined`)."""
+    entries = dict(entries)
+    if classes:
+        derived = {}
+        for cls in classes:
+            if cls not in entries:
+                kind = next((entries[c] for c in lineage(cls, classes) if c in entries and c in classes), None)
+                if kind:
+                    derived[cls] = kind
+        entries.update(derived)
+        for name in defined:
+            kind = derived.get(name.rpartition(".")[0])
+            if kind and name not in entries:
+                entries[name] = kind
     out: dict[str, str] = {}
     for wanted in (REQUEST, TASK):
         todo = [name for name, kind in entries.items() if kind == wanted and name not in out]
@@ -135,7 +166,8 @@ class Reach:
         for fn, owner in _definitions(module):
             functions.setdefault(fn.name, []).append(fn)
             kind = kind_of(fn, owner) or \
-                project.get(f"{prefix}{owner.name}.{fn.name}" if owner is not None else f"{prefix}{fn.name}")
+                project.get(f"{prefix}{owner.name}.{fn.name}" if owner is not None else f"{prefix}{fn.name}") or \
+                (project.get(f"{prefix}{owner.name}") if owner is not None else None)
             if kind:
                 kinds[id(fn)] = kind
         # What an entry point calls in the module runs there too (request outranks task).
@@ -156,6 +188,12 @@ class Reach:
             for fn in fns:
                 if id(fn) in kinds:
                     self.spans.append((fn.lineno, fn.end_lineno or fn.lineno, kinds[id(fn)]))
+        # A view's class body (its `queryset`, `serializer_class`) serves its requests.
+        for node in module.body:
+            if isinstance(node, ast.ClassDef):
+                kind = class_kind(node) or project.get(f"{prefix}{node.name}")
+                if kind:
+                    self.spans.append((node.lineno, node.end_lineno or node.lineno, kind))
 
     def at(self, line: int) -> str:
         best, size = UNKNOWN, None

@@ -220,15 +220,20 @@ def orphan(note_id):
 '''
 
 
-def test_reach_follows_calls_across_modules(tmp_path, monkeypatch):
+def _scan_project(tmp_path, monkeypatch, files: dict) -> dict:
+    """`scan --format json` of a project made of `files` (relative path -> text)."""
     (tmp_path / "tenantlint.toml").write_text('tenant-columns = ["tenant_id"]\n')
-    files = {"app/__init__.py": "", "app/models.py": MODELS, "app/routes.py": ROUTES, "app/tasks.py": TASKS,
-             "app/services.py": SERVICES, "app/db.py": "session = None\n"}
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
     monkeypatch.chdir(tmp_path)
-    out = json.loads(CliRunner().invoke(main, ["scan", ".", "--format", "json", "--no-cache"]).output)
+    return json.loads(CliRunner().invoke(main, ["scan", ".", "--format", "json", "--no-cache"]).output)
+
+
+def test_reach_follows_calls_across_modules(tmp_path, monkeypatch):
+    out = _scan_project(tmp_path, monkeypatch, {
+        "app/__init__.py": "", "app/models.py": MODELS, "app/routes.py": ROUTES, "app/tasks.py": TASKS,
+        "app/services.py": SERVICES, "app/db.py": "session = None\n"})
     lines = SERVICES.splitlines()
     reach = {lines[d["line"] - 1].strip(): d["reach"] for d in out["diagnostics"] if d["path"] == "app/services.py"}
     by_function = {}
@@ -243,3 +248,96 @@ def test_reach_follows_calls_across_modules(tmp_path, monkeypatch):
                            "purge": "task",  # a Celery task in another module
                            "shared": "request",  # called by a route and a task: request outranks task
                            "orphan": "unknown"}
+
+
+SERVER = '''\
+from app.services import NoteService
+
+
+class Server:
+    def __init__(self):
+        self.notes = NoteService()
+'''
+
+DEPENDENT_ROUTES = '''\
+from fastapi import APIRouter, Depends
+
+from app.server import Server
+
+router = APIRouter()
+
+
+def get_server() -> Server:
+    return Server()
+
+
+@router.get("/notes/{note_id}")
+async def read_note(note_id: int, server: "Server" = Depends(get_server)):
+    return await server.notes.load(note_id)
+'''
+
+SERVICE_ONLY = '''\
+from app.models import Note
+from app.db import session
+
+
+class NoteService:
+    async def load(self, note_id):
+        return session.get(Note, note_id)
+
+    async def unused(self, note_id):
+        return session.get(Note, note_id)
+'''
+
+
+def test_reach_through_an_injected_parameter_and_its_attributes(tmp_path, monkeypatch):
+    """`server: Server = Depends(...)` then `server.notes.load(...)`: the route reaches
+    the method through the parameter's annotation and the attribute `Server.__init__`
+    sets, across three modules."""
+    out = _scan_project(tmp_path, monkeypatch, {
+        "app/__init__.py": "", "app/models.py": MODELS, "app/routes.py": DEPENDENT_ROUTES, "app/server.py": SERVER,
+        "app/services.py": SERVICE_ONLY, "app/db.py": "session = None\n"})
+    reach = {d["line"]: d["reach"] for d in out["diagnostics"] if d["path"] == "app/services.py"}
+    assert reach == {7: "request", 10: "unknown"}
+
+
+DJANGO_MODELS = '''\
+from django.db import models
+
+
+class Storage(models.Model):
+    tenant = models.ForeignKey("Tenant", on_delete=models.CASCADE)
+'''
+
+VIEW_BASES = '''\
+from rest_framework import generics
+
+
+class StorageDetailAPI(generics.RetrieveAPIView):
+    lookup_field = "pk"
+'''
+
+VIEWS = '''\
+from app.bases import StorageDetailAPI
+from app.models import Storage
+
+
+class S3StorageDetailAPI(StorageDetailAPI):
+    queryset = Storage.objects.all()
+
+    def refresh(self):
+        return Storage.objects.get(pk=self.kwargs["pk"])
+
+
+class Plain:
+    queryset = Storage.objects.all()
+'''
+
+
+def test_a_view_class_body_and_a_view_derived_from_a_project_base(tmp_path, monkeypatch):
+    """A class-level queryset serves the view's requests; a class whose project base (in
+    another module) is a view is a view too, with its methods."""
+    out = _scan_project(tmp_path, monkeypatch, {
+        "app/__init__.py": "", "app/models.py": DJANGO_MODELS, "app/bases.py": VIEW_BASES, "app/views.py": VIEWS})
+    reach = {d["line"]: d["reach"] for d in out["diagnostics"] if d["path"] == "app/views.py"}
+    assert reach == {6: "request", 9: "request", 13: "unknown"}

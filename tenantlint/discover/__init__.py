@@ -21,7 +21,7 @@ from tenantlint.stores.wrappers import WrapperFact, index_wrappers, resolve_inst
 from tenantlint.config import Settings
 from tenantlint.discover.escapes import suppression_facts
 from tenantlint.discover.settings_read import reads_in
-from tenantlint.discover import entry_points, request_helpers, tenant_fillers, verifiers
+from tenantlint.discover import entry_points, request_helpers, tenant_fillers, verifiers, view_querysets
 from tenantlint.discover.entry_points import EntryFact
 from tenantlint.discover.request_helpers import RequestHelperFact
 from tenantlint.discover.verifiers import VerifierFact
@@ -60,7 +60,8 @@ def python_discoverers() -> tuple[PyDiscoverer, ...]:
             *django_migrations.DISCOVERERS, *module_names.DISCOVERERS, *ambient_helpers.DISCOVERERS,
             *wrapper_classes.DISCOVERERS, *documents.DISCOVERERS, *escapes.DISCOVERERS,
             *settings_read.DISCOVERERS, *request_helpers.DISCOVERERS, *tenant_fillers.DISCOVERERS,
-            *functions.DISCOVERERS, *verifiers.DISCOVERERS, *entry_points.DISCOVERERS)
+            *functions.DISCOVERERS, *verifiers.DISCOVERERS, *entry_points.DISCOVERERS,
+            *view_querysets.DISCOVERERS)
 
 
 # Below this many files to read, worker start-up costs more than it saves.
@@ -164,8 +165,11 @@ def assemble_facts(settings: Settings, facts: Iterable[Fact]) -> TenantCatalog:
     catalog.request_helpers = request_helpers.request_helpers(f for f in facts if isinstance(f, RequestHelperFact))
     catalog.scoped_helpers = verifiers.verifier_index(f for f in facts if isinstance(f, VerifierFact))
     # Where each function runs: entry points, and what they call across modules.
+    graph = CallGraph(function_facts(facts).values())
     catalog.reach = project_reach(entry_points.entry_index(f for f in facts if isinstance(f, EntryFact)),
-                                  CallGraph(function_facts(facts).values()).callees)
+                                  graph.callees, graph.symbols.classes, graph.symbols.defined)
+    catalog.inherited_querysets = view_querysets.inherited_querysets(
+        (f for f in facts if isinstance(f, view_querysets.QuerysetMethodFact)), graph.symbols.classes)
     catalog.tenant_filled = tenant_fillers.filled_models(
         (f for f in facts if isinstance(f, TenantFillerFact)), (f for f in facts if isinstance(f, ModelFact)),
         catalog.models)

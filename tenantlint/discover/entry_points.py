@@ -31,7 +31,8 @@ class EntryPoints:
     gaps = False
 
     def wants_file(self, data: bytes, settings: Settings) -> bool:
-        return b"def " in data and any(word in data for word in _WORDS[1:])
+        # `class X(ListAPIView): queryset = ...` alone is a view too (its body has no def).
+        return (b"def " in data or b"class " in data) and any(word in data for word in _WORDS[1:])
 
     def discover(self, tree: ast.Module, path: str, module: str, settings: Settings) -> Iterable[EntryFact]:
         entries = entry_points(tree, module)

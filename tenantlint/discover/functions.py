@@ -93,6 +93,7 @@ def module_functions(tree: ast.Module, path: str, module: str, source: str = "")
             else:
                 unnamed.extend(stmt.body)
     classes = []
+    attributes: list[tuple[str, str, str]] = []
     for cls in top_classes(tree):
         qual = f"{module}.{cls.name}" if module else cls.name
         bases = tuple(q for q in (imports.qualify(b.value if isinstance(b, ast.Subscript) else b)
@@ -101,11 +102,102 @@ def module_functions(tree: ast.Module, path: str, module: str, source: str = "")
         for stmt in cls.body:
             if isinstance(stmt, _DEFS):
                 functions.append(_function(f"{qual}.{stmt.name}", qual, stmt, imports, _self_name(stmt), lines))
+        attributes.extend((qual, name, kind) for name, kind in _attribute_types(cls, imports.qualify))
+    if module:  # module-level instances: `manager = Manager()`, `manager: Manager = make()`
+        attributes.extend((module, name, kind) for name, kind in _instances(tree.body, imports.qualify))
     top = [s for s in tree.body if not isinstance(s, (*_DEFS, ast.ClassDef))]
     calls = calls_in(unnamed, imports.qualify, "", None) + calls_in(top, imports.qualify, "", None)
     renamed = tuple((local, full.rsplit(".", 1)[-1]) for local, full in imports.aliases.items()
                     if full.rsplit(".", 1)[-1] != local)
-    return ModuleFunctions(path, module, tuple(functions), tuple(classes), tuple(dict.fromkeys(calls)), renamed)
+    return ModuleFunctions(path, module, tuple(functions), tuple(classes), tuple(dict.fromkeys(calls)), renamed,
+                           tuple(dict.fromkeys(attributes)))
+
+
+def annotation_class(node: ast.expr | None, qualify) -> str | None:
+    """The qualified class an annotation names: `SyncServer`, `"SyncServer"`,
+    `Optional[X]`, `X | None`, `Annotated[X, Depends(...)]`; None for anything else (a
+    builtin or a name defined nowhere qualifies to no dotted path)."""
+    for _ in range(4):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                node = ast.parse(node.value.strip(), mode="eval").body
+            except (SyntaxError, ValueError):
+                return None
+        elif isinstance(node, ast.Subscript) and call_name(node.value) in ("Optional", "Annotated"):
+            node = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) and node.slice.elts else node.slice
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            sides = [n for n in (node.left, node.right) if not (isinstance(n, ast.Constant) and n.value is None)]
+            if len(sides) != 1:
+                return None
+            node = sides[0]
+        else:
+            break
+    if not isinstance(node, (ast.Name, ast.Attribute)):
+        return None
+    name = qualify(node)
+    return name if name and "." in name else None
+
+
+def _annotated(node, qualify) -> dict[str, str]:
+    """A function's parameters annotated with a class: name -> qualified class."""
+    args = node.args
+    out = {}
+    for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+        kind = annotation_class(arg.annotation, qualify) if arg.annotation is not None else None
+        if kind:
+            out[arg.arg] = kind
+    return out
+
+
+def _instances(body, qualify) -> Iterator[tuple[str, str]]:
+    """(name, qualified class) of the module-level names assigned an instance."""
+    for stmt in body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            kind = _made(stmt.value, qualify, {})
+            if kind:
+                yield stmt.targets[0].id, kind
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            kind = annotation_class(stmt.annotation, qualify)
+            if kind:
+                yield stmt.target.id, kind
+
+
+def _made(value, qualify, params: dict) -> str | None:
+    """The qualified class (or callable) whose result a value is: `Manager(...)`,
+    `manager or Manager()`, a parameter annotated with a class."""
+    if isinstance(value, ast.BoolOp):
+        return next((k for v in value.values if (k := _made(v, qualify, params))), None)
+    if isinstance(value, ast.Call) and isinstance(value.func, (ast.Name, ast.Attribute)):
+        kind = qualify(value.func)
+    elif isinstance(value, ast.Name):
+        kind = params.get(value.id)
+    else:
+        return None
+    return kind if kind and "." in kind else None
+
+
+def _attribute_types(cls: ast.ClassDef, qualify) -> Iterator[tuple[str, str]]:
+    """(attribute, qualified type) of a class: its annotations (`agents: AgentManager`) and
+    what `__init__` sets (`self.agents = AgentManager(...)`, `self.agents: AgentManager`,
+    `self.agents = agents` of a parameter `agents: AgentManager`)."""
+    for stmt in cls.body:
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            kind = annotation_class(stmt.annotation, qualify)
+            if kind:
+                yield stmt.target.id, kind
+        elif isinstance(stmt, _DEFS) and stmt.name == "__init__":
+            me = _self_name(stmt)
+            params = _annotated(stmt, qualify)
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                    target, kind = node.targets[0], _made(node.value, qualify, params)
+                elif isinstance(node, ast.AnnAssign):
+                    target, kind = node.target, annotation_class(node.annotation, qualify)
+                else:
+                    continue
+                if kind and "." in kind and isinstance(target, ast.Attribute) and \
+                        isinstance(target.value, ast.Name) and target.value.id == me:
+                    yield target.attr, kind
 
 
 def _function(name: str, owner: str, node, imports: ImportMap, me: str | None, lines) -> FunctionFact:
@@ -122,13 +214,17 @@ def _function(name: str, owner: str, node, imports: ImportMap, me: str | None, l
                       node.args.kwarg is not None and filters_by_keywords(code, node.args.kwarg.arg))
     is_classmethod = me is not None and any(call_name(d) == "classmethod" for d in node.decorator_list)
     return FunctionFact(name, owner, node.lineno, node.end_lineno or 0, params,
-                        tuple(optional), returns, shaped, is_classmethod, calls_in(node.body, imports.qualify, owner, me))
+                        tuple(optional), returns, shaped, is_classmethod,
+                        calls_in(node.body, imports.qualify, owner, me, _annotated(node, imports.qualify)),
+                        annotation_class(node.returns, imports.qualify) or "" if node.returns is not None else "")
 
 
-def calls_in(body, qualify, owner: str, me: str | None) -> tuple[CallFact, ...]:
+def calls_in(body, qualify, owner: str, me: str | None, annotated: dict | None = None) -> tuple[CallFact, ...]:
     """The distinct calls of a body, nested definitions included, in the order the
     statements are walked (breadth-first in each, as `ast.walk`): a local name stands for
-    the last value assigned to it before the call in that order."""
+    the last value assigned to it before the call in that order; calls through `self`'s
+    attributes and annotated parameters (`annotated`: name -> class) are "attr" facts."""
+    annotated = annotated if annotated is not None else {}
     values: dict[str, ast.expr] = {}
     out: dict[CallFact, None] = {}
 
@@ -156,7 +252,7 @@ def calls_in(body, qualify, owner: str, me: str | None) -> tuple[CallFact, ...]:
                 if len(node.targets) == 1 and type(node.targets[0]) is Name:
                     values[node.targets[0].id] = node.value
             elif kind is Call:
-                fact = call_target(node, qualify, owner, me, value_of)
+                fact = call_target(node, qualify, owner, me, value_of, annotated)
                 if fact is not None:
                     out[fact] = None
     return tuple(out)

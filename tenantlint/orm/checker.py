@@ -14,12 +14,13 @@ from tenantlint.orm.explain import handed_to
 from tenantlint.orm.flow import Flow
 from tenantlint.orm.guards import guarded_assignments
 from tenantlint.orm.index import bound_attributes
+from tenantlint.orm.inherited import calls_super, through
 from tenantlint.words import token_offsets, word_counts, words_of
 from tenantlint.orm.peewee import Peewee
 from tenantlint.orm.provenance import Provenance
 from tenantlint.orm.pyast import top_classes
 from tenantlint.orm.sqlalchemy import SqlAlchemy
-from tenantlint.orm.state import judge
+from tenantlint.orm.state import Root, State, judge
 from tenantlint.orm.summaries import FunctionIndex, defaults_of
 from tenantlint.rulebase import Checker
 from tenantlint.trace import NOT_TENANT, PARTLY, SCOPED, UNSCOPED, UNVERIFIED
@@ -206,17 +207,33 @@ class OrmChecker(Checker):
         # get_queryset(), unless that method starts from it: `self.queryset` or
         # `super().get_queryset()` (DRF's and Django's return the class-level queryset).
         overrides = any(s.name == "get_queryset" for s in methods)
+        qual = f"{self.ctx.module_name}.{node.name}" if id(node) in self._top_classes and self.ctx.module_name else ""
+        # The get_queryset() methods of its project bases, nearest first (orm/inherited.py).
+        inherited = tuple(c for c in self.ctx.catalog.inherited_querysets.get(qual, ()) if c[0] != qual)
         if not overrides:
-            self._generic_view_model(node)
+            self._generic_view_model(node, inherited)
         replaced = _replaced_querysets(methods)
         body = [s for s in node.body if not (isinstance(s, ast.Assign) and len(s.targets) == 1 and
                                              isinstance(s.targets[0], ast.Name) and s.targets[0].id in replaced)]
-        env = self._flow().run(body, observe_end=not overrides)
+        flow = self._flow()
+        env = flow.run(body, observe_end=not overrides and not inherited)
         queryset = env.get("queryset") if env else None
+        super_queryset = queryset  # what `super().get_queryset()` returns in its own get_queryset()
+        if inherited and env is not None and not overrides:
+            for name, states in env.items():
+                if name != "queryset":
+                    flow.observe(states)
+            if queryset:
+                self._observe(self._inherited(inherited, queryset))
+        elif inherited and queryset and any(calls_super(s) for s in methods if s.name == "get_queryset"):
+            ran = through(inherited, queryset, self._run_inherited, _self_name)
+            if ran is not None:
+                self._observe(ran[1])
+                super_queryset = ran[0]
         bound = self.bindings.get(node.name, {})
-        if id(node) in self._top_classes and self.ctx.module_name:
+        if qual:
             for fn in methods:
-                self._owners[id(fn)] = f"{self.ctx.module_name}.{node.name}"
+                self._owners[id(fn)] = qual
         # `cls` in a classmethod: the class, and its subclasses that are tenant models.
         kinds = self.functions.class_models.get(node.name, frozenset()) | \
             (frozenset({node.name}) & frozenset(self.ctx.catalog.models))
@@ -224,7 +241,7 @@ class OrmChecker(Checker):
             me = _self_name(fn)
             if me is None:
                 continue
-            held = {f"{me}.queryset": queryset, "super().get_queryset()": queryset} \
+            held = {f"{me}.queryset": queryset, "super().get_queryset()": super_queryset} \
                 if queryset and fn.name == "get_queryset" else {}
             attrs = {f"{me}.{attr}": models for attr, models in bound.items()}
             if kinds and any(call_name(d) == "classmethod" for d in fn.decorator_list):
@@ -232,9 +249,34 @@ class OrmChecker(Checker):
             if held or attrs:
                 self._methods[id(fn)] = (held, attrs)
 
-    def _generic_view_model(self, node: ast.ClassDef) -> None:
+    def _inherited(self, chain, states) -> frozenset:
+        """What runs of a class-level query through the get_queryset() a view inherits:
+        what it returns and what it consumes otherwise (the query itself when a method
+        cannot be read)."""
+        ran = through(chain, states, self._run_inherited, _self_name)
+        return states if ran is None else ran[0] | ran[1]
+
+    def _run_inherited(self, fn, held: dict) -> tuple[frozenset, frozenset]:
+        """Follow an inherited get_queryset() (parsed from the catalog's text: its nodes
+        are not this file's, so nothing in it is reported here and no screen applies)."""
+        returned: list = []
+        consumed: set = set()
+        flow = Flow(self.frameworks, consumed.update, self._is_escape)
+        flow.held = held
+        flow.returning = returned.append
+        flow.param_defaults = defaults_of(fn)
+        flow.tenant_names = self.models.tenant_names
+        self.provenance.enter(fn)
+        try:
+            flow.run(fn.body)
+        finally:
+            self.provenance.enter(None)
+        return frozenset(s for group in returned for s in group), frozenset(consumed)
+
+    def _generic_view_model(self, node: ast.ClassDef, inherited=()) -> None:
         """`class DealList(ListView): model = Deal` with no get_queryset() and no
-        `queryset`: Django's generic view runs `Deal._default_manager.all()`."""
+        `queryset`: Django's generic view runs `Deal._default_manager.all()`, or hands it
+        to the get_queryset() of a project mixin (`inherited`), which may narrow it."""
         imports = self.ctx.imports
         if imports is None or not any(_is_object_view(imports.qualify(b)) for b in node.bases):
             return
@@ -245,6 +287,9 @@ class OrmChecker(Checker):
             return
         model = self.models.model_of(value, "django")
         if model is None or model in self.always or self.ctx.in_scope_provider(value):
+            return
+        if inherited:
+            self._observe(self._inherited(inherited, frozenset({State(Root(value, "django"), frozenset({model}))})))
             return
         self.report("TL201", value, self._message("TL201", [model]) + " (a generic view with no get_queryset())")
 
