@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import ast
 
+from tenantlint.id_origin import PRIMARY_KEYS, IdOrigin, project_helper
 from tenantlint.orm.state import judge
 from tenantlint.visit import child_fields
 from tenantlint.reach import request_parameters
 
-PRIMARY_KEYS = frozenset({"id", "pk"})
-_CASTS = frozenset({"str", "int", "UUID", "uuid.UUID"})
 
 
 class Provenance:
@@ -39,33 +38,14 @@ class Provenance:
         self.func = func
 
     # -- values -------------------------------------------------------------
-    def trusted(self, node, flow, depth: int = 0) -> bool:
-        if depth > 5 or node is None:
-            return False
-        values = self.values
-        if values is not None:
-            if values.request_input(node) is not None:
-                return False
-            if values.is_tenant(node):
-                return True
-        if isinstance(node, ast.Name):
-            value = flow.resolve(node)
-            if value is not node:
-                return self.trusted(value, flow, depth + 1)
-            return self.verified(node.id, flow, node.lineno)
-        if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords and \
-                _name(node.func) in _CASTS:
-            return self.trusted(node.args[0], flow, depth + 1)
-        if isinstance(node, ast.Attribute):
-            models = self.row(node.value, flow)
-            if models is None:
-                return False
-            column = node.attr.lower()
-            return column in PRIMARY_KEYS or any(column in self._keys(m) for m in models)
-        if isinstance(node, (ast.Call, ast.Await)):
-            # The row itself stands for its key (`Message.conversation == conv` in peewee).
-            return self.row(node, flow) is not None
-        return False
+    def origin(self, flow) -> IdOrigin:
+        """The value-level answers (tenantlint/id_origin.py) with this checker's rows,
+        verified ids and names as `flow` holds them."""
+        return IdOrigin(self.values, flow.resolve, lambda node: self.row(node, flow),
+                        lambda name, line: self.verified(name, flow, line), self._keys, self._route_inputs)
+
+    def trusted(self, node, flow) -> bool:
+        return self.origin(flow).trusted(node)
 
     def row(self, node, flow, depth: int = 0) -> frozenset[str] | None:
         """The models of a row loaded under tenant scope that `node` holds, else None: a
@@ -161,19 +141,8 @@ class Provenance:
         return frozenset(k[0].lower() for k in keys)
 
     def source(self, node, flow) -> str | None:
-        """Where an untrusted id comes from, for the message: the request (what the client
-        sent, or a path, query or body parameter of a route), or the caller."""
-        if self.values is not None and self.values.request_input(node) is not None:
-            return "by an id from the request"
-        node = flow.resolve(node) if isinstance(node, ast.Name) else node
-        base = node
-        while isinstance(base, (ast.Attribute, ast.Subscript)):
-            base = base.value  # `body.agent_ids[0]`: a field of a request body model
-        if isinstance(base, ast.Name) and base.id in self._route_inputs():
-            return "by an id from the request"
-        if isinstance(node, ast.Name):
-            return "by an id the caller passes"
-        return None
+        """Where an untrusted id comes from, for the message."""
+        return self.origin(flow).source(node)
 
     def _route_inputs(self) -> frozenset[str]:
         """The parameters of the function being followed that the client fills, when it
@@ -299,13 +268,7 @@ class Provenance:
             # `self._get_resource(...)` / `cls.read(...)`: the method of this class or a base
             functions = self.checker.functions
             qualified = functions.method(owner, func.attr) or f"{owner}.{func.attr}"
-        found = index.get(qualified)
-        if found is None and "." in qualified:
-            # imported through a package that re-exports it (`from app.helpers import check`)
-            package, short = qualified.rsplit(".", 1)
-            under = [v for k, v in index.items() if k.startswith(package + ".") and k.rsplit(".", 1)[-1] == short]
-            found = under[0] if len(under) == 1 else None
-        return found or ((), ())
+        return project_helper(index, qualified)
 
     def implicit_ties(self, joined, present) -> frozenset[tuple[str, str]]:
         """A child table joined with no condition (SQLAlchemy follows its foreign key) is
