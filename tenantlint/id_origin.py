@@ -44,7 +44,8 @@ class IdOrigin:
         values = self.values
         if values is not None:
             if values.request_input(node) is not None:
-                return False
+                # what the client sent, unless a scoped query has just verified it
+                return isinstance(node, ast.Name) and self.verified(node.id, node.lineno)
             if values.is_tenant(node):
                 return True
         if isinstance(node, ast.Name):

@@ -26,6 +26,7 @@ from tenantlint.names import dotted
 from tenantlint.rulebase import Checker
 from tenantlint.rules.sql_constants import Constants, collect as collect_constants
 from tenantlint.rules.sql_fragments import FragmentReading, ListBuild
+from tenantlint.rules.sql_trust import ParentKeyTrust
 from tenantlint.sql.paths import Build
 from tenantlint.sql.recover import RecoveryLookups, HolePiece, Recovered, recover, text
 from tenantlint.sql.statements import literal_screen
@@ -76,13 +77,19 @@ class SqlChecker(FragmentReading, Checker):
         self.list_ok: set[int] = set()
         self.pending: list = []  # judged strings with findings, reported by _flush
         self.shared = getattr(ctx.catalog, "modules", None)
+        # Parent-key predicates scope a child table only with a trusted value (sql_trust.py).
+        self.trust = ParentKeyTrust(ctx, self.policy) if getattr(self.policy, "parent_keys", None) else None
 
     # -- scopes -----------------------------------------------------------------
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         self.scopes.append(Scope())
+        if self.trust is not None:
+            self.trust.funcs.append(node)
 
     def leave_FunctionDef(self, node: ast.FunctionDef) -> None:
         self._judge_scope(self.scopes.pop())
+        if self.trust is not None:
+            self.trust.funcs.pop()
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self.scopes.append(Scope())
@@ -108,6 +115,8 @@ class SqlChecker(FragmentReading, Checker):
     # -- builds -----------------------------------------------------------------
     def visit_Assign(self, node: ast.Assign) -> None:
         if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if self.trust is not None:
+                self.trust.assign(node.targets[0].id, node.value)
             self._bind_list(node.targets[0], node.value)
             self._bind(node.targets[0], node.value, augment=False)
 
@@ -246,6 +255,8 @@ class SqlChecker(FragmentReading, Checker):
             self._candidate(node)
 
     def visit_Call(self, node: ast.Call) -> None:
+        if self.trust is not None:
+            self.trust.call(node)
         self._list_call(node)
         self._searched(node)
         # `.format`, `.join`, `dedent(...)`, psycopg `sql.SQL(...)`: recover() knows which.
@@ -289,7 +300,8 @@ class SqlChecker(FragmentReading, Checker):
         if recovered is None or not recovered.has_text:
             return
         self.root = node
-        self._judge(recovered, node, node, scoped=self.ctx.in_scope_provider(node))
+        sites = (lambda: self.trust.string_sites(node)) if self.trust is not None else None
+        self._judge(recovered, node, node, scoped=self.ctx.in_scope_provider(node), sites=sites)
 
     # -- judging ----------------------------------------------------------------
     def _judge_scope(self, scope: Scope, module: bool = False) -> None:
@@ -304,7 +316,11 @@ class SqlChecker(FragmentReading, Checker):
                 continue  # judged inside the larger strings it was folded into
             scoped = build.in_provider or (bare > 0 and unscoped == 0)
             values, bases = build.paths()
-            self._judge(build.value, build.first, build.last, scoped=scoped, values=values, bases=bases)
+            sites = None
+            if self.trust is not None:
+                func, elsewhere = self.trust.func, bool(shared and shared.bare)
+                sites = (lambda b=build, f=func: self.trust.name_sites(b.name, f, module)), elsewhere
+            self._judge(build.value, build.first, build.last, scoped=scoped, values=values, bases=bases, sites=sites)
 
     def _shared(self, build: Build):
         """This module's constant as other modules use it (None: they do not)."""
@@ -314,26 +330,78 @@ class SqlChecker(FragmentReading, Checker):
         return found if found is not None and found.line == build.first.lineno else None
 
     def _judge(self, recovered: Recovered, first: ast.expr, last: ast.expr, *, scoped: bool,
-               values: list[Recovered] | None = None, bases: list[Recovered] = ()) -> None:
+               values: list[Recovered] | None = None, bases: list[Recovered] = (), sites=None) -> None:
         """Judge a string by the value of each path in `values` (default: `recovered`)
         and, for scope, the value of each base path (where no conditional addition to it
-        ran). Reported at the end of the module (`_flush`)."""
+        ran). Reported at the end of the module (`_flush`). `sites`: where the text is run
+        (sql_trust.py), or (that, run by other modules too); when it binds parent-key
+        parameters, their values are judged at the end of the module, when every call
+        that runs it has been seen."""
         from tenantlint.sql import analyze_sql
 
-        values = values or [recovered]
+        paths = values or [recovered]
+        values = [v.to_sql() for v in paths]
+        bases = [b.to_sql() for b in bases]
+        params: list[set] | None = [set() for _ in values] if sites is not None and not scoped else None
         found: list = []
         notes = [] if self.ctx.trace is not None else None
-        for value in values:
-            found += analyze_sql(value.to_sql(), self.policy, scoped=scoped, notes=notes) or ()
+        for k, value in enumerate(values):
+            found += analyze_sql(value, self.policy, scoped=scoped, notes=notes,
+                                 parent_params=params[k] if params else None) or ()
+        if params is not None and any(params):
+            retrust = self._retrust(values, bases, params, first, last, sites)
+            self.pending.append((len(self.pending), recovered, first, last, [recovered, *paths], None, retrust))
+            return
         if notes:
             self._trace(notes, first, last, scoped)
-        codes = {i.code for i in found}
+        unscoped = self._unscoped(bases, {i.code for i in found})
+        if found or unscoped:
+            self.pending.append((len(self.pending), recovered, first, last, [recovered, *paths], found, unscoped))
+
+    def _unscoped(self, bases, codes, untrusted=None) -> list:
+        """The scope findings of the base paths that the full paths do not have."""
+        from tenantlint.sql import analyze_sql
+
         unscoped: list = []
         for base in bases:
-            unscoped += [i for i in analyze_sql(base.to_sql(), self.policy, scoped=scoped) or ()
+            unscoped += [i for i in analyze_sql(base, self.policy, untrusted=untrusted) or ()
                          if i.code in _SCOPE_CODES and i.code not in codes]
-        if found or unscoped:
-            self.pending.append((len(self.pending), recovered, first, last, [recovered, *values], found, unscoped))
+        return unscoped
+
+    def _retrust(self, values, bases, params, first, last, sites):
+        """The findings of a text whose parent-key predicates anchor only with trusted
+        values, judged again with the untrusted ones refused (when `_flush` runs)."""
+        func = self.trust.func
+
+        def again():
+            from tenantlint.sql import analyze_sql
+
+            where, elsewhere = sites if isinstance(sites, tuple) else (sites, False)
+            run = where()
+            found: list = []
+            notes = [] if self.ctx.trace is not None else None
+            refused: dict = {}
+            for value, keys in zip(values, params):
+                holes = {h.marker.lower(): h.name for h in value.holes}
+                untrusted = self.trust.untrusted(keys, run, lambda key, h=holes: self._hole_values(h.get(key), first, last, func),
+                                                 elsewhere) if keys else {}
+                refused.update(untrusted)
+                found += analyze_sql(value, self.policy, notes=notes, untrusted=untrusted) or ()
+            if notes:
+                self._trace(notes, first, last, False)
+            return found, self._unscoped(bases, {i.code for i in found}, refused)
+        return again
+
+    def _hole_values(self, name: str | None, first: ast.expr, last: ast.expr, func) -> list:
+        """The expressions an interpolated value hole stands for (`{app_id}` in an f-string)."""
+        if not name:
+            return []
+        found = []
+        for node in {id(first): first, id(last): last}.values():
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.FormattedValue) and self.ctx.code_for(sub.value) == name:
+                    found.append((sub.value, func))
+        return found
 
     def _trace(self, notes: list, first: ast.expr, last: ast.expr, scoped: bool) -> None:
         span = (self.ctx.positions[first].start.line, self.ctx.positions[last].end.line)
@@ -358,6 +426,10 @@ class SqlChecker(FragmentReading, Checker):
         pending = sorted(self.pending, key=lambda e: (e[2].lineno, e[2].col_offset, e[0]))
         self.pending = []
         for _, recovered, first, last, values, found, unscoped in pending:
+            if found is None:  # parent-key parameters: judged now that every call is seen
+                found, unscoped = unscoped()
+                if not found and not unscoped:
+                    continue
             holes: dict[str, set[int]] = {}
             for value in values:
                 for piece in value.pieces:

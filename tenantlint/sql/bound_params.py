@@ -29,7 +29,7 @@ def tenant_parameters(text: str, tenant_columns: frozenset[str], dialect: str = 
         return frozenset()
     if tree is None:
         return frozenset()
-    order = {id(p): n for n, p in enumerate(tree.find_all(exp.Placeholder, bfs=False), 1)}
+    order = placeholder_order(tree)
     out: set[str | int] = set()
     for node in tree.find_all(exp.EQ, exp.In, exp.Is, exp.NullSafeEQ, bfs=False):
         sides = [node.this, *([node.expression] if node.expression is not None else []),
@@ -39,7 +39,7 @@ def tenant_parameters(text: str, tenant_columns: frozenset[str], dialect: str = 
             continue
         for side in sides:
             for holder in _placeholders(side):
-                out.add(_key(holder, order))
+                out.add(placeholder_key(holder, order))
     return frozenset(k for k in out if k is not None)
 
 
@@ -52,7 +52,14 @@ def _placeholders(node: exp.Expression):
         yield from (p for p in node.find_all(exp.Placeholder))
 
 
-def _key(holder: exp.Placeholder, order: dict[int, int]) -> str | int | None:
+def placeholder_order(tree: exp.Expression) -> dict[int, int]:
+    """id(placeholder) -> its 1-based place among the statement's parameters (for `?`)."""
+    return {id(p): n for n, p in enumerate(tree.find_all(exp.Placeholder, bfs=False), 1)}
+
+
+def placeholder_key(holder: exp.Placeholder, order: dict[int, int]) -> str | int | None:
+    """A parameter by name (`sid` for `:sid` and `%(sid)s`) or 1-based position (`%s`,
+    `$1`, `?`), as the Python call binds it."""
     name = holder.name or ""
     if name.startswith(_POSITIONAL) and name[4:].isdigit():
         return int(name[4:])

@@ -1,0 +1,305 @@
+"""Is the value a parent-key predicate takes trusted? (SPEC "Indirect tenancy and trusted ids")
+
+A table that is tenant data through its parent is anchored by `WHERE app_id = %s` only
+when the Python value bound to that parameter is trusted (tenantlint/sql/parent_keys.py).
+The SQL checker hands each text that binds such parameters here, with where it is run;
+this module finds the calls that bind them (the text, or a name the function assigns
+it to, as first argument: `cur.execute(sql, (a,))`, `conn.fetch(sql, a)`,
+`session.execute(text(sql), {"a": a})`, `text(sql).bindparams(a=a)`), the values bound
+(`bound_values`, as the request-input rule TL601 finds them), and judges each one with
+tenantlint/id_origin.py in the function that binds it. Request input and a parameter
+(of a route, or of a helper: no call summaries yet) are not trusted; a tenant source,
+the primary or parent key of a row a scoped SQL query (or a project helper that returns
+scoped rows) loaded, an id a scoped query verified, and a constant are. A text whose
+binding is out of sight (run by a wrapper, bound with `*args`) is TL002."""
+from __future__ import annotations
+
+import ast
+
+from tenantlint.id_origin import IdOrigin, project_helper
+from tenantlint.names import dotted
+from tenantlint.orm.provenance import LEAVING, blocks, emptiness_check, expand, leaves_unless
+from tenantlint.reach import request_parameters
+from tenantlint.sql.parent_keys import UNSEEN
+from tenantlint.sql.recover import RecoveryLookups, recover
+from tenantlint.trace import SCOPED
+from tenantlint.writes.request_values import bound_values
+
+NOT_SHOWN = "by an id not shown to be trusted"
+_TEXT_WRAPPERS = frozenset({"text", "SQL"})  # sqlalchemy.text(...), psycopg sql.SQL(...)
+_CURSOR_FETCHES = frozenset({"fetchone", "fetchall", "fetchmany"})
+_RESULT_FETCHES = frozenset({"first", "one", "one_or_none", "scalar", "scalar_one", "scalar_one_or_none",
+                             "fetchone", "fetchall", "all", "mappings", "scalars"})
+_SCOPE_CODES = frozenset({"TL002", "TL101", "TL102", "TL104"})
+_MAX_DEPTH = 3
+
+
+class ParentKeyTrust:
+    def __init__(self, ctx, policy) -> None:
+        self.ctx = ctx
+        self.policy = policy
+        self.funcs: list = [None]  # the enclosing functions, innermost last
+        self.first_arg_of: dict[int, tuple[ast.Call, object]] = {}  # id(first argument) -> (call, function)
+        self.bindparams_of: dict[int, ast.Call] = {}  # id(receiver) -> its `.bindparams(...)` call
+        self.name_binders: dict[str, list[tuple[ast.Call, object]]] = {}  # name -> calls taking it first
+        self.assigned_name: dict[int, str] = {}  # id(value) -> the name it is assigned to
+        self._owner_of: dict[int, ast.ClassDef] | None = None
+        self._depth = 0
+
+    # -- what the walk records -------------------------------------------------------
+    @property
+    def func(self):
+        return self.funcs[-1]
+
+    def call(self, call: ast.Call) -> None:
+        if isinstance(call.func, ast.Attribute) and call.func.attr == "bindparams":
+            self.bindparams_of[id(call.func.value)] = call
+        if call.args:
+            first = call.args[0]
+            self.first_arg_of[id(first)] = (call, self.func)
+            if isinstance(first, ast.Name):
+                self.name_binders.setdefault(first.id, []).append((call, self.func))
+
+    def assign(self, name: str, value: ast.expr) -> None:
+        self.assigned_name[id(value)] = name
+
+    # -- where a text runs --------------------------------------------------------------
+    def string_sites(self, node: ast.expr) -> list:
+        entry = self.first_arg_of.get(id(node))
+        return self._through_wrappers([entry] if entry else [])
+
+    def name_sites(self, name: str, func, module: bool) -> list:
+        return self._through_wrappers([(c, f) for c, f in self.name_binders.get(name, ()) if module or f is func])
+
+    def _through_wrappers(self, entries: list) -> list:
+        """`text(sql)` binds nothing itself: its `.bindparams(...)`, the call it is handed
+        to, or the calls given the name it is assigned to do."""
+        out, todo, seen = [], list(entries), set()
+        while todo:
+            call, func = todo.pop()
+            if id(call) in seen:
+                continue
+            seen.add(id(call))
+            if (dotted(call.func) or "").rsplit(".", 1)[-1] not in _TEXT_WRAPPERS:
+                out.append((call, func))
+                continue
+            bind = self.bindparams_of.get(id(call))
+            if bind is not None:
+                out.append((bind, func))
+            outer = self.first_arg_of.get(id(call))
+            if outer is not None:
+                todo.append(outer)
+            name = self.assigned_name.get(id(call))
+            if name:
+                todo += [(c, f) for c, f in self.name_binders.get(name, ()) if f is func]
+        return out
+
+    # -- judging --------------------------------------------------------------------------
+    def untrusted(self, keys, sites: list, holes=lambda key: [], elsewhere: bool = False) -> dict:
+        """Parameter key -> where its value comes from, for the parameters bound to a value
+        that is not trusted at some site (UNSEEN: at none in sight)."""
+        out = {}
+        for key in keys:
+            if isinstance(key, str) and key.startswith("__tlhole"):
+                found = holes(key)
+            else:
+                found = [(value, func) for call, func in sites for value in bound_values(call, key, self._resolver(func))]
+            if not found:
+                out[key] = UNSEEN
+                continue
+            for value, func in found:
+                where = self.judge(value, func)
+                if where:
+                    out[key] = where
+                    break
+            else:
+                if elsewhere:
+                    out[key] = UNSEEN  # other modules run this text too
+        return out
+
+    def judge(self, value: ast.expr, func) -> str | None:
+        """None when the value is trusted, else where it comes from."""
+        if isinstance(value, ast.Constant):
+            return None  # hard-coded, as a literal in the SQL anchors
+        origin = self.origin(func)
+        if origin.trusted(value):
+            return None
+        return origin.source(value) or NOT_SHOWN
+
+    def origin(self, func) -> IdOrigin:
+        return IdOrigin(self.ctx.tenant_sources.function(func), self._resolver(func),
+                        lambda node: self.row(node, func), lambda name, line: self.verified(name, line, func),
+                        self._keys, lambda: self._route_inputs(func))
+
+    def _resolver(self, func):
+        values = self.ctx.tenant_sources.function(func)
+
+        def resolve(node):
+            if isinstance(node, ast.Name):
+                assigned = values.assigned.get(node.id)
+                if assigned and len(assigned) == 1:
+                    return assigned[0]
+            return node
+        return resolve
+
+    # -- rows loaded under scope ------------------------------------------------------------
+    def row(self, node, func, depth: int = 0) -> frozenset[str] | None:
+        """The tables (or models) of a row that a scoped query loaded, held by `node`."""
+        if depth > 5 or node is None:
+            return None
+        while isinstance(node, ast.Await):
+            node = node.value
+        if isinstance(node, ast.Name):
+            value = self._resolver(func)(node)
+            return None if value is node else self.row(value, func, depth + 1)
+        if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Constant) or \
+                isinstance(node, ast.Subscript) and isinstance(node.slice.value, int):
+            return self.row(node.value, func, depth + 1)  # `rows[0]`
+        if not isinstance(node, ast.Call):
+            return None
+        helper = self._helper(node.func)[1]
+        if helper:
+            return frozenset(helper)
+        method = node.func.attr if isinstance(node.func, ast.Attribute) else ""
+        if method in _CURSOR_FETCHES and isinstance(node.func.value, ast.Name):
+            run = self._last_execute(node.func.value.id, node.lineno, func)
+            return self.scoped_tables(run, func) if run is not None else None
+        if method in _RESULT_FETCHES and isinstance(node.func.value, (ast.Call, ast.Await, ast.Name)):
+            inner = self.row(node.func.value, func, depth + 1)
+            if inner is not None:
+                return inner
+        return self.scoped_tables(node, func)
+
+    def scoped_tables(self, call: ast.Call, func) -> frozenset[str] | None:
+        """The tenant tables a call's SQL reads, when it runs SQL that is scoped (its
+        parent-key parameters, if any, bound to trusted values), else None."""
+        if not call.args or self._depth >= _MAX_DEPTH:
+            return None
+        first = call.args[0]
+        if isinstance(first, ast.Call) and (dotted(first.func) or "").rsplit(".", 1)[-1] in _TEXT_WRAPPERS \
+                and first.args:
+            first = first.args[0]
+        from_sql = self._text(first, func)
+        if from_sql is None:
+            return None
+        from tenantlint.sql import analyze_sql
+        notes: list = []
+        params: set = set()
+        issues = analyze_sql(from_sql, self.policy, notes=notes, parent_params=params)
+        if issues is None or any(i.code in _SCOPE_CODES for i in issues):
+            return None
+        if params:
+            self._depth += 1
+            try:
+                if self.untrusted(params, [(call, func)]):
+                    return None
+            finally:
+                self._depth -= 1
+        tables = frozenset(t for t, verdict, _ in notes if verdict == SCOPED)
+        return tables or None
+
+    def _text(self, node: ast.expr, func):
+        resolve = self._resolver(func)
+
+        def lookup(name: str):
+            value = resolve(ast.Name(id=name))
+            return None if isinstance(value, ast.Name) else recover(value, RecoveryLookups(code=self.ctx.code_for))
+        try:
+            found = recover(node, RecoveryLookups(lookup=lookup, code=self.ctx.code_for))
+        except RecursionError:  # pragma: no cover - absurdly deep expressions
+            return None
+        return found.to_sql() if found is not None and found.has_text else None
+
+    def _last_execute(self, cursor: str, before: int, func) -> ast.Call | None:
+        """The last `cursor.execute(...)` of the function before a fetch from it."""
+        last = None
+        for node in ast.walk(func) if func is not None else ():
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                    node.func.attr == "execute" and isinstance(node.func.value, ast.Name) and \
+                    node.func.value.id == cursor and node.lineno < before and \
+                    (last is None or node.lineno > last.lineno):
+                last = node
+        return last
+
+    def _keys(self, name: str) -> frozenset[str]:
+        """The parent keys of a table, or the foreign keys of a model."""
+        keys = set(self.policy.parent_keys.get(name.lower(), {}))
+        model = self.ctx.catalog.models.get(name)
+        if model is not None:
+            keys.update(k[0].lower() for k in model.extra.get("foreign_keys", ()))
+        return frozenset(keys)
+
+    def _helper(self, func) -> tuple[tuple, tuple]:
+        index = getattr(self.ctx.catalog, "scoped_helpers", None)
+        imports = self.ctx.imports
+        if not index or imports is None or not isinstance(func, (ast.Name, ast.Attribute)):
+            return (), ()
+        return project_helper(index, imports.qualify(func) or "")
+
+    # -- verified ids ---------------------------------------------------------------------------
+    def verified(self, name: str, before: int, func) -> bool:
+        """Has the function checked the id `name` with a scoped query (SQL that binds it) and
+        left when nothing was found, or handed it to a project helper that verifies it?"""
+        if func is None:
+            return False
+        resolve = self._resolver(func)
+        for block in blocks(func):
+            for i, stmt in enumerate(block):
+                if stmt.lineno >= before:
+                    break
+                tested = emptiness_check(stmt)
+                if tested is not None and not isinstance(tested, ast.Name) and \
+                        self._checks(expand(tested, resolve), name, func):
+                    return True  # `if await conn.fetchval(sql, app_id, tenant) is None: raise`
+                value = stmt.value if isinstance(stmt, (ast.Assign, ast.Expr, ast.AnnAssign)) else None
+                if value is None:
+                    continue
+                if self._verifier_call(value, name):
+                    return True
+                if not self._checks(expand(value, resolve), name, func):
+                    continue
+                if any(isinstance(n, ast.Attribute) and n.attr in LEAVING for n in ast.walk(value)):
+                    return True
+                target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else None
+                if isinstance(target, ast.Name) and i + 1 < len(block) and leaves_unless(block[i + 1], target.id):
+                    return True
+        return False
+
+    def _checks(self, nodes, name: str, func) -> bool:
+        """Do these expressions run scoped SQL that binds `name`?"""
+        for node in nodes:
+            for sub in ast.walk(node):
+                if not isinstance(sub, ast.Call):
+                    continue
+                if isinstance(sub.func, ast.Attribute) and sub.func.attr in _CURSOR_FETCHES and \
+                        isinstance(sub.func.value, ast.Name):  # `cur.fetchone()` after `cur.execute(sql, ...)`
+                    sub = self._last_execute(sub.func.value.id, sub.lineno, func)
+                if sub is not None and sub.args and \
+                        any(isinstance(n, ast.Name) and n.id == name
+                            for arg in (*sub.args[1:], *(k.value for k in sub.keywords)) for n in ast.walk(arg)) and \
+                        self.scoped_tables(sub, func) is not None:
+                    return True
+        return False
+
+    def _verifier_call(self, value, name: str) -> bool:
+        while isinstance(value, ast.Await):
+            value = value.value
+        if not isinstance(value, ast.Call):
+            return False
+        for position, param in self._helper(value.func)[0]:
+            given = value.args[position] if 0 <= position < len(value.args) and \
+                not any(isinstance(a, ast.Starred) for a in value.args[:position + 1]) else \
+                next((k.value for k in value.keywords if k.arg == param), None)
+            if isinstance(given, ast.Name) and given.id == name:
+                return True
+        return False
+
+    def _route_inputs(self, func) -> frozenset[str]:
+        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return frozenset()
+        if self._owner_of is None:
+            module = self.ctx.module
+            self._owner_of = {id(fn): cls for cls in (module.body if module is not None else ())
+                              if isinstance(cls, ast.ClassDef) for fn in cls.body
+                              if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        return request_parameters(func, self._owner_of.get(id(func)))
