@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
 PRIMARY_KEYS = frozenset({"id", "pk"})
 CASTS = frozenset({"str", "int", "UUID", "uuid.UUID"})
@@ -112,3 +112,117 @@ def project_helper(index: dict, qualified: str) -> tuple[tuple, tuple]:
         under = [v for k, v in index.items() if k.startswith(package + ".") and k.rsplit(".", 1)[-1] == short]
         found = under[0] if len(under) == 1 else None
     return found or ((), ())
+
+
+def passes(call: ast.Call, name: str, params) -> bool:
+    """Does a call pass the local `name` as one of `params` ((position, parameter) pairs),
+    by position or keyword?"""
+    for position, param in params:
+        given = call.args[position] if 0 <= position < len(call.args) and \
+            not any(isinstance(a, ast.Starred) for a in call.args[:position + 1]) else \
+            next((k.value for k in call.keywords if k.arg == param), None)
+        if isinstance(given, ast.Name) and given.id == name:
+            return True
+    return False
+
+
+def method_owners(module: ast.Module | None) -> dict[int, ast.ClassDef]:
+    """id(method) -> its module-level class (for tenantlint.reach's view detection)."""
+    return {id(fn): cls for cls in (module.body if module is not None else ())
+            if isinstance(cls, ast.ClassDef) for fn in cls.body
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+def verified_by(statement_blocks: Iterable[list], name: str, before: int | None, resolve,
+                filters: Callable[[list], bool], verifier: Callable[[ast.expr], bool]) -> bool:
+    """Was the id `name` checked, before line `before`, by a query that `filters(nodes)`
+    says is scoped and filters it, which left when nothing was found (a raising fetch,
+    or the next statement `if not row` / `if row is None` / `if len(rows) == 0`:
+    raise/abort/return), or handed to a call `verifier(value)` says verifies it? The
+    query may be built and run in earlier statements, followed through `resolve`."""
+    for block in statement_blocks:
+        for i, stmt in enumerate(block):
+            if before is not None and stmt.lineno >= before:
+                break
+            value = stmt.value if isinstance(stmt, (ast.Assign, ast.Expr, ast.AnnAssign)) else None
+            tested = emptiness_check(stmt)
+            if tested is not None and not isinstance(tested, ast.Name) and filters(expand(tested, resolve)):
+                return True  # `if session.execute(q).scalar_one_or_none() is None: raise`
+            if value is None:
+                continue
+            if verifier(value):
+                return True
+            if not filters(expand(value, resolve)):
+                continue
+            if any(isinstance(n, ast.Attribute) and n.attr in LEAVING for n in ast.walk(value)):
+                return True
+            target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else None
+            if isinstance(target, ast.Name) and i + 1 < len(block) and leaves_unless(block[i + 1], target.id):
+                return True
+    return False
+
+
+# Query methods that raise when no row is found.
+LEAVING = frozenset({"one", "scalar_one", "first_or_404", "one_or_404", "get_or_404", "get_one"})
+
+
+def leaves_unless(stmt, name: str, returning: bool = True) -> bool:
+    """`if not row` / `if row is None` / `if len(rows) == 0` (or `< 1`, `not len(rows)`):
+    then `raise ...` / `abort(...)` / (`returning`) `return ...`."""
+    tested = emptiness_check(stmt, returning)
+    return isinstance(tested, ast.Name) and tested.id == name
+
+
+def emptiness_check(stmt, returning: bool = True):
+    """The expression an `if` leaves the function on when it holds no row (`if not x`,
+    `if x is None`, `if len(x) == 0`, `< 1`, `not len(x)`, each then `raise` / `abort()` /
+    (`returning`) `return`), else None."""
+    if not (isinstance(stmt, ast.If) and stmt.body):
+        return None
+    last = stmt.body[-1]
+    if not (isinstance(last, ast.Raise) or returning and isinstance(last, ast.Return) or
+            isinstance(last, ast.Expr) and isinstance(last.value, ast.Call) and
+            call_name(last.value.func).rsplit(".", 1)[-1] == "abort"):
+        return None
+    test = stmt.test
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _len_of(test.operand) or test.operand
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return None
+    op, right = test.ops[0], test.comparators[0]
+    if not isinstance(right, ast.Constant) or isinstance(right.value, bool):
+        return None
+    if isinstance(op, (ast.Is, ast.Eq)) and right.value is None:
+        return test.left
+    counted = _len_of(test.left)
+    if counted is not None and (isinstance(op, ast.Eq) and right.value == 0 or
+                                isinstance(op, ast.Lt) and right.value == 1 or
+                                isinstance(op, ast.LtE) and right.value == 0):
+        return counted
+    return None
+
+
+def _len_of(node):
+    """`x` of `len(x)`, else None."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" and \
+            len(node.args) == 1 and not node.keywords:
+        return node.args[0]
+    return None
+
+
+def expand(value, resolve, limit: int = 8) -> list:
+    """`value` and, through `resolve` (a name -> the value it was assigned once, or the
+    name itself), the expressions it is built from (`rows = result.fetchall()` <-
+    `result = session.execute(q)` <- `q = select(...)`)."""
+    out, todo, seen = [value], [value], set()
+    while todo and len(out) < limit:
+        for sub in ast.walk(todo.pop()):
+            if isinstance(sub, ast.Name) and sub.id not in seen:
+                seen.add(sub.id)
+                resolved = resolve(sub)
+                if resolved is not sub:
+                    out.append(resolved)
+                    todo.append(resolved)
+    return out
+
+

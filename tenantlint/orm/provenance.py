@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import ast
 
-from tenantlint.id_origin import PRIMARY_KEYS, IdOrigin, project_helper
+from tenantlint.id_origin import (  # noqa: F401 - LEAVING, leaves_unless: also read by discover/verifiers.py
+    LEAVING, PRIMARY_KEYS, IdOrigin, call_name, emptiness_check, expand, leaves_unless, method_owners, passes,
+    project_helper, verified_by,
+)
 from tenantlint.orm.state import judge
 from tenantlint.visit import child_fields
 from tenantlint.reach import request_parameters
@@ -150,10 +153,7 @@ class Provenance:
         if self.func is None:
             return frozenset()
         if self._owner_of is None:
-            module = self.checker.ctx.module
-            self._owner_of = {id(fn): cls for cls in (module.body if module is not None else ())
-                              if isinstance(cls, ast.ClassDef) for fn in cls.body
-                              if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            self._owner_of = method_owners(self.checker.ctx.module)
         return request_parameters(self.func, self._owner_of.get(id(self.func)))
 
     # -- conditions ---------------------------------------------------------
@@ -193,32 +193,12 @@ class Provenance:
         statements (`q = select(...)`, `result = session.execute(q)`, `rows = result.all()`)."""
         if self.func is None:
             return False
-        for block in blocks(self.func):
-            for i, stmt in enumerate(block):
-                if before is not None and stmt.lineno >= before:
-                    break
-                value = stmt.value if isinstance(stmt, (ast.Assign, ast.Expr, ast.AnnAssign)) else None
-                tested = emptiness_check(stmt)
-                if tested is not None and not isinstance(tested, ast.Name):
-                    # `if session.execute(q).scalar_one_or_none() is None: raise`
-                    nodes = expand(tested, flow.resolve)
-                    if any(_compares_name(n, name) for node in nodes for n in ast.walk(node)) and \
-                            self._scoped_query_in(nodes):
-                        return True
-                if value is None:
-                    continue
-                if self._verifier_call(value, name):
-                    return True
-                nodes = expand(value, flow.resolve)
-                if not any(_compares_name(n, name) for node in nodes for n in ast.walk(node)) or \
-                        not self._scoped_query_in(nodes):
-                    continue
-                if any(isinstance(n, ast.Attribute) and n.attr in LEAVING for n in ast.walk(value)):
-                    return True
-                target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else None
-                if isinstance(target, ast.Name) and i + 1 < len(block) and leaves_unless(block[i + 1], target.id):
-                    return True
-        return False
+
+        def filters(nodes) -> bool:
+            return any(_compares_name(n, name) for node in nodes for n in ast.walk(node)) and \
+                self._scoped_query_in(nodes)
+        return verified_by(blocks(self.func), name, before, flow.resolve, filters,
+                           lambda value: self._verifier_call(value, name))
 
     def _scoped_query_in(self, nodes) -> bool:
         """Do these expressions run a query, every one of them scoped?"""
@@ -246,13 +226,7 @@ class Provenance:
         if isinstance(value.func, ast.Name) and value.func.id in self.verifiers:
             positions = self.verifiers[value.func.id]
             return any(isinstance(a, ast.Name) and a.id == name for i, a in enumerate(value.args) if i in positions)
-        for position, param in self._project_helper(value.func)[0]:
-            given = value.args[position] if 0 <= position < len(value.args) and \
-                not any(isinstance(a, ast.Starred) for a in value.args[:position + 1]) else \
-                next((k.value for k in value.keywords if k.arg == param), None)
-            if isinstance(given, ast.Name) and given.id == name:
-                return True
-        return False
+        return passes(value, name, self._project_helper(value.func)[0])
 
     def _project_helper(self, func) -> tuple[tuple, tuple]:
         """(parameters verified, models of the scoped rows returned) of the project function
@@ -344,76 +318,12 @@ class Provenance:
         self.scoped_helpers[func.name] = frozenset(models)
 
 
-# Query methods that raise when no row is found.
-LEAVING = frozenset({"one", "scalar_one", "first_or_404", "one_or_404", "get_or_404", "get_one"})
-
-
 def _compares_name(node, name: str) -> bool:
     """`X.id == name`, or a Django lookup `pk=name` / `message_id=name`."""
     if isinstance(node, ast.keyword):
         return node.arg is not None and isinstance(node.value, ast.Name) and node.value.id == name
     return isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq) and \
         any(isinstance(side, ast.Name) and side.id == name for side in (node.left, node.comparators[0]))
-
-
-def leaves_unless(stmt, name: str, returning: bool = True) -> bool:
-    """`if not row` / `if row is None` / `if len(rows) == 0` (or `< 1`, `not len(rows)`):
-    then `raise ...` / `abort(...)` / (`returning`) `return ...`."""
-    tested = emptiness_check(stmt, returning)
-    return isinstance(tested, ast.Name) and tested.id == name
-
-
-def emptiness_check(stmt, returning: bool = True):
-    """The expression an `if` leaves the function on when it holds no row (`if not x`,
-    `if x is None`, `if len(x) == 0`, `< 1`, `not len(x)`, each then `raise` / `abort()` /
-    (`returning`) `return`), else None."""
-    if not (isinstance(stmt, ast.If) and stmt.body):
-        return None
-    last = stmt.body[-1]
-    if not (isinstance(last, ast.Raise) or returning and isinstance(last, ast.Return) or
-            isinstance(last, ast.Expr) and isinstance(last.value, ast.Call) and
-            _name(last.value.func).rsplit(".", 1)[-1] == "abort"):
-        return None
-    test = stmt.test
-    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        return _len_of(test.operand) or test.operand
-    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
-        return None
-    op, right = test.ops[0], test.comparators[0]
-    if not isinstance(right, ast.Constant) or isinstance(right.value, bool):
-        return None
-    if isinstance(op, (ast.Is, ast.Eq)) and right.value is None:
-        return test.left
-    counted = _len_of(test.left)
-    if counted is not None and (isinstance(op, ast.Eq) and right.value == 0 or
-                                isinstance(op, ast.Lt) and right.value == 1 or
-                                isinstance(op, ast.LtE) and right.value == 0):
-        return counted
-    return None
-
-
-def _len_of(node):
-    """`x` of `len(x)`, else None."""
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" and \
-            len(node.args) == 1 and not node.keywords:
-        return node.args[0]
-    return None
-
-
-def expand(value, resolve, limit: int = 8) -> list:
-    """`value` and, through `resolve` (a name -> the value it was assigned once, or the
-    name itself), the expressions it is built from (`rows = result.fetchall()` <-
-    `result = session.execute(q)` <- `q = select(...)`)."""
-    out, todo, seen = [value], [value], set()
-    while todo and len(out) < limit:
-        for sub in ast.walk(todo.pop()):
-            if isinstance(sub, ast.Name) and sub.id not in seen:
-                seen.add(sub.id)
-                resolved = resolve(sub)
-                if resolved is not sub:
-                    out.append(resolved)
-                    todo.append(resolved)
-    return out
 
 
 def blocks(func):
@@ -429,14 +339,6 @@ def blocks(func):
 def _first_param(func) -> str | None:
     positional = [*func.args.posonlyargs, *func.args.args]
     return positional[0].arg if positional else None
-
-
-def _name(func) -> str:
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-        return f"{func.value.id}.{func.attr}"
-    return ""
 
 
 _NESTED = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import ast
 
-from tenantlint.id_origin import IdOrigin, project_helper
+from tenantlint.id_origin import IdOrigin, method_owners, passes, project_helper, verified_by
 from tenantlint.names import dotted
-from tenantlint.orm.provenance import LEAVING, blocks, emptiness_check, expand, leaves_unless
+from tenantlint.orm.provenance import blocks
 from tenantlint.reach import request_parameters
 from tenantlint.sql.parent_keys import UNSEEN
 from tenantlint.sql.recover import RecoveryLookups, recover
@@ -242,28 +242,8 @@ class ParentKeyTrust:
         left when nothing was found, or handed it to a project helper that verifies it?"""
         if func is None:
             return False
-        resolve = self._resolver(func)
-        for block in blocks(func):
-            for i, stmt in enumerate(block):
-                if stmt.lineno >= before:
-                    break
-                tested = emptiness_check(stmt)
-                if tested is not None and not isinstance(tested, ast.Name) and \
-                        self._checks(expand(tested, resolve), name, func):
-                    return True  # `if await conn.fetchval(sql, app_id, tenant) is None: raise`
-                value = stmt.value if isinstance(stmt, (ast.Assign, ast.Expr, ast.AnnAssign)) else None
-                if value is None:
-                    continue
-                if self._verifier_call(value, name):
-                    return True
-                if not self._checks(expand(value, resolve), name, func):
-                    continue
-                if any(isinstance(n, ast.Attribute) and n.attr in LEAVING for n in ast.walk(value)):
-                    return True
-                target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else None
-                if isinstance(target, ast.Name) and i + 1 < len(block) and leaves_unless(block[i + 1], target.id):
-                    return True
-        return False
+        return verified_by(blocks(func), name, before, self._resolver(func), lambda nodes: self._checks(nodes, name, func),
+                           lambda value: self._verifier_call(value, name))
 
     def _checks(self, nodes, name: str, func) -> bool:
         """Do these expressions run scoped SQL that binds `name`?"""
@@ -286,20 +266,11 @@ class ParentKeyTrust:
             value = value.value
         if not isinstance(value, ast.Call):
             return False
-        for position, param in self._helper(value.func)[0]:
-            given = value.args[position] if 0 <= position < len(value.args) and \
-                not any(isinstance(a, ast.Starred) for a in value.args[:position + 1]) else \
-                next((k.value for k in value.keywords if k.arg == param), None)
-            if isinstance(given, ast.Name) and given.id == name:
-                return True
-        return False
+        return passes(value, name, self._helper(value.func)[0])
 
     def _route_inputs(self, func) -> frozenset[str]:
         if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return frozenset()
         if self._owner_of is None:
-            module = self.ctx.module
-            self._owner_of = {id(fn): cls for cls in (module.body if module is not None else ())
-                              if isinstance(cls, ast.ClassDef) for fn in cls.body
-                              if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            self._owner_of = method_owners(self.ctx.module)
         return request_parameters(func, self._owner_of.get(id(func)))
