@@ -305,7 +305,8 @@ class SqlChecker(FragmentReading, Checker):
 
     # -- judging ----------------------------------------------------------------
     def _judge_scope(self, scope: Scope, module: bool = False) -> None:
-        for build in [*scope.finished, *scope.builds.values()]:
+        builds = [*scope.finished, *scope.builds.values()]
+        for build in builds:
             folded, bare, unscoped = build.folded_uses, build.bare_uses, build.bare_unscoped_uses
             shared = self._shared(build) if module and scope.builds.get(build.name) is build else None
             if shared is not None:  # the uses other modules make of this constant
@@ -319,7 +320,10 @@ class SqlChecker(FragmentReading, Checker):
             sites = None
             if self.trust is not None:
                 func, elsewhere = self.trust.func, bool(shared and shared.bare)
-                sites = (lambda b=build, f=func: self.trust.name_sites(b.name, f, module)), elsewhere
+                # the calls given this name between this build and the next of the same name
+                later = [b.first.lineno for b in builds if b.name == build.name and b.first.lineno > build.first.lineno]
+                lines = (build.first.lineno, min(later, default=None)) if not module else (0, None)
+                sites = (lambda b=build, f=func, w=lines: self.trust.name_sites(b.name, f, module, w)), elsewhere
             self._judge(build.value, build.first, build.last, scoped=scoped, values=values, bases=bases, sites=sites)
 
     def _shared(self, build: Build):

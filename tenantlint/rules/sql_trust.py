@@ -68,8 +68,14 @@ class ParentKeyTrust:
         entry = self.first_arg_of.get(id(node))
         return self._through_wrappers([entry] if entry else [])
 
-    def name_sites(self, name: str, func, module: bool) -> list:
-        return self._through_wrappers([(c, f) for c, f in self.name_binders.get(name, ()) if module or f is func])
+    def name_sites(self, name: str, func, module: bool, lines=(0, None)) -> list:
+        """The calls that run the text a name holds: in its function, on the lines from its
+        assignment to the next text assigned to that name (`lines`), or (`module`) in any
+        function of the module."""
+        start, until = lines
+        return self._through_wrappers([(c, f) for c, f in self.name_binders.get(name, ())
+                                       if (module or f is func and c.lineno >= start) and
+                                       (until is None or c.lineno < until)])
 
     def _through_wrappers(self, entries: list) -> list:
         """`text(sql)` binds nothing itself: its `.bindparams(...)`, the call it is handed

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from tenantlint.sql import glot
 from tenantlint.sql.glot import exp
-from tenantlint.sql.bound_params import placeholder_order
 from tenantlint.sql.predicates import is_hole_name
 from tenantlint.sql.scope import ScopeWalker, Tables
 from tenantlint.sql.session import HoleNames, token_issues, tree_issues
@@ -132,7 +131,7 @@ def _is_prose(tree: exp.Expression) -> bool:
 
 def _judge(tree: exp.Expression, tables: Tables, notes: list | None = None, untrusted=None,
            parent_params: set | None = None) -> list[SqlIssue]:
-    walker = ScopeWalker(tables, notes, untrusted, placeholder_order(tree) if tables.parents else None)
+    walker = ScopeWalker(tables, notes, untrusted, tree)
     extra: list[SqlIssue] = []
     if isinstance(tree, exp.Insert):
         extra += _insert_columns(tree.this, tables)

@@ -18,6 +18,7 @@ from tenantlint.sql.glot import exp
 from tenantlint.sql.predicates import (
     anchored_by, columns_in, conjuncts, is_hole_name, is_hole_node, self_compared, ties, unwrap, weakening,
 )
+from tenantlint.sql.bound_params import placeholder_order
 from tenantlint.sql.parent_keys import UNSEEN, parent_join, value_keys
 from tenantlint.sql.types import SqlIssue, issue, predicate
 from tenantlint.trace import NOT_TENANT, SCOPED, UNSCOPED, UNVERIFIED
@@ -93,17 +94,19 @@ _VERBS = {exp.Update: "updated", exp.Delete: "deleted from", exp.Merge: "merged 
 class ScopeWalker:
     """Walks one statement's queries and collects TL101/TL102/TL104/TL002 issues."""
 
-    def __init__(self, tables: Tables, notes: list | None = None, untrusted=None, order=None):
+    def __init__(self, tables: Tables, notes: list | None = None, untrusted=None, tree=None):
         self.tables = tables
         self.issues: list[SqlIssue] = []
         # The decision trace (tenantlint/trace.py), when asked: (table, verdict, reason).
         self.notes = notes
         # A parent key anchors a child table only with a trusted value (parent_keys.py):
         # the parameters bound to one, and those the caller found untrusted (key -> where
-        # the value comes from). `order`: the statement's placeholders by position.
+        # the value comes from). `tree`: the statement, whose placeholders are numbered
+        # (for `?`) only when a parent key needs it.
         self.parent_params: set = set()
         self.untrusted = untrusted or {}
-        self.order = order or {}
+        self._tree = tree
+        self._order: dict | None = None
 
     # -- queries -------------------------------------------------------------------
     def query(self, node, parent: QueryScope | None, ctes: frozenset[str]) -> None:
@@ -284,7 +287,9 @@ class ScopeWalker:
         not trusted? (A tenant column anchors with any caller-chosen value.)"""
         if occ.table not in self.tables.parents:
             return False
-        keys = value_keys(cond, self.order)
+        if self._order is None:
+            self._order = placeholder_order(self._tree) if self._tree is not None else {}
+        keys = value_keys(cond, self._order)
         self.parent_params.update(keys)
         for key in keys:
             where = self.untrusted.get(key)
