@@ -394,8 +394,8 @@ class ScopeWalker:
                                                       "may hold one"))
             return
         if occ.refused:
-            self.notes.append((occ.table, UNSCOPED, f"its `{occ.refused_col or col}` predicate takes a value "
-                                                    f"{occ.refused[3:]}, not a trusted one"))
+            self.notes.append((occ.table, UNSCOPED, f"its `{occ.refused_col or col}` predicate takes "
+                                                    f"{occ.refused.removeprefix('by ')}, not a trusted value"))
             return
         held = f"its conditions hold {', '.join(f'`{c}`' for c in sc.filtered[:6])}" if sc.filtered \
             else "it has no conditions"
