@@ -96,7 +96,7 @@ class SqlChecker(FragmentReading, Checker):
         self.classes.append(node.name)
 
     def leave_ClassDef(self, node: ast.ClassDef) -> None:
-        self._judge_scope(self.scopes.pop())
+        self._judge_scope(self.scopes.pop(), klass=True)
         self.classes.pop()
 
     def _constant(self, node: ast.expr) -> Recovered | None:
@@ -304,7 +304,7 @@ class SqlChecker(FragmentReading, Checker):
         self._judge(recovered, node, node, scoped=self.ctx.in_scope_provider(node), sites=sites)
 
     # -- judging ----------------------------------------------------------------
-    def _judge_scope(self, scope: Scope, module: bool = False) -> None:
+    def _judge_scope(self, scope: Scope, module: bool = False, klass: bool = False) -> None:
         builds = [*scope.finished, *scope.builds.values()]
         for build in builds:
             folded, bare, unscoped = build.folded_uses, build.bare_uses, build.bare_unscoped_uses
@@ -322,8 +322,9 @@ class SqlChecker(FragmentReading, Checker):
                 func, elsewhere = self.trust.func, bool(shared and shared.bare)
                 # the calls given this name between this build and the next of the same name
                 later = [b.first.lineno for b in builds if b.name == build.name and b.first.lineno > build.first.lineno]
-                lines = (build.first.lineno, min(later, default=None)) if not module else (0, None)
-                sites = (lambda b=build, f=func, w=lines: self.trust.name_sites(b.name, f, module, w)), elsewhere
+                anywhere = module or klass  # a module or class constant runs in any function (`self.SQL`)
+                lines = (build.first.lineno, min(later, default=None)) if not anywhere else (0, None)
+                sites = (lambda b=build, f=func, w=lines, a=anywhere: self.trust.name_sites(b.name, f, a, w)), elsewhere
             self._judge(build.value, build.first, build.last, scoped=scoped, values=values, bases=bases, sites=sites)
 
     def _shared(self, build: Build):

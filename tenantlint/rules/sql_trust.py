@@ -59,6 +59,9 @@ class ParentKeyTrust:
             self.first_arg_of[id(first)] = (call, self.func)
             if isinstance(first, ast.Name):
                 self.name_binders.setdefault(first.id, []).append((call, self.func))
+            elif isinstance(first, ast.Attribute) and isinstance(first.value, ast.Name) and \
+                    first.value.id in ("self", "cls"):  # a class constant: `cur.execute(self.SQL, ...)`
+                self.name_binders.setdefault(first.attr, []).append((call, self.func))
 
     def assign(self, name: str, value: ast.expr) -> None:
         self.assigned_name[id(value)] = name
