@@ -39,9 +39,11 @@ class ParentKeyTrust:
         self.ctx = ctx
         self.policy = policy
         self.funcs: list = [None]  # the enclosing functions, innermost last
-        self.first_arg_of: dict[int, tuple[ast.Call, object]] = {}  # id(first argument) -> (call, function)
+        # id(argument) -> (call, function, its position); the parameters follow the text
+        # (`cur.execute(sql, params)`, a project wrapper's `run(conn, sql, params)`)
+        self.arg_of: dict[int, tuple[ast.Call, object, int]] = {}
         self.bindparams_of: dict[int, ast.Call] = {}  # id(receiver) -> its `.bindparams(...)` call
-        self.name_binders: dict[str, list[tuple[ast.Call, object]]] = {}  # name -> calls taking it first
+        self.name_binders: dict[str, list[tuple[ast.Call, object, int]]] = {}  # name -> calls taking it
         self.assigned_name: dict[int, str] = {}  # id(value) -> the name it is assigned to
         self._owner_of: dict[int, ast.ClassDef] | None = None
         self._depth = 0
@@ -54,21 +56,23 @@ class ParentKeyTrust:
     def call(self, call: ast.Call) -> None:
         if isinstance(call.func, ast.Attribute) and call.func.attr == "bindparams":
             self.bindparams_of[id(call.func.value)] = call
-        if call.args:
-            first = call.args[0]
-            self.first_arg_of[id(first)] = (call, self.func)
-            if isinstance(first, ast.Name):
-                self.name_binders.setdefault(first.id, []).append((call, self.func))
-            elif isinstance(first, ast.Attribute) and isinstance(first.value, ast.Name) and \
-                    first.value.id in ("self", "cls"):  # a class constant: `cur.execute(self.SQL, ...)`
-                self.name_binders.setdefault(first.attr, []).append((call, self.func))
+        for k, arg in enumerate(call.args):
+            if isinstance(arg, ast.Starred):
+                break  # the positions after it are unknown
+            entry = (call, self.func, k)
+            self.arg_of[id(arg)] = entry
+            if isinstance(arg, ast.Name):
+                self.name_binders.setdefault(arg.id, []).append(entry)
+            elif isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) and \
+                    arg.value.id in ("self", "cls"):  # a class constant: `cur.execute(self.SQL, ...)`
+                self.name_binders.setdefault(arg.attr, []).append(entry)
 
     def assign(self, name: str, value: ast.expr) -> None:
         self.assigned_name[id(value)] = name
 
     # -- where a text runs --------------------------------------------------------------
     def string_sites(self, node: ast.expr) -> list:
-        entry = self.first_arg_of.get(id(node))
+        entry = self.arg_of.get(id(node))
         return self._through_wrappers([entry] if entry else [])
 
     def name_sites(self, name: str, func, module: bool, lines=(0, None)) -> list:
@@ -76,7 +80,7 @@ class ParentKeyTrust:
         assignment to the next text assigned to that name (`lines`), or (`module`) in any
         function of the module."""
         start, until = lines
-        return self._through_wrappers([(c, f) for c, f in self.name_binders.get(name, ())
+        return self._through_wrappers([(c, f, k) for c, f, k in self.name_binders.get(name, ())
                                        if (module or f is func and c.lineno >= start) and
                                        (until is None or c.lineno < until)])
 
@@ -85,22 +89,24 @@ class ParentKeyTrust:
         to, or the calls given the name it is assigned to do."""
         out, todo, seen = [], list(entries), set()
         while todo:
-            call, func = todo.pop()
-            if id(call) in seen:
+            call, func, k = todo.pop()
+            if (id(call), k) in seen:
                 continue
-            seen.add(id(call))
-            if (dotted(call.func) or "").rsplit(".", 1)[-1] not in _TEXT_WRAPPERS:
-                out.append((call, func))
+            seen.add((id(call), k))
+            if k or (dotted(call.func) or "").rsplit(".", 1)[-1] not in _TEXT_WRAPPERS:
+                # the text and what follows it, as `bound_values` reads a call
+                out.append((call if not k else ast.Call(func=call.func, args=call.args[k:], keywords=call.keywords),
+                            func))
                 continue
             bind = self.bindparams_of.get(id(call))
             if bind is not None:
                 out.append((bind, func))
-            outer = self.first_arg_of.get(id(call))
+            outer = self.arg_of.get(id(call))
             if outer is not None:
                 todo.append(outer)
             name = self.assigned_name.get(id(call))
             if name:
-                todo += [(c, f) for c, f in self.name_binders.get(name, ()) if f is func]
+                todo += [e for e in self.name_binders.get(name, ()) if e[1] is func]
         return out
 
     # -- judging --------------------------------------------------------------------------
