@@ -359,17 +359,17 @@ class SqlChecker(FragmentReading, Checker):
             return
         if notes:
             self._trace(notes, first, last, scoped)
-        unscoped = self._unscoped(bases, {i.code for i in found})
+        unscoped = self._unscoped(bases, {i.code for i in found}, scoped)
         if found or unscoped:
             self.pending.append((len(self.pending), recovered, first, last, [recovered, *paths], found, unscoped))
 
-    def _unscoped(self, bases, codes, untrusted=None) -> list:
+    def _unscoped(self, bases, codes, scoped: bool, untrusted=None) -> list:
         """The scope findings of the base paths that the full paths do not have."""
         from tenantlint.sql import analyze_sql
 
         unscoped: list = []
         for base in bases:
-            unscoped += [i for i in analyze_sql(base, self.policy, untrusted=untrusted) or ()
+            unscoped += [i for i in analyze_sql(base, self.policy, scoped=scoped, untrusted=untrusted) or ()
                          if i.code in _SCOPE_CODES and i.code not in codes]
         return unscoped
 
@@ -387,26 +387,18 @@ class SqlChecker(FragmentReading, Checker):
             notes = [] if self.ctx.trace is not None else None
             refused: dict = {}
             for value, keys in zip(values, params):
-                holes = {h.marker.lower(): h.name for h in value.holes}
-                untrusted = self.trust.untrusted(keys, run, lambda key, h=holes: self._hole_values(h.get(key), first, last, func),
-                                                 elsewhere) if keys else {}
+                names = {h.marker.lower(): h.name for h in value.holes}
+
+                def holes(key, names=names):
+                    return self.trust.hole_values(names.get(key), (first, last), func)
+                untrusted = self.trust.untrusted(keys, run, holes, elsewhere) if keys else {}
                 refused.update(untrusted)
                 found += analyze_sql(value, self.policy, notes=notes, untrusted=untrusted) or ()
             if notes:
                 self._trace(notes, first, last, False)
-            return found, self._unscoped(bases, {i.code for i in found}, refused)
+            return found, self._unscoped(bases, {i.code for i in found}, False, refused)
         return again
 
-    def _hole_values(self, name: str | None, first: ast.expr, last: ast.expr, func) -> list:
-        """The expressions an interpolated value hole stands for (`{app_id}` in an f-string)."""
-        if not name:
-            return []
-        found = []
-        for node in {id(first): first, id(last): last}.values():
-            for sub in ast.walk(node):
-                if isinstance(sub, ast.FormattedValue) and self.ctx.code_for(sub.value) == name:
-                    found.append((sub.value, func))
-        return found
 
     def _trace(self, notes: list, first: ast.expr, last: ast.expr, scoped: bool) -> None:
         span = (self.ctx.positions[first].start.line, self.ctx.positions[last].end.line)

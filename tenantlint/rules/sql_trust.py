@@ -109,6 +109,18 @@ class ParentKeyTrust:
                 todo += [e for e in self.name_binders.get(name, ()) if e[1] is func]
         return out
 
+    def hole_values(self, name: str | None, nodes, func) -> list:
+        """The expressions an interpolated value hole stands for (`{app_id}` in an f-string
+        among `nodes`), with the function they are judged in."""
+        if not name:
+            return []
+        found = []
+        for node in {id(n): n for n in nodes}.values():
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.FormattedValue) and self.ctx.code_for(sub.value) == name:
+                    found.append((sub.value, func))
+        return found
+
     # -- judging --------------------------------------------------------------------------
     def untrusted(self, keys, sites: list, holes=lambda key: [], elsewhere: bool = False) -> dict:
         """Parameter key -> where its value comes from, for the parameters bound to a value
@@ -118,7 +130,8 @@ class ParentKeyTrust:
             if isinstance(key, str) and key.startswith("__tlhole"):
                 found = holes(key)
             else:
-                found = [(value, func) for call, func in sites for value in bound_values(call, key, self._resolver(func))]
+                found = [(value, func) for call, func in sites
+                         for value in bound_values(call, key, self._resolver(func))]
             if not found:
                 out[key] = UNSEEN
                 continue
@@ -257,8 +270,8 @@ class ParentKeyTrust:
         left when nothing was found, or handed it to a project helper that verifies it?"""
         if func is None:
             return False
-        return verified_by(blocks(func), name, before, self._resolver(func), lambda nodes: self._checks(nodes, name, func),
-                           lambda value: self._verifier_call(value, name))
+        return verified_by(blocks(func), name, before, self._resolver(func),
+                           lambda nodes: self._checks(nodes, name, func), lambda value: self._verifier_call(value, name))
 
     def _checks(self, nodes, name: str, func) -> bool:
         """Do these expressions run scoped SQL that binds `name`?"""

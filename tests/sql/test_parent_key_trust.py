@@ -52,7 +52,8 @@ def test_untrusted_value_anchors_nothing_and_says_where_it_comes_from():
 
 
 def test_only_the_untrusted_parameter_is_refused():
-    found, _, _ = run("SELECT * FROM conversations WHERE app_id = :a AND app_id = :b", {"a": "by an id the caller passes"})
+    found, _, _ = run("SELECT * FROM conversations WHERE app_id = :a AND app_id = :b",
+                      {"a": "by an id the caller passes"})
     assert found == set()  # `:b` still anchors
 
 
