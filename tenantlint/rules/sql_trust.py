@@ -110,15 +110,22 @@ class ParentKeyTrust:
         return out
 
     def hole_values(self, name: str | None, nodes, func) -> list:
-        """The expressions an interpolated value hole stands for (`{app_id}` in an f-string
-        among `nodes`), with the function they are judged in."""
+        """The expressions an interpolated value hole stands for among `nodes` (`{app_id}`
+        in an f-string, `.format(v)` / `% (v,)` by their code, `.format(app=v)` by its
+        name), with the function they are judged in."""
         if not name:
             return []
         found = []
         for node in {id(n): n for n in nodes}.values():
             for sub in ast.walk(node):
-                if isinstance(sub, ast.FormattedValue) and self.ctx.code_for(sub.value) == name:
+                if isinstance(sub, ast.keyword) and sub.arg == name or \
+                        isinstance(sub, ast.FormattedValue) and self.ctx.code_for(sub.value) == name:
                     found.append((sub.value, func))
+                elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "format":
+                    found += [(a, func) for a in sub.args if self.ctx.code_for(a) == name]
+                elif isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.Mod):
+                    args = sub.right.elts if isinstance(sub.right, ast.Tuple) else [sub.right]
+                    found += [(a, func) for a in args if self.ctx.code_for(a) == name]
         return found
 
     # -- judging --------------------------------------------------------------------------
