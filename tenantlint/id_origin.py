@@ -15,6 +15,8 @@ import ast
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from tenantlint.reach import REQUEST, kind_of, request_parameters
+
 PRIMARY_KEYS = frozenset({"id", "pk"})
 CASTS = frozenset({"str", "int", "UUID", "uuid.UUID"})
 FROM_REQUEST = "by an id from the request"
@@ -73,10 +75,12 @@ class IdOrigin:
         if self.values is not None and self.values.request_input(node) is not None:
             return FROM_REQUEST
         node = self.resolve(node) if isinstance(node, ast.Name) else node
-        base = node
+        base, above = node, None
         while isinstance(base, (ast.Attribute, ast.Subscript)):
-            base = base.value  # `body.agent_ids[0]`: a field of a request body model
-        if isinstance(base, ast.Name) and base.id in self.route_inputs():
+            base, above = base.value, base  # `body.agent_ids[0]`: a field of a request body model
+        inputs = self.route_inputs()
+        if isinstance(base, ast.Name) and (base.id in inputs or isinstance(above, ast.Attribute) and
+                                           f"{base.id}.{above.attr}" in inputs):
             return FROM_REQUEST
         if isinstance(node, ast.Name):
             return FROM_CALLER
@@ -124,6 +128,15 @@ def passes(call: ast.Call, name: str, params) -> bool:
         if isinstance(given, ast.Name) and given.id == name:
             return True
     return False
+
+
+def client_inputs(func, owner: ast.ClassDef | None) -> frozenset[str]:
+    """What the client fills in a request entry point: its path, query and body parameters
+    (tenantlint.reach), and a class-based view's URL kwargs (`self.kwargs["pk"]`)."""
+    inputs = request_parameters(func, owner)
+    if owner is not None and kind_of(func, owner) == REQUEST:
+        inputs |= {"self.kwargs"}
+    return inputs
 
 
 def method_owners(module: ast.Module | None) -> dict[int, ast.ClassDef]:

@@ -14,12 +14,11 @@ from __future__ import annotations
 import ast
 
 from tenantlint.id_origin import (  # noqa: F401 - LEAVING, leaves_unless: also read by discover/verifiers.py
-    LEAVING, PRIMARY_KEYS, IdOrigin, call_name, emptiness_check, expand, leaves_unless, method_owners, passes,
-    project_helper, verified_by,
+    LEAVING, PRIMARY_KEYS, IdOrigin, call_name, client_inputs, emptiness_check, expand, leaves_unless, method_owners,
+    passes, project_helper, verified_by,
 )
 from tenantlint.orm.state import judge
 from tenantlint.visit import child_fields
-from tenantlint.reach import request_parameters
 
 
 
@@ -154,7 +153,7 @@ class Provenance:
             return frozenset()
         if self._owner_of is None:
             self._owner_of = method_owners(self.checker.ctx.module)
-        return request_parameters(self.func, self._owner_of.get(id(self.func)))
+        return client_inputs(self.func, self._owner_of.get(id(self.func)))
 
     # -- conditions ---------------------------------------------------------
     def compare(self, left, right, refs, flow):

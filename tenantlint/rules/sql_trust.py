@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import ast
 
-from tenantlint.id_origin import IdOrigin, method_owners, passes, project_helper, verified_by
+from tenantlint.id_origin import IdOrigin, client_inputs, method_owners, passes, project_helper, verified_by
 from tenantlint.names import dotted
 from tenantlint.orm.provenance import blocks
-from tenantlint.reach import request_parameters
 from tenantlint.sql.parent_keys import UNSEEN
 from tenantlint.sql.recover import RecoveryLookups, recover
 from tenantlint.trace import SCOPED
@@ -308,4 +307,4 @@ class ParentKeyTrust:
             return frozenset()
         if self._owner_of is None:
             self._owner_of = method_owners(self.ctx.module)
-        return request_parameters(func, self._owner_of.get(id(func)))
+        return client_inputs(func, self._owner_of.get(id(func)))
