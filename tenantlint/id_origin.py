@@ -31,7 +31,9 @@ class IdOrigin:
     unknown); `row(node)`: the models (or tables) of the row loaded under scope that an
     expression holds, else None; `verified(name, line)`: was that id verified by a scoped
     query before the line; `keys(model)`: the foreign-key columns of a model or table;
-    `route_inputs()`: the function's parameters the client fills (a route or view)."""
+    `route_inputs()`: the function's parameters the client fills (a route or view);
+    `column(node)`: the column a row's attribute or item names (default `column_of`; the
+    SQL checks also read a tuple row's position through its SELECT list)."""
 
     values: object
     resolve: Callable[[ast.Name], ast.AST]
@@ -39,6 +41,11 @@ class IdOrigin:
     verified: Callable[[str, int], bool]
     keys: Callable[[str], frozenset[str]]
     route_inputs: Callable[[], frozenset[str]]
+    column: Callable[[ast.AST], str | None] = None
+
+    def __post_init__(self) -> None:
+        if self.column is None:
+            self.column = column_of
 
     def trusted(self, node, depth: int = 0) -> bool:
         if depth > _MAX_DEPTH or node is None:
@@ -58,7 +65,7 @@ class IdOrigin:
         if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords and \
                 call_name(node.func) in CASTS:
             return self.trusted(node.args[0], depth + 1)
-        column = column_of(node)
+        column = self.column(node)
         if column is not None:
             models = self.row(node.value)
             if models is None:

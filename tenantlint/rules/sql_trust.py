@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import ast
 
-from tenantlint.id_origin import IdOrigin, client_inputs, method_owners, passes, project_helper, verified_by
+from tenantlint.id_origin import IdOrigin, client_inputs, column_of, method_owners, passes, project_helper, verified_by
 from tenantlint.names import dotted
 from tenantlint.orm.provenance import blocks
+from tenantlint.sql.bound_params import selected_columns
 from tenantlint.sql.parent_keys import UNSEEN
 from tenantlint.sql.recover import RecoveryLookups, recover
 from tenantlint.trace import SCOPED
@@ -163,7 +164,41 @@ class ParentKeyTrust:
     def origin(self, func) -> IdOrigin:
         return IdOrigin(self.ctx.tenant_sources.function(func), self._resolver(func),
                         lambda node: self.row(node, func), lambda name, line: self.verified(name, line, func),
-                        self._keys, lambda: self._route_inputs(func))
+                        self._keys, lambda: self._route_inputs(func), lambda node: self._column(node, func))
+
+    def _column(self, node, func) -> str | None:
+        """`row["app_id"]`, `row.app_id`, or `row[0]` of a tuple row whose SELECT list says
+        which column comes first."""
+        column = column_of(node)
+        if column is not None or not (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and
+                                      type(node.slice.value) is int):
+            return column
+        call = self._fetching_call(node.value, func)
+        text = self._text(call.args[0], func) if call is not None and call.args else None
+        if text is None:
+            return None
+        columns = selected_columns(text.text, self.policy.dialect)
+        index = node.slice.value
+        return columns[index] if -len(columns) <= index < len(columns) else None
+
+    def _fetching_call(self, node, func, depth: int = 0):
+        """The call that runs the SELECT whose row `node` holds (`cur.fetchone()` after
+        `cur.execute(sql)`, `conn.fetchrow(sql)`), else None."""
+        if depth > 5:
+            return None
+        while isinstance(node, ast.Await):
+            node = node.value
+        if isinstance(node, ast.Name):
+            value = self._resolver(func)(node)
+            return None if value is node else self._fetching_call(value, func, depth + 1)
+        if not isinstance(node, ast.Call):
+            return None
+        method = node.func.attr if isinstance(node.func, ast.Attribute) else ""
+        if method in _CURSOR_FETCHES and isinstance(node.func.value, ast.Name):
+            return self._last_execute(node.func.value.id, node.lineno, func)
+        if method in _RESULT_FETCHES and isinstance(node.func.value, (ast.Call, ast.Await, ast.Name)):
+            return self._fetching_call(node.func.value, func, depth + 1)
+        return node
 
     def _resolver(self, func):
         values = self.ctx.tenant_sources.function(func)
@@ -194,15 +229,8 @@ class ParentKeyTrust:
         helper = self._helper(node.func)[1]
         if helper:
             return frozenset(helper)
-        method = node.func.attr if isinstance(node.func, ast.Attribute) else ""
-        if method in _CURSOR_FETCHES and isinstance(node.func.value, ast.Name):
-            run = self._last_execute(node.func.value.id, node.lineno, func)
-            return self.scoped_tables(run, func) if run is not None else None
-        if method in _RESULT_FETCHES and isinstance(node.func.value, (ast.Call, ast.Await, ast.Name)):
-            inner = self.row(node.func.value, func, depth + 1)
-            if inner is not None:
-                return inner
-        return self.scoped_tables(node, func)
+        call = self._fetching_call(node, func)
+        return self.scoped_tables(call, func) if call is not None else None
 
     def scoped_tables(self, call: ast.Call, func) -> frozenset[str] | None:
         """The tenant tables a call's SQL reads, when it runs SQL that is scoped (its

@@ -43,6 +43,26 @@ def tenant_parameters(text: str, tenant_columns: frozenset[str], dialect: str = 
     return frozenset(k for k in out if k is not None)
 
 
+@lru_cache(maxsize=256)
+def selected_columns(text: str, dialect: str = "postgres") -> tuple[str | None, ...]:
+    """The column each position of a SELECT's rows holds (`SELECT id, app_id ...` ->
+    ("id", "app_id"); an expression without a name, or `*`, is None); () when the text
+    is not one SELECT that parses. A tuple row (`cur.fetchone()[0]`) is read with it."""
+    try:
+        tree = parse_expression(normalize_placeholders(text, dialect), dialect)
+    except (*error_types(), RecursionError, ValueError):
+        return ()
+    if not isinstance(tree, exp.Select):
+        return ()
+    out: list[str | None] = []
+    for item in tree.expressions:
+        if isinstance(item, exp.Star) or isinstance(item, exp.Column) and isinstance(item.this, exp.Star):
+            return ()  # the columns `*` stands for are not known in order
+        name = item.alias_or_name if isinstance(item, (exp.Alias, exp.Column)) else ""
+        out.append(str(name).lower() or None)
+    return tuple(out)
+
+
 def _placeholders(node: exp.Expression):
     """The parameter a value side stands for: `:p`, `ANY(:p)`, `(:a, :b)`."""
     node = unwrap(node)
