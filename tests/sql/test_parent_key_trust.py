@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tenantlint.sql import SqlPolicy, SqlText, TenantTable, analyze_sql
+from tenantlint.sql.bound_params import selected_columns
 from tenantlint.sql.parent_keys import UNSEEN
 from tenantlint.sql.types import Hole
 
@@ -82,3 +83,15 @@ def test_interpolated_value_is_keyed_by_its_hole():
     found, _, _ = run("SELECT * FROM conversations WHERE app_id = __tlhole0__",
                       {"__tlhole0__": "by an id from the request"}, holes)
     assert found == {"TL101"}
+
+
+@pytest.mark.parametrize("text, columns", [
+    ("SELECT name, id FROM apps WHERE tenant_id = %s", ("name", "id")),
+    ("SELECT a.id AS app, count(*) FROM apps a", ("app", None)),
+    ("SELECT * FROM apps", ()),
+    ("SELECT a.* FROM apps a", ()),
+    ("DELETE FROM apps WHERE id = %s", ()),
+    ("SELEC nonsense (", ()),
+])
+def test_selected_columns_name_a_tuple_rows_positions(text, columns):
+    assert selected_columns(text) == columns
