@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 
 from tenantlint.id_origin import IdOrigin, client_inputs, column_of, method_owners, passes, project_helper, verified_by
+from tenantlint.local_values import returns
 from tenantlint.names import dotted
 from tenantlint.orm.provenance import blocks
 from tenantlint.sql.bound_params import selected_columns
@@ -46,6 +47,7 @@ class ParentKeyTrust:
         self.name_binders: dict[str, list[tuple[ast.Call, object, int]]] = {}  # name -> calls taking it
         self.assigned_name: dict[int, str] = {}  # id(value) -> the name it is assigned to
         self._owner_of: dict[int, ast.ClassDef] | None = None
+        self._local: dict[int, tuple[tuple, tuple]] = {}  # id(helper of this module) -> what _helper says
         self._depth = 0
 
     # -- what the walk records -------------------------------------------------------
@@ -292,14 +294,40 @@ class ParentKeyTrust:
         return frozenset(keys)
 
     def _helper(self, func) -> tuple[tuple, tuple]:
+        """((position, parameter) verified, tables or models of the scoped rows returned) of
+        the function a call runs: one of this module (its SQL judged here), or a project
+        function of another module the catalog pass found (tenantlint/discover/verifiers.py)."""
+        local = self._local_helper(func)
+        if local is not None:
+            return local
         index = getattr(self.ctx.catalog, "scoped_helpers", None)
         imports = self.ctx.imports
         if not index or imports is None or not isinstance(func, (ast.Name, ast.Attribute)):
             return (), ()
         return project_helper(index, imports.qualify(func) or "")
 
+    def _local_helper(self, func) -> tuple[tuple, tuple] | None:
+        helper = self.ctx.tenant_sources.helpers.get(func.id) if isinstance(func, ast.Name) else None
+        if helper is None:
+            return None
+        known = self._local.get(id(helper))
+        if known is not None:
+            return known
+        self._local[id(helper)] = ((), ())  # a recursive helper proves nothing about itself
+        params = [a.arg for a in (*helper.args.posonlyargs, *helper.args.args)]
+        verified = tuple((i, p) for i, p in enumerate(params) if self.verified(p, None, helper))
+        rows: set[str] = set()
+        for value in returns(helper):
+            found = self.row(value, helper)
+            if found is None:
+                rows = set()
+                break
+            rows |= found
+        self._local[id(helper)] = (verified, tuple(sorted(rows)))
+        return self._local[id(helper)]
+
     # -- verified ids ---------------------------------------------------------------------------
-    def verified(self, name: str, before: int, func) -> bool:
+    def verified(self, name: str, before: int | None, func) -> bool:
         """Has the function checked the id `name` with a scoped query (SQL that binds it) and
         left when nothing was found, or handed it to a project helper that verifies it?"""
         if func is None:
