@@ -26,6 +26,7 @@ from tenantlint.names import dotted
 from tenantlint.rulebase import Checker
 from tenantlint.rules.sql_constants import Constants, collect as collect_constants
 from tenantlint.rules.sql_fragments import FragmentReading, ListBuild
+from tenantlint.rules.sql_sites import SqlSites
 from tenantlint.rules.sql_trust import ParentKeyTrust
 from tenantlint.sql.paths import Build
 from tenantlint.sql.recover import RecoveryLookups, HolePiece, Recovered, recover, text
@@ -79,17 +80,18 @@ class SqlChecker(FragmentReading, Checker):
         self.shared = getattr(ctx.catalog, "modules", None)
         # Parent-key predicates scope a child table only with a trusted value (sql_trust.py).
         self.trust = ParentKeyTrust(ctx, self.policy) if getattr(self.policy, "parent_keys", None) else None
+        self.sites = SqlSites(ctx) if self.trust is not None else None  # where each text runs
 
     # -- scopes -----------------------------------------------------------------
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         self.scopes.append(Scope())
         if self.trust is not None:
-            self.trust.funcs.append(node)
+            self.sites.funcs.append(node)
 
     def leave_FunctionDef(self, node: ast.FunctionDef) -> None:
         self._judge_scope(self.scopes.pop())
         if self.trust is not None:
-            self.trust.funcs.pop()
+            self.sites.funcs.pop()
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self.scopes.append(Scope())
@@ -116,7 +118,7 @@ class SqlChecker(FragmentReading, Checker):
     def visit_Assign(self, node: ast.Assign) -> None:
         if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             if self.trust is not None:
-                self.trust.assign(node.targets[0].id, node.value)
+                self.sites.assign(node.targets[0].id, node.value)
             self._bind_list(node.targets[0], node.value)
             self._bind(node.targets[0], node.value, augment=False)
 
@@ -256,7 +258,7 @@ class SqlChecker(FragmentReading, Checker):
 
     def visit_Call(self, node: ast.Call) -> None:
         if self.trust is not None:
-            self.trust.call(node)
+            self.sites.call(node)
         self._list_call(node)
         self._searched(node)
         # `.format`, `.join`, `dedent(...)`, psycopg `sql.SQL(...)`: recover() knows which.
@@ -300,7 +302,7 @@ class SqlChecker(FragmentReading, Checker):
         if recovered is None or not recovered.has_text:
             return
         self.root = node
-        sites = (lambda: self.trust.string_sites(node)) if self.trust is not None else None
+        sites = (lambda: self.sites.string_sites(node)) if self.trust is not None else None
         self._judge(recovered, node, node, scoped=self.ctx.in_scope_provider(node), sites=sites)
 
     # -- judging ----------------------------------------------------------------
@@ -319,12 +321,12 @@ class SqlChecker(FragmentReading, Checker):
             values, bases = build.paths()
             sites = None
             if self.trust is not None:
-                func, elsewhere = self.trust.func, bool(shared and shared.bare)
+                func, elsewhere = self.sites.func, bool(shared and shared.bare)
                 # the calls given this name between this build and the next of the same name
                 later = [b.first.lineno for b in builds if b.name == build.name and b.first.lineno > build.first.lineno]
                 anywhere = module or klass  # a module or class constant runs in any function (`self.SQL`)
                 lines = (build.first.lineno, min(later, default=None)) if not anywhere else (0, None)
-                sites = (lambda b=build, f=func, w=lines, a=anywhere: self.trust.name_sites(b.name, f, a, w)), elsewhere
+                sites = (lambda b=build, f=func, w=lines, a=anywhere: self.sites.name_sites(b.name, f, a, w)), elsewhere
             self._judge(build.value, build.first, build.last, scoped=scoped, values=values, bases=bases, sites=sites)
 
     def _shared(self, build: Build):
@@ -376,7 +378,7 @@ class SqlChecker(FragmentReading, Checker):
     def _retrust(self, values, bases, params, first, last, sites):
         """The findings of a text whose parent-key predicates anchor only with trusted
         values, judged again with the untrusted ones refused (when `_flush` runs)."""
-        func = self.trust.func
+        func = self.sites.func
 
         def again():
             from tenantlint.sql import analyze_sql
@@ -390,7 +392,7 @@ class SqlChecker(FragmentReading, Checker):
                 names = {h.marker.lower(): h.name for h in value.holes}
 
                 def holes(key, names=names):
-                    return self.trust.hole_values(names.get(key), (first, last), func)
+                    return self.sites.hole_values(names.get(key), (first, last), func)
                 untrusted = self.trust.untrusted(keys, run, holes, elsewhere) if keys else {}
                 refused.update(untrusted)
                 found += analyze_sql(value, self.policy, notes=notes, untrusted=untrusted) or ()

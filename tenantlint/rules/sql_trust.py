@@ -2,12 +2,10 @@
 
 A table that is tenant data through its parent is anchored by `WHERE app_id = %s` only
 when the Python value bound to that parameter is trusted (tenantlint/sql/parent_keys.py).
-The SQL checker hands each text that binds such parameters here, with where it is run;
-this module finds the calls that bind them (the text, or a name the function assigns
-it to, as first argument: `cur.execute(sql, (a,))`, `conn.fetch(sql, a)`,
-`session.execute(text(sql), {"a": a})`, `text(sql).bindparams(a=a)`), the values bound
-(`bound_values`, as the request-input rule TL601 finds them), and judges each one with
-tenantlint/id_origin.py in the function that binds it. Request input and a parameter
+The SQL checker hands each text that binds such parameters here, with the calls that
+run it (sql_sites.py); this module finds the values they bind (`bound_values`, as the
+request-input rule TL601 finds them) and judges each one with tenantlint/id_origin.py
+in the function that binds it. Request input and a parameter
 (of a route, or of a helper: no call summaries yet) are not trusted; a tenant source,
 the primary or parent key of a row a scoped SQL query (or a project helper that returns
 scoped rows) loaded, an id a scoped query verified, and a constant are. A text whose
@@ -20,6 +18,7 @@ from tenantlint.id_origin import IdOrigin, client_inputs, column_of, method_owne
 from tenantlint.local_values import returns
 from tenantlint.names import dotted
 from tenantlint.orm.provenance import blocks
+from tenantlint.rules.sql_sites import TEXT_WRAPPERS
 from tenantlint.sql.bound_params import selected_columns
 from tenantlint.sql.parent_keys import UNSEEN
 from tenantlint.sql.recover import RecoveryLookups, recover
@@ -27,7 +26,6 @@ from tenantlint.trace import SCOPED
 from tenantlint.writes.request_values import bound_values
 
 NOT_SHOWN = "by an id not shown to be trusted"
-_TEXT_WRAPPERS = frozenset({"text", "SQL"})  # sqlalchemy.text(...), psycopg sql.SQL(...)
 _CURSOR_FETCHES = frozenset({"fetchone", "fetchall", "fetchmany"})
 _RESULT_FETCHES = frozenset({"first", "one", "one_or_none", "scalar", "scalar_one", "scalar_one_or_none",
                              "fetchone", "fetchall", "all", "mappings", "scalars"})
@@ -39,96 +37,9 @@ class ParentKeyTrust:
     def __init__(self, ctx, policy) -> None:
         self.ctx = ctx
         self.policy = policy
-        self.funcs: list = [None]  # the enclosing functions, innermost last
-        # id(argument) -> (call, function, its position); the parameters follow the text
-        # (`cur.execute(sql, params)`, a project wrapper's `run(conn, sql, params)`)
-        self.arg_of: dict[int, tuple[ast.Call, object, int]] = {}
-        self.bindparams_of: dict[int, ast.Call] = {}  # id(receiver) -> its `.bindparams(...)` call
-        self.name_binders: dict[str, list[tuple[ast.Call, object, int]]] = {}  # name -> calls taking it
-        self.assigned_name: dict[int, str] = {}  # id(value) -> the name it is assigned to
         self._owner_of: dict[int, ast.ClassDef] | None = None
         self._local: dict[int, tuple[tuple, tuple]] = {}  # id(helper of this module) -> what _helper says
         self._depth = 0
-
-    # -- what the walk records -------------------------------------------------------
-    @property
-    def func(self):
-        return self.funcs[-1]
-
-    def call(self, call: ast.Call) -> None:
-        if isinstance(call.func, ast.Attribute) and call.func.attr == "bindparams":
-            self.bindparams_of[id(call.func.value)] = call
-        for k, arg in enumerate(call.args):
-            if isinstance(arg, ast.Starred):
-                break  # the positions after it are unknown
-            entry = (call, self.func, k)
-            self.arg_of[id(arg)] = entry
-            if isinstance(arg, ast.Name):
-                self.name_binders.setdefault(arg.id, []).append(entry)
-            elif isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) and \
-                    arg.value.id in ("self", "cls"):  # a class constant: `cur.execute(self.SQL, ...)`
-                self.name_binders.setdefault(arg.attr, []).append(entry)
-
-    def assign(self, name: str, value: ast.expr) -> None:
-        self.assigned_name[id(value)] = name
-
-    # -- where a text runs --------------------------------------------------------------
-    def string_sites(self, node: ast.expr) -> list:
-        entry = self.arg_of.get(id(node))
-        return self._through_wrappers([entry] if entry else [])
-
-    def name_sites(self, name: str, func, module: bool, lines=(0, None)) -> list:
-        """The calls that run the text a name holds: in its function, on the lines from its
-        assignment to the next text assigned to that name (`lines`), or (`module`) in any
-        function of the module."""
-        start, until = lines
-        return self._through_wrappers([(c, f, k) for c, f, k in self.name_binders.get(name, ())
-                                       if (module or f is func and c.lineno >= start) and
-                                       (until is None or c.lineno < until)])
-
-    def _through_wrappers(self, entries: list) -> list:
-        """`text(sql)` binds nothing itself: its `.bindparams(...)`, the call it is handed
-        to, or the calls given the name it is assigned to do."""
-        out, todo, seen = [], list(entries), set()
-        while todo:
-            call, func, k = todo.pop()
-            if (id(call), k) in seen:
-                continue
-            seen.add((id(call), k))
-            if k or (dotted(call.func) or "").rsplit(".", 1)[-1] not in _TEXT_WRAPPERS:
-                # the text and what follows it, as `bound_values` reads a call
-                out.append((call if not k else ast.Call(func=call.func, args=call.args[k:], keywords=call.keywords),
-                            func))
-                continue
-            bind = self.bindparams_of.get(id(call))
-            if bind is not None:
-                out.append((bind, func))
-            outer = self.arg_of.get(id(call))
-            if outer is not None:
-                todo.append(outer)
-            name = self.assigned_name.get(id(call))
-            if name:
-                todo += [e for e in self.name_binders.get(name, ()) if e[1] is func]
-        return out
-
-    def hole_values(self, name: str | None, nodes, func) -> list:
-        """The expressions an interpolated value hole stands for among `nodes` (`{app_id}`
-        in an f-string, `.format(v)` / `% (v,)` by their code, `.format(app=v)` by its
-        name), with the function they are judged in."""
-        if not name:
-            return []
-        found = []
-        for node in {id(n): n for n in nodes}.values():
-            for sub in ast.walk(node):
-                if isinstance(sub, ast.keyword) and sub.arg == name or \
-                        isinstance(sub, ast.FormattedValue) and self.ctx.code_for(sub.value) == name:
-                    found.append((sub.value, func))
-                elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "format":
-                    found += [(a, func) for a in sub.args if self.ctx.code_for(a) == name]
-                elif isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.Mod):
-                    args = sub.right.elts if isinstance(sub.right, ast.Tuple) else [sub.right]
-                    found += [(a, func) for a in args if self.ctx.code_for(a) == name]
-        return found
 
     # -- judging --------------------------------------------------------------------------
     def untrusted(self, keys, sites: list, holes=lambda key: [], elsewhere: bool = False) -> dict:
@@ -240,7 +151,7 @@ class ParentKeyTrust:
         if not call.args or self._depth >= _MAX_DEPTH:
             return None
         first = call.args[0]
-        if isinstance(first, ast.Call) and (dotted(first.func) or "").rsplit(".", 1)[-1] in _TEXT_WRAPPERS \
+        if isinstance(first, ast.Call) and (dotted(first.func) or "").rsplit(".", 1)[-1] in TEXT_WRAPPERS \
                 and first.args:
             first = first.args[0]
         from_sql = self._text(first, func)
@@ -333,7 +244,8 @@ class ParentKeyTrust:
         if func is None:
             return False
         return verified_by(blocks(func), name, before, self._resolver(func),
-                           lambda nodes: self._checks(nodes, name, func), lambda value: self._verifier_call(value, name))
+                           lambda nodes: self._checks(nodes, name, func),
+                           lambda value: self._verifier_call(value, name))
 
     def _checks(self, nodes, name: str, func) -> bool:
         """Do these expressions run scoped SQL that binds `name`?"""
