@@ -6,9 +6,10 @@ parameter, tenantlint/rules/sql_trust.py) ask the same question of a Python valu
 differs is how each knows a row loaded under scope and an id verified by a scoped query,
 so those come in as callbacks. Trusted: a `tenant-sources` value; the primary key, or a
 foreign-key column, of a row loaded under scope (`row.id`, `row["app_id"]`); such a row
-itself (`Message.conversation == conv`); an id verified before this line; a cast of one.
-Request input never is (what the client sent, or a route's path, query and body
-parameters); a parameter is not (no call summaries yet)."""
+itself (`Message.conversation == conv`); an id verified before this line (request input
+too: the check is what makes it trusted); a cast of one. Otherwise request input is not
+(what the client sent, or a route's path, query and body parameters, a class-based
+view's URL kwargs); a parameter is not (no call summaries yet)."""
 from __future__ import annotations
 
 import ast

@@ -7,8 +7,11 @@ joined to its parent (`Message.conversation_id == Conversation.id`). Trusted, in
 function: a `tenant-sources` value; the primary key, or a foreign key, of a row loaded by
 a query this function ran scoped (or returned by a helper of this module whose every
 `return` is such a row), or an id such a query verified before leaving when nothing
-was found. Request input never is (what the client sent, and a route's path, query and
-body parameters: the message says so); a parameter is not (no call summaries yet)."""
+was found (what the client sent too, once verified so). Otherwise request input is not
+(what the client sent, and a route's path, query and body parameters: the message says
+so); a parameter is not (no call summaries yet). The value-level answers are
+tenantlint/id_origin.py's, shared with the SQL checks; the rows, verified ids and names
+of the ORM's flow are this module's."""
 from __future__ import annotations
 
 import ast
@@ -19,7 +22,6 @@ from tenantlint.id_origin import (  # noqa: F401 - LEAVING, leaves_unless: also 
 )
 from tenantlint.orm.state import judge
 from tenantlint.visit import child_fields
-
 
 
 class Provenance:
