@@ -50,7 +50,7 @@ class ParentKeyTrust:
             if isinstance(key, str) and key.startswith("__tlhole"):
                 found = holes(key)
             else:
-                found = [(value, func) for call, func in sites
+                found = [(value, func) for site, func in sites for call in self._per_row(site, func)
                          for value in bound_values(call, key, self._resolver(func))]
             if not found:
                 out[key] = UNSEEN
@@ -64,6 +64,18 @@ class ParentKeyTrust:
                 if elsewhere:
                     out[key] = UNSEEN  # other modules run this text too
         return out
+
+    def _per_row(self, call: ast.Call, func) -> list[ast.Call]:
+        """`executemany(sql, rows)` binds each row in turn: one call per row written out
+        (`[(a,), (b,)]`), or per comprehension element; an opaque list stands for them all."""
+        if not (isinstance(call.func, ast.Attribute) and call.func.attr == "executemany" and len(call.args) > 1):
+            return [call]
+        rows = self._resolver(func)(call.args[1])
+        items = rows.elts if isinstance(rows, (ast.List, ast.Tuple)) else \
+            [rows.elt] if isinstance(rows, (ast.ListComp, ast.GeneratorExp)) else None
+        if items is None:
+            return [call]
+        return [ast.Call(func=call.func, args=[call.args[0], item], keywords=[]) for item in items]
 
     def judge(self, value: ast.expr, func) -> str | None:
         """None when the value is trusted, else where it comes from."""
