@@ -7,18 +7,21 @@ joined to its parent (`Message.conversation_id == Conversation.id`). Trusted, in
 function: a `tenant-sources` value; the primary key, or a foreign key, of a row loaded by
 a query this function ran scoped (or returned by a helper of this module whose every
 `return` is such a row), or an id such a query verified before leaving when nothing
-was found. Request input never is (what the client sent, and a route's path, query and
-body parameters: the message says so); a parameter is not (no call summaries yet)."""
+was found (what the client sent too, once verified so). Otherwise request input is not
+(what the client sent, and a route's path, query and body parameters: the message says
+so); a parameter is not (no call summaries yet). The value-level answers are
+tenantlint/id_origin.py's, shared with the SQL checks; the rows, verified ids and names
+of the ORM's flow are this module's."""
 from __future__ import annotations
 
 import ast
 
+from tenantlint.id_origin import (  # noqa: F401 - LEAVING, leaves_unless: also read by discover/verifiers.py
+    LEAVING, PRIMARY_KEYS, IdOrigin, call_name, client_inputs, emptiness_check, expand, leaves_unless, method_owners,
+    passes, project_helper, verified_by,
+)
 from tenantlint.orm.state import judge
 from tenantlint.visit import child_fields
-from tenantlint.reach import request_parameters
-
-PRIMARY_KEYS = frozenset({"id", "pk"})
-_CASTS = frozenset({"str", "int", "UUID", "uuid.UUID"})
 
 
 class Provenance:
@@ -39,33 +42,14 @@ class Provenance:
         self.func = func
 
     # -- values -------------------------------------------------------------
-    def trusted(self, node, flow, depth: int = 0) -> bool:
-        if depth > 5 or node is None:
-            return False
-        values = self.values
-        if values is not None:
-            if values.request_input(node) is not None:
-                return False
-            if values.is_tenant(node):
-                return True
-        if isinstance(node, ast.Name):
-            value = flow.resolve(node)
-            if value is not node:
-                return self.trusted(value, flow, depth + 1)
-            return self.verified(node.id, flow, node.lineno)
-        if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords and \
-                _name(node.func) in _CASTS:
-            return self.trusted(node.args[0], flow, depth + 1)
-        if isinstance(node, ast.Attribute):
-            models = self.row(node.value, flow)
-            if models is None:
-                return False
-            column = node.attr.lower()
-            return column in PRIMARY_KEYS or any(column in self._keys(m) for m in models)
-        if isinstance(node, (ast.Call, ast.Await)):
-            # The row itself stands for its key (`Message.conversation == conv` in peewee).
-            return self.row(node, flow) is not None
-        return False
+    def origin(self, flow) -> IdOrigin:
+        """The value-level answers (tenantlint/id_origin.py) with this checker's rows,
+        verified ids and names as `flow` holds them."""
+        return IdOrigin(self.values, flow.resolve, lambda node: self.row(node, flow),
+                        lambda name, line: self.verified(name, flow, line), self._keys, self._route_inputs)
+
+    def trusted(self, node, flow) -> bool:
+        return self.origin(flow).trusted(node)
 
     def row(self, node, flow, depth: int = 0) -> frozenset[str] | None:
         """The models of a row loaded under tenant scope that `node` holds, else None: a
@@ -161,19 +145,8 @@ class Provenance:
         return frozenset(k[0].lower() for k in keys)
 
     def source(self, node, flow) -> str | None:
-        """Where an untrusted id comes from, for the message: the request (what the client
-        sent, or a path, query or body parameter of a route), or the caller."""
-        if self.values is not None and self.values.request_input(node) is not None:
-            return "by an id from the request"
-        node = flow.resolve(node) if isinstance(node, ast.Name) else node
-        base = node
-        while isinstance(base, (ast.Attribute, ast.Subscript)):
-            base = base.value  # `body.agent_ids[0]`: a field of a request body model
-        if isinstance(base, ast.Name) and base.id in self._route_inputs():
-            return "by an id from the request"
-        if isinstance(node, ast.Name):
-            return "by an id the caller passes"
-        return None
+        """Where an untrusted id comes from, for the message."""
+        return self.origin(flow).source(node)
 
     def _route_inputs(self) -> frozenset[str]:
         """The parameters of the function being followed that the client fills, when it
@@ -181,11 +154,8 @@ class Provenance:
         if self.func is None:
             return frozenset()
         if self._owner_of is None:
-            module = self.checker.ctx.module
-            self._owner_of = {id(fn): cls for cls in (module.body if module is not None else ())
-                              if isinstance(cls, ast.ClassDef) for fn in cls.body
-                              if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))}
-        return request_parameters(self.func, self._owner_of.get(id(self.func)))
+            self._owner_of = method_owners(self.checker.ctx.module)
+        return client_inputs(self.func, self._owner_of.get(id(self.func)))
 
     # -- conditions ---------------------------------------------------------
     def compare(self, left, right, refs, flow):
@@ -224,32 +194,12 @@ class Provenance:
         statements (`q = select(...)`, `result = session.execute(q)`, `rows = result.all()`)."""
         if self.func is None:
             return False
-        for block in blocks(self.func):
-            for i, stmt in enumerate(block):
-                if before is not None and stmt.lineno >= before:
-                    break
-                value = stmt.value if isinstance(stmt, (ast.Assign, ast.Expr, ast.AnnAssign)) else None
-                tested = emptiness_check(stmt)
-                if tested is not None and not isinstance(tested, ast.Name):
-                    # `if session.execute(q).scalar_one_or_none() is None: raise`
-                    nodes = expand(tested, flow.resolve)
-                    if any(_compares_name(n, name) for node in nodes for n in ast.walk(node)) and \
-                            self._scoped_query_in(nodes):
-                        return True
-                if value is None:
-                    continue
-                if self._verifier_call(value, name):
-                    return True
-                nodes = expand(value, flow.resolve)
-                if not any(_compares_name(n, name) for node in nodes for n in ast.walk(node)) or \
-                        not self._scoped_query_in(nodes):
-                    continue
-                if any(isinstance(n, ast.Attribute) and n.attr in LEAVING for n in ast.walk(value)):
-                    return True
-                target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else None
-                if isinstance(target, ast.Name) and i + 1 < len(block) and leaves_unless(block[i + 1], target.id):
-                    return True
-        return False
+
+        def filters(nodes) -> bool:
+            return any(_compares_name(n, name) for node in nodes for n in ast.walk(node)) and \
+                self._scoped_query_in(nodes)
+        return verified_by(blocks(self.func), name, before, flow.resolve, filters,
+                           lambda value: self._verifier_call(value, name))
 
     def _scoped_query_in(self, nodes) -> bool:
         """Do these expressions run a query, every one of them scoped?"""
@@ -277,13 +227,7 @@ class Provenance:
         if isinstance(value.func, ast.Name) and value.func.id in self.verifiers:
             positions = self.verifiers[value.func.id]
             return any(isinstance(a, ast.Name) and a.id == name for i, a in enumerate(value.args) if i in positions)
-        for position, param in self._project_helper(value.func)[0]:
-            given = value.args[position] if 0 <= position < len(value.args) and \
-                not any(isinstance(a, ast.Starred) for a in value.args[:position + 1]) else \
-                next((k.value for k in value.keywords if k.arg == param), None)
-            if isinstance(given, ast.Name) and given.id == name:
-                return True
-        return False
+        return passes(value, name, self._project_helper(value.func)[0])
 
     def _project_helper(self, func) -> tuple[tuple, tuple]:
         """(parameters verified, models of the scoped rows returned) of the project function
@@ -299,13 +243,7 @@ class Provenance:
             # `self._get_resource(...)` / `cls.read(...)`: the method of this class or a base
             functions = self.checker.functions
             qualified = functions.method(owner, func.attr) or f"{owner}.{func.attr}"
-        found = index.get(qualified)
-        if found is None and "." in qualified:
-            # imported through a package that re-exports it (`from app.helpers import check`)
-            package, short = qualified.rsplit(".", 1)
-            under = [v for k, v in index.items() if k.startswith(package + ".") and k.rsplit(".", 1)[-1] == short]
-            found = under[0] if len(under) == 1 else None
-        return found or ((), ())
+        return project_helper(index, qualified)
 
     def implicit_ties(self, joined, present) -> frozenset[tuple[str, str]]:
         """A child table joined with no condition (SQLAlchemy follows its foreign key) is
@@ -381,76 +319,12 @@ class Provenance:
         self.scoped_helpers[func.name] = frozenset(models)
 
 
-# Query methods that raise when no row is found.
-LEAVING = frozenset({"one", "scalar_one", "first_or_404", "one_or_404", "get_or_404", "get_one"})
-
-
 def _compares_name(node, name: str) -> bool:
     """`X.id == name`, or a Django lookup `pk=name` / `message_id=name`."""
     if isinstance(node, ast.keyword):
         return node.arg is not None and isinstance(node.value, ast.Name) and node.value.id == name
     return isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq) and \
         any(isinstance(side, ast.Name) and side.id == name for side in (node.left, node.comparators[0]))
-
-
-def leaves_unless(stmt, name: str, returning: bool = True) -> bool:
-    """`if not row` / `if row is None` / `if len(rows) == 0` (or `< 1`, `not len(rows)`):
-    then `raise ...` / `abort(...)` / (`returning`) `return ...`."""
-    tested = emptiness_check(stmt, returning)
-    return isinstance(tested, ast.Name) and tested.id == name
-
-
-def emptiness_check(stmt, returning: bool = True):
-    """The expression an `if` leaves the function on when it holds no row (`if not x`,
-    `if x is None`, `if len(x) == 0`, `< 1`, `not len(x)`, each then `raise` / `abort()` /
-    (`returning`) `return`), else None."""
-    if not (isinstance(stmt, ast.If) and stmt.body):
-        return None
-    last = stmt.body[-1]
-    if not (isinstance(last, ast.Raise) or returning and isinstance(last, ast.Return) or
-            isinstance(last, ast.Expr) and isinstance(last.value, ast.Call) and
-            _name(last.value.func).rsplit(".", 1)[-1] == "abort"):
-        return None
-    test = stmt.test
-    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        return _len_of(test.operand) or test.operand
-    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
-        return None
-    op, right = test.ops[0], test.comparators[0]
-    if not isinstance(right, ast.Constant) or isinstance(right.value, bool):
-        return None
-    if isinstance(op, (ast.Is, ast.Eq)) and right.value is None:
-        return test.left
-    counted = _len_of(test.left)
-    if counted is not None and (isinstance(op, ast.Eq) and right.value == 0 or
-                                isinstance(op, ast.Lt) and right.value == 1 or
-                                isinstance(op, ast.LtE) and right.value == 0):
-        return counted
-    return None
-
-
-def _len_of(node):
-    """`x` of `len(x)`, else None."""
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" and \
-            len(node.args) == 1 and not node.keywords:
-        return node.args[0]
-    return None
-
-
-def expand(value, resolve, limit: int = 8) -> list:
-    """`value` and, through `resolve` (a name -> the value it was assigned once, or the
-    name itself), the expressions it is built from (`rows = result.fetchall()` <-
-    `result = session.execute(q)` <- `q = select(...)`)."""
-    out, todo, seen = [value], [value], set()
-    while todo and len(out) < limit:
-        for sub in ast.walk(todo.pop()):
-            if isinstance(sub, ast.Name) and sub.id not in seen:
-                seen.add(sub.id)
-                resolved = resolve(sub)
-                if resolved is not sub:
-                    out.append(resolved)
-                    todo.append(resolved)
-    return out
 
 
 def blocks(func):
@@ -466,14 +340,6 @@ def blocks(func):
 def _first_param(func) -> str | None:
     positional = [*func.args.posonlyargs, *func.args.args]
     return positional[0].arg if positional else None
-
-
-def _name(func) -> str:
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-        return f"{func.value.id}.{func.attr}"
-    return ""
 
 
 _NESTED = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})

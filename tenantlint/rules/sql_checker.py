@@ -26,6 +26,8 @@ from tenantlint.names import dotted
 from tenantlint.rulebase import Checker
 from tenantlint.rules.sql_constants import Constants, collect as collect_constants
 from tenantlint.rules.sql_fragments import FragmentReading, ListBuild
+from tenantlint.rules.sql_sites import SqlSites
+from tenantlint.rules.sql_trust import ParentKeyTrust
 from tenantlint.sql.paths import Build
 from tenantlint.sql.recover import RecoveryLookups, HolePiece, Recovered, recover, text
 from tenantlint.sql.statements import literal_screen
@@ -76,20 +78,27 @@ class SqlChecker(FragmentReading, Checker):
         self.list_ok: set[int] = set()
         self.pending: list = []  # judged strings with findings, reported by _flush
         self.shared = getattr(ctx.catalog, "modules", None)
+        # Parent-key predicates scope a child table only with a trusted value (sql_trust.py).
+        self.trust = ParentKeyTrust(ctx, self.policy) if getattr(self.policy, "parent_keys", None) else None
+        self.sites = SqlSites(ctx) if self.trust is not None else None  # where each text runs
 
     # -- scopes -----------------------------------------------------------------
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         self.scopes.append(Scope())
+        if self.trust is not None:
+            self.sites.funcs.append(node)
 
     def leave_FunctionDef(self, node: ast.FunctionDef) -> None:
         self._judge_scope(self.scopes.pop())
+        if self.trust is not None:
+            self.sites.funcs.pop()
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self.scopes.append(Scope())
         self.classes.append(node.name)
 
     def leave_ClassDef(self, node: ast.ClassDef) -> None:
-        self._judge_scope(self.scopes.pop())
+        self._judge_scope(self.scopes.pop(), klass=True)
         self.classes.pop()
 
     def _constant(self, node: ast.expr) -> Recovered | None:
@@ -108,6 +117,8 @@ class SqlChecker(FragmentReading, Checker):
     # -- builds -----------------------------------------------------------------
     def visit_Assign(self, node: ast.Assign) -> None:
         if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if self.trust is not None:
+                self.sites.assign(node.targets[0].id, node.value)
             self._bind_list(node.targets[0], node.value)
             self._bind(node.targets[0], node.value, augment=False)
 
@@ -246,6 +257,8 @@ class SqlChecker(FragmentReading, Checker):
             self._candidate(node)
 
     def visit_Call(self, node: ast.Call) -> None:
+        if self.trust is not None:
+            self.sites.call(node)
         self._list_call(node)
         self._searched(node)
         # `.format`, `.join`, `dedent(...)`, psycopg `sql.SQL(...)`: recover() knows which.
@@ -289,11 +302,13 @@ class SqlChecker(FragmentReading, Checker):
         if recovered is None or not recovered.has_text:
             return
         self.root = node
-        self._judge(recovered, node, node, scoped=self.ctx.in_scope_provider(node))
+        sites = (lambda: self.sites.string_sites(node)) if self.trust is not None else None
+        self._judge(recovered, node, node, scoped=self.ctx.in_scope_provider(node), sites=sites)
 
     # -- judging ----------------------------------------------------------------
-    def _judge_scope(self, scope: Scope, module: bool = False) -> None:
-        for build in [*scope.finished, *scope.builds.values()]:
+    def _judge_scope(self, scope: Scope, module: bool = False, klass: bool = False) -> None:
+        builds = [*scope.finished, *scope.builds.values()]
+        for build in builds:
             folded, bare, unscoped = build.folded_uses, build.bare_uses, build.bare_unscoped_uses
             shared = self._shared(build) if module and scope.builds.get(build.name) is build else None
             if shared is not None:  # the uses other modules make of this constant
@@ -304,7 +319,15 @@ class SqlChecker(FragmentReading, Checker):
                 continue  # judged inside the larger strings it was folded into
             scoped = build.in_provider or (bare > 0 and unscoped == 0)
             values, bases = build.paths()
-            self._judge(build.value, build.first, build.last, scoped=scoped, values=values, bases=bases)
+            sites = None
+            if self.trust is not None:
+                func, elsewhere = self.sites.func, bool(shared and shared.bare)
+                # the calls given this name between this build and the next of the same name
+                later = [b.first.lineno for b in builds if b.name == build.name and b.first.lineno > build.first.lineno]
+                anywhere = module or klass  # a module or class constant runs in any function (`self.SQL`)
+                lines = (build.first.lineno, min(later, default=None)) if not anywhere else (0, None)
+                sites = (lambda b=build, f=func, w=lines, a=anywhere: self.sites.name_sites(b.name, f, a, w)), elsewhere
+            self._judge(build.value, build.first, build.last, scoped=scoped, values=values, bases=bases, sites=sites)
 
     def _shared(self, build: Build):
         """This module's constant as other modules use it (None: they do not)."""
@@ -314,26 +337,70 @@ class SqlChecker(FragmentReading, Checker):
         return found if found is not None and found.line == build.first.lineno else None
 
     def _judge(self, recovered: Recovered, first: ast.expr, last: ast.expr, *, scoped: bool,
-               values: list[Recovered] | None = None, bases: list[Recovered] = ()) -> None:
+               values: list[Recovered] | None = None, bases: list[Recovered] = (), sites=None) -> None:
         """Judge a string by the value of each path in `values` (default: `recovered`)
         and, for scope, the value of each base path (where no conditional addition to it
-        ran). Reported at the end of the module (`_flush`)."""
+        ran). Reported at the end of the module (`_flush`). `sites`: where the text is run
+        (sql_trust.py), or (that, run by other modules too); when it binds parent-key
+        parameters, their values are judged at the end of the module, when every call
+        that runs it has been seen."""
         from tenantlint.sql import analyze_sql
 
-        values = values or [recovered]
+        paths = values or [recovered]
+        values = [v.to_sql() for v in paths]
+        bases = [b.to_sql() for b in bases]
+        params: list[set] | None = [set() for _ in values] if sites is not None and not scoped else None
         found: list = []
         notes = [] if self.ctx.trace is not None else None
-        for value in values:
-            found += analyze_sql(value.to_sql(), self.policy, scoped=scoped, notes=notes) or ()
+        for k, value in enumerate(values):
+            found += analyze_sql(value, self.policy, scoped=scoped, notes=notes,
+                                 parent_params=params[k] if params else None) or ()
+        if params is not None and any(params):
+            retrust = self._retrust(values, bases, params, first, last, sites)
+            self.pending.append((len(self.pending), recovered, first, last, [recovered, *paths], None, retrust))
+            return
         if notes:
             self._trace(notes, first, last, scoped)
-        codes = {i.code for i in found}
+        unscoped = self._unscoped(bases, {i.code for i in found}, scoped)
+        if found or unscoped:
+            self.pending.append((len(self.pending), recovered, first, last, [recovered, *paths], found, unscoped))
+
+    def _unscoped(self, bases, codes, scoped: bool, untrusted=None) -> list:
+        """The scope findings of the base paths that the full paths do not have."""
+        from tenantlint.sql import analyze_sql
+
         unscoped: list = []
         for base in bases:
-            unscoped += [i for i in analyze_sql(base.to_sql(), self.policy, scoped=scoped) or ()
+            unscoped += [i for i in analyze_sql(base, self.policy, scoped=scoped, untrusted=untrusted) or ()
                          if i.code in _SCOPE_CODES and i.code not in codes]
-        if found or unscoped:
-            self.pending.append((len(self.pending), recovered, first, last, [recovered, *values], found, unscoped))
+        return unscoped
+
+    def _retrust(self, values, bases, params, first, last, sites):
+        """The findings of a text whose parent-key predicates anchor only with trusted
+        values, judged again with the untrusted ones refused (when `_flush` runs)."""
+        func = self.sites.func
+
+        def again():
+            from tenantlint.sql import analyze_sql
+
+            where, elsewhere = sites if isinstance(sites, tuple) else (sites, False)
+            run = where()
+            found: list = []
+            notes = [] if self.ctx.trace is not None else None
+            refused: dict = {}
+            for value, keys in zip(values, params):
+                names = {h.marker.lower(): h.name for h in value.holes}
+
+                def holes(key, names=names):
+                    return self.sites.hole_values(names.get(key), (first, last), func)
+                untrusted = self.trust.untrusted(keys, run, holes, elsewhere) if keys else {}
+                refused.update(untrusted)
+                found += analyze_sql(value, self.policy, notes=notes, untrusted=untrusted) or ()
+            if notes:
+                self._trace(notes, first, last, False)
+            return found, self._unscoped(bases, {i.code for i in found}, False, refused)
+        return again
+
 
     def _trace(self, notes: list, first: ast.expr, last: ast.expr, scoped: bool) -> None:
         span = (self.ctx.positions[first].start.line, self.ctx.positions[last].end.line)
@@ -358,6 +425,10 @@ class SqlChecker(FragmentReading, Checker):
         pending = sorted(self.pending, key=lambda e: (e[2].lineno, e[2].col_offset, e[0]))
         self.pending = []
         for _, recovered, first, last, values, found, unscoped in pending:
+            if found is None:  # parent-key parameters: judged now that every call is seen
+                found, unscoped = unscoped()
+                if not found and not unscoped:
+                    continue
             holes: dict[str, set[int]] = {}
             for value in values:
                 for piece in value.pieces:

@@ -25,10 +25,13 @@ _REQUIRED = {"SELECT": "FROM", "UPDATE": "SET", "DELETE": "FROM", "INSERT": "INT
 
 
 def analyze_sql(sql: SqlText, policy: SqlPolicy, *, scoped: bool = False,
-                notes: list | None = None) -> list[SqlIssue] | None:
+                notes: list | None = None, untrusted=None, parent_params: set | None = None) -> list[SqlIssue] | None:
     """Issues for a piece of SQL, or None when the text is not SQL at all. Never raises.
     With `notes` (the decision trace), each tenant table occurrence adds (table,
-    verdict, reason): the predicate that anchored it, or what its conditions hold."""
+    verdict, reason): the predicate that anchored it, or what its conditions hold.
+    `parent_params` collects the parameters (name, position or hole marker) bound to
+    parent-key predicates; `untrusted` (key -> where its value comes from) names those
+    whose value is not trusted: their predicates anchor nothing (sql/parent_keys.py)."""
     try:
         text = sql.text
         if not isinstance(text, str) or not looks_like_sql(text):
@@ -38,7 +41,7 @@ def analyze_sql(sql: SqlText, policy: SqlPolicy, *, scoped: bool = False,
         holes = HoleNames(sql.holes)
         found: list[SqlIssue] | None = None
         for st in statements:
-            issues = _statement(st, tables, holes, notes)
+            issues = _statement(st, tables, holes, notes, untrusted, parent_params)
             if issues is not None:  # one finding per statement and code, naming every table
                 found = (found or []) + [i for i in merge_issues(issues) if i not in (found or ())]
     except Exception as exc:  # noqa: BLE001 - a linter bug must neither abort a scan nor pass a query
@@ -60,7 +63,8 @@ def _tables(policy: SqlPolicy) -> Tables:
     return _LAST_POLICY[1]
 
 
-def _statement(st: Statement, tables: Tables, holes: HoleNames, notes: list | None = None) -> list[SqlIssue] | None:
+def _statement(st: Statement, tables: Tables, holes: HoleNames, notes: list | None = None, untrusted=None,
+               parent_params: set | None = None) -> list[SqlIssue] | None:
     if st.first not in START_WORDS or st.first in TXN_WORDS or _is_sentence(st.toks):
         return None
     tree = st.tree
@@ -77,7 +81,7 @@ def _statement(st: Statement, tables: Tables, holes: HoleNames, notes: list | No
         return None
     try:
         issues += tree_issues(tree, holes, tables)
-        issues += _judge(tree, tables, notes)
+        issues += _judge(tree, tables, notes, untrusted, parent_params)
     except Exception:  # noqa: BLE001 - an AST shape we did not foresee: fail closed
         issues += _unparsed(st, tables) or []
     return issues
@@ -125,8 +129,9 @@ def _is_prose(tree: exp.Expression) -> bool:
     return not items or all(isinstance(e, exp.Column) and not e.table for e in items)
 
 
-def _judge(tree: exp.Expression, tables: Tables, notes: list | None = None) -> list[SqlIssue]:
-    walker = ScopeWalker(tables, notes)
+def _judge(tree: exp.Expression, tables: Tables, notes: list | None = None, untrusted=None,
+           parent_params: set | None = None) -> list[SqlIssue]:
+    walker = ScopeWalker(tables, notes, untrusted, tree)
     extra: list[SqlIssue] = []
     if isinstance(tree, exp.Insert):
         extra += _insert_columns(tree.this, tables)
@@ -140,6 +145,8 @@ def _judge(tree: exp.Expression, tables: Tables, notes: list | None = None) -> l
         return _copy(tree, walker, tables)
     if isinstance(tree, (exp.Query, exp.Update, exp.Delete, exp.Merge, exp.Insert)):
         walker.query(tree, None, frozenset())
+    if parent_params is not None:
+        parent_params.update(walker.parent_params)
     return extra + walker.issues
 
 

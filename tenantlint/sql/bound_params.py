@@ -29,7 +29,7 @@ def tenant_parameters(text: str, tenant_columns: frozenset[str], dialect: str = 
         return frozenset()
     if tree is None:
         return frozenset()
-    order = {id(p): n for n, p in enumerate(tree.find_all(exp.Placeholder, bfs=False), 1)}
+    order = placeholder_order(tree)
     out: set[str | int] = set()
     for node in tree.find_all(exp.EQ, exp.In, exp.Is, exp.NullSafeEQ, bfs=False):
         sides = [node.this, *([node.expression] if node.expression is not None else []),
@@ -39,8 +39,28 @@ def tenant_parameters(text: str, tenant_columns: frozenset[str], dialect: str = 
             continue
         for side in sides:
             for holder in _placeholders(side):
-                out.add(_key(holder, order))
+                out.add(placeholder_key(holder, order))
     return frozenset(k for k in out if k is not None)
+
+
+@lru_cache(maxsize=256)
+def selected_columns(text: str, dialect: str = "postgres") -> tuple[str | None, ...]:
+    """The column each position of a SELECT's rows holds (`SELECT id, app_id ...` ->
+    ("id", "app_id"); an expression without a name, or `*`, is None); () when the text
+    is not one SELECT that parses. A tuple row (`cur.fetchone()[0]`) is read with it."""
+    try:
+        tree = parse_expression(normalize_placeholders(text, dialect), dialect)
+    except (*error_types(), RecursionError, ValueError):
+        return ()
+    if not isinstance(tree, exp.Select):
+        return ()
+    out: list[str | None] = []
+    for item in tree.expressions:
+        if isinstance(item, exp.Star) or isinstance(item, exp.Column) and isinstance(item.this, exp.Star):
+            return ()  # the columns `*` stands for are not known in order
+        name = item.alias_or_name if isinstance(item, (exp.Alias, exp.Column)) else ""
+        out.append(str(name).lower() or None)
+    return tuple(out)
 
 
 def _placeholders(node: exp.Expression):
@@ -52,7 +72,14 @@ def _placeholders(node: exp.Expression):
         yield from (p for p in node.find_all(exp.Placeholder))
 
 
-def _key(holder: exp.Placeholder, order: dict[int, int]) -> str | int | None:
+def placeholder_order(tree: exp.Expression) -> dict[int, int]:
+    """id(placeholder) -> its 1-based place among the statement's parameters (for `?`)."""
+    return {id(p): n for n, p in enumerate(tree.find_all(exp.Placeholder, bfs=False), 1)}
+
+
+def placeholder_key(holder: exp.Placeholder, order: dict[int, int]) -> str | int | None:
+    """A parameter by name (`sid` for `:sid` and `%(sid)s`) or 1-based position (`%s`,
+    `$1`, `?`), as the Python call binds it."""
     name = holder.name or ""
     if name.startswith(_POSITIONAL) and name[4:].isdigit():
         return int(name[4:])

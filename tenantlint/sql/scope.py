@@ -18,7 +18,8 @@ from tenantlint.sql.glot import exp
 from tenantlint.sql.predicates import (
     anchored_by, columns_in, conjuncts, is_hole_name, is_hole_node, self_compared, ties, unwrap, weakening,
 )
-from tenantlint.sql.parent_keys import parent_join
+from tenantlint.sql.bound_params import placeholder_order
+from tenantlint.sql.parent_keys import UNSEEN, parent_join, value_keys
 from tenantlint.sql.types import SqlIssue, issue, predicate
 from tenantlint.trace import NOT_TENANT, SCOPED, UNSCOPED, UNVERIFIED
 
@@ -34,6 +35,8 @@ class Occ:
     weak: str = ""
     ties: list["Occ"] = field(default_factory=list)
     by: str = ""  # what anchored it, for the decision trace
+    refused: str = ""  # where the untrusted value of its parent-key predicate comes from
+    refused_col: str = ""
 
 
 @dataclass(eq=False)
@@ -91,11 +94,19 @@ _VERBS = {exp.Update: "updated", exp.Delete: "deleted from", exp.Merge: "merged 
 class ScopeWalker:
     """Walks one statement's queries and collects TL101/TL102/TL104/TL002 issues."""
 
-    def __init__(self, tables: Tables, notes: list | None = None):
+    def __init__(self, tables: Tables, notes: list | None = None, untrusted=None, tree=None):
         self.tables = tables
         self.issues: list[SqlIssue] = []
         # The decision trace (tenantlint/trace.py), when asked: (table, verdict, reason).
         self.notes = notes
+        # A parent key anchors a child table only with a trusted value (parent_keys.py):
+        # the parameters bound to one, and those the caller found untrusted (key -> where
+        # the value comes from). `tree`: the statement, whose placeholders are numbered
+        # (for `?`) only when a parent key needs it.
+        self.parent_params: set = set()
+        self.untrusted = untrusted or {}
+        self._tree = tree
+        self._order: dict | None = None
 
     # -- queries -------------------------------------------------------------------
     def query(self, node, parent: QueryScope | None, ctes: frozenset[str]) -> None:
@@ -234,7 +245,7 @@ class ScopeWalker:
                 sc.filtered += [str(c.name).lower() for c in columns_in(cond) if str(c.name).lower() not in sc.filtered]
             anchored = anchored_by(cond, resolve)
             for occ in anchored:
-                if can(occ):
+                if can(occ) and not self._refused(occ, cond):
                     occ.anchored = True
                     if self.notes is not None and not occ.by:
                         occ.by = _quoted(cond)
@@ -270,6 +281,24 @@ class ScopeWalker:
                     for occ in resolve(col):
                         if occ in sc.occs and not occ.weak:
                             occ.weak = why
+
+    def _refused(self, occ: Occ, cond) -> bool:
+        """Does a parent-key predicate fail to anchor a child table because its value is
+        not trusted? (A tenant column anchors with any caller-chosen value.)"""
+        if occ.table not in self.tables.parents:
+            return False
+        if self._order is None:
+            self._order = placeholder_order(self._tree) if self._tree is not None else {}
+        keys = value_keys(cond, self._order)
+        self.parent_params.update(keys)
+        for key in keys:
+            where = self.untrusted.get(key)
+            if where:
+                occ.refused = occ.refused or where
+                occ.refused_col = occ.refused_col or next(
+                    (str(c.name).lower() for c in columns_in(cond) if str(c.name).lower() in occ.cols), "")
+                return True
+        return False
 
     def _merge_restrict(self, sc: QueryScope, node, resolve):
         """MERGE's ON is an inner join for WHEN MATCHED; `WHEN NOT MATCHED BY SOURCE`
@@ -342,6 +371,13 @@ class ScopeWalker:
             elif some_anchored:
                 self.issues.append(issue("TL104", occ.table, "joined",
                                          f"without tying its `{col}` to the anchored tenant", table=occ.table))
+            elif occ.refused == UNSEEN:
+                self.issues.append(issue(
+                    "TL002", occ.table, "", f"the value of its `{occ.refused_col or col}` predicate is bound where "
+                    "tenantlint cannot follow it, so whether it is a trusted id cannot be verified", table=occ.table))
+            elif occ.refused:
+                self.issues.append(issue("TL101", occ.table, occ.verb, f"{occ.refused} (its `{occ.refused_col or col}` "
+                                         "predicate needs a trusted value)", table=occ.table))
             else:
                 self.issues.append(issue("TL101", occ.table, occ.verb, f"without {predicate(col)}", table=occ.table))
 
@@ -356,6 +392,10 @@ class ScopeWalker:
         if sc.clause_hole:
             self.notes.append((occ.table, UNVERIFIED, f"no `{col}` predicate in the text; an interpolated clause "
                                                       "may hold one"))
+            return
+        if occ.refused:
+            self.notes.append((occ.table, UNSCOPED, f"its `{occ.refused_col or col}` predicate takes "
+                                                    f"{occ.refused.removeprefix('by ')}, not a trusted value"))
             return
         held = f"its conditions hold {', '.join(f'`{c}`' for c in sc.filtered[:6])}" if sc.filtered \
             else "it has no conditions"

@@ -223,7 +223,7 @@ class RequestValues:
         if not params:
             return
         for param in params:
-            for value in self._param_values(call, param):
+            for value in bound_values(call, param, self._resolve):
                 yield from self._check(value, f":{param}" if isinstance(param, str) else f"parameter {param}")
 
     def _text(self, node: ast.expr) -> str | None:
@@ -242,34 +242,6 @@ class RequestValues:
             return None
         return recover(values[0], RecoveryLookups(code=self.code))
 
-    def _param_values(self, call: ast.Call, param: str | int) -> Iterator[ast.expr]:
-        rest = call.args[1:]
-        containers = [self._resolve(a) for a in rest] + \
-            [self._resolve(k.value) for k in call.keywords if k.arg in ("params", "parameters", "values", "args")]
-        if isinstance(param, str):
-            for keyword in call.keywords:
-                if keyword.arg == param:
-                    yield keyword.value
-            for container in containers:
-                if not isinstance(container, (ast.Dict, ast.Call, ast.Tuple, ast.List, ast.Constant)):
-                    yield container  # `execute(sql, request.args)`: every parameter is the client's
-                elif isinstance(container, ast.Dict):
-                    for key, value in zip(container.keys, container.values):
-                        if isinstance(key, ast.Constant) and key.value == param:
-                            yield value
-                elif isinstance(container, ast.Call) and dotted(container.func) == "dict":
-                    for keyword in container.keywords:
-                        if keyword.arg == param:
-                            yield keyword.value
-            return
-        sequences = [c for c in containers if isinstance(c, (ast.Tuple, ast.List))]
-        if sequences:
-            for sequence in sequences:
-                if param <= len(sequence.elts) and not isinstance(sequence.elts[param - 1], ast.Starred):
-                    yield sequence.elts[param - 1]
-        elif param <= len(rest) and not any(isinstance(a, ast.Starred) for a in rest[:param]):
-            yield rest[param - 1]  # asyncpg: fetch(sql, a, b)
-
     def _resolve(self, node: ast.AST) -> ast.AST:
         """A local name assigned exactly once stands for its value."""
         if isinstance(node, ast.Name):
@@ -277,6 +249,40 @@ class RequestValues:
             if len(values) == 1:
                 return values[0]
         return node
+
+
+def bound_values(call: ast.Call, param: str | int, resolve) -> Iterator[ast.expr]:
+    """The Python values a call running SQL binds to one parameter (a name, or a 1-based
+    position): keyword arguments (`bindparams(sid=v)`), a dict or `dict(...)` by name, a
+    tuple or list by position, or the arguments after the text (asyncpg `fetch(sql, a, b)`);
+    an opaque container (`execute(sql, request.args)`) stands for every parameter.
+    `resolve(node)`: the value a local name holds (the node itself when unknown)."""
+    rest = call.args[1:]
+    containers = [resolve(a) for a in rest] + \
+        [resolve(k.value) for k in call.keywords if k.arg in ("params", "parameters", "values", "args")]
+    if isinstance(param, str):
+        for keyword in call.keywords:
+            if keyword.arg == param:
+                yield keyword.value
+        for container in containers:
+            if not isinstance(container, (ast.Dict, ast.Call, ast.Tuple, ast.List, ast.Constant)):
+                yield container  # `execute(sql, request.args)`: every parameter is the client's
+            elif isinstance(container, ast.Dict):
+                for key, value in zip(container.keys, container.values):
+                    if isinstance(key, ast.Constant) and key.value == param:
+                        yield value
+            elif isinstance(container, ast.Call) and dotted(container.func) == "dict":
+                for keyword in container.keywords:
+                    if keyword.arg == param:
+                        yield keyword.value
+        return
+    sequences = [c for c in containers if isinstance(c, (ast.Tuple, ast.List))]
+    if sequences:
+        for sequence in sequences:
+            if param <= len(sequence.elts) and not isinstance(sequence.elts[param - 1], ast.Starred):
+                yield sequence.elts[param - 1]
+    elif param <= len(rest) and not any(isinstance(a, ast.Starred) for a in rest[:param]):
+        yield rest[param - 1]  # asyncpg: fetch(sql, a, b)
 
 
 # Lookups that match a pattern: a search over tenants' names (`organizer__name__icontains`),
