@@ -189,7 +189,7 @@ def scan(paths, config_file, fmt, output, also, select, ignore, exit_zero, fail_
     bar = None if quiet else for_scan(len(files))
     try:
         jobs = jobs or (os.cpu_count() or 1)
-        catalog = build_catalog(settings, use_cache=not no_cache, jobs=jobs)
+        catalog = build_catalog(settings, use_cache=not no_cache, jobs=jobs, keep=True)  # ends with the scan
         _warn_if_nothing_to_check(files, catalog, settings)
         report = run_scan(files, settings, catalog, selection=selection, jobs=jobs,
                           warn_unused_ignores=warn_unused_ignores, progress=bar, use_cache=not no_cache)

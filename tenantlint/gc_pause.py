@@ -6,10 +6,12 @@ traverses the whole heap, and the heap is large by then (the catalog, the summar
 files' trees): on Django's tree this doubled the summary pass (8.5 s -> 4 s without).
 CPython's own advice for such phases is to pause it.
 
-What such a pass leaves alive (the catalog) lives as long as the scan: `keep` freezes it
-(`gc.freeze`), else the first collections after the pause traverse all of it, young
-as it looks to the collector (0.5 s after Django's catalog). A long-running process
-that builds again `thaw`s the last one first, so what it replaces can be collected."""
+What such a pass leaves alive (the catalog) lives as long as a one-shot command: the
+command `keep`s it, frozen (`gc.freeze`) before the collector is on again, else the
+first collections traverse all of it, young as it looks to the collector (0.5 s after
+Django's catalog). Only a process that ends with the scan may: frozen, what it no
+longer uses is never collected (a long-running server, or the test suite, building
+catalogs again would only grow)."""
 from __future__ import annotations
 
 import gc
@@ -19,8 +21,8 @@ from typing import Iterator
 
 @contextmanager
 def paused(keep: bool = False) -> Iterator[None]:
-    """The collector off inside, back to what it was after (nests); with `keep`, what is
-    alive at the end is frozen."""
+    """The collector off inside, back to what it was after (nests). With `keep` (a
+    process that ends soon after), what is alive at the end is frozen first."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -30,12 +32,6 @@ def paused(keep: bool = False) -> Iterator[None]:
             gc.freeze()
         if was_enabled:
             gc.enable()
-
-
-def thaw() -> None:
-    """What an earlier `paused(keep=True)` froze, collectable again."""
-    if gc.get_freeze_count():
-        gc.unfreeze()
 
 
 @contextmanager

@@ -28,7 +28,7 @@ from tenantlint.discover.verifiers import VerifierFact
 from tenantlint.discover.tenant_fillers import TenantFillerFact
 from tenantlint.files import link_outside, module_name, relative, walk
 from tenantlint.cache import stamp_before_read
-from tenantlint.gc_pause import paused, thaw
+from tenantlint.gc_pause import paused
 from tenantlint.grammar import parse as parse_module
 from tenantlint.source import decode, read_bytes, read_source
 from tenantlint.suppressions import sql_suppressions
@@ -68,12 +68,13 @@ def python_discoverers() -> tuple[PyDiscoverer, ...]:
 _POOL_MIN_FILES = 64
 
 
-def build_catalog(settings: Settings, *, use_cache: bool = False, jobs: int = 1) -> TenantCatalog:
+def build_catalog(settings: Settings, *, use_cache: bool = False, jobs: int = 1, keep: bool = False) -> TenantCatalog:
     """With `use_cache`, each file's facts are kept in the project's cache folder and
     reused while the file is unchanged (see tenantlint.cache.FactCache). With `jobs` > 1
     the files not in the cache are read on the watched worker pool."""
-    thaw()  # the catalog this one replaces (an editor's server builds again)
-    with paused(keep=True):  # facts and the summarized files' trees: millions of acyclic objects
+    # Facts and the summarized files' trees: millions of acyclic objects. `keep`: a
+    # one-shot command's catalog, frozen for the rest of the process (gc_pause.py).
+    with paused(keep=keep):
         return _build_catalog(settings, use_cache, jobs)
 
 
