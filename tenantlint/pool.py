@@ -16,7 +16,6 @@ import signal
 import sys
 import time
 from collections import deque
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -168,9 +167,6 @@ def run_in_pool(paths: Sequence[Path], job: Callable[[Path], Any], failed: Calla
     bug: list[str] = []
 
     forked = ctx.get_start_method() == "fork"
-    # A forked worker inherits the parent's heap (the catalog: millions of objects).
-    # Frozen, its collector skips them instead of traversing them (and copying their
-    # pages) again and again; on Django's tree that doubled the per-file pass.
 
     def spawn() -> _Worker:
         parent_end, child_end = ctx.Pipe()
@@ -199,7 +195,11 @@ def run_in_pool(paths: Sequence[Path], job: Callable[[Path], Any], failed: Calla
         workers[workers.index(worker)] = replacement = spawn()
         assign(replacement)
 
-    with frozen() if forked else nullcontext():
+    # A forked worker inherits the parent's heap (the catalog: millions of objects).
+    # Frozen, its collector skips them instead of traversing them (and copying their
+    # pages) again and again; on Django's tree that doubled the per-file pass. (A
+    # spawned worker inherits nothing: freezing costs nothing there.)
+    with frozen():
         try:
             for _ in range(max(1, min(jobs, len(paths)))):
                 workers.append(spawn())
@@ -222,8 +222,6 @@ def run_in_pool(paths: Sequence[Path], job: Callable[[Path], Any], failed: Calla
                     watched = now
                 for worker in busy:
                     reply = _receive(worker)
-                    if reply is None and not due and worker.proc.sentinel not in ready and worker.conn not in ready:
-                        continue  # (a readable pipe with no reply is a closed one: looked at now)
                     if reply is not None:
                         index, (status, payload) = reply
                         if status == "ok":
@@ -235,6 +233,8 @@ def run_in_pool(paths: Sequence[Path], job: Callable[[Path], Any], failed: Calla
                             bug.append(payload)
                             queue.clear()
                         assign(worker)
+                    elif not (due or worker.proc.sentinel in ready or worker.conn in ready):
+                        continue  # nothing new (a readable pipe with no reply is a closed one)
                     elif not worker.proc.is_alive():
                         fail(worker, f"the analysis crashed ({_why(worker.proc.exitcode)})")
                     elif now - worker.started > timeout:
@@ -295,7 +295,6 @@ def _why(exitcode: int | None) -> str:
         except ValueError:
             return f"signal {-exitcode}"
     return f"exit code {exitcode}"
-
 
 
 # -- a forked twin, working through the same steps in lockstep ------------------------

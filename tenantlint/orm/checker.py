@@ -15,7 +15,6 @@ from tenantlint.orm.flow import Flow
 from tenantlint.orm.guards import guarded_assignments
 from tenantlint.orm.index import bound_attributes
 from tenantlint.orm.inherited import calls_super, through
-from tenantlint.words import token_offsets, word_counts, words_of
 from tenantlint.orm.peewee import Peewee
 from tenantlint.orm.provenance import Provenance
 from tenantlint.orm.pyast import top_classes
@@ -24,6 +23,7 @@ from tenantlint.orm.state import Root, State, judge
 from tenantlint.orm.summaries import FunctionIndex, defaults_of
 from tenantlint.rulebase import Checker
 from tenantlint.trace import NOT_TENANT, PARTLY, SCOPED, UNSCOPED, UNVERIFIED
+from tenantlint.words import token_offsets, word_counts, words_of
 
 _NEWLINE_BYTES = re.compile(rb"\r\n?|\n")
 ESCAPES = ("scopes_disabled",)
@@ -106,7 +106,7 @@ class OrmChecker(Checker):
     def _name_offsets(self) -> list[int]:
         """Where the followed names (`_names_bytes`, which the summary pass may widen) occur."""
         if self._hits[0] is not self._names_bytes:
-            present = {w.encode() for w in words_of(self.ctx.source) & self.names} & self._names_bytes
+            present = {w.encode() for w in words_of(self.ctx.source) & self.names}
             self._hits = (self._names_bytes, sorted(i for w in present for i in self._offsets(w)))
         return self._hits[1]
 
