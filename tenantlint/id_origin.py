@@ -13,7 +13,7 @@ view's URL kwargs); a parameter is not (no call summaries yet)."""
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable
 
 from tenantlint.reach import REQUEST, kind_of, request_parameters
@@ -23,6 +23,7 @@ CASTS = frozenset({"str", "int", "UUID", "uuid.UUID"})
 FROM_REQUEST = "by an id from the request"
 FROM_CALLER = "by an id the caller passes"
 _MAX_DEPTH = 5
+_COLLECTIONS = frozenset({"list", "set", "tuple", "frozenset", "sorted"})
 
 
 @dataclass
@@ -75,6 +76,34 @@ class IdOrigin:
         if isinstance(node, (ast.Call, ast.Await)):
             # The row itself stands for its key (`Message.conversation == conv` in peewee).
             return self.row(node) is not None
+        return False
+
+    def each_trusted(self, node, depth: int = 0) -> bool:
+        """Is every id of a collection trusted: a literal of trusted ids, or a
+        comprehension over rows loaded under scope (`[block.id for block in blocks]`,
+        `{link.tool_id for link in agent.tool_links}`), also inside `list()`/`set()`."""
+        if depth > _MAX_DEPTH or node is None:
+            return False
+        if isinstance(node, ast.Name):
+            value = self.resolve(node)
+            return value is not node and self.each_trusted(value, depth + 1)
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            return bool(node.elts) and all(not isinstance(e, ast.Starred) and self.trusted(e, depth + 1)
+                                           for e in node.elts)
+        if isinstance(node, ast.Call) and call_name(node.func) in _COLLECTIONS and len(node.args) == 1 and \
+                not node.keywords:
+            return self.each_trusted(node.args[0], depth + 1)
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) and len(node.generators) == 1:
+            loop = node.generators[0]
+            if not isinstance(loop.target, ast.Name) or loop.is_async:
+                return False
+            rows = self.row(loop.iter)
+            if rows is None:
+                return False
+            name, row, resolve = loop.target.id, self.row, self.resolve
+            inner = replace(self, row=lambda n: rows if isinstance(n, ast.Name) and n.id == name else row(n),
+                            resolve=lambda n: n if n.id == name else resolve(n))
+            return inner.trusted(node.elt, depth + 1)
         return False
 
     def source(self, node) -> str | None:

@@ -49,6 +49,11 @@ class CallJudge:
             else:
                 flow.walk(value)
         keep = self._receiver(target.receiver)
+        func = call.func
+        if me and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == me:
+            stands = self.checker.models.bound.get(me)
+            if stands is not None:  # `cls.read(...)`: the models `cls` stands for here
+                keep = (lambda outer: lambda models: outer(models) & stands)(keep)
 
         def assumed_none(node) -> bool:
             return isinstance(node, ast.Name) and flow.assume.get(node.id) is False
@@ -61,9 +66,13 @@ class CallJudge:
                 if param not in given:
                     unscoped |= models
             if summary.kwargs and not summary.optional:
-                unscoped |= summary.kwargs
+                # a builder's query the tenant parameter it is given scopes is not unscoped
+                # for want of a tenant keyword (`cls._preprocess(ids, actor, **filters)`)
+                unscoped |= summary.kwargs - frozenset().union(
+                    *(extra for param, extra in summary.returns_optional if param in given))
             unscoped -= by_keyword
-        if summary.sibling and summary.reads and summary.module != self.module:
+        if summary.sibling and summary.reads and summary.module != self.module or \
+                summary.reads and self._judged_at_calls(summary):
             unscoped |= summary.reads
         unscoped = keep(frozenset(unscoped))
         root = Root(call, summary_framework(summary, self.models))
@@ -77,8 +86,18 @@ class CallJudge:
                     if param in given:
                         scoped |= extra
                 first = next(iter(models)) if len(models) == 1 else None
+                if summary.returns_at >= 0:
+                    flow.tuple_calls[id(call)] = summary.returns_at
                 return narrowed | frozenset({State(root, models, frozenset(scoped) & models, last_entity=first)})
         return narrowed
+
+    def _judged_at_calls(self, summary) -> bool:
+        """A classmethod of a base class whose `cls` stands for several tenant models, that
+        every call names its class: what it reads is judged at those calls, for that class
+        (its body is judged for none: tenantlint/orm/checker.py `_called_through`)."""
+        through = self.functions.receivers.get(summary.name)
+        return bool(through) and "*" not in through and bool(summary.owner) and \
+            len(self.functions.class_models.get(short(summary.owner), ())) > 1
 
     def _keyword_scoped(self, call: ast.Call, models) -> frozenset[str]:
         """Models of a `**kwargs` helper a call scopes with a tenant keyword (`organization_id=`)."""

@@ -163,9 +163,10 @@ class OrmChecker(Checker):
         return self._relevant(node, {})
 
     def analyze(self, node, assume: dict | None = None, returning=None, seed=None, defaults=None,
-                kwargs: str = "") -> None:
+                kwargs: str = "", then=None) -> None:
         """Follow one function's body; what it observes goes to `observed`. `seed`: queries
-        its parameters hold; `defaults`: parameters taken at their default value."""
+        its parameters hold; `defaults`: parameters taken at their default value; `then(flow)`
+        runs once it is followed (the summary pass reads its returns there)."""
         escaped = any(call_name(d) in ESCAPES for d in node.decorator_list)
         held, bound = self._methods.get(id(node), ({}, {}))
         words = frozenset(w.rsplit(".", 1)[-1].rstrip("()").encode() for w in (*held, *bound))
@@ -188,6 +189,8 @@ class OrmChecker(Checker):
         self.provenance.enter(node)
         try:
             flow.run(node.body, escaped=escaped, env=seed)
+            if then is not None:
+                then(flow)
             if id(node) not in self._owners and self._named_again(node.name):
                 self.provenance.helper_done(node, flow)
         finally:
@@ -245,9 +248,17 @@ class OrmChecker(Checker):
                 if queryset and fn.name == "get_queryset" else {}
             attrs = {f"{me}.{attr}": models for attr, models in bound.items()}
             if kinds and any(call_name(d) == "classmethod" for d in fn.decorator_list):
-                attrs[me] = kinds
+                attrs[me] = self._called_through(f"{qual}.{fn.name}", kinds) if qual else kinds
             if held or attrs:
                 self._methods[id(fn)] = (held, attrs)
+
+    def _called_through(self, method: str, kinds: frozenset[str]) -> frozenset[str]:
+        """The models `cls` stands for in the body of a base class's classmethod: none when
+        every call names its class (`Page.read(...)`, also through other classmethods):
+        each call is judged for its class's models there (tenantlint/orm/calls.py); all of
+        them when one call's class is unknown or nothing calls it."""
+        through = self.functions.receivers.get(method)
+        return kinds if not through or "*" in through else frozenset()
 
     def _inherited(self, chain, states) -> frozenset:
         """What runs of a class-level query through the get_queryset() a view inherits:

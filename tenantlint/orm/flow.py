@@ -47,6 +47,12 @@ class Flow(Walk[State]):
         # `if p:` / `if p is None:` for parameters assumed given (True) or None (False).
         self.calls = None
         self.returning = None
+        # Where a `return` hands a query back inside a tuple (`return query, conditions`):
+        # the positions seen (None: a return handed it back bare), for the builder's summary.
+        self.returned_at: set[int | None] = set()
+        # id(call) -> the position of the query in the tuple a summarized builder returns,
+        # so that `query, conditions = cls._preprocess(...)` binds it to `query` alone.
+        self.tuple_calls: dict[int, int] = {}
         self.assume: dict[str, bool] = {}
         self.defaults: dict[str, str] = {}  # parameters assumed at their default -> its dotted text
         self.param_defaults: dict[str, str] = {}  # every parameter's default (decides nothing)
@@ -93,6 +99,8 @@ class Flow(Walk[State]):
         return env
 
     def simple(self, stmt, env: Env) -> Env | None:
+        if isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Tuple):
+            return self._return_tuple(stmt.value)
         checked = self.guarded.get(id(stmt)) if isinstance(stmt, ast.Assign) else None
         if not checked:
             return super().simple(stmt, env)
@@ -104,6 +112,19 @@ class Flow(Walk[State]):
         for target in stmt.targets:
             self.bind(target, states, stmt.value, env)
         return env
+
+    def _return_tuple(self, value: ast.Tuple) -> None:
+        """`return query, conditions`: a builder whose tuple holds one query hands that
+        query back (the other items are used here); more than one, all are used here."""
+        held = [(i, self.eval(item)) for i, item in enumerate(value.elts)]
+        queries = [(i, states) for i, states in held if states]
+        if len(queries) == 1 and not any(isinstance(item, ast.Starred) for item in value.elts):
+            self.returned_at.add(queries[0][0])
+            self._hand_back(queries[0][1])
+        else:
+            for _, states in queries:
+                self.observe(states)
+        return None
 
     def enter(self, stmt) -> bool:
         escaped = self.escaped
@@ -117,6 +138,11 @@ class Flow(Walk[State]):
         self.escaped = saved
 
     def returned(self, states: frozenset[State]) -> None:
+        if states:
+            self.returned_at.add(None)
+        self._hand_back(states)
+
+    def _hand_back(self, states: frozenset[State]) -> None:
         if self.returning is not None:
             self.returning(states)
         else:
@@ -146,8 +172,19 @@ class Flow(Walk[State]):
         if isinstance(target, ast.Name):
             env[target.id] = states
             self.remember(target.id, value)
-        else:
-            self.observe(states)
+            return
+        at = self.tuple_calls.get(id(value.value if isinstance(value, ast.Await) else value)) \
+            if isinstance(target, (ast.Tuple, ast.List)) else None
+        if at is not None and at < len(target.elts) and \
+                not any(isinstance(item, ast.Starred) for item in target.elts[:at + 1]):
+            # `query, conditions = cls._preprocess(...)`: the builder's query is one item
+            for i, item in enumerate(target.elts):
+                if i == at:
+                    self.bind(item, states, value, env)
+                elif isinstance(item, ast.Name):
+                    env[item.id] = EMPTY
+            return
+        self.observe(states)
 
     # -- expressions --------------------------------------------------------
     def observe(self, states: frozenset[State]) -> None:

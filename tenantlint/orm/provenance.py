@@ -21,6 +21,7 @@ from tenantlint.id_origin import (  # noqa: F401 - LEAVING, leaves_unless: also 
     passes, project_helper, verified_by,
 )
 from tenantlint.orm.state import judge
+from tenantlint.orm.summaries import bound_params, resolve_call
 from tenantlint.visit import child_fields
 
 
@@ -34,7 +35,7 @@ class Provenance:
         self.func = None
         self._feeding: dict[int, list] = {}  # id(call) -> roots of the queries it filters (`in_`)
         self.verifiers: dict[str, frozenset[int]] = {}  # function -> positions of the ids it verifies
-        self._indexed = -1
+        self._indexed: tuple[int, int] | None = None
         self._owner_of: dict[int, ast.ClassDef] | None = None  # id(method) -> its module-level class
 
     def enter(self, func) -> None:
@@ -51,10 +52,12 @@ class Provenance:
     def trusted(self, node, flow) -> bool:
         return self.origin(flow).trusted(node)
 
-    def row(self, node, flow, depth: int = 0) -> frozenset[str] | None:
+    def row(self, node, flow, depth: int = 0, partial: bool = False) -> frozenset[str] | None:
         """The models of a row loaded under tenant scope that `node` holds, else None: a
         scoped query's result, a same-module helper's scoped row, or a relationship of
-        such a row (`for link in agent.tool_links`: rows tied to it by a foreign key)."""
+        such a row (`for link in agent.tool_links`: rows tied to it by a foreign key).
+        `partial`: a query on `cls` in a base class stands for one model at a time, so the
+        row is a scoped one for the models its query scopes (the summary of a loader)."""
         if depth > 5:
             return None
         if isinstance(node, ast.Name):
@@ -62,7 +65,7 @@ class Provenance:
             if value is node or isinstance(value, ast.Constant) and value.value is None:
                 return self._bound_rows(node.id, flow, depth)  # a loop variable, `found = None` first
             if isinstance(value, ast.Name):
-                return self.row(value, flow, depth + 1)  # `found = link`
+                return self.row(value, flow, depth + 1, partial)  # `found = link`
             node = value
         while isinstance(node, ast.Await):
             node = node.value
@@ -76,15 +79,27 @@ class Provenance:
             models = self._project_helper(node.func)[1]
             if models:
                 return frozenset(models)  # a helper of another module returning scoped rows
+            loaded = self._loader(node, flow)
+            if loaded is not None:
+                return loaded[0] or None  # a loader called with its tenant
         by_node = self._by_node()
         models: set[str] = set()
         found = False
-        for sub in ast.walk(node):
+        # `item = result.scalar_one_or_none()` <- `result = await session.execute(query)`:
+        # the query that loaded it may be built in earlier statements.
+        for sub in (n for value in expand(node, flow.resolve) for n in ast.walk(value)):
             entry = by_node.get(id(sub))
             if entry is None:
                 continue
             root, states = entry
-            if judge(states, self.checker.always) is not None or any(s.opaque or s.write for s in states):
+            if any(s.opaque or s.write for s in states):
+                return None
+            if partial:
+                found = True
+                always = self.checker.always
+                models |= {m for s in states for m in s.models} - {m for s in states for m in s.unscoped(always)}
+                continue
+            if judge(states, self.checker.always) is not None:
                 return None
             found = True
             for state in states:
@@ -124,9 +139,9 @@ class Provenance:
     def _by_node(self) -> dict[int, tuple]:
         """The checker's observed queries by the node that created them (rebuilt as it grows)."""
         observed = self.checker.observed
-        if self._indexed != len(observed):
+        if self._indexed != (id(observed), len(observed)):  # the summary pass swaps in fresh dicts
             self._index = {id(root.node): (root, states) for root, states in observed.values()}
-            self._indexed = len(observed)
+            self._indexed = (id(observed), len(observed))
         return self._index
 
     def _targets(self, model: str, column: str) -> set[str]:
@@ -158,11 +173,12 @@ class Provenance:
         return client_inputs(self.func, self._owner_of.get(id(self.func)))
 
     # -- conditions ---------------------------------------------------------
-    def compare(self, left, right, refs, flow):
-        """(scoped models, ties) of `left == right` through ids and parent keys.
+    def compare(self, left, right, refs, flow, many: bool = False):
+        """(scoped models, ties) of `left == right` through ids and parent keys (`many`:
+        `left.in_(right)`, every id of the collection trusted).
         `refs(node)` -> (models, column) of a column reference, or None."""
         scoped, ties = set(), set()
-        for a, b in ((left, right), (right, left)):
+        for a, b in ((left, right),) if many else ((left, right), (right, left)):
             ref = refs(a)
             if ref is None:
                 continue
@@ -182,7 +198,8 @@ class Provenance:
                     # `ArchivalPassage.archive_id == ArchivesAgents.archive_id`: both keys
                     # reference one row, so the child rows are those of a scoped row's parent.
                     ties.update((model, o) for o in other[0] if o != model)
-                elif (parent is not None or column in PRIMARY_KEYS) and other is None and self.trusted(b, flow):
+                elif (parent is not None or column in PRIMARY_KEYS) and other is None and \
+                        (self.origin(flow).each_trusted(b) if many else self.trusted(b, flow)):
                     scoped.add(model)
         return frozenset(scoped), frozenset(ties)
 
@@ -199,7 +216,7 @@ class Provenance:
             return any(_compares_name(n, name) for node in nodes for n in ast.walk(node)) and \
                 self._scoped_query_in(nodes)
         return verified_by(blocks(self.func), name, before, flow.resolve, filters,
-                           lambda value: self._verifier_call(value, name))
+                           lambda value: self._verifier_call(value, name, flow))
 
     def _scoped_query_in(self, nodes) -> bool:
         """Do these expressions run a query, every one of them scoped?"""
@@ -216,7 +233,7 @@ class Provenance:
                 found = found or any(s.models for s in states)
         return found
 
-    def _verifier_call(self, value, name: str) -> bool:
+    def _verifier_call(self, value, name: str, flow) -> bool:
         """A call that verifies `name`: to a helper of this module, or to a project function
         of another module the catalog pass found verifying that parameter
         (tenantlint/discover/verifiers.py), by position or keyword."""
@@ -227,7 +244,32 @@ class Provenance:
         if isinstance(value.func, ast.Name) and value.func.id in self.verifiers:
             positions = self.verifiers[value.func.id]
             return any(isinstance(a, ast.Name) and a.id == name for i, a in enumerate(value.args) if i in positions)
-        return passes(value, name, self._project_helper(value.func)[0])
+        if passes(value, name, self._project_helper(value.func)[0]):
+            return True
+        loaded = self._loader(value, flow)
+        return loaded is not None and passes(value, name, loaded[1])
+
+    def _loader(self, call: ast.Call, flow) -> tuple[frozenset[str], tuple] | None:
+        """(models of the scoped row, (position, parameter) ids verified) of a call to a
+        summarized loader given every optional (tenant) parameter it has
+        (`Agent.read_async(session, identifier=agent_id, actor=actor)`), restricted to the
+        models the class it is called through stands for; else None."""
+        judge_calls = self.checker.call_judge
+        if judge_calls is None or self.func is None and not isinstance(call.func, ast.Name):
+            return None
+        owner = self.checker._owners.get(id(self.func), "") if self.func is not None else ""
+        me = _first_param(self.func) if owner else None
+        target = resolve_call(call, self.checker.functions, judge_calls.qualify, owner, me, flow.resolve)
+        summary = target.summary if target is not None else None
+        if summary is None or not (summary.rows or summary.verifies):
+            return None
+        given, hidden = bound_params(call, summary, lambda node: isinstance(node, ast.Name) and
+                                     flow.assume.get(node.id) is False)
+        if any(param not in given for param, _ in summary.optional) and not hidden:
+            return None
+        if hidden and summary.optional:
+            return None  # `**kwargs` may or may not carry the tenant
+        return judge_calls._receiver(target.receiver)(summary.rows), summary.verifies
 
     def _project_helper(self, func) -> tuple[tuple, tuple]:
         """(parameters verified, models of the scoped rows returned) of the project function
@@ -365,3 +407,56 @@ def own_nodes(func):
                         append(item)
             elif isinstance(value, node_type):
                 append(value)
+
+
+def loaded_rows(provenance: Provenance, func, flow, params: tuple[str, ...] = (),
+                kwonly: tuple[str, ...] = ()) -> tuple[frozenset[str], tuple[tuple[int, str], ...]]:
+    """What a loader hands its callers, as the summary pass follows it (with its optional
+    parameters given): the models of the rows every `return` hands back loaded under
+    scope (`return item` after `item = (await session.execute(query)).scalar_one_or_none()`),
+    and, when it leaves on every path where nothing was found (`if item is None: raise`,
+    a raising fetch), the id parameters those queries were built with: verified.
+    `params`: positional parameters as callers pass them (no `self`/`cls`)."""
+    returns = [n for n in own_nodes(func) if isinstance(n, ast.Return)]
+    if not returns or any(r.value is None for r in returns):
+        return frozenset(), ()
+    models: set[str] = set()
+    for ret in returns:
+        rows = provenance.row(ret.value, flow, partial=True)
+        if rows is None:
+            return frozenset(), ()
+        models |= rows
+    if not all(_leaves_if_missing(ret.value, func, flow) for ret in returns):
+        return frozenset(models), ()
+    named = {n.id for ret in returns for value in expand(ret.value, flow.resolve, 12)
+             for n in ast.walk(value) if isinstance(n, ast.Name)}
+    verified = [(i, p) for i, p in enumerate(params) if p in named and _id_like(p)]
+    verified += [(-1, p) for p in kwonly if p in named and _id_like(p)]
+    return frozenset(models), tuple(verified)
+
+
+def _id_like(param: str) -> bool:
+    lowered = param.lower()
+    return lowered in PRIMARY_KEYS or lowered.endswith(("_id", "_pk", "uuid", "identifier")) or lowered == "ident"
+
+
+def _leaves_if_missing(value, func, flow) -> bool:
+    """Is the row a `return` hands back never None: fetched by a method that raises when
+    nothing is found, or checked by the statement after its assignment (`if not item:
+    raise`)?"""
+    while isinstance(value, ast.Await):
+        value = value.value
+    if isinstance(value, ast.Name):
+        for block in blocks(func):
+            for i, stmt in enumerate(block[:-1]):
+                if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and \
+                        any(isinstance(t, ast.Name) and t.id == value.id for t in
+                            (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])) and \
+                        leaves_unless(block[i + 1], value.id, returning=False):
+                    return True
+        value = flow.resolve(value)
+    for sub in ast.walk(value) if isinstance(value, ast.AST) else ():
+        if isinstance(sub, ast.Attribute) and (sub.attr in LEAVING or sub.attr in ("get", "aget") and
+                                               ".objects" in f".{call_name(sub.value)}"):
+            return True
+    return False

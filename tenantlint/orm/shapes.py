@@ -14,15 +14,18 @@ from tenantlint.orm.common import call_name
 
 
 def parameters(node) -> tuple[tuple[str, ...], tuple[str, ...], list[str]]:
-    """(positional parameters without `self`/`cls`, keyword-only ones, those defaulting to None)."""
+    """(positional parameters without `self`/`cls`, keyword-only ones, those that may be
+    None: defaulting to None, or annotated so with no default (`actor: Optional[User]`,
+    `org: Org | None`), which callers fill with None when they have no tenant)."""
     args = node.args
     positional = [*args.posonlyargs, *args.args]
     if positional and _self_name(node) is not None and is_method_like(node):
         positional = positional[1:]
     defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults[-len(positional):] if
                                                                       positional else [])
-    optional = [a.arg for a, d in zip(positional, defaults) if _is_none(d)]
-    optional += [a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults) if _is_none(d)]
+    optional = [a.arg for a, d in zip(positional, defaults) if _is_none(d) or d is None and _may_be_none(a)]
+    optional += [a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults) if _is_none(d) or d is None and
+                 _may_be_none(a)]
     return tuple(a.arg for a in positional), tuple(a.arg for a in args.kwonlyargs), optional
 
 
@@ -34,6 +37,20 @@ def is_method_like(node) -> bool:
 
 def _is_none(node) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
+
+
+def _may_be_none(arg: ast.arg) -> bool:
+    """`Optional[X]` / `typing.Optional["X"]` / `X | None` / `None | X`, also as a string."""
+    note = arg.annotation
+    if isinstance(note, ast.Constant) and isinstance(note.value, str):
+        text = note.value.replace(" ", "")
+        return text.startswith(("Optional[", "typing.Optional[")) or text.endswith("|None") or \
+            text.startswith("None|")
+    if isinstance(note, ast.Subscript):
+        return (call_name(note.value) or "").rsplit(".", 1)[-1] == "Optional"
+    if isinstance(note, ast.BinOp) and isinstance(note.op, ast.BitOr):
+        return _is_none(note.left) or _is_none(note.right)
+    return False
 
 
 def statements(body):

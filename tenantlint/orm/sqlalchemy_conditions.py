@@ -85,8 +85,13 @@ class SqlAlchemyConditions:
                     if func.attr == "in_" or func.attr == "is_" and _is_null(node) else frozenset()
                 if refs:
                     return frozenset(r[0] for r in refs), frozenset(), False
-                if func.attr == "in_" and self.provenance is not None and node.args:
+                if func.attr == "in_" and self.provenance is not None and len(node.args) == 1:
                     self.provenance.feeds(flow.resolve(node.args[0]), self._outer)
+                    # `Page.notebook_id.in_(ids)`: ids of rows loaded under scope
+                    scoped, ties = self.provenance.compare(func.value, node.args[0],
+                                                           lambda n: self.column_ref(n, flow), flow, many=True)
+                    if scoped or ties:
+                        return scoped, ties, False
                 if self.entities([func.value], flow) or call_name(func.value) in NOT_OPAQUE:
                     return none  # a column method: Task.title.ilike(...), Project.tasks.any(...)
             if name in NOT_OPAQUE or self._statement_kind(func):

@@ -38,6 +38,13 @@ class Summary:
     returns: frozenset[str] | None = None
     returns_scoped: frozenset[str] = frozenset()
     returns_optional: tuple[tuple[str, frozenset[str]], ...] = ()
+    returns_at: int = -1  # the query is this item of a returned tuple (`return query, conditions`)
+    # Loaders: with every optional parameter given, each `return` hands back a row loaded
+    # under tenant scope (`rows`: its models), and these (position, parameter) ids were
+    # verified by that query, which left when nothing was found (SPEC "Indirect tenancy":
+    # a helper whose summary returns scoped rows; an id a scoped query just verified).
+    rows: frozenset[str] = frozenset()
+    verifies: tuple[tuple[int, str], ...] = ()
     sibling: str = ""  # rule 4: the scoped accessor beside this unscoped one
     # A narrowing helper takes a query and returns it narrowed (`apply_access_predicate(query,
     # actor)`): (position, parameter, models it scopes).
@@ -52,7 +59,8 @@ class Summary:
 
     def interesting(self) -> bool:
         """Does a call to it need judging at the call?"""
-        return bool(self.optional or self.kwargs or self.returns is not None or self.sibling or self.narrows)
+        return bool(self.optional or self.kwargs or self.returns is not None or self.sibling or self.narrows or
+                    self.rows or self.verifies)
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,9 @@ class FunctionIndex:
     defined: frozenset[str] = frozenset()  # every function and method of the summarized files
     classes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # qualified class -> qualified bases
     called: frozenset[str] = frozenset()  # functions of `functions` some project code calls
+    # A method of a class whose `cls` stands for several tenant models (a base model class)
+    # -> the classes (short names) it is called through, "*" when one call's is unknown.
+    receivers: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # class short name -> the tenant models `cls` stands for in its classmethods
     # (the class itself and its subclasses that are tenant models).
     class_models: Mapping[str, frozenset[str]] = field(default_factory=dict)

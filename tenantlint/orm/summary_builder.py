@@ -336,8 +336,9 @@ class Builder(FollowFunctions):
             return None
         for qual, summary in mine.items():
             dict.__setitem__(self.summaries, qual, summary)
-        return replace(prev.index, defined=frozenset(self.functions) | self.prior_defined,
-                       called=calls_into(prev.index, self.modules.values()))
+        called, receivers = calls_into(prev.index, self.modules.values())
+        return replace(prev.index, defined=frozenset(self.functions) | self.prior_defined, called=called,
+                       receivers=receivers)
 
     def entries(self, prev: Saved | None, index: FunctionIndex) -> dict:
         """rel -> Entry, for the next incremental rebuild."""
@@ -372,22 +373,48 @@ class Builder(FollowFunctions):
         children = {q for q, bases in self.classes.items()
                     if any(short(b) in words for b in bases)}
         words |= {short(q) for q in children}
-        return replace(index, called=calls_into(index, self.modules.values()), words=frozenset(words))
+        called, receivers = calls_into(index, self.modules.values())
+        return replace(index, called=called, receivers=receivers, words=frozenset(words))
 
 
-def calls_into(index: FunctionIndex, modules) -> frozenset[str]:
+def calls_into(index: FunctionIndex, modules) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
     """The interesting functions of `index` some project code calls (a function's body,
-    a method's, or a module's top-level statements)."""
+    a method's, or a module's top-level statements), and for the methods of base model
+    classes (whose `cls` stands for several tenant models) the classes they are called
+    through: `Page.read(...)` -> Page; `cls.read(...)` in another method -> the classes
+    that method is called through; anything else (an instance of unknown type) -> "*"."""
     shorts = {s.short for s in index.functions.values()}
-    if not shorts:
-        return frozenset()
+    bases = {name for name, models in index.class_models.items() if len(models) > 1}
+    methods = {q.rsplit(".", 1)[-1] for q in index.defined if q.count(".") >= 1 and q.rsplit(".", 2)[-2] in bases}
+    if not shorts and not methods:
+        return frozenset(), {}
     out: set[str] = set()
+    receivers: dict[str, set[str]] = {}
+    through: dict[str, set[str]] = {}  # method -> the methods calling it through `self`/`cls`
     for mod in modules:
-        for calls in (*(f.calls for f in mod.functions), mod.calls):
+        for caller, calls in (*((f.name, f.calls) for f in mod.functions), ("", mod.calls)):
             for fact in calls:
-                if (short(fact.target) if fact.kind == "function" else fact.attr) not in shorts:
+                called = short(fact.target) if fact.kind == "function" else fact.attr
+                if called not in shorts and called not in methods:
                     continue  # a call runs a function of the name it is called by
                 found = resolve(fact, index)
-                if found is not None and found[0] in index.functions:
+                if found is None:
+                    continue
+                if found[0] in index.functions:
                     out.add(found[0])
-    return frozenset(out)
+                if called in methods:
+                    if fact.kind == "method" and caller:
+                        through.setdefault(found[0], set()).add(caller)
+                    else:
+                        receivers.setdefault(found[0], set()).add(short(found[1]) if found[1] else "*")
+    changed = True
+    while changed:
+        changed = False
+        for method, callers in through.items():
+            mine = receivers.setdefault(method, set())
+            for caller in callers:
+                theirs = receivers.get(caller) or {"*"}  # a method nothing calls: any class
+                if not theirs <= mine:
+                    mine |= theirs
+                    changed = True
+    return frozenset(out), {name: frozenset(r) for name, r in receivers.items()}

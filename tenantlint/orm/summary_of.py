@@ -8,6 +8,7 @@ import ast
 from dataclasses import replace
 
 from tenantlint.orm.checker import _self_name
+from tenantlint.orm.provenance import loaded_rows
 from tenantlint.orm.shapes import filters_by_keywords, parameters, query_params, statements, tested_names
 from tenantlint.orm.state import Root, State, judge
 from tenantlint.orm.summaries import Summary, defaults_of as _defaults
@@ -45,14 +46,21 @@ class FollowFunctions:
                 return True
         return False
 
-    def _run(self, f, node, assume: dict[str, bool]):
+    def _run(self, f, node, assume: dict[str, bool], loads: bool = False):
         """(unscoped model -> code, scoped models, returned states) of one run; models read
-        under a filter it cannot read are in `self.opaque`."""
+        under a filter it cannot read are in `self.opaque`, where a returned tuple holds the
+        query in `self.returned_at`, and (`loads`: the run with every optional parameter
+        given) the rows it returns loaded under scope and the ids they verify in `self.loaded`."""
         checker = f.checker
         saved, checker.observed = checker.observed, {}
         returned: list = []
+
+        def then(flow) -> None:
+            self.returned_at = flow.returned_at
+            if loads:
+                self.loaded = loaded_rows(checker.provenance, node, flow, *parameters(node)[:2])
         try:
-            checker.analyze(node, assume, returning=returned.append, defaults=_defaults(node))
+            checker.analyze(node, assume, returning=returned.append, defaults=_defaults(node), then=then)
             observed = checker.observed
         finally:
             checker.observed = saved
@@ -86,8 +94,13 @@ class FollowFunctions:
         defaults = _defaults(node)
         narrows = tuple(self._narrows(f, node, candidates, defaults))
         self.opaque = set()
-        base, scoped, returned = self._run(f, node, {p: False for p in optional})
-        if not base and not scoped and not returned and not narrows and not self.opaque:
+        self.loaded = (frozenset(), ())
+        base, scoped, returned = self._run(f, node, {p: False for p in optional}, loads=not optional)
+        returned_at = self.returned_at
+        if optional:
+            every, scoped_all, _ = self._run(f, node, {p: True for p in optional}, loads=True)
+        rows, verifies = self.loaded
+        if not base and not scoped and not returned and not narrows and not self.opaque and not rows:
             return None
         kwargs = frozenset()
         if by_keywords:
@@ -95,7 +108,6 @@ class FollowFunctions:
         reads, per_param, returns_optional = dict(base), [], []
         returns_scoped = _scoped_in(returned)
         if optional:
-            every, scoped_all, _ = self._run(f, node, {p: True for p in optional})
             reads = every
             scoped |= scoped_all
             for param in optional:
@@ -113,6 +125,8 @@ class FollowFunctions:
             scoped_reads=frozenset(scoped) - frozenset(reads), optional=tuple(per_param),
             returns=frozenset(m for s in returned for m in s.models) if returned and framework else None,
             returns_scoped=returns_scoped, returns_optional=tuple(returns_optional), narrows=narrows, kwargs=kwargs,
+            returns_at=next(iter(returned_at)) if returned and len(returned_at) == 1 and None not in returned_at
+            else -1, rows=rows, verifies=verifies,
             narrow_defaults=tuple((p, params.index(p) if p in params else -1, text) for p, text in defaults.items()
                                   if p in tested_names(node)) if narrows else ())
 
