@@ -59,6 +59,8 @@ class CallJudge:
             return isinstance(node, ast.Name) and flow.assume.get(node.id) is False
 
         given, hidden = bound_params(call, summary, assumed_none)
+        if summary.assumes and not holds(call, summary.assumes, flow):
+            given = set()  # its tenant parameters scope nothing with these other values
         unscoped: set[str] = set()
         by_keyword = self._keyword_scoped(call, summary.kwargs)
         if not hidden:
@@ -71,8 +73,7 @@ class CallJudge:
                 unscoped |= summary.kwargs - frozenset().union(
                     *(extra for param, extra in summary.returns_optional if param in given))
             unscoped -= by_keyword
-        if summary.sibling and summary.reads and summary.module != self.module or \
-                summary.reads and self._judged_at_calls(summary):
+        if summary.sibling and summary.reads and summary.module != self.module:
             unscoped |= summary.reads
         unscoped = keep(frozenset(unscoped))
         root = Root(call, summary_framework(summary, self.models))
@@ -91,14 +92,6 @@ class CallJudge:
                 return narrowed | frozenset({State(root, models, frozenset(scoped) & models, last_entity=first)})
         return narrowed
 
-    def _judged_at_calls(self, summary) -> bool:
-        """A classmethod of a base class whose `cls` stands for several tenant models, that
-        every call names its class: what it reads is judged at those calls, for that class
-        (its body is judged for none: tenantlint/orm/checker.py `_called_through`)."""
-        through = self.functions.receivers.get(summary.name)
-        return bool(through) and "*" not in through and bool(summary.owner) and \
-            len(self.functions.class_models.get(short(summary.owner), ())) > 1
-
     def _keyword_scoped(self, call: ast.Call, models) -> frozenset[str]:
         """Models of a `**kwargs` helper a call scopes with a tenant keyword (`organization_id=`)."""
         passed = keywords_passed(call)
@@ -113,11 +106,8 @@ class CallJudge:
         """id(argument) -> models a narrowing helper scopes in the query passed there (none
         when the call gives a parameter the helper was judged at its default another value)."""
         out: dict[int, frozenset[str]] = {}
-        for param, position, default in summary.narrow_defaults:
-            given = call.args[position] if 0 <= position < len(call.args) else \
-                next((k.value for k in call.keywords if k.arg == param), None)
-            if given is not None and _text(given, flow) != default:
-                return out
+        if not holds(call, summary.narrow_defaults, flow):
+            return out
         for position, param, scoped in summary.narrows:
             if 0 <= position < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[:position + 1]):
                 out[id(call.args[position])] = scoped
@@ -138,6 +128,23 @@ class CallJudge:
         if not allowed and known is None:
             return lambda models: models  # not a model class, binds no model: no restriction
         return lambda models: models & frozenset(allowed)
+
+
+def holds(call: ast.Call, assumed, flow: Flow) -> bool:
+    """Does a call give the parameters a summary was computed with at their assumed value
+    (`assumed`: (parameter, position, text))? A parameter of the caller with no default
+    passed on as it is holds it too, as a condition on the caller's own callers
+    (`flow.passed_through`, in the caller's summary)."""
+    for param, position, text in assumed:
+        given = call.args[position] if 0 <= position < len(call.args) else \
+            next((k.value for k in call.keywords if k.arg == param), None)
+        if given is None or _text(given, flow) == text:
+            continue
+        if isinstance(given, ast.Name) and given.id in flow.required:
+            flow.passed_through[given.id] = text
+            continue
+        return False
+    return True
 
 
 def _text(node: ast.expr, flow: Flow) -> str | None:

@@ -177,6 +177,7 @@ class OrmChecker(Checker):
         flow.returning = returning
         flow.defaults = dict(defaults or {})
         flow.param_defaults = defaults_of(node)
+        flow.required = _required(node)
         flow.kwargs = kwargs
         flow.tenant_names = self.models.tenant_names
         code = self.ctx.code_for(node)
@@ -253,12 +254,19 @@ class OrmChecker(Checker):
                 self._methods[id(fn)] = (held, attrs)
 
     def _called_through(self, method: str, kinds: frozenset[str]) -> frozenset[str]:
-        """The models `cls` stands for in the body of a base class's classmethod: none when
-        every call names its class (`Page.read(...)`, also through other classmethods):
-        each call is judged for its class's models there (tenantlint/orm/calls.py); all of
-        them when one call's class is unknown or nothing calls it."""
+        """The models `cls` stands for in the body of a base class's classmethod: those of
+        the classes the project calls it through (`Page.read(...)`, also through other
+        classmethods), all of them when one call's class is unknown or nothing calls it.
+        Its body is judged once for those, not for every subclass nothing reads through it."""
         through = self.functions.receivers.get(method)
-        return kinds if not through or "*" in through else frozenset()
+        if not through or "*" in through:
+            return kinds
+        allowed: set[str] = set()
+        for name in through:
+            allowed |= self.functions.class_models.get(name, frozenset())
+            if name in self.ctx.catalog.models:
+                allowed.add(name)
+        return kinds & frozenset(allowed)
 
     def _inherited(self, chain, states) -> frozenset:
         """What runs of a class-level query through the get_queryset() a view inherits:
@@ -468,3 +476,11 @@ def _ignore(states) -> None:
 def _pos(checker: OrmChecker, node) -> tuple[int, int]:
     pos = checker.ctx.positions.get(node)
     return (pos.start.line, pos.start.column) if pos else (0, 0)
+
+
+def _required(node) -> frozenset[str]:
+    """The parameters of a function that have no default."""
+    args = node.args
+    positional = [*args.posonlyargs, *args.args]
+    return frozenset([a.arg for a in positional[:len(positional) - len(args.defaults)]] +
+                     [a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is None])

@@ -56,6 +56,11 @@ class Flow(Walk[State]):
         self.assume: dict[str, bool] = {}
         self.defaults: dict[str, str] = {}  # parameters assumed at their default -> its dotted text
         self.param_defaults: dict[str, str] = {}  # every parameter's default (decides nothing)
+        # Parameters with no default that this function hands to a helper whose scoping
+        # holds only at that helper's default (`apply_access_predicate(q, actor, access_type)`):
+        # credited as if they held it (param -> its text), a condition for this function's callers.
+        self.required: frozenset[str] = frozenset()
+        self.passed_through: dict[str, str] = {}
         self.kwargs = ""  # a `**kwargs` parameter whose keywords the callers' tenant keyword scopes
         # Rule 6: assignments whose row is checked against the tenant right after (id(stmt) ->
         # the attributes compared); `tenant_names(model)` says which attributes are its tenant's.

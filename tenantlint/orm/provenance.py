@@ -20,6 +20,7 @@ from tenantlint.id_origin import (  # noqa: F401 - LEAVING, leaves_unless: also 
     LEAVING, PRIMARY_KEYS, IdOrigin, call_name, client_inputs, emptiness_check, expand, leaves_unless, method_owners,
     passes, project_helper, verified_by,
 )
+from tenantlint.orm.calls import holds
 from tenantlint.orm.state import judge
 from tenantlint.orm.summaries import bound_params, resolve_call
 from tenantlint.visit import child_fields
@@ -265,7 +266,8 @@ class Provenance:
             return None
         given, hidden = bound_params(call, summary, lambda node: isinstance(node, ast.Name) and
                                      flow.assume.get(node.id) is False)
-        if any(param not in given for param, _ in summary.optional) and not hidden:
+        if any(param not in given for param, _ in summary.optional) and not hidden or \
+                summary.assumes and not holds(call, summary.assumes, flow):
             return None
         if hidden and summary.optional:
             return None  # `**kwargs` may or may not carry the tenant

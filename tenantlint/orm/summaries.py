@@ -52,6 +52,9 @@ class Summary:
     # ... computed with these parameters at their default (name, position, default's text):
     # a call giving another value gets no credit.
     narrow_defaults: tuple[tuple[str, int, str], ...] = ()
+    # ... and parameters with no default it passes on to such a helper as they are: what
+    # its tenant parameters scope holds only for calls giving them that value.
+    assumes: tuple[tuple[str, int, str], ...] = ()
 
     @property
     def short(self) -> str:

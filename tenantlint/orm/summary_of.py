@@ -57,6 +57,7 @@ class FollowFunctions:
 
         def then(flow) -> None:
             self.returned_at = flow.returned_at
+            self.assumed.update(flow.passed_through)
             if loads:
                 self.loaded = loaded_rows(checker.provenance, node, flow, *parameters(node)[:2])
         try:
@@ -95,6 +96,7 @@ class FollowFunctions:
         narrows = tuple(self._narrows(f, node, candidates, defaults))
         self.opaque = set()
         self.loaded = (frozenset(), ())
+        self.assumed = {}
         base, scoped, returned = self._run(f, node, {p: False for p in optional}, loads=not optional)
         returned_at = self.returned_at
         if optional:
@@ -127,6 +129,7 @@ class FollowFunctions:
             returns_scoped=returns_scoped, returns_optional=tuple(returns_optional), narrows=narrows, kwargs=kwargs,
             returns_at=next(iter(returned_at)) if returned and len(returned_at) == 1 and None not in returned_at
             else -1, rows=rows, verifies=verifies,
+            assumes=tuple((p, params.index(p) if p in params else -1, text) for p, text in sorted(self.assumed.items())),
             narrow_defaults=tuple((p, params.index(p) if p in params else -1, text) for p, text in defaults.items()
                                   if p in tested_names(node)) if narrows else ())
 
