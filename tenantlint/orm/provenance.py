@@ -311,11 +311,11 @@ class Provenance:
                 self._feeding.setdefault(id(sub), []).extend(roots)
 
     def filters_scoped(self, root, missing) -> bool:
-        """A subquery on child tables (no tenant column of their own) that only filters
-        queries every form of which is scoped: its ids never leave the scoped query."""
+        """A subquery that only filters queries every form of which is scoped
+        (`Block.id.in_(select(BlocksTags.block_id).where(...))`): its ids never leave the
+        scoped query, whether its table is a child table or has a tenant column of its own."""
         outer = self._feeding.get(id(root.node))
-        if not outer or not all(self.catalog.models.get(m) is not None and
-                                self.catalog.models[m].extra.get("chain") for m in missing):
+        if not outer:
             return False
         observed = self._by_node()
         for other in outer:
