@@ -199,10 +199,21 @@ class Provenance:
                     # `ArchivalPassage.archive_id == ArchivesAgents.archive_id`: both keys
                     # reference one row, so the child rows are those of a scoped row's parent.
                     ties.update((model, o) for o in other[0] if o != model)
-                elif (parent is not None or column in PRIMARY_KEYS) and other is None and \
+                elif (parent is not None or column in PRIMARY_KEYS or self._tenant_key(info, column)) and \
+                        other is None and \
                         (self.origin(flow).each_trusted(b) if many else self.trusted(b, flow)):
                     scoped.add(model)
         return frozenset(scoped), frozenset(ties)
+
+    def _tenant_key(self, info, column: str) -> bool:
+        """A non-null foreign key of a model with its own tenant column to a tenant table
+        (`BlocksTags.block_id` -> blocks): the rows that reference a trusted row are that
+        tenant's, as a child table's are (SPEC "Indirect tenancy")."""
+        if info is None or not info.tenant_columns:
+            return False
+        tables = self.catalog.tables
+        return any(k[0].lower() == column and not k[2] and (k[1] in tables or k[1] in self.catalog.indirect)
+                   for k in info.extra.get("foreign_keys", ()))
 
     def verified(self, name: str, flow, before: int | None = None) -> bool:
         """Has this function checked the id `name` with a scoped query and left when

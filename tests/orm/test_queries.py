@@ -151,8 +151,12 @@ SA_CASES = {
     "nested_select_unscoped": ("def f(s):\n    from sqlalchemy import func\n"
                                "    return s.execute(select(func.count()).select_from("
                                "select(Part).subquery()))  # <- TL201\n"),
-    "subquery_judged_alone": ("def f(s, t):\n    sub = select(Part.item_id).where(Part.id == 1)  # <- TL201\n"
-                              "    return s.scalars(select(Item).where(Item.tenant_id == t, Item.id.in_(sub)))\n"),
+    # A subquery that only filters a scoped query returns no other tenant's row, whatever
+    # its table; with the outer query unscoped, both are reported.
+    "subquery_only_filters_scoped": ("def f(s, t):\n    sub = select(Part.item_id).where(Part.id == 1)\n"
+                                     "    return s.scalars(select(Item).where(Item.tenant_id == t, Item.id.in_(sub)))\n"),
+    "subquery_filters_unscoped": ("def f(s, t):\n    sub = select(Part.item_id).where(Part.id == 1)  # <- TL201\n"
+                                  "    return s.scalars(select(Item).where(Item.id.in_(sub)))  # <- TL201\n"),
 }
 
 
