@@ -88,11 +88,17 @@ class Provenance:
         found = False
         # `item = result.scalar_one_or_none()` <- `result = await session.execute(query)`:
         # the query that loaded it may be built in earlier statements.
+        held = flow.env or {}
         for sub in (n for value in expand(node, flow.resolve) for n in ast.walk(value)):
             entry = by_node.get(id(sub))
-            if entry is None:
+            if entry is not None:
+                states = entry[1]
+            elif type(sub) is ast.Name and held.get(sub.id):
+                # `session.execute(query)`, `query` narrowed over many statements and
+                # branches: the forms it holds here
+                states = held[sub.id]
+            else:
                 continue
-            root, states = entry
             if any(s.opaque or s.write for s in states):
                 return None
             if partial:
