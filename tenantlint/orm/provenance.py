@@ -20,6 +20,7 @@ from tenantlint.id_origin import (  # noqa: F401 - LEAVING, leaves_unless: also 
     LEAVING, PRIMARY_KEYS, IdOrigin, call_name, client_inputs, emptiness_check, expand, leaves_unless, method_owners,
     passes, project_helper, verified_by,
 )
+from tenantlint.names import child_statements
 from tenantlint.orm.calls import holds
 from tenantlint.orm.state import judge
 from tenantlint.orm.summaries import bound_params, resolve_call
@@ -436,7 +437,7 @@ def loaded_rows(provenance: Provenance, func, flow, params: tuple[str, ...] = ()
     and, when it leaves on every path where nothing was found (`if item is None: raise`,
     a raising fetch), the id parameters those queries were built with: verified.
     `params`: positional parameters as callers pass them (no `self`/`cls`)."""
-    returns = [n for n in own_nodes(func) if isinstance(n, ast.Return)]
+    returns = _returns(func.body)
     if not returns or any(r.value is None for r in returns):
         return frozenset(), ()
     models: set[str] = set()
@@ -452,6 +453,19 @@ def loaded_rows(provenance: Provenance, func, flow, params: tuple[str, ...] = ()
     verified = [(i, p) for i, p in enumerate(params) if p in named and _id_like(p)]
     verified += [(-1, p) for p in kwonly if p in named and _id_like(p)]
     return frozenset(models), tuple(verified)
+
+
+def _returns(body) -> list[ast.Return]:
+    """The `return` statements of a body, nested blocks included, not nested definitions
+    (statements only: every summarized function is asked)."""
+    out, todo = [], list(body)
+    while todo:
+        stmt = todo.pop()
+        if type(stmt) is ast.Return:
+            out.append(stmt)
+        elif type(stmt) not in _NESTED:
+            todo.extend(child_statements(stmt))
+    return out
 
 
 def _id_like(param: str) -> bool:

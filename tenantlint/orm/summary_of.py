@@ -99,11 +99,11 @@ class FollowFunctions:
         self.assumed = {}
         base, scoped, returned = self._run(f, node, {p: False for p in optional}, loads=not optional)
         returned_at = self.returned_at
+        if not base and not scoped and not returned and not narrows and not self.opaque and not self.loaded[0]:
+            return None  # no query at all (with a tenant given there would be none either)
         if optional:
             every, scoped_all, _ = self._run(f, node, {p: True for p in optional}, loads=True)
         rows, verifies = self.loaded
-        if not base and not scoped and not returned and not narrows and not self.opaque and not rows:
-            return None
         kwargs = frozenset()
         if by_keywords:
             kwargs = frozenset(base) | frozenset(self.opaque) | frozenset(m for s in returned for m in s.models)
