@@ -148,7 +148,8 @@ def _through_instance(base: ast.expr, owner: str, me: str | None, annotated: Map
 def find_class(qualified: str, classes: Mapping[str, tuple[str, ...]], unique: Mapping[str, tuple[str, ...]]) \
         -> str | None:
     """The known class a dotted name stands for: itself, or the one class of that name
-    under the package it is imported through (a re-export), or the only one of that name."""
+    under the package it is imported through (a re-export), or the one whose module ends
+    with the imported one (`_rooted`), or the only one of that name."""
     if qualified in classes:
         return qualified
     if "." not in qualified:
@@ -158,6 +159,9 @@ def find_class(qualified: str, classes: Mapping[str, tuple[str, ...]], unique: M
     under = [c for c in candidates if c.startswith(package + ".")]
     if len(under) == 1:
         return under[0]
+    rooted = _rooted(qualified, candidates)
+    if rooted:
+        return rooted
     return candidates[0] if len(candidates) == 1 and _same_package(qualified, candidates[0]) else None
 
 
@@ -294,12 +298,23 @@ def reexported(classes: Mapping[str, tuple[str, ...]]) -> tuple[dict, dict]:
     for qual, bases in classes.items():
         fixed = []
         for base in bases:
-            if base not in classes and len(by_short.get(short(base), ())) == 1 and \
-                    _same_package(base, by_short[short(base)][0]):
-                base = by_short[short(base)][0]  # re-exported: `from app.models import Base`
+            if base not in classes:
+                candidates = by_short.get(short(base), ())
+                if len(candidates) == 1 and _same_package(base, candidates[0]):
+                    base = candidates[0]  # re-exported: `from app.models import Base`
+                else:
+                    base = _rooted(base, candidates) or base
             fixed.append(base)
         fixed_classes[qual] = tuple(fixed)
     return fixed_classes, {n: tuple(sorted(qs)) for n, qs in by_short.items()}
+
+
+def _rooted(imported: str, candidates) -> str | None:
+    """The one class among `candidates` (of the same short name) whose module ends with
+    the imported one: the project is scanned from above its import root
+    (`data_manager.api.TaskListAPI` is `label_studio.data_manager.api.TaskListAPI`)."""
+    rooted = [c for c in candidates if c.endswith("." + imported)]
+    return rooted[0] if len(rooted) == 1 else None
 
 
 def _same_package(imported: str, defined: str) -> bool:

@@ -341,3 +341,18 @@ def test_a_view_class_body_and_a_view_derived_from_a_project_base(tmp_path, monk
         "app/__init__.py": "", "app/models.py": DJANGO_MODELS, "app/bases.py": VIEW_BASES, "app/views.py": VIEWS})
     reach = {d["line"]: d["reach"] for d in out["diagnostics"] if d["path"] == "app/views.py"}
     assert reach == {6: "request", 9: "request", 13: "unknown"}
+
+
+def test_a_view_derived_from_a_same_named_base_imported_under_another_name_from_below_the_root(
+        tmp_path, monkeypatch):
+    """`from bases import StorageDetailAPI as BaseDetail`, the project scanned from above
+    its import root (`app/bases.py` is imported as `bases`), and another class of the same
+    name elsewhere: the base is still the view of app/bases.py."""
+    views = VIEWS.replace("from app.bases import StorageDetailAPI", "from bases import StorageDetailAPI as BaseDetail") \
+        .replace("from app.models", "from models").replace("(StorageDetailAPI)", "(BaseDetail)") \
+        .replace("class S3StorageDetailAPI", "class StorageDetailAPI")
+    out = _scan_project(tmp_path, monkeypatch, {
+        "app/__init__.py": "", "app/models.py": DJANGO_MODELS, "app/bases.py": VIEW_BASES, "app/views.py": views,
+        "app/other.py": "class StorageDetailAPI:\n    pass\n"})
+    reach = {d["line"]: d["reach"] for d in out["diagnostics"] if d["path"] == "app/views.py"}
+    assert reach == {6: "request", 9: "request", 13: "unknown"}
