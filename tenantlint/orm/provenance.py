@@ -75,15 +75,15 @@ class Provenance:
             related = self._related(node, flow, depth)
             if related is not None:
                 return related
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in self.scoped_helpers:
-            return self.scoped_helpers[node.func.id]
         if isinstance(node, ast.Call):
+            loaded = self._loader(node, flow)
+            if loaded is not None:
+                return loaded[0] or None  # a loader called with its tenant (or without)
+            if isinstance(node.func, ast.Name) and node.func.id in self.scoped_helpers:
+                return self.scoped_helpers[node.func.id]
             models = self._project_helper(node.func)[1]
             if models:
                 return frozenset(models)  # a helper of another module returning scoped rows
-            loaded = self._loader(node, flow)
-            if loaded is not None:
-                return loaded[0] or None  # a loader called with its tenant
         by_node = self._by_node()
         models: set[str] = set()
         found = False
@@ -263,16 +263,18 @@ class Provenance:
         if isinstance(value.func, ast.Name) and value.func.id in self.verifiers:
             positions = self.verifiers[value.func.id]
             return any(isinstance(a, ast.Name) and a.id == name for i, a in enumerate(value.args) if i in positions)
-        if passes(value, name, self._project_helper(value.func)[0]):
-            return True
         loaded = self._loader(value, flow)
-        return loaded is not None and passes(value, name, loaded[1])
+        if loaded is not None:
+            return passes(value, name, loaded[1])
+        return passes(value, name, self._project_helper(value.func)[0])
 
     def _loader(self, call: ast.Call, flow) -> tuple[frozenset[str], tuple] | None:
         """(models of the scoped row, (position, parameter) ids verified) of a call to a
         summarized loader given every optional (tenant) parameter it has
         (`Agent.read_async(session, identifier=agent_id, actor=actor)`), restricted to the
-        models the class it is called through stands for; else None."""
+        models the class it is called through stands for; ((), ()) for a call to a
+        tenant-optional function that does not give its tenant (nothing it returns is
+        scoped, whatever its text looks like); None when the summaries cannot tell."""
         judge_calls = self.checker.call_judge
         if judge_calls is None or self.func is None and not isinstance(call.func, ast.Name):
             return None
@@ -280,15 +282,15 @@ class Provenance:
         me = _first_param(self.func) if owner else None
         target = resolve_call(call, self.checker.functions, judge_calls.qualify, owner, me, flow.resolve)
         summary = target.summary if target is not None else None
-        if summary is None or not (summary.rows or summary.verifies):
+        if summary is None:
             return None
         given, hidden = bound_params(call, summary, lambda node: isinstance(node, ast.Name) and
                                      flow.assume.get(node.id) is False)
-        if any(param not in given for param, _ in summary.optional) and not hidden or \
+        if summary.optional and (hidden or any(param not in given for param, _ in summary.optional)) or \
                 summary.assumes and not holds(call, summary.assumes, flow):
+            return frozenset(), ()  # `**kwargs` may or may not carry the tenant: no credit either
+        if not (summary.rows or summary.verifies):
             return None
-        if hidden and summary.optional:
-            return None  # `**kwargs` may or may not carry the tenant
         return judge_calls._receiver(target.receiver)(summary.rows), summary.verifies
 
     def _project_helper(self, func) -> tuple[tuple, tuple]:
@@ -448,8 +450,12 @@ def loaded_rows(provenance: Provenance, func, flow, params: tuple[str, ...] = ()
         models |= rows
     if not all(_leaves_if_missing(ret.value, func, flow) for ret in returns):
         return frozenset(models), ()
+    # The ids its queries were built with: named in what the returns are made of, or
+    # compared / given as a lookup anywhere in it (`qs = X.objects.filter(pk=pk)`, then
+    # `qs = qs.filter(...)`: the first value is out of the names' reach).
     named = {n.id for ret in returns for value in expand(ret.value, flow.resolve, 12)
              for n in ast.walk(value) if isinstance(n, ast.Name)}
+    named |= {side.id for n in own_nodes(func) for side in _compared(n) if isinstance(side, ast.Name)}
     verified = [(i, p) for i, p in enumerate(params) if p in named and _id_like(p)]
     verified += [(-1, p) for p in kwonly if p in named and _id_like(p)]
     return frozenset(models), tuple(verified)
@@ -466,6 +472,15 @@ def _returns(body) -> list[ast.Return]:
         elif type(stmt) not in _NESTED:
             todo.extend(child_statements(stmt))
     return out
+
+
+def _compared(node) -> tuple:
+    """The values a node compares with `==` or gives as a lookup keyword."""
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq):
+        return node.left, node.comparators[0]
+    if isinstance(node, ast.keyword) and node.arg is not None:
+        return (node.value,)
+    return ()
 
 
 def _id_like(param: str) -> bool:
@@ -488,8 +503,12 @@ def _leaves_if_missing(value, func, flow) -> bool:
                         leaves_unless(block[i + 1], value.id, returning=False):
                     return True
         value = flow.resolve(value)
-    for sub in ast.walk(value) if isinstance(value, ast.AST) else ():
-        if isinstance(sub, ast.Attribute) and (sub.attr in LEAVING or sub.attr in ("get", "aget") and
-                                               ".objects" in f".{call_name(sub.value)}"):
-            return True
-    return False
+    if not isinstance(value, ast.AST):
+        return False
+    nodes = [n for part in expand(value, flow.resolve) for n in ast.walk(part)]
+    # Django's `get()` raises DoesNotExist on a manager or queryset (`qs = X.objects.filter(...)`)
+    held = flow.env or {}
+    django = any(isinstance(n, ast.Attribute) and n.attr == "objects" or
+                 type(n) is ast.Name and any(s.root.framework == "django" for s in held.get(n.id, ())) for n in nodes)
+    return any(isinstance(n, ast.Attribute) and (n.attr in LEAVING or django and n.attr in ("get", "aget"))
+               for n in nodes)
