@@ -149,6 +149,9 @@ class _Worker:
     conn: object
     task: tuple[int, Path] | None = None
     started: float = 0.0
+    # Its resident memory when it started: a forked worker counts the parent's pages it
+    # shares, and a large parent (a test run, the editor server) is not the analysis.
+    base: int = 0
 
 
 def run_in_pool(paths: Sequence[Path], job: Callable[[Path], Any], failed: Callable[[Path, str], Any],
@@ -177,7 +180,7 @@ def run_in_pool(paths: Sequence[Path], job: Callable[[Path], Any], failed: Calla
         proc.start()
         child_end.close()
         _PARENT_ENDS.append(parent_end)
-        return _Worker(proc, parent_end)
+        return _Worker(proc, parent_end, base=_rss(proc.pid))
 
     def assign(worker: _Worker) -> None:
         worker.task = queue.popleft() if queue else None
@@ -239,7 +242,7 @@ def run_in_pool(paths: Sequence[Path], job: Callable[[Path], Any], failed: Calla
                         fail(worker, f"the analysis crashed ({_why(worker.proc.exitcode)})")
                     elif now - worker.started > timeout:
                         fail(worker, f"the analysis took longer than {timeout:g} s")
-                    elif _rss(worker.proc.pid) > memory:
+                    elif _rss(worker.proc.pid) - worker.base > memory:
                         fail(worker, f"the analysis used more than {memory // 2**20:,} MB of memory")
                 if bug:
                     raise InternalError(bug[0])

@@ -69,6 +69,28 @@ def test_crash_stall_and_memory_become_tl001_in_order(tmp_path, hostile_engine):
     assert all(by_name[n].transient for n in ("segv.py", "hang.py", "hog.py", "exit.py"))
 
 
+def test_a_large_parent_is_not_its_workers_memory(tmp_path, monkeypatch):
+    """A forked worker counts the pages it shares with its parent as resident; a large
+    parent (a long test run, the editor server with its catalog) must not make every
+    slow file a memory failure."""
+    ballast = bytearray(300 * 2**20)
+    for i in range(0, len(ballast), 4096):
+        ballast[i] = 1  # resident
+    real = engine.check_file
+
+    def slow(path, settings, catalog, **kw):
+        time.sleep(1)  # several polls of the parent
+        return real(path, settings, catalog, **kw)
+
+    monkeypatch.setattr(engine, "check_file", slow)
+    paths = _files(tmp_path, ["a.py", "b.py"])
+    settings = Settings(root=tmp_path)
+    results = list(engine.check_in_pool(paths, settings, assemble(settings, (), (), ()), 2, timeout=30,
+                                        memory=200 * 2**20))
+    assert [d.code for r in results for d in r.diagnostics] == []
+    del ballast
+
+
 def test_internal_error_in_a_worker_fails_loudly(tmp_path, monkeypatch):
     def boom(path, settings, catalog, **kw):
         raise engine.InternalError(f"internal error while checking {path.name}")
