@@ -100,11 +100,11 @@ class Provenance:
                 states = held[sub.id]
             else:
                 continue
-            if any(s.opaque or s.write for s in states):
-                return None
+            always = self.checker.always
+            if any(s.write or s.opaque and s.unscoped(always) for s in states):
+                return None  # (an opaque form scoped in all it has: every form it stands for was)
             if partial:
                 found = True
-                always = self.checker.always
                 models |= {m for s in states for m in s.models} - {m for s in states for m in s.unscoped(always)}
                 continue
             if judge(states, self.checker.always) is not None:
@@ -247,7 +247,8 @@ class Provenance:
                 if entry is None:
                     continue
                 states = entry[1]
-                if judge(states, self.checker.always) is not None or any(s.opaque or s.write for s in states):
+                always = self.checker.always
+                if judge(states, always) is not None or any(s.write or s.opaque and s.unscoped(always) for s in states):
                     return False
                 found = found or any(s.models for s in states)
         return found
