@@ -65,7 +65,8 @@ class Provenance:
         if isinstance(node, ast.Name):
             value = flow.resolve(node)
             if value is node or isinstance(value, ast.Constant) and value.value is None:
-                return self._bound_rows(node.id, flow, depth)  # a loop variable, `found = None` first
+                # a loop variable, `found = None` first; a parameter that is a model's row
+                return self._bound_rows(node.id, flow, depth) or self._row_parameter(node.id)
             if isinstance(value, ast.Name):
                 return self.row(value, flow, depth + 1, partial)  # `found = link`
             node = value
@@ -127,6 +128,34 @@ class Provenance:
                 return None
             targets.add(target.rsplit(".", 1)[-1])
         return frozenset(targets)
+
+    def _row_parameter(self, name: str) -> frozenset[str] | None:
+        """A parameter annotated with a tenant model (`block: BlockModel`), never rebound:
+        a row in hand, loaded (and judged) where it was loaded, as a Django `obj.pk` is
+        (orm/parent_keys.py `object_in_hand`)."""
+        func = self.func
+        if func is None or self.values is None or self.values.assigned.get(name):
+            return None
+        args = func.args
+        arg = next((a for a in (*args.posonlyargs, *args.args, *args.kwonlyargs) if a.arg == name), None)
+        note = arg.annotation if arg is not None else None
+        if isinstance(note, ast.Constant) and isinstance(note.value, str):
+            try:
+                note = ast.parse(note.value, mode="eval").body
+            except SyntaxError:
+                return None
+        model = self.checker.models.model_of(note) if isinstance(note, (ast.Name, ast.Attribute)) else None
+        if model is None:
+            return None
+        # the model class itself, not a schema of the same name (`schemas.user.User`)
+        imports = self.checker.ctx.imports
+        qualified = imports.qualify(note) if imports is not None else None
+        info = self.catalog.models.get(model)
+        where = (info.qualname or "") if info is not None else ""
+        package = qualified.rsplit(".", 1)[0] if qualified and "." in qualified else ""
+        if not where or not (qualified == where or package and where.startswith(package + ".")):
+            return None
+        return frozenset({model})
 
     def _bound_rows(self, name: str, flow, depth: int) -> frozenset[str] | None:
         """A name bound more than once (a loop variable, `found = None` then `found = x`)
