@@ -79,6 +79,8 @@ class TenantCatalog:
     scoped_helpers: dict = field(default_factory=dict)
     # qualified function -> "request" / "task": entry points and what they call (reach.py)
     reach: dict = field(default_factory=dict)
+    # is a parameter trusted at every call in the project (tenantlint/caller_trust.py)
+    caller_trust: object = None
     # qualified class -> the get_queryset() methods it inherits or defines, nearest first:
     # ((owner, source), ...) (discover/view_querysets.py)
     inherited_querysets: dict = field(default_factory=dict)

@@ -9,7 +9,11 @@ foreign-key column, of a row loaded under scope (`row.id`, `row["app_id"]`); suc
 itself (`Message.conversation == conv`); an id verified before this line (request input
 too: the check is what makes it trusted); a cast of one. Otherwise request input is not
 (what the client sent, or a route's path, query and body parameters, a class-based
-view's URL kwargs); a parameter is not (no call summaries yet)."""
+view's URL kwargs). A parameter is trusted when every call in the project passes a
+trusted value (`passed`, tenantlint/caller_trust.py; with no caller it is not), and the
+row a function is about (`subject`: `self` of a model's method, a signal's `instance`,
+tenantlint/handed_values.py) is a row loaded under scope: itself, its key and its
+foreign keys are trusted."""
 from __future__ import annotations
 
 import ast
@@ -22,6 +26,7 @@ PRIMARY_KEYS = frozenset({"id", "pk"})
 CASTS = frozenset({"str", "int", "UUID", "uuid.UUID"})
 FROM_REQUEST = "by an id from the request"
 FROM_CALLER = "by an id the caller passes"
+FROM_RECEIVER = "by the object the method is called on"
 _MAX_DEPTH = 5
 _COLLECTIONS = frozenset({"list", "set", "tuple", "frozenset", "sorted"})
 
@@ -35,7 +40,9 @@ class IdOrigin:
     query before the line; `keys(model)`: the foreign-key columns of a model or table;
     `route_inputs()`: the function's parameters the client fills (a route or view);
     `column(node)`: the column a row's attribute or item names (default `column_of`; the
-    SQL checks also read a tuple row's position through its SELECT list)."""
+    SQL checks also read a tuple row's position through its SELECT list); `passed(name)`:
+    is that parameter trusted at every call of the function; `subject(name)`: the models
+    of the row the function is about when the name holds it (handed_values.py)."""
 
     values: object
     resolve: Callable[[ast.Name], ast.AST]
@@ -44,6 +51,8 @@ class IdOrigin:
     keys: Callable[[str], frozenset[str]]
     route_inputs: Callable[[], frozenset[str]]
     column: Callable[[ast.AST], str | None] = None
+    passed: Callable[[str], bool] = lambda name: False
+    subject: Callable[[str], frozenset[str] | None] = lambda name: None
 
     def __post_init__(self) -> None:
         if self.column is None:
@@ -63,7 +72,7 @@ class IdOrigin:
             value = self.resolve(node)
             if value is not node:
                 return self.trusted(value, depth + 1)
-            return self.verified(node.id, node.lineno)
+            return self.verified(node.id, node.lineno) or self.passed(node.id) or self.subject(node.id) is not None
         if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords and \
                 call_name(node.func) in CASTS:
             return self.trusted(node.args[0], depth + 1)
@@ -71,7 +80,10 @@ class IdOrigin:
         if column is not None:
             models = self.row(node.value)
             if models is None:
-                return False
+                models = self._subject_of(node.value, depth)
+                # a relation of the row in hand (`instance.project`) stands for its key
+                return models is not None and (column in PRIMARY_KEYS or any(
+                    column in self.keys(m) or f"{column}_id" in self.keys(m) for m in models))
             return column in PRIMARY_KEYS or any(column in self.keys(m) for m in models)
         if isinstance(node, (ast.Call, ast.Await)):
             # The row itself stands for its key (`Message.conversation == conv` in peewee).
@@ -106,6 +118,15 @@ class IdOrigin:
             return inner.trusted(node.elt, depth + 1)
         return False
 
+    def _subject_of(self, node, depth: int) -> frozenset[str] | None:
+        """The models of the row the function is about that `node` holds (through names)."""
+        while isinstance(node, ast.Name) and depth <= _MAX_DEPTH:
+            value = self.resolve(node)
+            if value is node:
+                return self.subject(node.id)
+            node, depth = value, depth + 1
+        return None
+
     def source(self, node) -> str | None:
         """Where an untrusted id comes from, for the message: the request (what the client
         sent, or a path, query or body parameter of a route), or the caller."""
@@ -120,7 +141,7 @@ class IdOrigin:
                                            f"{base.id}.{above.attr}" in inputs):
             return FROM_REQUEST
         if isinstance(node, ast.Name):
-            return FROM_CALLER
+            return FROM_RECEIVER if node.id == "self" else FROM_CALLER
         return None
 
 

@@ -135,7 +135,8 @@ def test_the_catalog_fact_is_packed_and_unpacked_on_first_use():
 
     tree = ast.parse(REPO)
     packed = list(FunctionFacts().discover(tree, "app/repo.py", "app.repo", Settings(), source=REPO))
-    assert [type(p).__name__ for p in packed] == ["PackedFunctions"]
+    # the functions, and what each call site passes (tenantlint/discover/call_sites.py)
+    assert [type(p).__name__ for p in packed] == ["PackedFunctions", "PackedCallSites"]
     by_path = function_facts([*packed, "another fact"])
     assert list(by_path) == ["app/repo.py"] and "app/repo.py" in by_path and len(by_path) == 1
     assert by_path["app/repo.py"] == _facts(REPO, "app/repo.py", "app.repo")

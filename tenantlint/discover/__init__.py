@@ -16,7 +16,8 @@ from tenantlint.module_index import ModuleNamesFact, NameUseFact, index_modules
 from tenantlint.ambient import AmbientFact, ambient_functions
 from tenantlint.callgraph import CallGraph
 from tenantlint.reach import project_reach
-from tenantlint.discover.functions import PackedFunctions, function_facts
+from tenantlint.caller_trust import CallerTrust
+from tenantlint.discover.functions import PackedCallSites, PackedFunctions, function_facts
 from tenantlint.stores.wrappers import WrapperFact, index_wrappers, resolve_instance
 from tenantlint.config import Settings
 from tenantlint.discover.escapes import suppression_facts
@@ -35,7 +36,7 @@ from tenantlint.suppressions import sql_suppressions
 
 Fact = (TableFact | ModelFact | SchemaFact | DiscoveryGap | ModuleNamesFact | NameUseFact | CollectionFact
         | CollectionHandleFact | AmbientFact | WrapperFact | EscapeFact | SettingRead | RequestHelperFact
-        | TenantFillerFact | PackedFunctions | EntryFact)
+        | TenantFillerFact | PackedFunctions | PackedCallSites | EntryFact)
 
 
 class PyDiscoverer(Protocol):
@@ -166,9 +167,12 @@ def assemble_facts(settings: Settings, facts: Iterable[Fact]) -> TenantCatalog:
     catalog.request_helpers = request_helpers.request_helpers(f for f in facts if isinstance(f, RequestHelperFact))
     catalog.scoped_helpers = verifiers.verifier_index(f for f in facts if isinstance(f, VerifierFact))
     # Where each function runs: entry points, and what they call across modules.
-    graph = CallGraph(function_facts(facts).values())
-    catalog.reach = project_reach(entry_points.entry_index(f for f in facts if isinstance(f, EntryFact)),
-                                  graph.callees, graph.symbols.classes, graph.symbols.defined)
+    modules = function_facts(facts)
+    graph = CallGraph(modules.values())
+    entries = entry_points.entry_index(f for f in facts if isinstance(f, EntryFact))
+    catalog.reach = project_reach(entries, graph.callees, graph.symbols.classes, graph.symbols.defined)
+    catalog.caller_trust = CallerTrust((f for f in facts if isinstance(f, PackedCallSites)), graph.symbols,
+                                       modules.values(), catalog.scoped_helpers, entries)
     catalog.inherited_querysets = view_querysets.inherited_querysets(
         (f for f in facts if isinstance(f, view_querysets.QuerysetMethodFact)), graph.symbols.classes)
     catalog.tenant_filled = tenant_fillers.filled_models(

@@ -15,12 +15,14 @@ from collections import deque
 from typing import Iterable, Iterator, Mapping, NamedTuple
 
 from tenantlint.callgraph import CallFact, FunctionFact, ModuleFunctions, call_target
+from tenantlint.discover.call_sites import CallSite, Describer
 from tenantlint.config import Settings
 from tenantlint.names import ImportMap, import_map
 from tenantlint.orm.checker import _self_name
 from tenantlint.orm.common import call_name
 from tenantlint.orm.pyast import top_classes
 from tenantlint.orm.shapes import filters_by_keywords, parameters, query_params, returns_value, tested_names
+from tenantlint.reach import request_parameters
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
@@ -36,9 +38,16 @@ class FunctionFacts:
         return b"(" in data or b"class" in data
 
     def discover(self, tree: ast.Module, path: str, module: str, settings: Settings, source: str = "") \
-            -> Iterable["PackedFunctions"]:
-        facts = module_functions(tree, path, module, source)
-        return [PackedFunctions(path, pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL))]
+            -> Iterable["PackedFunctions | PackedCallSites"]:
+        columns = frozenset(settings.tenant_columns)
+        sites: dict[str, list[CallSite]] = {}
+        facts = module_functions(tree, path, module, source, sites,
+                                 columns | frozenset(c[:-3] for c in columns if c.endswith("_id")))
+        out = [PackedFunctions(path, pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL))]
+        if sites:
+            out.append(PackedCallSites(path, pickle.dumps({k: tuple(v) for k, v in sites.items() if v},
+                                                          protocol=pickle.HIGHEST_PROTOCOL)))
+        return out
 
 
 class PackedFunctions(NamedTuple):
@@ -48,6 +57,16 @@ class PackedFunctions(NamedTuple):
     data: bytes
 
     def unpack(self) -> ModuleFunctions:
+        return pickle.loads(self.data)  # written by `discover` above, cached under the cache's HMAC
+
+
+class PackedCallSites(NamedTuple):
+    """A file's call sites (tenantlint/discover/call_sites.py), pickled: caller -> sites."""
+
+    path: str
+    data: bytes
+
+    def unpack(self) -> dict[str, tuple[CallSite, ...]]:
         return pickle.loads(self.data)  # written by `discover` above, cached under the cache's HMAC
 
 
@@ -79,9 +98,12 @@ def function_facts(facts: Iterable) -> FunctionFactsByPath:
     return FunctionFactsByPath(facts)
 
 
-def module_functions(tree: ast.Module, path: str, module: str, source: str = "") -> ModuleFunctions:
+def module_functions(tree: ast.Module, path: str, module: str, source: str = "",
+                     sites: dict | None = None, words: frozenset[str] = frozenset()) -> ModuleFunctions:
     """The facts of one parsed file (`source`: its text, for the shape tests that read it;
-    without it every function with parameters or a return counts as shaped)."""
+    without it every function with parameters or a return counts as shaped). `sites`:
+    filled with each caller's call sites (`words`: the tenant columns and relations)."""
+    record = (sites, words) if sites is not None else None
     imports = import_map(tree, module)
     lines = source.splitlines(keepends=True) if source else None
     functions: list[FunctionFact] = []
@@ -89,7 +111,7 @@ def module_functions(tree: ast.Module, path: str, module: str, source: str = "")
     for stmt in tree.body:
         if isinstance(stmt, _DEFS):
             if module:
-                functions.append(_function(f"{module}.{stmt.name}", "", stmt, imports, None, lines))
+                functions.append(_function(f"{module}.{stmt.name}", "", stmt, imports, None, lines, record))
             else:
                 unnamed.extend(stmt.body)
     classes = []
@@ -101,12 +123,15 @@ def module_functions(tree: ast.Module, path: str, module: str, source: str = "")
         classes.append((qual, bases))
         for stmt in cls.body:
             if isinstance(stmt, _DEFS):
-                functions.append(_function(f"{qual}.{stmt.name}", qual, stmt, imports, _self_name(stmt), lines))
+                functions.append(_function(f"{qual}.{stmt.name}", qual, stmt, imports, _self_name(stmt), lines,
+                                           record, cls))
         attributes.extend((qual, name, kind) for name, kind in _attribute_types(cls, imports.qualify))
     if module:  # module-level instances: `manager = Manager()`, `manager: Manager = make()`
         attributes.extend((module, name, kind) for name, kind in _instances(tree.body, imports.qualify))
     top = [s for s in tree.body if not isinstance(s, (*_DEFS, ast.ClassDef))]
-    calls = calls_in(unnamed, imports.qualify, "", None) + calls_in(top, imports.qualify, "", None)
+    scope = f"{module}.<module>" if module else "<module>"
+    calls = calls_in(unnamed, imports.qualify, "", None, sites=_recorder(record, scope)) + \
+        calls_in(top, imports.qualify, "", None, sites=_recorder(record, scope))
     renamed = tuple((local, full.rsplit(".", 1)[-1]) for local, full in imports.aliases.items()
                     if full.rsplit(".", 1)[-1] != local)
     return ModuleFunctions(path, module, tuple(functions), tuple(classes), tuple(dict.fromkeys(calls)), renamed,
@@ -200,7 +225,16 @@ def _attribute_types(cls: ast.ClassDef, qualify) -> Iterator[tuple[str, str]]:
                     yield target.attr, kind
 
 
-def _function(name: str, owner: str, node, imports: ImportMap, me: str | None, lines) -> FunctionFact:
+def _recorder(record, caller: str, params=frozenset(), inputs=frozenset()):
+    """A Describer filling `record`'s sites of `caller`, or None when not recording."""
+    if record is None:
+        return None
+    sites, words = record
+    return sites.setdefault(caller, []), params, inputs, words
+
+
+def _function(name: str, owner: str, node, imports: ImportMap, me: str | None, lines, record=None,
+              cls: ast.ClassDef | None = None) -> FunctionFact:
     params, _kwonly, optional = parameters(node)
     if optional:
         tested = tested_names(node)
@@ -215,18 +249,28 @@ def _function(name: str, owner: str, node, imports: ImportMap, me: str | None, l
     is_classmethod = me is not None and any(call_name(d) == "classmethod" for d in node.decorator_list)
     return FunctionFact(name, owner, node.lineno, node.end_lineno or 0, params,
                         tuple(optional), returns, shaped, is_classmethod,
-                        calls_in(node.body, imports.qualify, owner, me, _annotated(node, imports.qualify)),
+                        calls_in(node.body, imports.qualify, owner, me, _annotated(node, imports.qualify),
+                                 _recorder(record, name, _names(node, me), request_parameters(node, cls))),
                         annotation_class(node.returns, imports.qualify) or "" if node.returns is not None else "")
 
 
-def calls_in(body, qualify, owner: str, me: str | None, annotated: dict | None = None) -> tuple[CallFact, ...]:
+def _names(node, me: str | None) -> frozenset[str]:
+    args = node.args
+    return frozenset(a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs) if a.arg != me)
+
+
+def calls_in(body, qualify, owner: str, me: str | None, annotated: dict | None = None, sites=None) \
+        -> tuple[CallFact, ...]:
     """The distinct calls of a body, nested definitions included, in the order the
     statements are walked (breadth-first in each, as `ast.walk`): a local name stands for
     the last value assigned to it before the call in that order; calls through `self`'s
-    attributes and annotated parameters (`annotated`: name -> class) are "attr" facts."""
+    attributes and annotated parameters (`annotated`: name -> class) are "attr" facts.
+    `sites`: (list, parameters, route inputs, tenant words) to record each call site in
+    (tenantlint/discover/call_sites.py)."""
     annotated = annotated if annotated is not None else {}
     values: dict[str, ast.expr] = {}
     out: dict[CallFact, None] = {}
+    recorded, describer = (sites[0], Describer(*sites[1:], values)) if sites is not None else (None, None)
 
     def value_of(node):
         return values.get(node.id, node) if isinstance(node, ast.Name) else node
@@ -255,6 +299,8 @@ def calls_in(body, qualify, owner: str, me: str | None, annotated: dict | None =
                 fact = call_target(node, qualify, owner, me, value_of, annotated)
                 if fact is not None:
                     out[fact] = None
+                if recorded is not None:
+                    recorded.extend(describer.sites(node, fact, qualify))
     return tuple(out)
 
 

@@ -9,13 +9,14 @@ a query this function ran scoped (or returned by a helper of this module whose e
 `return` is such a row), or an id such a query verified before leaving when nothing
 was found (what the client sent too, once verified so). Otherwise request input is not
 (what the client sent, and a route's path, query and body parameters: the message says
-so); a parameter is not (no call summaries yet). The value-level answers are
+so); a parameter only when every call passes a trusted value. The value-level answers are
 tenantlint/id_origin.py's, shared with the SQL checks; the rows, verified ids and names
 of the ORM's flow are this module's."""
 from __future__ import annotations
 
 import ast
 
+from tenantlint.handed_values import HandedValues
 from tenantlint.id_origin import (  # noqa: F401 - LEAVING, leaves_unless: also read by discover/verifiers.py
     LEAVING, PRIMARY_KEYS, IdOrigin, call_name, client_inputs, emptiness_check, expand, leaves_unless, method_owners,
     passes, project_helper, verified_by,
@@ -39,6 +40,7 @@ class Provenance:
         self.verifiers: dict[str, frozenset[int]] = {}  # function -> positions of the ids it verifies
         self._indexed: tuple[int, int] | None = None
         self._owner_of: dict[int, ast.ClassDef] | None = None  # id(method) -> its module-level class
+        self.handed = HandedValues(checker.ctx)  # parameters trusted at every call, a model's `self`
 
     def enter(self, func) -> None:
         self.values = self.checker.ctx.tenant_sources.function(func)
@@ -49,7 +51,8 @@ class Provenance:
         """The value-level answers (tenantlint/id_origin.py) with this checker's rows,
         verified ids and names as `flow` holds them."""
         return IdOrigin(self.values, flow.resolve, lambda node: self.row(node, flow),
-                        lambda name, line: self.verified(name, flow, line), self._keys, self._route_inputs)
+                        lambda name, line: self.verified(name, flow, line), self._keys, self._route_inputs,
+                        **self.handed.callbacks(self.func))
 
     def trusted(self, node, flow) -> bool:
         return self.origin(flow).trusted(node)

@@ -5,8 +5,9 @@ when the Python value bound to that parameter is trusted (tenantlint/sql/parent_
 The SQL checker hands each text that binds such parameters here, with the calls that
 run it (sql_sites.py); this module finds the values they bind (`bound_values`, as the
 request-input rule TL601 finds them) and judges each one with tenantlint/id_origin.py
-in the function that binds it. Request input and a parameter
-(of a route, or of a helper: no call summaries yet) are not trusted; a tenant source,
+in the function that binds it. Request input and a parameter of a route are not
+trusted, a parameter of a helper only when every call in the project passes a trusted
+value (tenantlint/caller_trust.py); a tenant source,
 the primary or parent key of a row a scoped SQL query (or a project helper that returns
 scoped rows) loaded, an id a scoped query verified, and a constant are. A text whose
 binding is out of sight (run by a wrapper, bound with `*args`) is TL002."""
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import ast
 
+from tenantlint.handed_values import HandedValues
 from tenantlint.id_origin import IdOrigin, client_inputs, column_of, method_owners, passes, project_helper, verified_by
 from tenantlint.local_values import returns
 from tenantlint.names import dotted
@@ -40,6 +42,7 @@ class ParentKeyTrust:
         self._owner_of: dict[int, ast.ClassDef] | None = None
         self._local: dict[int, tuple[tuple, tuple]] = {}  # id(helper of this module) -> what _helper says
         self._depth = 0
+        self.handed = HandedValues(ctx)  # parameters trusted at every call, a model's `self`
 
     # -- judging --------------------------------------------------------------------------
     def untrusted(self, keys, sites: list, holes=lambda key: [], elsewhere: bool = False) -> dict:
@@ -89,7 +92,8 @@ class ParentKeyTrust:
     def origin(self, func) -> IdOrigin:
         return IdOrigin(self.ctx.tenant_sources.function(func), self._resolver(func),
                         lambda node: self.row(node, func), lambda name, line: self.verified(name, line, func),
-                        self._keys, lambda: self._route_inputs(func), lambda node: self._column(node, func))
+                        self._keys, lambda: self._route_inputs(func), lambda node: self._column(node, func),
+                        **self.handed.callbacks(func))
 
     def _column(self, node, func) -> str | None:
         """`row["app_id"]`, `row.app_id`, or `row[0]` of a tuple row whose SELECT list says

@@ -1,0 +1,126 @@
+"""Is a parameter trusted because every call in the project passes a trusted value?
+(SPEC "Indirect tenancy and trusted ids": with no caller in the project it is not;
+request input never is.)
+
+The catalog pass recorded what each call site passes, word by word
+(tenantlint/discover/call_sites.py); here the sites are resolved to the project
+functions they run (tenantlint/callgraph.py: imports, `self`/`cls` methods through the
+bases, instances) and the question is solved for one (function, parameter) when first
+asked: trusted when the function has a call and at every call the argument that fills the
+parameter is trusted there, omitted (its default), or a parameter of the caller that is
+trusted in turn; a local name counts when a verifier of the project
+(tenantlint/discover/verifiers.py) checked it earlier in the caller. A `*args` or
+`**kwargs` that may fill it, a request entry point, or a cycle: not trusted. Everything
+is lazy: a scan that asks nothing resolves no site."""
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+from tenantlint.callgraph import CallFact, FunctionFact, Symbols
+from tenantlint.discover.call_sites import TRUSTED, CallSite
+from tenantlint.id_origin import project_helper
+
+_MAX_DEPTH = 12
+
+
+class CallerTrust:
+    def __init__(self, packed: Iterable, symbols: Symbols, modules: Iterable,
+                 verifiers: Mapping[str, tuple], entries: Mapping[str, str]) -> None:
+        """`packed`: the PackedCallSites facts; `modules`: the ModuleFunctions (read on
+        first use)."""
+        self._packed = list(packed)
+        self._symbols = symbols
+        self._modules = modules
+        self._functions: dict[str, FunctionFact] = {}
+        self._verifiers = verifiers
+        self._entries = entries
+        self._callers: dict[str, list[tuple[str, CallSite]]] | None = None
+        self._by_caller: dict[str, tuple[CallSite, ...]] = {}
+        self._known: dict[tuple[str, str], bool] = {}
+        self._asking: set[tuple[str, str]] = set()
+
+    def trusted(self, function: str, param: str) -> bool:
+        key = (function, param)
+        known = self._known.get(key)
+        if known is not None:
+            return known
+        if key in self._asking or len(self._asking) > _MAX_DEPTH:
+            return False  # a cycle (or a chain too long to follow): not shown trusted
+        self._asking.add(key)
+        try:
+            found = self._solve(function, param)
+        finally:
+            self._asking.discard(key)
+        self._known[key] = found  # inside a cycle an untrusted answer may be the cycle's: still safe
+        return found
+
+    def _solve(self, function: str, param: str) -> bool:
+        sites = self._index().get(function)
+        fact = self._functions.get(function)
+        if fact is None or self._entries.get(function) == "request":
+            return False
+        if not sites:
+            return False
+        position = fact.params.index(param) if param in fact.params else -1
+        for caller, site in sites:
+            word = _word(site, position, param)
+            if word == TRUSTED:
+                continue
+            if word.startswith(("p:", "n:")):
+                name = word[2:]
+                if self._verified(caller, site, name) or word[0] == "p" and self.trusted(caller, name):
+                    continue
+            return False
+        return True
+
+    def _verified(self, caller: str, site: CallSite, name: str) -> bool:
+        """Did the caller hand `name` to a verifier of the project before this call?"""
+        if not self._verifiers:
+            return False
+        for other in self._by_caller.get(caller, ()):
+            if other.line >= site.line:
+                continue
+            resolved = self._symbols.resolve(other.target)
+            if resolved is None:
+                continue
+            verified = project_helper(self._verifiers, resolved[0])[0]
+            if any(_word(other, position, param)[2:] == name and _word(other, position, param)[:2] in ("p:", "n:")
+                   for position, param in verified):
+                return True
+        return False
+
+    def _index(self) -> dict[str, list[tuple[str, CallSite]]]:
+        if self._callers is None:
+            callers: dict[str, list[tuple[str, CallSite]]] = {}
+            resolve = self._symbols.resolve
+            cache: dict[CallFact, str | None] = {}
+            for packed in self._packed:
+                for caller, sites in packed.unpack().items():
+                    self._by_caller[caller] = self._by_caller.get(caller, ()) + sites
+                    for site in sites:
+                        target = cache.get(site.target, False)
+                        if target is False:
+                            resolved = resolve(site.target)
+                            target = cache[site.target] = resolved[0] if resolved is not None else None
+                        if target is not None:
+                            callers.setdefault(target, []).append((caller, site))
+            self._callers = callers
+            self._packed = []
+            self._functions = {f.name: f for mod in self._modules for f in mod.functions}
+            self._modules = ()
+        return self._callers
+
+
+def _word(site: CallSite, position: int, param: str) -> str:
+    """The word of the argument that fills `param` (at `position`, -1: keyword only) at a
+    site: TRUSTED when omitted (the default), "u" when a `*args`/`**kwargs` may fill it."""
+    if 0 <= position < len(site.args):
+        if 0 <= site.star <= position:
+            return "u"
+        return site.args[position]
+    for keyword, word in site.keywords:
+        if keyword == param:
+            return word
+    if site.kwargs or site.star >= 0:
+        return "u"
+    return TRUSTED
