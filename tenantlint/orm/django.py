@@ -170,8 +170,11 @@ class Django:
                         _tenant_lookup(key, arg.value, columns, relations) or
                         self.parents.lookup(model, key, arg.value, flow)):
                     scoped = True
-                elif key in ("pk", "id") and object_in_hand(arg.value):
-                    scoped = True  # re-fetching `self.project.id`: the object was loaded already
+                elif key in ("pk", "id") and (object_in_hand(arg.value) or self.parents.provenance is not None and
+                                              self.parents.provenance.trusted(arg.value, flow)):
+                    # re-fetching `self.project.id` (the object was loaded already), or an id
+                    # trusted otherwise (a parameter every caller fills with a trusted one)
+                    scoped = True
             elif arg.star == "**" and flow.trusted(arg.value):
                 scoped = True  # a helper's `**kwargs`, judged at its calls
             elif arg.star == "**":
