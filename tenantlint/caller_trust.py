@@ -8,8 +8,12 @@ functions they run (tenantlint/callgraph.py: imports, `self`/`cls` methods throu
 bases, instances) and the question is solved for one (function, parameter) when first
 asked: trusted when the function has a call and at every call the argument that fills the
 parameter is trusted there, omitted (its default), or a parameter of the caller that is
-trusted in turn; a local name counts when a verifier of the project
-(tenantlint/discover/verifiers.py) checked it earlier in the caller. A `*args` or
+trusted in turn (a pytest test's parameters are fixtures: trusted); an attribute of an
+object in hand when a model of the project has a foreign key or relation of that name; a
+local name when a verifier of the project (tenantlint/discover/verifiers.py) checked it
+earlier in the caller. A call written with the import path of a source root
+(`from tasks.models import x` for `app.tasks.models.x`) is resolved to the one function
+of the project whose name ends so. A `*args` or
 `**kwargs` that may fill it, a request entry point, or a cycle: not trusted. Everything
 is lazy: a scan that asks nothing resolves no site."""
 from __future__ import annotations
@@ -25,9 +29,12 @@ _MAX_DEPTH = 12
 
 class CallerTrust:
     def __init__(self, packed: Iterable, symbols: Symbols, modules: Iterable,
-                 verifiers: Mapping[str, tuple], entries: Mapping[str, str]) -> None:
+                 verifiers: Mapping[str, tuple], entries: Mapping[str, str], catalog=None) -> None:
         """`packed`: the PackedCallSites facts; `modules`: the ModuleFunctions (read on
-        first use)."""
+        first use); `catalog`: the tenant catalog, for the models' relation names."""
+        self._catalog = catalog
+        self._relations: frozenset[str] | None = None
+        self._by_short: dict[str, list[str]] = {}  # a function's last name -> its qualified names
         self._packed = list(packed)
         self._symbols = symbols
         self._modules = modules
@@ -64,11 +71,12 @@ class CallerTrust:
         position = fact.params.index(param) if param in fact.params else -1
         for caller, site in sites:
             word = _word(site, position, param)
-            if word == TRUSTED:
+            if word == TRUSTED or word.startswith("a:") and word[2:] in self._relation_names():
                 continue
             if word.startswith(("p:", "n:")):
                 name = word[2:]
-                if self._verified(caller, site, name) or word[0] == "p" and self.trusted(caller, name):
+                if self._verified(caller, site, name) or word[0] == "p" and (
+                        _is_test(caller) or self.trusted(caller, name)):
                     continue
             return False
         return True
@@ -80,19 +88,46 @@ class CallerTrust:
         for other in self._by_caller.get(caller, ()):
             if other.line >= site.line:
                 continue
-            resolved = self._symbols.resolve(other.target)
+            resolved = self._resolve(other.target)
             if resolved is None:
                 continue
-            verified = project_helper(self._verifiers, resolved[0])[0]
+            verified = project_helper(self._verifiers, resolved)[0]
             if any(_word(other, position, param)[2:] == name and _word(other, position, param)[:2] in ("p:", "n:")
                    for position, param in verified):
                 return True
         return False
 
+    def _relation_names(self) -> frozenset[str]:
+        """The foreign keys (with and without `_id`) and relations of every model."""
+        if self._relations is None:
+            names: set[str] = set()
+            catalog = self._catalog
+            infos = [*catalog.models.values(), *catalog.other_models.values()] if catalog is not None else []
+            for info in infos:
+                for key in info.extra.get("foreign_keys", ()):
+                    column = key[0].lower()
+                    names.update((column, column[:-3]) if column.endswith("_id") else (column,))
+            for orm in (catalog.orm.values() if catalog is not None else ()):
+                names.update(getattr(orm, "relationships", {}))
+            self._relations = frozenset(names)
+        return self._relations
+
+    def _resolve(self, fact: CallFact) -> str | None:
+        resolved = self._symbols.resolve(fact)
+        if resolved is not None:
+            return resolved[0]
+        if fact.kind == "function" or fact.kind == "member" and not fact.instance:
+            name = fact.target if fact.kind == "function" else f"{fact.target}.{fact.attr}"
+            found = [d for d in self._by_short.get(name.rsplit(".", 1)[-1], ()) if d.endswith("." + name)]
+            return found[0] if len(found) == 1 else None
+        return None
+
     def _index(self) -> dict[str, list[tuple[str, CallSite]]]:
         if self._callers is None:
             callers: dict[str, list[tuple[str, CallSite]]] = {}
-            resolve = self._symbols.resolve
+            for name in self._symbols.defined:
+                self._by_short.setdefault(name.rsplit(".", 1)[-1], []).append(name)
+            resolve = self._resolve
             cache: dict[CallFact, str | None] = {}
             for packed in self._packed:
                 for caller, sites in packed.unpack().items():
@@ -100,8 +135,7 @@ class CallerTrust:
                     for site in sites:
                         target = cache.get(site.target, False)
                         if target is False:
-                            resolved = resolve(site.target)
-                            target = cache[site.target] = resolved[0] if resolved is not None else None
+                            target = cache[site.target] = resolve(site.target)
                         if target is not None:
                             callers.setdefault(target, []).append((caller, site))
             self._callers = callers
@@ -109,6 +143,11 @@ class CallerTrust:
             self._functions = {f.name: f for mod in self._modules for f in mod.functions}
             self._modules = ()
         return self._callers
+
+
+def _is_test(function: str) -> bool:
+    """A pytest test (its parameters are fixtures the test suite builds)."""
+    return function.rsplit(".", 1)[-1].startswith("test")
 
 
 def _word(site: CallSite, position: int, param: str) -> str:

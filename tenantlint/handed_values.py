@@ -33,6 +33,8 @@ class HandedValues:
         return {"passed": lambda name: self.passed(func, name), "subject": lambda name: self.subject(func, name)}
 
     def passed(self, func, name: str) -> bool:
+        if getattr(self.ctx, "summarizing", False):
+            return False  # a summary is cached with its file: it must not depend on the callers'
         trust = getattr(self.ctx.catalog, "caller_trust", None)
         qualified = self._qualified(func)
         if trust is None or qualified is None or name not in _parameters(func):

@@ -172,7 +172,7 @@ def assemble_facts(settings: Settings, facts: Iterable[Fact]) -> TenantCatalog:
     entries = entry_points.entry_index(f for f in facts if isinstance(f, EntryFact))
     catalog.reach = project_reach(entries, graph.callees, graph.symbols.classes, graph.symbols.defined)
     catalog.caller_trust = CallerTrust((f for f in facts if isinstance(f, PackedCallSites)), graph.symbols,
-                                       modules.values(), catalog.scoped_helpers, entries)
+                                       modules.values(), catalog.scoped_helpers, entries, catalog)
     catalog.inherited_querysets = view_querysets.inherited_querysets(
         (f for f in facts if isinstance(f, view_querysets.QuerysetMethodFact)), graph.symbols.classes)
     catalog.tenant_filled = tenant_fillers.filled_models(

@@ -11,8 +11,13 @@ and one word per argument, by position and keyword:
   (`actor.organization_id`); the key of an object in hand (`project.id`,
   `task.project_id`: judged where it was loaded, as tenantlint/orm/parent_keys.py
   `object_in_hand` says); a cast of one.
+  A DRF view's `self.get_object()` is such an object too (its queryset and object
+  permissions are judged where the view declares them).
 - `p:<name>`: a parameter of the caller, passed on untouched: trusted when the caller's
   own callers pass trusted values.
+- `a:<attribute>`: another attribute of an object in hand (`reimport.project`): trusted
+  when a model of the project has a foreign key or relation of that name (a row in hand's
+  parent row), not when it is a plain column (free text, a JSON list of ids).
 - `n:<name>`: another local name: trusted only if a verifier checked it first.
 - `u`: anything else (request input, a route's path or body parameter, an expression).
 
@@ -125,25 +130,28 @@ class Describer:
                 return UNTRUSTED if name in self.inputs else f"p:{name}"
             return f"n:{name}"
         if kind is ast.Attribute:
-            return TRUSTED if self._in_hand(node) else UNTRUSTED
+            return self._attribute(node)
         if kind is ast.Call and len(node.args) == 1 and not node.keywords and dotted(node.func) in _CASTS:
             return self.word(node.args[0], depth + 1) if depth < _MAX_DEPTH else UNTRUSTED
+        if kind is ast.Call and not node.args and dotted(node.func) == "self.get_object":
+            return TRUSTED
         return UNTRUSTED
 
-    def _in_hand(self, node: ast.Attribute) -> bool:
-        """A tenant value or the key of an object in hand, not what the client sent."""
+    def _attribute(self, node: ast.Attribute) -> str:
+        """A tenant value or the key of an object in hand (TRUSTED), another attribute of
+        one (`a:<attribute>`), or what the client sent (UNTRUSTED)."""
         chain = dotted(node)
         if chain is None:
-            return False
+            return UNTRUSTED
         parts = chain.split(".")
         if UNTRUSTED_PARTS.intersection(parts) or parts[0] in self.inputs:
-            return False
+            return UNTRUSTED
         if _from_request(self.values.get(parts[0])):
-            return False  # `body = await request.json()`: a field of what the client sent
+            return UNTRUSTED  # `body = await request.json()`: a field of what the client sent
         lowered = [p.lower() for p in parts[1:]]
-        if any(p in self.words or "tenant" in p for p in lowered):
-            return True
-        return object_in_hand(node)
+        if any(p in self.words or "tenant" in p for p in lowered) or object_in_hand(node):
+            return TRUSTED
+        return f"a:{parts[-1]}"
 
 
 def _from_request(value) -> bool:

@@ -66,6 +66,7 @@ class SummaryFile:
         try:
             ctx = FileContext(path=self.rel, source=source.text, settings=settings, catalog=catalog, module=tree,
                               module_name=module_name(self.rel))
+            ctx.summarizing = True  # a summary depends on its own file: no caller trust (handed_values.py)
             checker = OrmChecker(ctx)
         finally:
             catalog.functions = saved
