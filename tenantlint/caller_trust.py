@@ -14,7 +14,9 @@ local name when a verifier of the project (tenantlint/discover/verifiers.py) che
 earlier in the caller. A call written with the import path of a source root
 (`from tasks.models import x` for `app.tasks.models.x`) is resolved to the one function
 of the project whose name ends so. A `*args` or
-`**kwargs` that may fill it, a request entry point, or a cycle: not trusted. Everything
+`**kwargs` that may fill it, a request entry point, a cycle, or a method of that name
+called somewhere through a receiver the call graph cannot tell (it may be this one,
+with any value): not trusted. Everything
 is lazy: a scan that asks nothing resolves no site."""
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ class CallerTrust:
         self._catalog = catalog
         self._relations: frozenset[str] | None = None
         self._by_short: dict[str, list[str]] = {}  # a function's last name -> its qualified names
+        self._unresolved: set[str] = set()  # method names of calls through an unknown receiver
         self._packed = list(packed)
         self._symbols = symbols
         self._modules = modules
@@ -64,7 +67,8 @@ class CallerTrust:
     def _solve(self, function: str, param: str) -> bool:
         sites = self._index().get(function)
         fact = self._functions.get(function)
-        if fact is None or self._entries.get(function) == "request":
+        if fact is None or self._entries.get(function) == "request" or \
+                fact.owner and function.rsplit(".", 1)[-1] in self._unresolved:
             return False
         if not sites:
             return False
@@ -138,6 +142,8 @@ class CallerTrust:
                             target = cache[site.target] = resolve(site.target)
                         if target is not None:
                             callers.setdefault(target, []).append((caller, site))
+                        elif site.target.kind != "function":
+                            self._unresolved.add(site.target.attr)
             self._callers = callers
             self._packed = []
             self._functions = {f.name: f for mod in self._modules for f in mod.functions}

@@ -24,7 +24,9 @@ and one word per argument, by position and keyword:
 A call that hands a function of the project to something that runs it
 (`start_job_async_or_sync(func, a, b)`, an executor's `submit(func, a)`, Celery's
 `func.delay(a, b)` / `func.apply_async(args=[a, b])`) is also recorded as a call of that
-function with those arguments."""
+function with those arguments; a function handed to a call as any other argument
+(`Thread(target=f)`, `map(f, ids)`) is called with arguments not in sight: an opaque
+call of it."""
 from __future__ import annotations
 
 import ast
@@ -64,11 +66,20 @@ class Describer:
 
     def sites(self, call: ast.Call, fact: CallFact | None, qualify) -> list[CallSite]:
         out = []
-        if fact is not None and (call.args or call.keywords):
+        if fact is not None and (call.args or call.keywords) and (fact.kind != "function" or "." in fact.target):
+            # (a bare name that qualifies to no module is a builtin or a local: no project function)
             out.append(self._site(call.lineno, fact, call.args, call.keywords))
         job = self._job(call, qualify)
         if job is not None:
             out.append(job)
+        # A function handed on as a value (`Thread(target=f)`, `map(f, ids)`, a callback) is
+        # called with what this code does not show: an opaque call of it.
+        handed = [k.value for k in call.keywords] + call.args[1 if job is not None else 0:]
+        for value in handed:
+            if type(value) is ast.Name:
+                target = self._function(value, qualify)
+                if target is not None:
+                    out.append(CallSite(call.lineno, target, (), (), 0, True))
         return out
 
     def _site(self, line: int, fact: CallFact, args, keywords) -> CallSite:
