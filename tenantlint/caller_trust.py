@@ -30,6 +30,13 @@ _MAX_DEPTH = 12
 
 
 class CallerTrust:
+    # Slots, and a `repr` that names no state: the results cache fingerprints the catalog
+    # (tenantlint.cache.stable_digest), and the call sites of the whole project must not
+    # be part of every file's key. A cached result instead carries the answers it used,
+    # and is reused only while they still hold (`holds`, tenantlint.engine).
+    __slots__ = ("_catalog", "_relations", "_by_short", "_unresolved", "_packed", "_symbols", "_modules",
+                 "_functions", "_verifiers", "_entries", "_callers", "_by_caller", "_known", "_asking")
+
     def __init__(self, packed: Iterable, symbols: Symbols, modules: Iterable,
                  verifiers: Mapping[str, tuple], entries: Mapping[str, str], catalog=None) -> None:
         """`packed`: the PackedCallSites facts; `modules`: the ModuleFunctions (read on
@@ -48,6 +55,13 @@ class CallerTrust:
         self._by_caller: dict[str, tuple[CallSite, ...]] = {}
         self._known: dict[tuple[str, str], bool] = {}
         self._asking: set[tuple[str, str]] = set()
+
+    def __repr__(self) -> str:
+        return "CallerTrust()"
+
+    def holds(self, answers) -> bool:
+        """Are these (function, parameter, trusted) answers still this project's?"""
+        return all(self.trusted(function, param) == trusted for function, param, trusted in answers)
 
     def trusted(self, function: str, param: str) -> bool:
         key = (function, param)

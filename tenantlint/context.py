@@ -76,6 +76,9 @@ class FileContext:
         self.catalog = catalog
         self.module = module
         self.module_name = module_name
+        # (function, parameter) -> trusted at every call: what this file's verdicts took from
+        # other files' calls (tenantlint/handed_values.py); a cached result is re-checked on it
+        self.caller_answers: dict[tuple[str, str], bool] = {}
         self.lines = Lines(source)
         self.positions = Positions(self.lines)
         self._index: StatementIndex | None = None

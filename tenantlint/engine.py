@@ -40,6 +40,9 @@ class FileResult:
     suppressions: Suppressions = field(default_factory=Suppressions)
     transient: bool = False  # a verdict about this run (a worker crashed or timed out): never cached
     digest: bytes = b""  # sha256 of the bytes analyzed: the result cache keys on it (b"": nothing read)
+    # (function, parameter, trusted): what the verdicts took from other files' calls
+    # (tenantlint/caller_trust.py); a cached result is reused only while these still hold
+    answers: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -211,7 +214,8 @@ def _check_tree(text: str, rel: str, settings: Settings, catalog: TenantCatalog,
         return FileResult(rel, [parse_error(rel, "ran out of memory while analyzing: not analyzed")], suppressions)
     except Exception as exc:  # noqa: BLE001
         raise InternalError(f"internal error while checking {rel}: {type(exc).__name__}: {exc}") from exc
-    return FileResult(rel, ctx.diagnostics, suppressions)
+    return FileResult(rel, ctx.diagnostics, suppressions,
+                      answers=tuple((f, p, a) for (f, p), a in sorted(ctx.caller_answers.items())))
 
 
 def _parse_failure(rel: str, exc: BaseException) -> Diagnostic:
@@ -312,7 +316,8 @@ def _check_all(paths: Sequence[Path], settings: Settings, catalog: TenantCatalog
     for index, path in enumerate(paths):
         key = cache.key(path, relative(path, settings.root)) if cache is not None else None
         hit = cache.get(key) if key is not None else None
-        if isinstance(hit, FileResult):
+        if isinstance(hit, FileResult) and (not hit.answers or catalog.caller_trust is not None and
+                                            catalog.caller_trust.holds(hit.answers)):
             hits[index] = hit
         else:
             todo.append(path)

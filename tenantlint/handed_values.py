@@ -43,7 +43,8 @@ class HandedValues:
             return False  # `self` / `cls`: not filled by an argument
         if self.ctx.tenant_sources.function(func).assigned.get(name):
             return False  # rebound in the body: not what the callers passed
-        return trust.trusted(qualified, name)
+        found = self.ctx.caller_answers[(qualified, name)] = trust.trusted(qualified, name)
+        return found
 
     def subject(self, func, name: str) -> frozenset[str] | None:
         if self.ctx.tenant_sources.function(func).assigned.get(name):

@@ -100,3 +100,26 @@ def test_self_of_an_object_that_is_no_row_is_named_so(tmp_path):
     })
     [finding] = [d for d in report.diagnostics if d.code == "TL201"]
     assert finding.message.endswith("(by the object the method is called on)")
+
+
+def test_a_cached_result_is_not_reused_once_a_caller_in_another_file_changes(tmp_path):
+    helper = '''\
+        from app.models import Agent
+
+
+        def read(session, agent_id):
+            return session.get(Agent, agent_id)
+    '''
+    caller = '''\
+        from app.helpers import read
+
+
+        def job(session, agent):
+            return read(session, {})
+    '''
+    files = {"app/__init__.py": "", "app/models.py": MODELS, "app/helpers.py": helper,
+             "app/jobs.py": caller.format("agent.id")}
+    report = scan_project(tmp_path, files, use_cache=True)
+    assert not [d for d in report.diagnostics if d.code == "TL201"]
+    report = scan_project(tmp_path, {"app/jobs.py": caller.format("agent.payload")}, use_cache=True)
+    assert [(d.path, d.location.line) for d in report.diagnostics if d.code == "TL201"] == [("app/helpers.py", 5)]
