@@ -27,6 +27,7 @@ from tenantlint.discover.call_sites import TRUSTED, CallSite
 from tenantlint.id_origin import project_helper
 
 _MAX_DEPTH = 12
+_NAMED = ("p:", "n:", "r:")  # words that name a local of the caller (discover/call_sites.py)
 
 
 class CallerTrust:
@@ -91,7 +92,7 @@ class CallerTrust:
             word = _word(site, position, param)
             if word == TRUSTED or word.startswith("a:") and word[2:] in self._relation_names():
                 continue
-            if word.startswith(("p:", "n:")):
+            if word.startswith(_NAMED):
                 name = word[2:]
                 if self._verified(caller, site, name) or word[0] == "p" and (
                         _is_test(caller) or self.trusted(caller, name)):
@@ -110,7 +111,7 @@ class CallerTrust:
             if resolved is None:
                 continue
             verified = project_helper(self._verifiers, resolved)[0]
-            if any(_word(other, position, param)[2:] == name and _word(other, position, param)[:2] in ("p:", "n:")
+            if any((word := _word(other, position, param))[2:] == name and word.startswith(_NAMED)
                    for position, param in verified):
                 return True
         return False

@@ -123,3 +123,52 @@ def test_a_cached_result_is_not_reused_once_a_caller_in_another_file_changes(tmp
     assert not [d for d in report.diagnostics if d.code == "TL201"]
     report = scan_project(tmp_path, {"app/jobs.py": caller.format("agent.payload")}, use_cache=True)
     assert [(d.path, d.location.line) for d in report.diagnostics if d.code == "TL201"] == [("app/helpers.py", 5)]
+
+
+def test_a_route_parameter_is_trusted_at_a_call_only_once_a_verifier_checked_it(tmp_path):
+    report = scan_project(tmp_path, {
+        "app/__init__.py": "",
+        "app/models.py": MODELS,
+        "app/checks.py": '''\
+            from sqlalchemy import select
+
+            from app.models import Agent
+
+
+            def check_agent(session, agent_id, tenant_id):
+                return session.execute(select(Agent).where(Agent.id == agent_id, Agent.tenant_id == tenant_id)).one()
+        ''',
+        "app/helpers.py": '''\
+            from app.models import Agent
+
+
+            def after_the_check(session, agent_id):
+                return session.get(Agent, agent_id)
+
+
+            def without_a_check(session, agent_id):
+                return session.get(Agent, agent_id)
+        ''',
+        "app/routes.py": '''\
+            from fastapi import APIRouter
+
+            from app.checks import check_agent
+            from app.helpers import after_the_check, without_a_check
+
+            router = APIRouter()
+
+
+            @router.get("/agents/{agent_id}")
+            async def read_agent(agent_id: int, session, user):
+                check_agent(session, agent_id, user.tenant_id)
+                return after_the_check(session, agent_id)
+
+
+            @router.get("/agents/{agent_id}/raw")
+            async def read_raw(agent_id: int, session):
+                return without_a_check(session, agent_id)
+        ''',
+    })
+    found = {(d.path, d.location.line) for d in report.diagnostics if d.code == "TL201"}
+    assert ("app/helpers.py", 5) not in found
+    assert ("app/helpers.py", 9) in found

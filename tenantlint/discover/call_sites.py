@@ -18,7 +18,8 @@ and one word per argument, by position and keyword:
 - `a:<attribute>`: another attribute of an object in hand (`reimport.project`): trusted
   when a model of the project has a foreign key or relation of that name (a row in hand's
   parent row), not when it is a plain column (free text, a JSON list of ids).
-- `n:<name>`: another local name: trusted only if a verifier checked it first.
+- `n:<name>`: another local name, `r:<name>`: a route's parameter (what the client
+  sent): trusted only if a verifier of the project checked it first in the caller.
 - `u`: anything else (request input, a route's path or body parameter, an expression).
 
 A call that hands a function of the project to something that runs it
@@ -138,7 +139,7 @@ class Describer:
                 found = self.word(value, depth + 1) if depth < _MAX_DEPTH else UNTRUSTED
                 return found if found != UNTRUSTED else f"n:{name}"
             if name in self.params:
-                return UNTRUSTED if name in self.inputs else f"p:{name}"
+                return f"r:{name}" if name in self.inputs else f"p:{name}"
             return f"n:{name}"
         if kind is ast.Attribute:
             return self._attribute(node)
