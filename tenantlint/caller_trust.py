@@ -36,7 +36,7 @@ class CallerTrust:
     # be part of every file's key. A cached result instead carries the answers it used,
     # and is reused only while they still hold (`holds`, tenantlint.engine).
     __slots__ = ("_catalog", "_relations", "_by_short", "_unresolved", "_packed", "_symbols", "_modules",
-                 "_functions", "_verifiers", "_entries", "_callers", "_by_caller", "_known", "_asking")
+                 "_functions", "_verifiers", "_entries", "_callers", "_checks", "_known", "_asking")
 
     def __init__(self, packed: Iterable, symbols: Symbols, modules: Iterable,
                  verifiers: Mapping[str, tuple], entries: Mapping[str, str], catalog=None) -> None:
@@ -53,7 +53,8 @@ class CallerTrust:
         self._verifiers = verifiers
         self._entries = entries
         self._callers: dict[str, list[tuple[str, CallSite]]] | None = None
-        self._by_caller: dict[str, tuple[CallSite, ...]] = {}
+        # caller -> (site, (position, parameter) verified) of its calls to verifiers
+        self._checks: dict[str, list[tuple[CallSite, tuple]]] = {}
         self._known: dict[tuple[str, str], bool] = {}
         self._asking: set[tuple[str, str]] = set()
 
@@ -102,17 +103,9 @@ class CallerTrust:
 
     def _verified(self, caller: str, site: CallSite, name: str) -> bool:
         """Did the caller hand `name` to a verifier of the project before this call?"""
-        if not self._verifiers:
-            return False
-        for other in self._by_caller.get(caller, ()):
-            if other.line >= site.line:
-                continue
-            resolved = self._resolve(other.target)
-            if resolved is None:
-                continue
-            verified = project_helper(self._verifiers, resolved)[0]
-            if any((word := _word(other, position, param))[2:] == name and word.startswith(_NAMED)
-                   for position, param in verified):
+        for other, verified in self._checks.get(caller, ()):
+            if other.line < site.line and any((word := _word(other, position, param))[2:] == name and
+                                              word.startswith(_NAMED) for position, param in verified):
                 return True
         return False
 
@@ -148,15 +141,19 @@ class CallerTrust:
                 self._by_short.setdefault(name.rsplit(".", 1)[-1], []).append(name)
             resolve = self._resolve
             cache: dict[CallFact, str | None] = {}
+            checking = {name.rsplit(".", 1)[-1] for name in self._verifiers}
             for packed in self._packed:
                 for caller, sites in packed.unpack().items():
-                    self._by_caller[caller] = self._by_caller.get(caller, ()) + sites
                     for site in sites:
                         target = cache.get(site.target, False)
                         if target is False:
                             target = cache[site.target] = resolve(site.target)
                         if target is not None:
                             callers.setdefault(target, []).append((caller, site))
+                            verified = project_helper(self._verifiers, target)[0] \
+                                if target.rsplit(".", 1)[-1] in checking else ()
+                            if verified:
+                                self._checks.setdefault(caller, []).append((site, verified))
                         elif site.target.kind != "function":
                             self._unresolved.add(site.target.attr)
             self._callers = callers
