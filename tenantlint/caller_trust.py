@@ -20,14 +20,26 @@ with any value): not trusted. Everything
 is lazy: a scan that asks nothing resolves no site."""
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, NamedTuple
 
 from tenantlint.callgraph import CallFact, FunctionFact, Symbols
-from tenantlint.discover.call_sites import TRUSTED, CallSite
 from tenantlint.id_origin import project_helper
+
+TRUSTED, UNTRUSTED = "t", "u"
 
 _MAX_DEPTH = 12
 _NAMED = ("p:", "n:", "r:")  # words that name a local of the caller (discover/call_sites.py)
+
+
+class CallSite(NamedTuple):
+    """What one call passes (recorded by tenantlint/discover/call_sites.py)."""
+
+    line: int
+    target: CallFact
+    args: tuple[str, ...]  # one word per positional argument (see discover/call_sites.py)
+    keywords: tuple[tuple[str, str], ...]  # (keyword, word)
+    star: int = -1  # the position of the first `*args`, -1: none
+    kwargs: bool = False  # a `**kwargs` may fill any parameter
 
 
 class CallerTrust:

@@ -173,9 +173,9 @@ async def read_note(note_id: int):
     return await NoteService().load(note_id)
 
 
-@router.post("/notes/shared")
-def post_shared():
-    return shared(1)
+@router.post("/notes/shared/{note_id}")
+def post_shared(note_id: int):
+    return shared(note_id)
 '''
 
 TASKS = '''\
@@ -190,8 +190,8 @@ def nightly(note_id):
 
 
 @shared_task
-def nightly_shared():
-    return services.shared(2)
+def nightly_shared(note_id):
+    return services.shared(note_id)
 '''
 
 SERVICES = '''\

@@ -31,26 +31,16 @@ call of it."""
 from __future__ import annotations
 
 import ast
-from typing import NamedTuple
 
+from tenantlint.caller_trust import TRUSTED, UNTRUSTED, CallSite
 from tenantlint.callgraph import CallFact
 from tenantlint.names import dotted
 from tenantlint.orm.parent_keys import UNTRUSTED_PARTS, object_in_hand
 
-TRUSTED, UNTRUSTED = "t", "u"
 _CASTS = frozenset({"str", "int", "UUID", "uuid.UUID"})
 # Celery's ways of running a task later with these arguments.
 _DEFERRED = frozenset({"delay", "s", "si", "signature"})
 _MAX_DEPTH = 3
-
-
-class CallSite(NamedTuple):
-    line: int
-    target: CallFact
-    args: tuple[str, ...]  # one word per positional argument (see the module doc)
-    keywords: tuple[tuple[str, str], ...]  # (keyword, word)
-    star: int = -1  # the position of the first `*args`, -1: none
-    kwargs: bool = False  # a `**kwargs` may fill any parameter
 
 
 class Describer:

@@ -15,7 +15,8 @@ from collections import deque
 from typing import Iterable, Iterator, Mapping, NamedTuple
 
 from tenantlint.callgraph import CallFact, FunctionFact, ModuleFunctions, call_target
-from tenantlint.discover.call_sites import CallSite, Describer
+from tenantlint.caller_trust import CallSite
+from tenantlint.discover.call_sites import Describer
 from tenantlint.config import Settings
 from tenantlint.names import ImportMap, import_map
 from tenantlint.orm.checker import _self_name
