@@ -13,10 +13,9 @@ object in hand when a model of the project has a foreign key or relation of that
 local name when a verifier of the project (tenantlint/discover/verifiers.py) checked it
 earlier in the caller. A call written with the import path of a source root
 (`from tasks.models import x` for `app.tasks.models.x`) is resolved to the one function
-of the project whose name ends so. A `*args` or
-`**kwargs` that may fill it, a request entry point, a cycle, or a method of that name
-called somewhere through a receiver the call graph cannot tell (it may be this one,
-with any value): not trusted. Everything
+of the project whose name ends so. Not trusted: a `*args` or `**kwargs` that may fill
+it, a request entry point, a cycle, or a method of that name called somewhere through a
+receiver the call graph cannot tell (it may be this one, with any value). Everything
 is lazy: a scan that asks nothing resolves no site."""
 from __future__ import annotations
 
