@@ -84,6 +84,8 @@ class TenantCatalog:
     inherited_querysets: dict = field(default_factory=dict)
     # tenant models that fill in their own tenant on save (discover/tenant_fillers.py)
     tenant_filled: frozenset[str] = frozenset()
+    # tenant models and the classes only they inherit from: their rows own a bucket (stores/owned.py)
+    row_classes: frozenset[str] = frozenset()
 
     def is_tenant_collection(self, name: str) -> bool:
         """A collection, index or label listed in `tenant-tables` or discovered, not global."""

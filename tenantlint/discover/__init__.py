@@ -17,6 +17,7 @@ from tenantlint.ambient import AmbientFact, ambient_functions
 from tenantlint.callgraph import CallGraph
 from tenantlint.reach import project_reach
 from tenantlint.discover.functions import PackedFunctions, function_facts
+from tenantlint.stores.owned import row_classes
 from tenantlint.stores.wrappers import WrapperFact, index_wrappers, resolve_instance
 from tenantlint.config import Settings
 from tenantlint.discover.escapes import suppression_facts
@@ -171,6 +172,7 @@ def assemble_facts(settings: Settings, facts: Iterable[Fact]) -> TenantCatalog:
                                   graph.callees, graph.symbols.classes, graph.symbols.defined)
     catalog.inherited_querysets = view_querysets.inherited_querysets(
         (f for f in facts if isinstance(f, view_querysets.QuerysetMethodFact)), graph.symbols.classes)
+    catalog.row_classes = row_classes((m.qualname for m in catalog.models.values()), graph.symbols.classes)
     catalog.tenant_filled = tenant_fillers.filled_models(
         (f for f in facts if isinstance(f, TenantFillerFact)), (f for f in facts if isinstance(f, ModelFact)),
         catalog.models)

@@ -6,6 +6,7 @@ import ast
 
 from tenantlint.diagnostics import Severity
 from tenantlint.rulebase import Checker, Rule
+from tenantlint.stores.owned import from_row
 from tenantlint.stores.walker import ApiChecker
 from tenantlint.trace import SCOPED, UNSCOPED
 
@@ -26,6 +27,10 @@ class StoreChecker(ApiChecker):
             return
         if role in _KEY_CODE:
             if self.forwards_callers_key(call, matched):
+                return
+            if role == "object" and self._row_bucket(call, matched):
+                self._decide(call, SCOPED, "the bucket belongs to the tenant: it is read from a row of a tenant "
+                                           "model (`self` in its method), so is every object in it")
                 return
             problems = [self._key_problem(call, spec) for spec, _h, _m in matched]
             if problems and all(problems):
@@ -56,6 +61,21 @@ class StoreChecker(ApiChecker):
     def _decide(self, call: ast.Call, verdict: str, reason: str) -> None:
         if self.ctx.trace is not None:
             self.ctx.decide(call, "stores", self._receiver(call), verdict, reason)
+
+    def _row_bucket(self, call: ast.Call, matched) -> bool:
+        """In a tenant row's method, the bucket the call reaches is the row's (stores/owned.py):
+        the bucket it names, else the client or bucket handle it is called on."""
+        if not self.in_row_method():
+            return False
+        for spec, _handle, _method in matched:
+            bucket = self.arg(call, spec.bucket) if spec.bucket is not None else None
+            if isinstance(bucket, ast.expr):
+                owned = from_row(bucket, self.origin, calls=False)
+            else:
+                owned = isinstance(call.func, ast.Attribute) and from_row(call.func.value, self.origin, calls=True)
+            if not owned:
+                return False
+        return bool(matched)
 
     # -- keys -----------------------------------------------------------------------
     def _key_problem(self, call: ast.Call, spec) -> str | None:
@@ -239,8 +259,15 @@ class ObjectKeyUnscoped(Rule):
         s3.put_object(Bucket="exports", Key=f"{tenant_id}/exports/{export_id}.csv", Body=body)
     ```
 
+    A tenant's own bucket is exempt: in a method of a tenant model (or of a mixin only
+    tenant models inherit), a call whose bucket is read from `self` (`Bucket=self.bucket`),
+    or that names no bucket and is made on a client or bucket the row's methods built
+    (`self.get_client()`), reaches only that tenant's objects. A bucket named by a
+    constant or a setting is shared, whoever built the client.
+
     ## How to fix
-    Prefix every object key with the tenant.
+    Prefix every object key with the tenant, or keep each tenant's objects in the bucket
+    its own row names.
     """
 
     code = "TL403"

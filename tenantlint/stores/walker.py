@@ -108,7 +108,8 @@ class ApiChecker(Resolver, Checker):
                 if isinstance(el, ast.Starred):
                     el = el.value
                 if isinstance(el, ast.Name):
-                    scope[el.id] = Binding(_UNKNOWN, resolved=True)
+                    scope[el.id] = Binding(_UNKNOWN, resolved=True,
+                                           unpacked=value if isinstance(value, ast.expr) else None)
 
     # -- calls ------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> None:
@@ -182,6 +183,21 @@ class ApiChecker(Resolver, Checker):
             return False
         return all(forwarded_param(key_argument(self.arg, call, spec), method, self.value_of) is not None
                    for spec, _handle, _method in matched)
+
+    def origin(self, name: str):
+        """What a name holds where the walk is: its value, or what it was unpacked from."""
+        value = self.value_of(name)
+        if isinstance(value, ast.expr):
+            return value
+        binding = self.lookup(name)
+        return binding.unpacked if binding is not None else None
+
+    def in_row_method(self) -> bool:
+        """The walk is in a method of a tenant row class (tenantlint/stores/owned.py)."""
+        rows = getattr(self.ctx.catalog, "row_classes", None)
+        if not rows or not self.class_nodes or self.class_nodes[-1][1] != 1 or len(self.scopes) < 2:
+            return False
+        return f"{self.ctx.module_name}.{self.class_nodes[-1][0].name}" in rows
 
     def _chain_scoped(self, node: ast.expr) -> bool:
         """A scoping call (`.with_tenant(tid)`) anywhere in an unresolved receiver chain."""
