@@ -86,6 +86,8 @@ class TenantCatalog:
     tenant_filled: frozenset[str] = frozenset()
     # tenant models and the classes only they inherit from: their rows own a bucket (stores/owned.py)
     row_classes: frozenset[str] = frozenset()
+    # function -> {parameter: "r"/"v"}: every call passes a row of a tenant model or a value read from one
+    row_params: dict = field(default_factory=dict)
 
     def is_tenant_collection(self, name: str) -> bool:
         """A collection, index or label listed in `tenant-tables` or discovered, not global."""

@@ -17,7 +17,8 @@ from tenantlint.ambient import AmbientFact, ambient_functions
 from tenantlint.callgraph import CallGraph
 from tenantlint.reach import project_reach
 from tenantlint.discover.functions import PackedFunctions, function_facts
-from tenantlint.stores.owned import row_classes
+from tenantlint.stores.owned import row_classes, row_params
+from tenantlint.discover.row_args import RowArgsFact
 from tenantlint.stores.wrappers import WrapperFact, index_wrappers, resolve_instance
 from tenantlint.config import Settings
 from tenantlint.discover.escapes import suppression_facts
@@ -54,7 +55,7 @@ class PyDiscoverer(Protocol):
 
 def python_discoverers() -> tuple[PyDiscoverer, ...]:
     from tenantlint.discover import (alembic_ops, ambient_helpers, ddl_strings, django_migrations, escapes,
-                                     functions, module_names, orm_models, settings_read, wrapper_classes)
+                                     functions, module_names, orm_models, row_args, settings_read, wrapper_classes)
     from tenantlint.discover import document_collections as documents
 
     return (*ddl_strings.DISCOVERERS, *orm_models.DISCOVERERS, *alembic_ops.DISCOVERERS,
@@ -62,7 +63,7 @@ def python_discoverers() -> tuple[PyDiscoverer, ...]:
             *wrapper_classes.DISCOVERERS, *documents.DISCOVERERS, *escapes.DISCOVERERS,
             *settings_read.DISCOVERERS, *request_helpers.DISCOVERERS, *tenant_fillers.DISCOVERERS,
             *functions.DISCOVERERS, *verifiers.DISCOVERERS, *entry_points.DISCOVERERS,
-            *view_querysets.DISCOVERERS)
+            *view_querysets.DISCOVERERS, *row_args.DISCOVERERS)
 
 
 # Below this many files to read, worker start-up costs more than it saves.
@@ -167,12 +168,15 @@ def assemble_facts(settings: Settings, facts: Iterable[Fact]) -> TenantCatalog:
     catalog.request_helpers = request_helpers.request_helpers(f for f in facts if isinstance(f, RequestHelperFact))
     catalog.scoped_helpers = verifiers.verifier_index(f for f in facts if isinstance(f, VerifierFact))
     # Where each function runs: entry points, and what they call across modules.
-    graph = CallGraph(function_facts(facts).values())
+    modules = list(function_facts(facts).values())
+    graph = CallGraph(modules)
     catalog.reach = project_reach(entry_points.entry_index(f for f in facts if isinstance(f, EntryFact)),
                                   graph.callees, graph.symbols.classes, graph.symbols.defined)
     catalog.inherited_querysets = view_querysets.inherited_querysets(
         (f for f in facts if isinstance(f, view_querysets.QuerysetMethodFact)), graph.symbols.classes)
     catalog.row_classes = row_classes((m.qualname for m in catalog.models.values()), graph.symbols.classes)
+    catalog.row_params = row_params((c for f in facts if isinstance(f, RowArgsFact) for c in f.calls),
+                                    modules, graph.symbols, catalog.row_classes)
     catalog.tenant_filled = tenant_fillers.filled_models(
         (f for f in facts if isinstance(f, TenantFillerFact)), (f for f in facts if isinstance(f, ModelFact)),
         catalog.models)

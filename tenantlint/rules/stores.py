@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from tenantlint.diagnostics import Severity
+from tenantlint.packs import ArgRef
 from tenantlint.rulebase import Checker, Rule
 from tenantlint.stores.owned import from_row
 from tenantlint.stores.walker import ApiChecker
@@ -63,19 +64,40 @@ class StoreChecker(ApiChecker):
             self.ctx.decide(call, "stores", self._receiver(call), verdict, reason)
 
     def _row_bucket(self, call: ast.Call, matched) -> bool:
-        """In a tenant row's method, the bucket the call reaches is the row's (stores/owned.py):
-        the bucket it names, else the client or bucket handle it is called on."""
-        if not self.in_row_method():
+        """The bucket the call reaches is a tenant row's (stores/owned.py): the bucket it
+        names, else the client or bucket handle it is called on, read from `self` in the
+        row's method or from a parameter every caller fills from a row."""
+        rows, values = self.row_names()
+        if not rows and not values:
             return False
         for spec, _handle, _method in matched:
             bucket = self.arg(call, spec.bucket) if spec.bucket is not None else None
             if isinstance(bucket, ast.expr):
-                owned = from_row(bucket, self.origin, calls=False)
+                owned = from_row(bucket, self.origin, False, rows, values)
             else:
-                owned = isinstance(call.func, ast.Attribute) and from_row(call.func.value, self.origin, calls=True)
+                owned = isinstance(call.func, ast.Attribute) and from_row(call.func.value, self.origin, True,
+                                                                          rows, values, self._naming)
             if not owned:
                 return False
         return bool(matched)
+
+    def _naming(self, call: ast.Call) -> list | None:
+        """The arguments of a call on the way to a store that may name its bucket: for an
+        object call of the API catalog, its `bucket` argument only (a key names none);
+        None for any other call (each argument may)."""
+        matched = [(spec, handle) for spec, handle, _m in self.matches(call) if spec.role == "object"]
+        if not matched:
+            return None
+        found = []
+        for spec, handle in matched:
+            if spec.bucket is None:
+                continue
+            # on a receiver of unknown kind, entries of several kinds match (`get_blob_client`
+            # of a service takes the container first, of a container the blob): only a
+            # bucket given by its keyword is surely one
+            ref = spec.bucket if handle is not None else ArgRef(keyword=spec.bucket.keyword)
+            found.append(self.arg(call, ref))
+        return [b for b in found if isinstance(b, ast.expr)]
 
     # -- keys -----------------------------------------------------------------------
     def _key_problem(self, call: ast.Call, spec) -> str | None:

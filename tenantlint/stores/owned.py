@@ -55,13 +55,19 @@ def row_classes(tenant_models: Iterable[str], classes: Mapping[str, tuple[str, .
     return frozenset(c for c in (*tenant, *classes) if rows(c, 0))
 
 
-def from_row(node: ast.AST | None, origin, calls: bool) -> bool:
+def from_row(node: ast.AST | None, origin, calls: bool, rows: frozenset[str] = frozenset({"self"}),
+             values: frozenset[str] = frozenset(), naming=None) -> bool:
     """`node` is read from `self`: an attribute of it, directly or through locals
     (`bucket = self.bucket`, `client, _ = self.get_client_and_bucket()`: `origin(name)`
-    gives what a name holds). With `calls`,
+    gives what a name holds). `rows`: the names that are the row (`self`, a parameter every
+    caller fills with one), `values`: parameters every caller fills with a value read from
+    one (`row_params`). With `calls`,
     a value made by a call on `self` counts too, and so does a chain of calls one of which
-    is given a value read from `self` (`s3.Bucket(self.bucket)`); a bucket named there by
-    anything else (a constant, a setting) does not."""
+    is given values read from `self` and nothing else but plain constants
+    (`s3.Bucket(self.bucket)`); a call given anything else as well (a string, a setting, a
+    name from a URL) may name another bucket, and does not count. `naming(call)`: the
+    arguments of a call that may name a bucket, when the API catalog knows them (a key
+    given to `container.get_blob_client(key)` names none), None when it does not."""
     for _ in range(_MAX_DEPTH):
         if isinstance(node, (ast.Await, ast.Starred)):
             node = node.value
@@ -70,28 +76,102 @@ def from_row(node: ast.AST | None, origin, calls: bool) -> bool:
         elif isinstance(node, ast.Call):
             if not calls:
                 return False
-            given = [a.value if isinstance(a, ast.Starred) else a for a in node.args]
-            given += [k.value for k in node.keywords]
-            if given and any(from_row(a, origin, False) for a in given):
-                return True
-            if any(isinstance(a, ast.Constant) or _setting(a) for a in given):
-                return False  # `client.bucket("shared")`: a bucket of the deployment
+            given = naming(node) if naming is not None else None
+            if given is None:  # any argument may name the bucket
+                given = [a.value if isinstance(a, ast.Starred) else a for a in node.args]
+                given += [k.value for k in node.keywords]
+            from_it = [a for a in given if from_row(a, origin, False, rows, values)]
+            if from_it and all(a in from_it or _plain(a) for a in given):
+                return True  # `s3.Bucket(self.bucket)`
+            if given:
+                # `client.bucket("shared")`, `get_bucket(credentials=row.key, bucket_name=from_url)`:
+                # the bucket may be named by something else
+                return False
             node = node.func
         elif isinstance(node, ast.Attribute):
-            if isinstance(node.value, ast.Name) and node.value.id == "self":
+            if isinstance(node.value, ast.Name) and node.value.id in rows:
                 return True
             node = node.value
         elif isinstance(node, ast.Name):
-            if node.id == "self":
+            if node.id in rows:
                 return calls
+            if node.id in values:
+                return True
             node = origin(node.id)  # its value, or what it was unpacked from; None: a parameter
         else:
             return False
     return False
 
 
-def _setting(node: ast.AST) -> bool:
-    """`settings.EXPORT_BUCKET`, `os.environ["BUCKET"]`, `config.BUCKET`: the deployment's."""
-    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
-        node = node.value if not isinstance(node, ast.Call) else node.func
-    return isinstance(node, ast.Name) and node.id in ("settings", "os", "environ", "config", "conf")
+def _plain(node: ast.AST) -> bool:
+    """A constant that cannot name a bucket: a number, a flag, None."""
+    return isinstance(node, ast.Constant) and not isinstance(node.value, (str, bytes))
+
+
+# -- utilities a row's methods pass their bucket or client to -------------------------------
+def row_params(calls: Iterable, modules: Iterable, symbols, rows: frozenset[str]) -> dict[str, dict[str, str]]:
+    """Qualified function -> {parameter: "r" (the row itself) or "v" (a value read from
+    it)}, for the parameters every call in the project fills with one
+    (tenantlint/discover/row_args.py): a call from a method of a tenant row class that
+    passes `self` or what it reads from it, or a parameter of its caller that is such a
+    parameter in turn. A caller that recorded no such call, a call that leaves the
+    parameter to its default or to `*args`, or no caller at all: not a row value."""
+    functions = {f.name: f for mod in modules for f in mod.functions}
+    scopes = [(f.name, f.calls) for f in functions.values()]
+    scopes += [(f"{mod.module}.<module>", mod.calls) for mod in modules]
+    sites: dict[tuple[str, str], list] = {}  # (callee, caller) -> recorded calls
+    for call in calls:
+        resolved = symbols.resolve(call.target)
+        if resolved is not None and resolved[0] in functions:
+            sites.setdefault((resolved[0], call.caller), []).append(call)
+    callees = {callee for callee, _caller in sites}
+    if not callees:
+        return {}
+    short = {name.rsplit(".", 1)[-1] for name in callees}
+    callers: dict[str, set[str]] = {}
+    for caller, facts in scopes:  # every caller of a candidate, recorded or not
+        for fact in facts:
+            name = (fact.attr or fact.target).rsplit(".", 1)[-1]
+            if name in short:
+                resolved = symbols.resolve(fact)
+                if resolved is not None and resolved[0] in callees:
+                    callers.setdefault(resolved[0], set()).add(caller)
+    owned: dict[str, dict[str, str]] = {}
+    changed = True
+    while changed:  # grows from nothing: a cycle of callers proves nothing
+        changed = False
+        for callee in callees:
+            for param in functions[callee].params:
+                if param in owned.get(callee, {}):
+                    continue
+                kind = _filled(callee, param, functions[callee].params, callers.get(callee, ()), sites, owned, rows)
+                if kind:
+                    owned.setdefault(callee, {})[param] = kind
+                    changed = True
+    return owned
+
+
+def _filled(callee: str, param: str, params: tuple[str, ...], callers, sites, owned, rows) -> str:
+    """What every call of `callee` passes as `param`: "r", "v", or "" (not a row's)."""
+    kinds = set()
+    for caller in callers:
+        recorded = sites.get((callee, caller))
+        if not recorded:
+            return ""
+        owner = caller.rpartition(".")[0]
+        for call in recorded:
+            word = dict(call.keywords).get(param)
+            if word is None:
+                index = params.index(param)
+                word = call.args[index] if index < len(call.args) else None
+            if word is None:
+                return ""  # left to its default, or to `*args` / `**kwargs`
+            if word in ("r", "v"):
+                if owner not in rows:
+                    return ""
+                kinds.add(word)
+            elif word.startswith("p:") and owned.get(caller, {}).get(word[2:]):
+                kinds.add(owned[caller][word[2:]])
+            else:
+                return ""
+    return kinds.pop() if len(kinds) == 1 else ""

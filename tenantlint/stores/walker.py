@@ -192,12 +192,27 @@ class ApiChecker(Resolver, Checker):
         binding = self.lookup(name)
         return binding.unpacked if binding is not None else None
 
-    def in_row_method(self) -> bool:
-        """The walk is in a method of a tenant row class (tenantlint/stores/owned.py)."""
-        rows = getattr(self.ctx.catalog, "row_classes", None)
-        if not rows or not self.class_nodes or self.class_nodes[-1][1] != 1 or len(self.scopes) < 2:
-            return False
-        return f"{self.ctx.module_name}.{self.class_nodes[-1][0].name}" in rows
+    def row_names(self) -> tuple[frozenset[str], frozenset[str]]:
+        """(names that are a row of a tenant model, names that hold a value read from one)
+        where the walk is (tenantlint/stores/owned.py): `self` in a method of a tenant row
+        class, and the parameters of the function that every caller fills with either."""
+        catalog = self.ctx.catalog
+        if len(self.scopes) < 2:
+            return frozenset(), frozenset()
+        rows: set[str] = set()
+        owner = ""
+        if self.class_nodes and self.class_nodes[-1][1] == 1:
+            owner = f"{self.ctx.module_name}.{self.class_nodes[-1][0].name}"
+            if owner in (getattr(catalog, "row_classes", None) or ()):
+                rows.add("self")
+        values: set[str] = set()
+        function = self.scope_nodes[1]
+        params = getattr(catalog, "row_params", None)
+        if params and isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            name = f"{owner or self.ctx.module_name}.{function.name}"
+            for param, kind in params.get(name, {}).items():
+                (rows if kind == "r" else values).add(param)
+        return frozenset(rows), frozenset(values)
 
     def _chain_scoped(self, node: ast.expr) -> bool:
         """A scoping call (`.with_tenant(tid)`) anywhere in an unresolved receiver chain."""
