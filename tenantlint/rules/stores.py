@@ -284,8 +284,10 @@ class ObjectKeyUnscoped(Rule):
     A tenant's own bucket is exempt: in a method of a tenant model (or of a mixin only
     tenant models inherit), a call whose bucket is read from `self` (`Bucket=self.bucket`),
     or that names no bucket and is made on a client or bucket the row's methods built
-    (`self.get_client()`), reaches only that tenant's objects. A bucket named by a
-    constant or a setting is shared, whoever built the client.
+    (`self.get_client()`), reaches only that tenant's objects; so does a utility's call
+    whose bucket or client parameter every caller in the project fills from such a row.
+    A bucket named by a constant, a setting or a URL is not the row's, whoever built the
+    client.
 
     ## How to fix
     Prefix every object key with the tenant, or keep each tenant's objects in the bucket
