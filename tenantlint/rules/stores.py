@@ -29,6 +29,10 @@ class StoreChecker(ApiChecker):
         if role in _KEY_CODE:
             if self.forwards_callers_key(call, matched):
                 return
+            if role == "cache" and self.in_memo_decorator(call):
+                self._decide(call, SCOPED, "a memoizing decorator's key: the decorated function's arguments, judged "
+                                           "where it is used (TL407)")
+                return
             if role == "object" and self._row_bucket(call, matched):
                 self._decide(call, SCOPED, "the bucket belongs to the tenant: it is read from a row of a tenant "
                                            "model (`self` in its method), so is every object in it")

@@ -146,6 +146,9 @@ class ApiChecker(Resolver, Checker):
         qualified = self.ctx.imports.qualify(func) if dotted(func) else None
         method = func.attr if isinstance(func, ast.Attribute) else (dotted(func) or "")
         found = self.api.function_calls(qualified) if qualified else []
+        if not found and qualified:  # a memoizing decorator of the project (stores/memo_decorators.py)
+            memo = (getattr(self.ctx.catalog, "memo_decorators", None) or {}).get(qualified)
+            found = [memo] if memo is not None else []
         if found:
             for spec in found:
                 yield spec, None, method
@@ -191,6 +194,12 @@ class ApiChecker(Resolver, Checker):
             return value
         binding = self.lookup(name)
         return binding.unpacked if binding is not None else None
+
+    def in_memo_decorator(self, call: ast.Call) -> bool:
+        """A keyed store call of a memoizing decorator of the project: its key is the
+        decorated function's arguments, judged where the decorator is used."""
+        lines = (getattr(self.ctx.catalog, "memo_lines", None) or {}).get(self.ctx.module_name)
+        return bool(lines) and call.lineno in lines
 
     def row_names(self) -> tuple[frozenset[str], frozenset[str]]:
         """(names that are a row of a tenant model, names that hold a value read from one)

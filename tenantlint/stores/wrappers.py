@@ -164,6 +164,13 @@ def _names_a_key(param: str) -> bool:
     return bool(words) and (words[-1] in _KEY_WORDS or param.lower() in _KEY_WORDS)
 
 
+def built_from(key: ast.AST, params: set[str], value_of) -> set[str] | None:
+    """The names of `params` that `key` is built from, when nothing else decides it
+    (constants, `self` attributes, module-level names); None when something may."""
+    used: set[str] = set()
+    return used if _collect(key, params, value_of, used, 0) else None
+
+
 def _collect(node, params: set[str], value_of, used: set[str], depth: int) -> bool:
     """Add the parameters `node` is built from to `used`; False when something else
     (an unknown local, a loop variable) may decide it."""
