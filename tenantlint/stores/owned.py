@@ -23,7 +23,7 @@ from __future__ import annotations
 import ast
 from typing import Iterable, Mapping
 
-from tenantlint.init import is_test_path
+from tenantlint.files import is_test_path
 
 _MAX_DEPTH = 12
 
