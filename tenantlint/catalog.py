@@ -86,6 +86,14 @@ class TenantCatalog:
     inherited_querysets: dict = field(default_factory=dict)
     # tenant models that fill in their own tenant on save (discover/tenant_fillers.py)
     tenant_filled: frozenset[str] = frozenset()
+    # tenant models and the classes only they inherit from: their rows own a bucket (stores/owned.py)
+    row_classes: frozenset[str] = frozenset()
+    # function -> {parameter: "r"/"v"}: every call passes a row of a tenant model or a value read from one
+    row_params: dict = field(default_factory=dict)
+    # the project's memoizing decorators backed by a store: qualified -> CallSpec (stores/memo_decorators.py),
+    # and per module the lines of their keyed store calls
+    memo_decorators: dict = field(default_factory=dict)
+    memo_lines: dict = field(default_factory=dict)
 
     def is_tenant_collection(self, name: str) -> bool:
         """A collection, index or label listed in `tenant-tables` or discovered, not global."""

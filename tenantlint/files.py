@@ -16,6 +16,13 @@ import pathspec
 from tenantlint.config import ConfigError, Settings
 from tenantlint.source import read_bytes
 
+# Test code: a folder named tests/testing/fixtures, or a test module (`test_x.py`, `x_test.py`, conftest).
+_TEST_PATH = re.compile(r"(^|/)(tests?|testing|fixtures)/|(^|/)(test_[^/]*|[^/]*_tests?|conftest)\.py$")
+
+
+def is_test_path(rel: str) -> bool:
+    return bool(_TEST_PATH.search(rel))
+
 SOURCE_SUFFIXES = (".py", ".pyi", ".sql")
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tenantlint.config import ConfigError, Settings, repository_root
+from tenantlint.files import is_test_path
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -83,13 +84,6 @@ class Discovered:
     table_count: int = 0
     background: tuple[tuple[str, str], ...] = ()  # (glob, what) present in the project
     reached: tuple[tuple[str, str], ...] = ()  # (table, key to a tenant table) not global
-
-
-_TEST_PATH = re.compile(r"(^|/)(tests?|testing|fixtures)/|(^|/)(test_[^/]*|[^/]*_tests?|conftest)\.py$")
-
-
-def is_test_path(rel: str) -> bool:
-    return bool(_TEST_PATH.search(rel))
 
 
 def discover(root: Path, tenant_columns: tuple[str, ...] | None = ("tenant_id",)) -> Discovered:

@@ -26,7 +26,7 @@ else:  # pragma: no cover
 
 ROLES = ("sql", "connect", "cache", "object", "vector-query", "vector-write",
          "document-query", "document-write", "graph", "wipe", "memoize")
-_CALL_FIELDS = {"on", "methods", "functions", "role", "sql", "key", "keys", "mapping", "pattern",
+_CALL_FIELDS = {"on", "methods", "functions", "role", "sql", "key", "keys", "mapping", "pattern", "bucket",
                 "pattern-default", "prefix", "varargs", "namespace", "filter", "tags", "exempt", "doc",
                 "collection", "pipeline", "query", "dialect", "cypher"}
 _KIND_FIELDS = {"from", "objects", "methods", "attributes", "item", "chain", "hints", "doc", "callbacks"}
@@ -134,6 +134,7 @@ class CallSpec:
     query: tuple[ArgRef, ...] = ()  # search query bodies (Elasticsearch DSL)
     dialect: str = "mongo"  # how `filter` documents are read: mongo | elasticsearch
     cypher: ArgRef | None = None  # the Cypher text of a graph call
+    bucket: ArgRef | None = None  # the bucket or container an object call names (tenantlint/stores/owned.py)
 
 
 @dataclass
@@ -428,7 +429,7 @@ def _call_spec(body: Any, pack: str, label: str, where: str) -> CallSpec:
         exempt_arg=ArgRef.parse(exempt["arg"], f"{where}.exempt.arg") if "arg" in exempt else None,
         exempt_values=tuple(_strings(exempt.get("values", []), f"{where}.exempt.values")),
         collection=ref("collection"), pipeline=ref("pipeline"), query=refs("query"),
-        dialect=body.get("dialect", "mongo"), cypher=ref("cypher"),
+        dialect=body.get("dialect", "mongo"), cypher=ref("cypher"), bucket=ref("bucket"),
     )
     if spec.dialect not in DIALECTS:
         raise ValueError(f"{where}: `dialect` must be one of {', '.join(DIALECTS)}")

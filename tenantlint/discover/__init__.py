@@ -18,6 +18,10 @@ from tenantlint.callgraph import CallGraph
 from tenantlint.reach import project_reach
 from tenantlint.caller_trust import CallerTrust
 from tenantlint.discover.functions import PackedCallSites, PackedFunctions, function_facts
+from tenantlint.stores.owned import row_classes, row_params
+from tenantlint.stores.memo_decorators import MemoDecoratorFact, memo_decorators, memo_lines
+from tenantlint.packs import api_catalog_for
+from tenantlint.discover.row_args import RowArgsFact
 from tenantlint.stores.wrappers import WrapperFact, index_wrappers, resolve_instance
 from tenantlint.config import Settings
 from tenantlint.discover.escapes import suppression_facts
@@ -54,7 +58,8 @@ class PyDiscoverer(Protocol):
 
 def python_discoverers() -> tuple[PyDiscoverer, ...]:
     from tenantlint.discover import (alembic_ops, ambient_helpers, ddl_strings, django_migrations, escapes,
-                                     functions, module_names, orm_models, settings_read, wrapper_classes)
+                                     functions, module_names, orm_models, row_args, settings_read, store_memos,
+                                     wrapper_classes)
     from tenantlint.discover import document_collections as documents
 
     return (*ddl_strings.DISCOVERERS, *orm_models.DISCOVERERS, *alembic_ops.DISCOVERERS,
@@ -62,7 +67,7 @@ def python_discoverers() -> tuple[PyDiscoverer, ...]:
             *wrapper_classes.DISCOVERERS, *documents.DISCOVERERS, *escapes.DISCOVERERS,
             *settings_read.DISCOVERERS, *request_helpers.DISCOVERERS, *tenant_fillers.DISCOVERERS,
             *functions.DISCOVERERS, *verifiers.DISCOVERERS, *entry_points.DISCOVERERS,
-            *view_querysets.DISCOVERERS)
+            *view_querysets.DISCOVERERS, *row_args.DISCOVERERS, *store_memos.DISCOVERERS)
 
 
 # Below this many files to read, worker start-up costs more than it saves.
@@ -158,6 +163,9 @@ def assemble_facts(settings: Settings, facts: Iterable[Fact]) -> TenantCatalog:
     catalog.wrappers = index_wrappers(f for f in facts if isinstance(f, WrapperFact))
     catalog.modules = index_modules(_resolved_instances(f, catalog.wrappers) for f in facts
                                     if isinstance(f, (ModuleNamesFact, NameUseFact)))
+    memo = [f for f in facts if isinstance(f, MemoDecoratorFact)]
+    catalog.memo_decorators = memo_decorators(memo, catalog.wrappers, catalog.modules, api_catalog_for(settings))
+    catalog.memo_lines = memo_lines(memo, catalog.memo_decorators)
     catalog.ambient = ambient_functions(f for f in facts if isinstance(f, AmbientFact))
     catalog.add_collections(f for f in facts if isinstance(f, (CollectionFact, CollectionHandleFact)))
     catalog.escapes = [f for f in facts if isinstance(f, EscapeFact)]
@@ -175,6 +183,9 @@ def assemble_facts(settings: Settings, facts: Iterable[Fact]) -> TenantCatalog:
                                        modules.values(), catalog.scoped_helpers, entries, catalog)
     catalog.inherited_querysets = view_querysets.inherited_querysets(
         (f for f in facts if isinstance(f, view_querysets.QuerysetMethodFact)), graph.symbols.classes)
+    catalog.row_classes = row_classes((m.qualname for m in catalog.models.values()), graph.symbols.classes)
+    catalog.row_params = row_params((c for f in facts if isinstance(f, RowArgsFact) for c in f.calls),
+                                    modules.values(), graph.symbols, catalog.row_classes)
     catalog.tenant_filled = tenant_fillers.filled_models(
         (f for f in facts if isinstance(f, TenantFillerFact)), (f for f in facts if isinstance(f, ModelFact)),
         catalog.models)

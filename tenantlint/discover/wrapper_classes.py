@@ -76,7 +76,10 @@ class _Probe(ApiChecker):
             positional = [a.arg for a in (*args.posonlyargs, *args.args)]
             if positional and positional[0] in ("self", "cls"):
                 positional = positional[1:]
-            position = positional.index(param) if param in positional else -1
+            if param.startswith("*"):  # `*keys`: the caller's unnamed arguments from there on
+                position = len(positional)
+            else:
+                position = positional.index(param) if param in positional else -1
             record["methods"].setdefault(method.name, (role, position, param))
             if handle is not None and handle.kind and name == method.name and not record["kind"]:
                 record["kind"] = handle.kind  # delegates a method of the same name: it is that client

@@ -41,7 +41,7 @@ class MemoChecker(ApiChecker):
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self.active = ctx.imports is not None and _SCREEN.search(ctx.source) is not None
+        self.active = ctx.imports is not None and self.wants(ctx.source, ctx.catalog, ctx.settings)
         self.ambient = AmbientTenant(ctx.tenant_sources, helpers=getattr(ctx.catalog, "ambient", frozenset()))
         self.module_dicts: set[str] = set()
         self.frames: list[_Frame] = []
@@ -50,7 +50,7 @@ class MemoChecker(ApiChecker):
 
     @classmethod
     def wants(cls, source: str, catalog, settings) -> bool:
-        return _SCREEN.search(source) is not None
+        return _SCREEN.search(source) is not None or _names_memo_decorator(catalog, source)
 
     # -- structure ------------------------------------------------------------------
     def visit_Module(self, node: ast.Module) -> None:
@@ -233,6 +233,13 @@ class _Frame:
         self.why: object = _UNSET
 
 
+def _names_memo_decorator(catalog, source: str) -> bool:
+    """The file names one of the project's memoizing decorators (stores/memo_decorators.py)."""
+    decorators = getattr(catalog, "memo_decorators", None)
+    return bool(decorators) and any(f"@{q.rsplit('.', 1)[-1]}" in source or f".{q.rsplit('.', 1)[-1]}" in source
+                                    for q in decorators)
+
+
 def _short(code: str) -> str:
     code = " ".join(code.split())
     return code if len(code) <= 60 else code[:57] + "..."
@@ -245,7 +252,9 @@ class MemoizedWithoutTenant(Rule):
     """
     ## What it does
     Flags a function memoized by `functools.lru_cache` / `cache`, `cachetools.cached`,
-    Flask-Caching `memoize` / `cached`, `aiocache.cached` or `async_lru.alru_cache` whose
+    Flask-Caching `memoize` / `cached`, `aiocache.cached`, `async_lru.alru_cache`, or a
+    decorator of the project that keeps the result in a cache under a key built from the
+    function's arguments and the decorator's own (`@redis_cache(key_func=...)`), whose
     result depends on the ambient tenant (a ContextVar or thread-local tenant, `g.tenant_id`,
     a `tenant-sources` value, or a project helper that reads one) while none of its
     arguments carries the tenant. Also flags process-global state used as a cache in code

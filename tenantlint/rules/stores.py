@@ -5,7 +5,9 @@ from __future__ import annotations
 import ast
 
 from tenantlint.diagnostics import Severity
+from tenantlint.packs import ArgRef
 from tenantlint.rulebase import Checker, Rule
+from tenantlint.stores.owned import from_row
 from tenantlint.stores.walker import ApiChecker
 from tenantlint.trace import SCOPED, UNSCOPED
 
@@ -26,6 +28,14 @@ class StoreChecker(ApiChecker):
             return
         if role in _KEY_CODE:
             if self.forwards_callers_key(call, matched):
+                return
+            if role == "cache" and self.in_memo_decorator(call):
+                self._decide(call, SCOPED, "a memoizing decorator's key: the decorated function's arguments, judged "
+                                           "where it is used (TL407)")
+                return
+            if role == "object" and self._row_bucket(call, matched):
+                self._decide(call, SCOPED, "the bucket belongs to the tenant: it is read from a row of a tenant "
+                                           "model (`self` in its method), so is every object in it")
                 return
             problems = [self._key_problem(call, spec) for spec, _h, _m in matched]
             if problems and all(problems):
@@ -56,6 +66,42 @@ class StoreChecker(ApiChecker):
     def _decide(self, call: ast.Call, verdict: str, reason: str) -> None:
         if self.ctx.trace is not None:
             self.ctx.decide(call, "stores", self._receiver(call), verdict, reason)
+
+    def _row_bucket(self, call: ast.Call, matched) -> bool:
+        """The bucket the call reaches is a tenant row's (stores/owned.py): the bucket it
+        names, else the client or bucket handle it is called on, read from `self` in the
+        row's method or from a parameter every caller fills from a row."""
+        rows, values = self.row_names()
+        if not rows and not values:
+            return False
+        for spec, _handle, _method in matched:
+            bucket = self.arg(call, spec.bucket) if spec.bucket is not None else None
+            if isinstance(bucket, ast.expr):
+                owned = from_row(bucket, self.origin, False, rows, values)
+            else:
+                owned = isinstance(call.func, ast.Attribute) and from_row(call.func.value, self.origin, True,
+                                                                          rows, values, self._naming)
+            if not owned:
+                return False
+        return bool(matched)
+
+    def _naming(self, call: ast.Call) -> list | None:
+        """The arguments of a call on the way to a store that may name its bucket: for an
+        object call of the API catalog, its `bucket` argument only (a key names none);
+        None for any other call (each argument may)."""
+        matched = [(spec, handle) for spec, handle, _m in self.matches(call) if spec.role == "object"]
+        if not matched:
+            return None
+        found = []
+        for spec, handle in matched:
+            if spec.bucket is None:
+                continue
+            # on a receiver of unknown kind, entries of several kinds match (`get_blob_client`
+            # of a service takes the container first, of a container the blob): only a
+            # bucket given by its keyword is surely one
+            ref = spec.bucket if handle is not None else ArgRef(keyword=spec.bucket.keyword)
+            found.append(self.arg(call, ref))
+        return [b for b in found if isinstance(b, ast.expr)]
 
     # -- keys -----------------------------------------------------------------------
     def _key_problem(self, call: ast.Call, spec) -> str | None:
@@ -239,8 +285,17 @@ class ObjectKeyUnscoped(Rule):
         s3.put_object(Bucket="exports", Key=f"{tenant_id}/exports/{export_id}.csv", Body=body)
     ```
 
+    A tenant's own bucket is exempt: in a method of a tenant model (or of a mixin only
+    tenant models inherit), a call whose bucket is read from `self` (`Bucket=self.bucket`),
+    or that names no bucket and is made on a client or bucket the row's methods built
+    (`self.get_client()`), reaches only that tenant's objects; so does a utility's call
+    whose bucket or client parameter every caller in the project fills from such a row.
+    A bucket named by a constant, a setting or a URL is not the row's, whoever built the
+    client.
+
     ## How to fix
-    Prefix every object key with the tenant.
+    Prefix every object key with the tenant, or keep each tenant's objects in the bucket
+    its own row names.
     """
 
     code = "TL403"

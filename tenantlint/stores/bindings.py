@@ -34,6 +34,7 @@ class Binding:
     chain: tuple = ()  # where the binding was made (tenantlint.flow.branches)
     others: tuple = ()  # values bound on other paths that may reach a use
     annotated: object = None  # `self.cache: Redis = make()`: used when the value says nothing
+    unpacked: object = None  # `client, _ = self.get_client()`: the expression it was unpacked from
 
 
 class Bindings:

@@ -303,9 +303,15 @@ class Resolver(Bindings):
         spec = self._forward_specs.get((qualified, method))
         if spec is None:
             role, position, param = forwarded
-            spec = self._forward_specs[(qualified, method)] = CallSpec(
-                role=role, pack="project", label=f"{qualified.rsplit('.', 1)[-1]}.{method}",
-                key=ArgRef(position=position if position >= 0 else None, keyword=param))
+            label = f"{qualified.rsplit('.', 1)[-1]}.{method}"
+            if param.startswith("*") and position == 0:  # `delete(self, *keys)`: every unnamed argument
+                spec = CallSpec(role=role, pack="project", label=label, varargs=True)
+            elif param.startswith("*"):  # after other parameters: the first of them
+                spec = CallSpec(role=role, pack="project", label=label, key=ArgRef(position=position))
+            else:
+                spec = CallSpec(role=role, pack="project", label=label,
+                                key=ArgRef(position=position if position >= 0 else None, keyword=param))
+            self._forward_specs[(qualified, method)] = spec
         return [spec]
 
     # -- arguments --------------------------------------------------------------------

@@ -108,7 +108,8 @@ class ApiChecker(Resolver, Checker):
                 if isinstance(el, ast.Starred):
                     el = el.value
                 if isinstance(el, ast.Name):
-                    scope[el.id] = Binding(_UNKNOWN, resolved=True)
+                    scope[el.id] = Binding(_UNKNOWN, resolved=True,
+                                           unpacked=value if isinstance(value, ast.expr) else None)
 
     # -- calls ------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> None:
@@ -145,6 +146,9 @@ class ApiChecker(Resolver, Checker):
         qualified = self.ctx.imports.qualify(func) if dotted(func) else None
         method = func.attr if isinstance(func, ast.Attribute) else (dotted(func) or "")
         found = self.api.function_calls(qualified) if qualified else []
+        if not found and qualified:  # a memoizing decorator of the project (stores/memo_decorators.py)
+            memo = (getattr(self.ctx.catalog, "memo_decorators", None) or {}).get(qualified)
+            found = [memo] if memo is not None else []
         if found:
             for spec in found:
                 yield spec, None, method
@@ -182,6 +186,42 @@ class ApiChecker(Resolver, Checker):
             return False
         return all(forwarded_param(key_argument(self.arg, call, spec), method, self.value_of) is not None
                    for spec, _handle, _method in matched)
+
+    def origin(self, name: str):
+        """What a name holds where the walk is: its value, or what it was unpacked from."""
+        value = self.value_of(name)
+        if isinstance(value, ast.expr):
+            return value
+        binding = self.lookup(name)
+        return binding.unpacked if binding is not None else None
+
+    def in_memo_decorator(self, call: ast.Call) -> bool:
+        """A keyed store call of a memoizing decorator of the project: its key is the
+        decorated function's arguments, judged where the decorator is used."""
+        lines = (getattr(self.ctx.catalog, "memo_lines", None) or {}).get(self.ctx.module_name)
+        return bool(lines) and call.lineno in lines
+
+    def row_names(self) -> tuple[frozenset[str], frozenset[str]]:
+        """(names that are a row of a tenant model, names that hold a value read from one)
+        where the walk is (tenantlint/stores/owned.py): `self` in a method of a tenant row
+        class, and the parameters of the function that every caller fills with either."""
+        catalog = self.ctx.catalog
+        if len(self.scopes) < 2:
+            return frozenset(), frozenset()
+        rows: set[str] = set()
+        owner = ""
+        if self.class_nodes and self.class_nodes[-1][1] == 1:
+            owner = f"{self.ctx.module_name}.{self.class_nodes[-1][0].name}"
+            if owner in (getattr(catalog, "row_classes", None) or ()):
+                rows.add("self")
+        values: set[str] = set()
+        function = self.scope_nodes[1]
+        params = getattr(catalog, "row_params", None)
+        if params and isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            name = f"{owner or self.ctx.module_name}.{function.name}"
+            for param, kind in params.get(name, {}).items():
+                (rows if kind == "r" else values).add(param)
+        return frozenset(rows), frozenset(values)
 
     def _chain_scoped(self, node: ast.expr) -> bool:
         """A scoping call (`.with_tenant(tid)`) anywhere in an unresolved receiver chain."""

@@ -123,8 +123,13 @@ def forwarded_param(key: ast.AST, method: ast.FunctionDef, value_of) -> str | No
     """The one parameter of `method` (not `self`) that `key` is built from, when nothing
     else decides it: constants, `self` attributes, module-level names, and calls of
     those (`os.path.join(self.prefix, filename)`, `f"{self.ns}:{key}"`). Locals are
-    followed to their values."""
+    followed to their values. A parameter passed on as the key itself, unchanged
+    (`client.xadd(stream, ...)`), is the caller's key whatever its name; `*keys` passed
+    on whole is `"*keys"` (the caller's unnamed arguments are all keys)."""
     args = method.args
+    if isinstance(key, ast.Starred):
+        star = args.vararg
+        return "*" + star.arg if star is not None and _passed_as_is(key.value, star.arg, value_of) else None
     params = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
     if params and params[0] in ("self", "cls"):
         params = params[1:]
@@ -134,7 +139,16 @@ def forwarded_param(key: ast.AST, method: ast.FunctionDef, value_of) -> str | No
     if not _collect(key, set(params), value_of, used, 0) or len(used) != 1:
         return None
     param = used.pop()
-    return param if _names_a_key(param) else None
+    return param if _names_a_key(param) or _passed_as_is(key, param, value_of) else None
+
+
+def _passed_as_is(node: ast.AST, param: str, value_of, depth: int = 0) -> bool:
+    """`node` is the parameter itself, directly or through locals bound to it."""
+    while isinstance(node, ast.Name) and depth < 8:
+        if node.id == param:
+            return True
+        node, depth = value_of(node.id), depth + 1
+    return False
 
 
 _KEY_WORDS = {"key", "keys", "name", "names", "path", "paths", "filename", "filenames", "prefix", "pattern",
@@ -148,6 +162,13 @@ def _names_a_key(param: str) -> bool:
     it builds them."""
     words = param.lower().strip("_").split("_")
     return bool(words) and (words[-1] in _KEY_WORDS or param.lower() in _KEY_WORDS)
+
+
+def built_from(key: ast.AST, params: set[str], value_of) -> set[str] | None:
+    """The names of `params` that `key` is built from, when nothing else decides it
+    (constants, `self` attributes, module-level names); None when something may."""
+    used: set[str] = set()
+    return used if _collect(key, params, value_of, used, 0) else None
 
 
 def _collect(node, params: set[str], value_of, used: set[str], depth: int) -> bool:
@@ -199,8 +220,8 @@ def key_argument(ctx_args, call: ast.Call, spec):
         return ctx_args(call, spec.key)
     if spec.keys is not None:
         return ctx_args(call, spec.keys)
-    if spec.varargs and call.args and not isinstance(call.args[0], ast.Starred):
-        return call.args[0]
+    if spec.varargs and call.args:
+        return call.args[0]  # `*keys` too: a wrapper may pass its own varargs on
     return None
 
 
