@@ -72,6 +72,12 @@ class CallerTrust:
     def __repr__(self) -> str:
         return "CallerTrust()"
 
+    @property
+    def symbols(self) -> Symbols:
+        """The project call graph's symbols (attribute types too), for calls the per-file
+        checks resolve through `self.<attribute>` (tenantlint/orm/calls.py)."""
+        return self._symbols
+
     def holds(self, answers) -> bool:
         """Are these (function, parameter, trusted) answers still this project's?"""
         return all(self.trusted(function, param) == trusted for function, param, trusted in answers)

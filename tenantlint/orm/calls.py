@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import ast
 
+from tenantlint.callgraph import call_target, resolve
 from tenantlint.orm.common import arg_values
 from tenantlint.orm.flow import EMPTY, Flow
 from tenantlint.orm.index import bound_attributes
 from tenantlint.orm.pyast import lookup_is_tenant
 from tenantlint.orm.state import Root, State
-from tenantlint.orm.summaries import bound_params, dotted_or_none, keywords_passed, resolve_call, short
+from tenantlint.orm.summaries import Target, bound_params, dotted_or_none, keywords_passed, resolve_call, short
 
 
 class CallJudge:
@@ -29,13 +30,15 @@ class CallJudge:
         self.qualify = checker.ctx.imports.qualify if checker.ctx.imports is not None else (lambda node: None)
         self.bindings = bound_attributes(checker.ctx.catalog.orm)
         self.resolved: list[str] = []  # qualified callees, in order (the summary pass counts callers)
+        self._shorts: frozenset[str] | None = None  # the summarized functions' names
 
     def bind(self, owner: str, me: str | None):
         """The flow's `calls` hook inside one function (`owner`/`me`: its class, `self` name)."""
         return lambda call, flow: self.judge(call, flow, owner, me)
 
     def judge(self, call: ast.Call, flow: Flow, owner: str, me: str | None):
-        target = resolve_call(call, self.functions, self.qualify, owner, me, flow.resolve)
+        target = resolve_call(call, self.functions, self.qualify, owner, me, flow.resolve) or \
+            self._through_attributes(call, flow, owner, me)
         if target is None:
             return None
         summary = target.summary
@@ -91,6 +94,25 @@ class CallJudge:
                     flow.tuple_calls[id(call)] = summary.returns_at
                 return narrowed | frozenset({State(root, models, frozenset(scoped) & models, last_entity=first)})
         return narrowed
+
+    def _through_attributes(self, call: ast.Call, flow: Flow, owner: str, me: str | None) -> Target | None:
+        """`self.message_manager.list_messages(...)`: a summarized method reached through
+        the type of an attribute of `self` (what `__init__` assigns, class annotations), as
+        the project call graph knows it. A tenant-optional helper called so without its
+        tenant is judged at that call like any other."""
+        func = call.func
+        if not owner or not me or not isinstance(func, ast.Attribute) or not isinstance(func.value, ast.Attribute) \
+                or getattr(self.checker.ctx, "summarizing", False):
+            return None  # (a summary is cached with its file: not through other files' attribute types)
+        if self._shorts is None:
+            self._shorts = frozenset(s.short for s in self.functions.functions.values() if s is not None)
+        symbols = getattr(self.checker.ctx.catalog.caller_trust, "symbols", None)
+        if func.attr not in self._shorts or symbols is None:
+            return None
+        fact = call_target(call, self.qualify, owner, me, flow.resolve, {})
+        found = resolve(fact, symbols) if fact is not None and fact.kind == "attr" else None
+        summary = self.functions.functions.get(found[0]) if found else None
+        return Target(summary, found[1], found[2]) if summary is not None else None
 
     def _keyword_scoped(self, call: ast.Call, models) -> frozenset[str]:
         """Models of a `**kwargs` helper a call scopes with a tenant keyword (`organization_id=`)."""
