@@ -41,13 +41,19 @@ class CallSite(NamedTuple):
     kwargs: bool = False  # a `**kwargs` may fill any parameter
 
 
+def called_name(target: CallFact) -> str:
+    """The last name of what a call site calls (`read` of `self.repo.read(...)`)."""
+    return (target.target if target.kind == "function" else target.attr).rsplit(".", 1)[-1]
+
+
 class CallerTrust:
     # Slots, and a `repr` that names no state: the results cache fingerprints the catalog
     # (tenantlint.cache.stable_digest), and the call sites of the whole project must not
     # be part of every file's key. A cached result instead carries the answers it used,
     # and is reused only while they still hold (`holds`, tenantlint.engine).
     __slots__ = ("_catalog", "_relations", "_by_short", "_unresolved", "_packed", "_symbols", "_modules",
-                 "_functions", "_verifiers", "_entries", "_callers", "_checks", "_known", "_asking")
+                 "_functions", "_verifiers", "_entries", "_grouped", "_unpacked", "_sites_of", "_targets", "_checks",
+                 "_checked", "_known", "_asking")
 
     def __init__(self, packed: Iterable, symbols: Symbols, modules: Iterable,
                  verifiers: Mapping[str, tuple], entries: Mapping[str, str], catalog=None) -> None:
@@ -63,9 +69,16 @@ class CallerTrust:
         self._functions: dict[str, FunctionFact] = {}
         self._verifiers = verifiers
         self._entries = entries
-        self._callers: dict[str, list[tuple[str, CallSite]]] | None = None
+        # A function's last name -> the call sites that call a function of that name (what
+        # they call is resolved only for the names a question is asked about: a warm run
+        # asks about a few, and resolving every call of the project cost more than the run).
+        self._grouped: dict[str, list[tuple[str, CallSite]]] = {}
+        self._unpacked: dict[str, dict] = {}  # path -> its call sites, unpacked once
+        self._sites_of: dict[str, dict[str, list[tuple[str, CallSite]]]] = {}  # name -> function -> sites
+        self._targets: dict[CallFact, str | None] = {}
         # caller -> (site, (position, parameter) verified) of its calls to verifiers
         self._checks: dict[str, list[tuple[CallSite, tuple]]] = {}
+        self._checked = False
         self._known: dict[tuple[str, str], bool] = {}
         self._asking: set[tuple[str, str]] = set()
 
@@ -98,7 +111,7 @@ class CallerTrust:
         return found
 
     def _solve(self, function: str, param: str) -> bool:
-        sites = self._index().get(function)
+        sites = self._sites(function.rsplit(".", 1)[-1]).get(function)
         fact = self._functions.get(function)
         if fact is None or self._entries.get(function) == "request" or \
                 fact.owner and function.rsplit(".", 1)[-1] in self._unresolved:
@@ -120,6 +133,13 @@ class CallerTrust:
 
     def _verified(self, caller: str, site: CallSite, name: str) -> bool:
         """Did the caller hand `name` to a verifier of the project before this call?"""
+        if not self._checked:
+            self._checked = True
+            for short in {name.rsplit(".", 1)[-1] for name in self._verifiers}:
+                for target, pairs in self._sites(short).items():
+                    verified = project_helper(self._verifiers, target)[0]
+                    for who, site in pairs if verified else ():
+                        self._checks.setdefault(who, []).append((site, verified))
         for other, verified in self._checks.get(caller, ()):
             if other.line < site.line and any((word := _word(other, position, param))[2:] == name and
                                               word.startswith(_NAMED) for position, param in verified):
@@ -151,34 +171,43 @@ class CallerTrust:
             return found[0] if len(found) == 1 else None
         return None
 
-    def _index(self) -> dict[str, list[tuple[str, CallSite]]]:
-        if self._callers is None:
-            callers: dict[str, list[tuple[str, CallSite]]] = {}
+    def _group(self, short: str) -> list[tuple[str, CallSite]]:
+        """(caller, site) of the recorded calls to a function named `short`: only the
+        files that call such a name are unpacked (a warm run asks about a few names)."""
+        found = self._grouped.get(short)
+        if found is None:
+            found = self._grouped[short] = []
+            for packed in self._packed:
+                if short not in packed.names:
+                    continue
+                sites_by_caller = self._unpacked.get(packed.path)
+                if sites_by_caller is None:
+                    sites_by_caller = self._unpacked[packed.path] = packed.unpack()
+                found.extend((caller, site) for caller, sites in sites_by_caller.items() for site in sites
+                             if called_name(site.target) == short)
+        if self._modules:
             for name in self._symbols.defined:
                 self._by_short.setdefault(name.rsplit(".", 1)[-1], []).append(name)
-            resolve = self._resolve
-            cache: dict[CallFact, str | None] = {}
-            checking = {name.rsplit(".", 1)[-1] for name in self._verifiers}
-            for packed in self._packed:
-                for caller, sites in packed.unpack().items():
-                    for site in sites:
-                        target = cache.get(site.target, False)
-                        if target is False:
-                            target = cache[site.target] = resolve(site.target)
-                        if target is not None:
-                            callers.setdefault(target, []).append((caller, site))
-                            verified = project_helper(self._verifiers, target)[0] \
-                                if target.rsplit(".", 1)[-1] in checking else ()
-                            if verified:
-                                self._checks.setdefault(caller, []).append((site, verified))
-                        elif site.target.kind != "function":
-                            self._unresolved.add(site.target.attr)
-            self._callers = callers
-            self._packed = []
             self._functions = {f.name: f for mod in self._modules for f in mod.functions}
             self._modules = ()
-        return self._callers
+        return found
 
+    def _sites(self, short: str) -> dict[str, list[tuple[str, CallSite]]]:
+        """Function -> (caller, site) of the calls to functions named `short`; a call
+        through a receiver the call graph cannot tell marks the name (`_unresolved`)."""
+        found = self._sites_of.get(short)
+        if found is None:
+            found = self._sites_of[short] = {}
+            targets = self._targets
+            for caller, site in self._group(short):
+                target = targets.get(site.target, False)
+                if target is False:
+                    target = targets[site.target] = self._resolve(site.target)
+                if target is not None:
+                    found.setdefault(target, []).append((caller, site))
+                elif site.target.kind != "function":
+                    self._unresolved.add(site.target.attr)
+        return found
 
 def _is_test(function: str) -> bool:
     """A pytest test (its parameters are fixtures the test suite builds)."""

@@ -15,7 +15,7 @@ from collections import deque
 from typing import Iterable, Iterator, Mapping, NamedTuple
 
 from tenantlint.callgraph import CallFact, FunctionFact, ModuleFunctions, call_target
-from tenantlint.caller_trust import CallSite
+from tenantlint.caller_trust import CallSite, called_name
 from tenantlint.discover.call_sites import Describer
 from tenantlint.config import Settings
 from tenantlint.names import ImportMap, import_map
@@ -47,8 +47,10 @@ class FunctionFacts:
         out = [PackedFunctions(path, pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL))]
         if sites:
             out.append(PackedCallSites(path, pickle.dumps({k: tuple(v) for k, v in sites.items() if v},
-                                                          protocol=pickle.HIGHEST_PROTOCOL)))
+                                                          protocol=pickle.HIGHEST_PROTOCOL),
+                                       frozenset(called_name(s.target) for v in sites.values() for s in v)))
         return out
+
 
 
 class PackedFunctions(NamedTuple):
@@ -66,6 +68,7 @@ class PackedCallSites(NamedTuple):
 
     path: str
     data: bytes
+    names: frozenset = frozenset()  # the last names of what its sites call (read unpacked)
 
     def unpack(self) -> dict[str, tuple[CallSite, ...]]:
         return pickle.loads(self.data)  # written by `discover` above, cached under the cache's HMAC

@@ -116,6 +116,12 @@ def row_params(calls: Iterable, modules: Iterable, symbols, rows: frozenset[str]
     passes `self` or what it reads from it, or a parameter of its caller that is such a
     parameter in turn. A caller that recorded no such call, a call that leaves the
     parameter to its default or to `*args`, or no caller at all: not a row value."""
+    # Only a call from a tenant row class's method passes a row's value; a method of any
+    # other class can only hand on a parameter that is one (`p:`): the rest cannot count.
+    calls = [c for c in calls if c.caller.rpartition(".")[0] in rows or
+             any(w.startswith("p:") for w in (*c.args, *(k[1] for k in c.keywords)))]
+    if not rows or not calls:
+        return {}
     functions = {f.name: f for mod in modules for f in mod.functions}
     scopes = [(f.name, f.calls) for f in functions.values()]
     scopes += [(f"{mod.module}.<module>", mod.calls) for mod in modules]
@@ -129,11 +135,14 @@ def row_params(calls: Iterable, modules: Iterable, symbols, rows: frozenset[str]
         return {}
     short = {name.rsplit(".", 1)[-1] for name in callees}
     callers: dict[str, set[str]] = {}
+    seen: dict = {}  # a call fact recurs (`self.save()` in every method): resolved once
     for caller, facts in scopes:  # every caller of a candidate, recorded or not
         for fact in facts:
             name = (fact.attr or fact.target).rsplit(".", 1)[-1]
             if name in short:
-                resolved = symbols.resolve(fact)
+                resolved = seen.get(fact, False)
+                if resolved is False:
+                    resolved = seen[fact] = symbols.resolve(fact)
                 if resolved is not None and resolved[0] in callees:
                     callers.setdefault(resolved[0], set()).add(caller)
     owned: dict[str, dict[str, str]] = {}
