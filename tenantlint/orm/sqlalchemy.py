@@ -235,13 +235,23 @@ class SqlAlchemy(SqlAlchemyConditions):
         target = orm.relationships.get(node.attr) if orm else None
         return target if target and self.models.info(target) else None
 
+    def _scoped_by(self, args, scoped) -> str:
+        """What the decision trace says scoped a query: a tenant column named in the
+        condition, else a parent or primary key equal to a trusted id (orm/provenance.py)."""
+        names = frozenset().union(*(self.models.tenant_names(m) for m in scoped)) if scoped else frozenset()
+        if not scoped or any(isinstance(n, ast.Attribute) and n.attr.lower() in names
+                             for a in args for n in ast.walk(a.value)):
+            return "a tenant condition in"
+        return "a parent or primary key equal to a trusted id in"
+
     # -- what a statement/query method does ---------------------------------
     def method(self, states: frozenset[State], call: ast.Call, name: str, flow: Flow) -> frozenset[State]:
         args = call_args(call)
         self._outer = states  # the query a condition's `in_(subquery)` filters
         if name in CONDITIONS:
             scoped, ties, opaque = self.conditions([a for a in args if not a.keyword], flow)
-            by = traced(self.models, "a tenant condition in", call)
+            by = traced(self.models, self._scoped_by(args, scoped), call) if self.models.ctx.trace is not None \
+                else None
             out = frozenset(s.narrowed(scoped, ties, opaque, by) for s in states)
         elif name == "filter_by":
             out = frozenset(self._filter_by(s, args, flow, call) for s in states)

@@ -170,3 +170,15 @@ def test_a_model_without_tenant_column_says_so(proj: Path):
     assert f"orm `Note`: not judged: not a tenant model: it has no `tenant_id` column (app/models.py:{note})" in out
     data = json.loads(run(["catalog", "--format", "json"], proj).stdout)
     assert {"name": "Note", "source": f"app/models.py:{note}"} in data["other_models"]
+
+
+def test_orm_scoped_by_a_trusted_parent_key_says_so(tmp_path: Path):
+    """A query scoped because its parent key equals an id verified under scope is not
+    explained as a tenant condition."""
+    project = copy_tree(Path(__file__).resolve().parents[2] / "fixtures" / "rules" / "orm_optional_rows",
+                        tmp_path / "notes_project")
+    out = why(project, "notes/manager.py", "rows = await session.execute(select(Page.title).where(")
+    assert "scoped: a parent or primary key equal to a trusted id in `.where(Page.notebook_id == notebook_id)`" \
+        in out
+    out = why(project, "notes/manager.py", ".where(NotebookModel.organization_id == actor.organization_id)")
+    assert "scoped: a tenant condition in `.where(NotebookModel.organization_id == actor.organization_id)`" in out
