@@ -49,15 +49,22 @@ def app_label(path: str) -> str | None:
     return None
 
 
+def is_relation(kind: str) -> bool:
+    """A relation field, Django's or a library's subclass of one (`AutoOneToOneField`,
+    `TreeForeignKey`): its column is `<name>_id`."""
+    return kind in _RELATIONS or kind.endswith(("ForeignKey", "OneToOneField"))
+
+
 def field_column(name: str, field: ast.AST) -> tuple[str | None, bool]:
     """(column, leads an index) of a model field; None for fields with no column."""
     kind = call_name(field) if isinstance(field, ast.Call) else ""
     if not kind or kind in ("ManyToManyField", "GenericForeignKey", "GenericRelation"):
         return None, False
     db_column = string(argument(field, 99, "db_column")) if isinstance(field, ast.Call) else None
-    if kind in _RELATIONS:
+    if is_relation(kind):
         column = db_column or f"{name}_id"
-        indexed = kind == "OneToOneField" or flag(field, "db_index") is not False or bool(flag(field, "unique"))
+        indexed = kind.endswith("OneToOneField") or flag(field, "db_index") is not False or \
+            bool(flag(field, "unique")) or bool(flag(field, "primary_key"))
         return column.lower(), indexed
     indexed = any(flag(field, k) for k in ("primary_key", "unique", "db_index"))
     return (db_column or name).lower(), indexed
@@ -152,7 +159,7 @@ class _Reader:
 
     def key(self, model: str, column: str, field: ast.AST) -> tuple[str, str, bool] | None:
         """(column, referenced default table, nullable) of a relation field."""
-        if not (isinstance(field, ast.Call) and call_name(field) in _RELATIONS):
+        if not (isinstance(field, ast.Call) and is_relation(call_name(field))):
             return None
         key = django_key(field, model)
         return (column, migration_target(key[0], self.app), key[1]) if key else None
