@@ -126,6 +126,41 @@ def child_statements(stmt: ast.AST) -> list[ast.stmt]:
     return out
 
 
+def statements(body):
+    """Every statement of a body, nested blocks included, not nested definitions."""
+    stack = list(reversed(body))
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            stack.extend(reversed(child_statements(stmt)))
+
+
+def annotation_class(node: ast.expr | None, qualify) -> str | None:
+    """The qualified class an annotation names: `SyncServer`, `"SyncServer"`,
+    `Optional[X]`, `X | None`, `Annotated[X, Depends(...)]`; None for anything else (a
+    builtin or a name defined nowhere qualifies to no dotted path)."""
+    for _ in range(4):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                node = ast.parse(node.value.strip(), mode="eval").body
+            except (SyntaxError, ValueError):
+                return None
+        elif isinstance(node, ast.Subscript) and (dotted(node.value) or "").rsplit(".", 1)[-1] in ("Optional", "Annotated"):
+            node = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) and node.slice.elts else node.slice
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            sides = [n for n in (node.left, node.right) if not (isinstance(n, ast.Constant) and n.value is None)]
+            if len(sides) != 1:
+                return None
+            node = sides[0]
+        else:
+            break
+    if not isinstance(node, (ast.Name, ast.Attribute)):
+        return None
+    name = qualify(node)
+    return name if name and "." in name else None
+
+
 def matches_name(qualified: str | None, wanted: str) -> bool:
     """`pkg.db.tenant_scoped` matches config `db.tenant_scoped` or the full path; a
     project laid out under `src/` gives qualified names with an extra leading part."""

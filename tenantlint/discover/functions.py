@@ -18,7 +18,7 @@ from tenantlint.callgraph import CallFact, FunctionFact, ModuleFunctions, call_t
 from tenantlint.caller_trust import CallSite, called_name
 from tenantlint.discover.call_sites import Describer
 from tenantlint.config import Settings
-from tenantlint.names import ImportMap, import_map
+from tenantlint.names import ImportMap, annotation_class, import_map
 from tenantlint.orm.checker import _self_name
 from tenantlint.orm.common import call_name
 from tenantlint.orm.pyast import top_classes
@@ -140,31 +140,6 @@ def module_functions(tree: ast.Module, path: str, module: str, source: str = "",
                     if full.rsplit(".", 1)[-1] != local)
     return ModuleFunctions(path, module, tuple(functions), tuple(classes), tuple(dict.fromkeys(calls)), renamed,
                            tuple(dict.fromkeys(attributes)))
-
-
-def annotation_class(node: ast.expr | None, qualify) -> str | None:
-    """The qualified class an annotation names: `SyncServer`, `"SyncServer"`,
-    `Optional[X]`, `X | None`, `Annotated[X, Depends(...)]`; None for anything else (a
-    builtin or a name defined nowhere qualifies to no dotted path)."""
-    for _ in range(4):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            try:
-                node = ast.parse(node.value.strip(), mode="eval").body
-            except (SyntaxError, ValueError):
-                return None
-        elif isinstance(node, ast.Subscript) and call_name(node.value) in ("Optional", "Annotated"):
-            node = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) and node.slice.elts else node.slice
-        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-            sides = [n for n in (node.left, node.right) if not (isinstance(n, ast.Constant) and n.value is None)]
-            if len(sides) != 1:
-                return None
-            node = sides[0]
-        else:
-            break
-    if not isinstance(node, (ast.Name, ast.Attribute)):
-        return None
-    name = qualify(node)
-    return name if name and "." in name else None
 
 
 def _annotated(node, qualify) -> dict[str, str]:

@@ -21,7 +21,7 @@ from tenantlint.id_origin import (  # noqa: F401 - LEAVING, leaves_unless: also 
     LEAVING, PRIMARY_KEYS, IdOrigin, call_name, client_inputs, emptiness_check, expand, leaves_unless, method_owners,
     passes, project_helper, verified_by,
 )
-from tenantlint.names import child_statements
+from tenantlint.names import annotation_class, statements
 from tenantlint.orm.calls import holds
 from tenantlint.orm.state import judge
 from tenantlint.orm.summaries import bound_params, resolve_call
@@ -141,24 +141,18 @@ class Provenance:
             return None
         args = func.args
         arg = next((a for a in (*args.posonlyargs, *args.args, *args.kwonlyargs) if a.arg == name), None)
-        note = arg.annotation if arg is not None else None
-        if isinstance(note, ast.Constant) and isinstance(note.value, str):
-            try:
-                note = ast.parse(note.value, mode="eval").body
-            except SyntaxError:
-                return None
-        model = self.checker.models.model_of(note) if isinstance(note, (ast.Name, ast.Attribute)) else None
-        if model is None:
-            return None
-        # the model class itself, not a schema of the same name (`schemas.user.User`)
         imports = self.checker.ctx.imports
-        qualified = imports.qualify(note) if imports is not None else None
-        info = self.catalog.models.get(model)
-        where = (info.qualname or "") if info is not None else ""
-        package = qualified.rsplit(".", 1)[0] if qualified and "." in qualified else ""
-        if not where or not (qualified == where or package and where.startswith(package + ".")):
+        if arg is None or arg.annotation is None or imports is None:
             return None
-        return frozenset({model})
+        qualified = annotation_class(arg.annotation, imports.qualify)
+        package, _, short = (qualified or "").rpartition(".")
+        info = self.catalog.models.get(short)
+        where = (info.qualname or "") if info is not None else ""
+        # the model class itself (or re-exported by a package above it), not a schema of
+        # the same name (`schemas.user.User`)
+        if not where or not (qualified == where or where.startswith(package + ".")):
+            return None
+        return frozenset({short})
 
     def _bound_rows(self, name: str, flow, depth: int) -> frozenset[str] | None:
         """A name bound more than once (a loop variable, `found = None` then `found = x`)
@@ -418,10 +412,7 @@ class Provenance:
 
 def _compares_name(node, name: str) -> bool:
     """`X.id == name`, or a Django lookup `pk=name` / `message_id=name`."""
-    if isinstance(node, ast.keyword):
-        return node.arg is not None and isinstance(node.value, ast.Name) and node.value.id == name
-    return isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq) and \
-        any(isinstance(side, ast.Name) and side.id == name for side in (node.left, node.comparators[0]))
+    return any(isinstance(side, ast.Name) and side.id == name for side in _compared(node))
 
 
 def blocks(func):
@@ -472,7 +463,7 @@ def loaded_rows(provenance: Provenance, func, flow, params: tuple[str, ...] = ()
     and, when it leaves on every path where nothing was found (`if item is None: raise`,
     a raising fetch), the id parameters those queries were built with: verified.
     `params`: positional parameters as callers pass them (no `self`/`cls`)."""
-    returns = _returns(func.body)
+    returns = [stmt for stmt in statements(func.body) if type(stmt) is ast.Return]
     if not returns or any(r.value is None for r in returns):
         return frozenset(), ()
     models: set[str] = set()
@@ -492,19 +483,6 @@ def loaded_rows(provenance: Provenance, func, flow, params: tuple[str, ...] = ()
     verified = [(i, p) for i, p in enumerate(params) if p in named and _id_like(p)]
     verified += [(-1, p) for p in kwonly if p in named and _id_like(p)]
     return frozenset(models), tuple(verified)
-
-
-def _returns(body) -> list[ast.Return]:
-    """The `return` statements of a body, nested blocks included, not nested definitions
-    (statements only: every summarized function is asked)."""
-    out, todo = [], list(body)
-    while todo:
-        stmt = todo.pop()
-        if type(stmt) is ast.Return:
-            out.append(stmt)
-        elif type(stmt) not in _NESTED:
-            todo.extend(child_statements(stmt))
-    return out
 
 
 def _compared(node) -> tuple:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 import re
 
-from tenantlint.names import child_statements
+from tenantlint.names import statements
 from tenantlint.orm.checker import _self_name
 from tenantlint.orm.common import call_name
 
@@ -51,16 +51,6 @@ def _may_be_none(arg: ast.arg) -> bool:
     if isinstance(note, ast.BinOp) and isinstance(note.op, ast.BitOr):
         return _is_none(note.left) or _is_none(note.right)
     return False
-
-
-def statements(body):
-    """Every statement of a body, nested blocks included, not nested definitions."""
-    stack = list(reversed(body))
-    while stack:
-        stmt = stack.pop()
-        yield stmt
-        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            stack.extend(reversed(child_statements(stmt)))
 
 
 def tested_names(node) -> set[str]:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import ast
 from dataclasses import replace
 
+from tenantlint.names import statements
 from tenantlint.orm.checker import _self_name
 from tenantlint.orm.provenance import loaded_rows
-from tenantlint.orm.shapes import filters_by_keywords, parameters, query_params, statements, tested_names
+from tenantlint.orm.shapes import filters_by_keywords, parameters, query_params, tested_names
 from tenantlint.orm.state import Root, State, judge
 from tenantlint.orm.summaries import Summary, defaults_of as _defaults
 
