@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping, NamedTuple
 
-from tenantlint.callgraph import CallFact, FunctionFact, Symbols
+from tenantlint.callgraph import CallFact, FunctionFact, Symbols, rooted
 from tenantlint.id_origin import project_helper
 
 TRUSTED, UNTRUSTED = "t", "u"
@@ -167,8 +167,7 @@ class CallerTrust:
             return resolved[0]
         if fact.kind == "function" or fact.kind == "member" and not fact.instance:
             name = fact.target if fact.kind == "function" else f"{fact.target}.{fact.attr}"
-            found = [d for d in self._by_short.get(name.rsplit(".", 1)[-1], ()) if d.endswith("." + name)]
-            return found[0] if len(found) == 1 else None
+            return rooted(name, self._by_short.get(name.rsplit(".", 1)[-1], ()))
         return None
 
     def _group(self, short: str) -> list[tuple[str, CallSite]]:

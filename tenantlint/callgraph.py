@@ -149,7 +149,7 @@ def find_class(qualified: str, classes: Mapping[str, tuple[str, ...]], unique: M
         -> str | None:
     """The known class a dotted name stands for: itself, or the one class of that name
     under the package it is imported through (a re-export), or the one whose module ends
-    with the imported one (`_rooted`), or the only one of that name."""
+    with the imported one (`rooted`), or the only one of that name."""
     if qualified in classes:
         return qualified
     if "." not in qualified:
@@ -159,9 +159,9 @@ def find_class(qualified: str, classes: Mapping[str, tuple[str, ...]], unique: M
     under = [c for c in candidates if c.startswith(package + ".")]
     if len(under) == 1:
         return under[0]
-    rooted = _rooted(qualified, candidates)
-    if rooted:
-        return rooted
+    found = rooted(qualified, candidates)
+    if found:
+        return found
     return candidates[0] if len(candidates) == 1 and _same_package(qualified, candidates[0]) else None
 
 
@@ -303,18 +303,18 @@ def reexported(classes: Mapping[str, tuple[str, ...]]) -> tuple[dict, dict]:
                 if len(candidates) == 1 and _same_package(base, candidates[0]):
                     base = candidates[0]  # re-exported: `from app.models import Base`
                 else:
-                    base = _rooted(base, candidates) or base
+                    base = rooted(base, candidates) or base
             fixed.append(base)
         fixed_classes[qual] = tuple(fixed)
     return fixed_classes, {n: tuple(sorted(qs)) for n, qs in by_short.items()}
 
 
-def _rooted(imported: str, candidates) -> str | None:
+def rooted(imported: str, candidates) -> str | None:
     """The one class among `candidates` (of the same short name) whose module ends with
     the imported one: the project is scanned from above its import root
     (`data_manager.api.TaskListAPI` is `label_studio.data_manager.api.TaskListAPI`)."""
-    rooted = [c for c in candidates if c.endswith("." + imported)]
-    return rooted[0] if len(rooted) == 1 else None
+    found = [c for c in candidates if c.endswith("." + imported)]
+    return found[0] if len(found) == 1 else None
 
 
 def _same_package(imported: str, defined: str) -> bool:
